@@ -1,0 +1,44 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MODEL := resources/models/pose_landmarker_full.task
+SYS_PACKAGES := xvfb xauth libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcommon-x11-0 \
+	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libpulse0
+XVFB_RUN := xvfb-run -a -s "-screen 0 1920x1080x24"
+
+.PHONY: run test env sysdeps model bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev,training]"
+	touch $(STAMP)
+
+env: $(STAMP)
+
+# Debian packages for Qt and OpenGL (the GUI, and the GUI tests under Xvfb).
+sysdeps:
+	@if ! command -v xvfb-run >/dev/null || ! ldconfig -p | grep -q libxcb-cursor; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $(SYS_PACKAGES); \
+		else sudo apt-get update -q && sudo apt-get install -y -q $(SYS_PACKAGES); fi; \
+	fi
+
+$(MODEL): resources/models/make_pose_task.py | $(STAMP)
+	$(PY) resources/models/make_pose_task.py
+
+model: $(MODEL)
+
+run: $(STAMP) $(MODEL)
+	$(VENV)/bin/monocap process resources/sample/taiji_sample.mp4 -o out
+
+test: $(STAMP) $(MODEL) sysdeps
+	QT_QPA_PLATFORM=xcb $(XVFB_RUN) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) $(MODEL)
+	$(PY) benchmarks/pipeline_speed.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

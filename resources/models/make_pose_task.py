@@ -1,0 +1,101 @@
+"""Builds resources/models/pose_landmarker_full.task from the mediapipe 0.10.21 wheel.
+
+The wheel (Apache-2.0, on PyPI) carries BlazePose GHUM "full" as two raw TFLite graphs.
+mediapipe's Tasks PoseLandmarker wants them in a `.task` zip, the landmark graph carrying
+image NormalizationOptions metadata (mean 0, std 255).
+
+    python resources/models/make_pose_task.py            # downloads the wheel with pip
+    python resources/models/make_pose_task.py --wheel W  # from a wheel already on disk
+
+Needs mediapipe (1.2.x) installed for its metadata writer. Not used at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import types
+import zipfile
+from pathlib import Path
+
+WHEEL_SPEC = "mediapipe==0.10.21"
+DETECTOR_MEMBER = "mediapipe/modules/pose_detection/pose_detection.tflite"
+LANDMARKER_MEMBER = "mediapipe/modules/pose_landmark/pose_landmark_full.tflite"
+OUTPUT = Path(__file__).with_name("pose_landmarker_full.task")
+# The metadata fields written below (image normalisation, colour space) need parser 1.0.0.
+MIN_PARSER_VERSION = "1.0.0"
+
+
+def _install_parser_version_shim() -> None:
+    """mediapipe 1.2.2's metadata writer imports a compiled helper its wheel lacks.
+
+    The helper only reports the minimum parser version of the metadata being written.
+    """
+    name = "mediapipe.tasks.cc.metadata.python._pywrap_metadata_version"
+    try:
+        __import__(name)
+        return
+    except ImportError:
+        pass
+    parts = name.split(".")
+    for depth in range(3, len(parts)):
+        package = ".".join(parts[:depth])
+        if package not in sys.modules:
+            module = types.ModuleType(package)
+            module.__path__ = []
+            sys.modules[package] = module
+    shim = types.ModuleType(name)
+    shim.GetMinimumMetadataParserVersion = lambda _buf: MIN_PARSER_VERSION
+    sys.modules[name] = shim
+    setattr(sys.modules[".".join(parts[:-1])], parts[-1], shim)
+
+
+def add_image_normalization(landmark_model: bytes) -> bytes:
+    _install_parser_version_shim()
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
+
+    writer = metadata_writer.MetadataWriter.create(bytearray(landmark_model))
+    writer.add_general_info("pose_landmarks_detector", "BlazePose GHUM full landmark model")
+    writer.add_image_input(norm_mean=[0.0], norm_std=[255.0])
+    model_with_metadata, _json = writer.populate()
+    return bytes(model_with_metadata)
+
+
+def download_wheel(folder: Path) -> Path:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+         "--python-version", "3.11", "--platform", "manylinux_2_28_x86_64",
+         WHEEL_SPEC, "-d", str(folder)],
+        check=True,
+    )
+    return next(folder.glob("mediapipe-0.10.21-*.whl"))
+
+
+def build(wheel: Path, output: Path = OUTPUT) -> Path:
+    with zipfile.ZipFile(wheel) as zf:
+        detector = zf.read(DETECTOR_MEMBER)
+        landmarker = zf.read(LANDMARKER_MEMBER)
+    tmp = output.with_suffix(".task.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("pose_detector.tflite", detector)
+        zf.writestr("pose_landmarks_detector.tflite", add_image_normalization(landmarker))
+    tmp.replace(output)
+    return output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheel", type=Path, help="a mediapipe 0.10.21 wheel on disk")
+    parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+    if args.wheel:
+        print(build(args.wheel, args.output))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(build(download_wheel(Path(tmp)), args.output))
+
+
+if __name__ == "__main__":
+    main()
