@@ -10,6 +10,7 @@ import numpy as np
 
 from .detection import Detection
 from .errors import InputError
+from .native_log import native_stderr_silenced
 from .resources import resource_path
 
 DEFAULT_MODEL = "models/pose_landmarker_full.task"
@@ -46,7 +47,9 @@ class PoseDetector:
             min_pose_presence_confidence=config.min_presence_confidence,
             min_tracking_confidence=config.min_tracking_confidence,
         )
-        self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        with native_stderr_silenced():
+            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._frames_seen = 0
         self._last_ms = -1
 
     def __enter__(self) -> "PoseDetector":
@@ -69,7 +72,13 @@ class PoseDetector:
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         ms = max(int(timestamp_ns // 1_000_000), self._last_ms + 1)
         self._last_ms = ms
-        result = self._landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), ms)
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self._frames_seen < 3:
+            with native_stderr_silenced():
+                result = self._landmarker.detect_for_video(image, ms)
+        else:
+            result = self._landmarker.detect_for_video(image, ms)
+        self._frames_seen += 1
         if not result.pose_landmarks:
             return None
         lms = result.pose_landmarks[0]
