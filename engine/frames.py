@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +52,7 @@ class VideoFileSource:
     """Every frame of a video file, in order. Raises InputError for files that are not video."""
 
     is_live = False
+    PREFETCH = 4
 
     def __init__(self, path: str | Path):
         cv2 = _cv2()
@@ -79,21 +82,41 @@ class VideoFileSource:
         return self._count
 
     def __iter__(self) -> Iterator[Frame]:
-        cv2 = _cv2()
-        index = 0
-        image = self._first
-        self._first = None
-        if image is None:
+        """Decodes on a helper thread a few frames ahead (bounded), so decoding overlaps detection."""
+        first, self._first = self._first, None
+        if first is None:
             raise RuntimeError("a video source can be iterated once")
-        while image is not None:
-            yield Frame(index, int(round(index * 1e9 / self.fps)), image)
-            index += 1
+        frames: queue.Queue = queue.Queue(maxsize=self.PREFETCH)
+        self._stop = threading.Event()
+        reader = threading.Thread(target=self._decode_into, args=(first, frames), daemon=True, name="video-decode")
+        reader.start()
+        index = 0
+        try:
+            while True:
+                image = frames.get()
+                if image is None:
+                    break
+                yield Frame(index, int(round(index * 1e9 / self.fps)), image)
+                index += 1
+        finally:
+            self._stop.set()
+            while reader.is_alive():
+                try:
+                    frames.get_nowait()
+                except queue.Empty:
+                    reader.join(timeout=0.05)
+        self._read = index
+        if self._count is not None and index < self._count * 0.9:
+            self.decode_errors = self._count - index
+
+    def _decode_into(self, first: np.ndarray, frames: queue.Queue) -> None:
+        image = first
+        while image is not None and not self._stop.is_set():
+            frames.put(image)
             ok, image = self._cap.read()
             if not ok:
                 image = None
-        if self._count is not None and index < self._count * 0.9:
-            self.decode_errors = self._count - index
-        self._read = index
+        frames.put(None)
 
     @property
     def frames_read(self) -> int:

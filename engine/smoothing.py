@@ -13,9 +13,9 @@ from scipy.signal import butter, sosfiltfilt
 class SmoothingConfig:
     """strength: 0 (raw) .. 1 (very smooth). 0.5 suits most motion.
 
-    Files: a zero-phase Butterworth low-pass whose cutoff falls from 12 Hz (strength 0.05) to
-    1.5 Hz (strength 1); the root trajectory gets half the cutoff (depth from one camera is noisy).
-    Live: One Euro filters whose minimum cutoff falls the same way.
+    Files: a zero-phase Butterworth low-pass whose cutoff falls geometrically from 12 Hz
+    (strength 0) through 3 Hz (0.5) to 0.75 Hz (1); depth gets a lower cutoff than the image-plane
+    axes (engine.pipeline.DEPTH_CUTOFF_FACTOR). Live: One Euro filters scaled the same way.
     """
 
     strength: float = 0.5
@@ -26,7 +26,7 @@ class SmoothingConfig:
             raise ValueError(f"smoothing strength must be between 0 and 1, got {self.strength}")
 
     def cutoff_hz(self) -> float:
-        return 12.0 * (1.5 / 12.0) ** self.strength
+        return 12.0 * (0.75 / 12.0) ** self.strength
 
 
 def _fill_short_gaps(x: np.ndarray, missing: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:

@@ -176,7 +176,8 @@ def read_csv(path: str | Path, skeleton: Skeleton | None = None) -> Take:
         raise InputError(f"{path}: joints {names[:3]}... do not match a known skeleton")
     joints = data[:, 2:].reshape(len(data), len(names), 3)
     times = data[:, 1]
-    fps = 1.0 / float(np.median(np.diff(times))) if len(times) > 1 else 30.0
+    span = float(times[-1] - times[0]) if len(times) > 1 else 0.0
+    fps = (len(times) - 1) / span if span > 0 else 30.0
     valid = np.isfinite(joints).all(axis=(1, 2))
     return Take(joints, skeleton, fps, times, valid)
 
