@@ -26,7 +26,7 @@ sysdeps:
 		else sudo apt-get update -q && sudo apt-get install -y -q $(SYS_PACKAGES); fi; \
 	fi
 
-$(MODEL): resources/models/make_pose_task.py | $(STAMP)
+$(MODEL): | $(STAMP)
 	$(PY) resources/models/make_pose_task.py
 
 model: $(MODEL)
