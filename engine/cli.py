@@ -1,0 +1,206 @@
+"""`monocap`: process a video or a camera, or batch-process many videos, from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .errors import MonocapError
+from .frames import VIDEO_SUFFIXES, CameraSource, open_source
+from .lifting import LiftConfig, available_modes
+from .outputs import BASIC_FORMATS, write_outputs
+from .pipeline import PipelineConfig, process_source
+from .smoothing import SmoothingConfig
+
+
+def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", default="out", help="output folder (default: ./out)")
+    p.add_argument("--mode", default="detector", help=f"3D mode: {', '.join(available_modes())} (default: detector)")
+    p.add_argument("--checkpoint", default="", help="model file for network 3D modes (default: the bundled one)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where networks run")
+    p.add_argument("--smoothing", type=float, default=0.5, help="smoothing strength 0..1 (default 0.5)")
+    p.add_argument("--fov", type=float, default=60.0, help="camera's horizontal field of view in degrees (default 60)")
+    p.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
+    p.add_argument("--formats", default=",".join(BASIC_FORMATS), help="comma-separated output formats")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="monocap", description="Motion capture from one ordinary camera.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("process", help="one video (or --camera N) -> take files")
+    p.add_argument("video", nargs="?", help="video file or image folder")
+    p.add_argument("--camera", type=int, help="capture live from camera N until Ctrl+C")
+    _add_pipeline_arguments(p)
+    b = sub.add_parser("batch", help="many videos (files, folders, globs) -> take files")
+    b.add_argument("inputs", nargs="+", help="video files, folders of videos, or glob patterns")
+    _add_pipeline_arguments(b)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> PipelineConfig:
+    try:
+        smoothing = SmoothingConfig(strength=args.smoothing)
+    except ValueError as exc:
+        raise MonocapError(str(exc)) from None
+    if not 10.0 <= args.fov <= 170.0:
+        raise MonocapError(f"--fov {args.fov}: a field of view must be between 10 and 170 degrees")
+    if args.mode not in available_modes():
+        raise MonocapError(f"--mode {args.mode}: unknown 3D mode; choose one of {', '.join(available_modes())}")
+    return PipelineConfig(lift=LiftConfig(mode=args.mode, checkpoint=args.checkpoint, device=args.device),
+                          smoothing=smoothing, fov_deg=args.fov, root_motion=not args.no_root_motion)
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
+    known = BASIC_FORMATS
+    bad = [f for f in formats if f not in known]
+    if bad or not formats:
+        raise MonocapError(f"--formats {text}: choose from {', '.join(known)}")
+    return formats
+
+
+class _Bar:
+    """A tqdm bar on a terminal; nothing when quiet or not a terminal."""
+
+    def __init__(self, quiet: bool, total: int | None, desc: str):
+        self._bar = None
+        if not quiet:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, unit="frame", disable=None, leave=True, dynamic_ncols=True)
+
+    def update_to(self, done: int, total: int | None = None) -> None:
+        if self._bar is not None:
+            if total is not None and self._bar.total != total:
+                self._bar.total = total
+            self._bar.update(done - self._bar.n)
+
+    def set_description(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.set_description(text)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not args.quiet:
+        print(text)
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    formats = parse_formats(args.formats)
+    if (args.video is None) == (args.camera is None):
+        raise MonocapError("process: give a video file, or --camera N (not both)")
+    from .atomic import ensure_writable_dir
+
+    out_dir = ensure_writable_dir(args.output)
+    if args.camera is not None:
+        source = CameraSource(args.camera)
+        stem = f"camera{args.camera}"
+        _say(args, f"Capturing from {source.name}; press Ctrl+C to stop.")
+    else:
+        source = open_source(args.video)
+        stem = Path(args.video).stem
+    bar = _Bar(args.quiet, source.frame_count, stem)
+    try:
+        take = process_source(source, config, progress=bar.update_to)
+    finally:
+        bar.close()
+        source.close()
+    if getattr(source, "decode_errors", 0):
+        print(f"monocap: warning: {args.video}: only {take.num_frames} of {source.frame_count} frames could be decoded "
+              "(truncated or damaged file); the take covers those", file=sys.stderr)
+    written = write_outputs(take, out_dir, stem, formats, settings=vars(args))
+    _say(args, f"{take.num_frames} frames ({int(take.valid.sum())} with a person) -> " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files, folders (their videos, recursively) and glob patterns -> an ordered list of files."""
+    found: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+        elif path.exists():
+            found.append(path)
+        elif any(ch in item for ch in "*?["):
+            found += sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+        else:
+            found.append(path)
+    seen, unique = set(), []
+    for p in found:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    formats = parse_formats(args.formats)
+    from .atomic import ensure_writable_dir
+
+    out_dir = ensure_writable_dir(args.output)
+    files = expand_inputs(args.inputs)
+    if not files:
+        raise MonocapError("batch: no video files found in " + " ".join(args.inputs))
+    bar = _Bar(args.quiet, len(files), "batch")
+    failures: list[tuple[Path, str]] = []
+    done = 0
+    stems: dict[str, int] = {}
+    for i, path in enumerate(files):
+        bar.set_description(f"[{i + 1}/{len(files)}] {path.name}")
+        try:
+            source = open_source(path)
+            try:
+                take = process_source(source, config)
+            finally:
+                source.close()
+            stem = path.stem
+            stems[stem] = stems.get(stem, 0) + 1
+            if stems[stem] > 1:
+                stem = f"{stem}_{stems[stem]}"
+            write_outputs(take, out_dir, stem, formats, settings=vars(args) | {"input": str(path)})
+            done += 1
+        except MonocapError as exc:
+            failures.append((path, str(exc)))
+        bar.update_to(i + 1)
+    bar.close()
+    print(f"batch: {done} of {len(files)} videos processed into {out_dir}" + (f"; {len(failures)} failed:" if failures else ""))
+    for path, why in failures:
+        print(f"  FAILED {path}: {why}")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        handler = {"process": cmd_process, "batch": cmd_batch}[args.command]
+        return handler(args)
+    except MonocapError as exc:
+        print(f"monocap: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("monocap: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the user gets one line; --debug shows the traceback
+        if args.debug:
+            raise
+        print(f"monocap: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
