@@ -222,8 +222,9 @@ def _frame_range(text: str) -> tuple[int, int | None]:
     return start, end
 
 
-def add_export_arguments(parser: argparse.ArgumentParser, formats: bool = True) -> None:
-    """Adds the export options (and --formats unless `formats` is False) to a parser."""
+def add_export_arguments(parser: argparse.ArgumentParser, formats: bool = True, root_motion: bool = True) -> None:
+    """Adds the export options to a parser; --formats and --no-root-motion only when asked
+    (`monocap process` has its own)."""
     g = parser.add_argument_group("export")
     if formats:
         g.add_argument("--formats", type=parse_formats, default=DEFAULT_FORMATS,
@@ -239,8 +240,9 @@ def add_export_arguments(parser: argparse.ArgumentParser, formats: bool = True) 
     g.add_argument("--frame-range", type=_frame_range, metavar="START:END",
                    help="export frames START (inclusive) to END (exclusive); either may be left out")
     g.add_argument("--fps", type=float, help="resample to this frame rate")
-    g.add_argument("--no-root-motion", action="store_true",
-                   help="BVH: keep the root above the origin (in-place animation)")
+    if root_motion:
+        g.add_argument("--no-root-motion", action="store_true",
+                       help="BVH: keep the root above the origin (in-place animation)")
     g.add_argument("--no-ground", action="store_true",
                    help="BVH: do not move the take to put the floor at y = 0")
     g.add_argument("--no-foot-contact", action="store_true",
