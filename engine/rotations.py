@@ -59,15 +59,14 @@ def swing_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     axis = np.cross(a, b)
     c = np.clip(np.sum(a * b, axis=-1), -1.0, 1.0)
     s = np.linalg.norm(axis, axis=-1)
-    degenerate = s < 1e-9
-    if np.any(degenerate & (c < 0)):
+    angle = np.arctan2(s, c)
+    flip = (s < 1e-9) & (c < 0)
+    if np.any(flip):
         # any axis perpendicular to a
         helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
         perp = normalize(np.cross(a, helper))
-        axis = np.where((degenerate & (c < 0))[..., None], perp, axis)
-        s = np.where(degenerate & (c < 0), 1.0, s)
-    k = normalize(axis)
-    return axis_angle_matrix(k, np.arctan2(s, c))
+        axis = np.where(flip[..., None], perp, axis)
+    return axis_angle_matrix(normalize(axis), angle)
 
 
 def axis_angle_matrix(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
