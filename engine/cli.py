@@ -12,7 +12,8 @@ from pathlib import Path
 from .errors import MonocapError
 from .frames import VIDEO_SUFFIXES, CameraSource, open_source
 from .lifting import LiftConfig, available_modes
-from .outputs import BASIC_FORMATS, write_outputs
+from .formats import FORMATS, add_convert_parser, add_export_arguments, export_options_from_args, run_convert
+from .outputs import DEFAULT_FORMATS, write_outputs
 from .pipeline import PipelineConfig, process_source
 from .smoothing import SmoothingConfig
 
@@ -25,8 +26,10 @@ def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--smoothing", type=float, default=0.5, help="smoothing strength 0..1 (default 0.5)")
     p.add_argument("--fov", type=float, default=60.0, help="camera's horizontal field of view in degrees (default 60)")
     p.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
-    p.add_argument("--formats", default=",".join(BASIC_FORMATS), help="comma-separated output formats")
+    p.add_argument("--formats", default=",".join(DEFAULT_FORMATS),
+                   help=f"comma-separated output formats from {','.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)})")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_export_arguments(p, formats=False, root_motion=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("batch", help="many videos (files, folders, globs) -> take files")
     b.add_argument("inputs", nargs="+", help="video files, folders of videos, or glob patterns")
     _add_pipeline_arguments(b)
+    add_convert_parser(sub)
     return parser
 
 
@@ -58,7 +62,7 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
 
 def parse_formats(text: str) -> tuple[str, ...]:
     formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
-    known = BASIC_FORMATS
+    known = FORMATS
     bad = [f for f in formats if f not in known]
     if bad or not formats:
         raise MonocapError(f"--formats {text}: choose from {', '.join(known)}")
@@ -119,7 +123,8 @@ def cmd_process(args: argparse.Namespace) -> int:
     if getattr(source, "decode_errors", 0):
         print(f"monocap: warning: {args.video}: only {take.num_frames} of {source.frame_count} frames could be decoded "
               "(truncated or damaged file); the take covers those", file=sys.stderr)
-    written = write_outputs(take, out_dir, stem, formats, settings=vars(args))
+    written = write_outputs(take, out_dir, stem, formats, settings=vars(args),
+                            options=export_options_from_args(args))
     _say(args, f"{take.num_frames} frames ({int(take.valid.sum())} with a person) -> " + ", ".join(str(p) for p in written))
     return 0
 
@@ -171,7 +176,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             stems[stem] = stems.get(stem, 0) + 1
             if stems[stem] > 1:
                 stem = f"{stem}_{stems[stem]}"
-            write_outputs(take, out_dir, stem, formats, settings=vars(args) | {"input": str(path)})
+            write_outputs(take, out_dir, stem, formats, settings=vars(args) | {"input": str(path)},
+                          options=export_options_from_args(args))
             done += 1
         except MonocapError as exc:
             failures.append((path, str(exc)))
@@ -187,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        handler = {"process": cmd_process, "batch": cmd_batch}[args.command]
+        handler = {"process": cmd_process, "batch": cmd_batch, "convert": run_convert}[args.command]
         return handler(args)
     except MonocapError as exc:
         print(f"monocap: error: {exc}", file=sys.stderr)

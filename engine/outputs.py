@@ -1,4 +1,5 @@
-"""Writes a take's files for one input: STEM.npz, STEM.csv and STEM.json beside them."""
+"""Writes a take's files for one input: STEM.npz, STEM.csv, STEM.bvh, STEM.trc (as asked) and
+STEM.json beside them. The formats themselves live in engine/formats.py."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import platform
 from pathlib import Path
 
 from .atomic import ensure_writable_dir
-from .take import Take, save_npz, write_csv, write_json
+from .errors import NoValidFramesError
+from .formats import DEFAULT_FORMATS, FORMATS, ExportOptions, write_take
+from .take import Take, save_npz, write_json
 
-BASIC_FORMATS = ("npz", "csv")
+BASIC_FORMATS = DEFAULT_FORMATS  # kept for callers of the earlier name
 
 
 def versions() -> dict:
@@ -28,17 +31,32 @@ def versions() -> dict:
             "torch": torch.__version__, "opencv": cv2.__version__, "mediapipe": mediapipe_version}
 
 
-def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str, ...] = BASIC_FORMATS,
-                  settings: dict | None = None) -> list[Path]:
+def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str, ...] = DEFAULT_FORMATS,
+                  settings: dict | None = None, options: ExportOptions | None = None) -> list[Path]:
+    """The .npz keeps the whole take; the other formats follow `options` (frame range, rate,
+    rig, units...). A take with nobody in it still gets its .npz and .json, then
+    NoValidFramesError."""
     out_dir = ensure_writable_dir(out_dir)
+    options = options or ExportOptions()
     written = []
-    writers = {"npz": save_npz, "csv": write_csv}
     for fmt in formats:
-        if fmt not in writers:
-            raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(writers)}")
-        written.append(writers[fmt](take, out_dir / f"{stem}.{fmt}"))
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    empty = None
+    # the npz first: whatever happens to the exports, the recording is kept
+    for fmt in sorted(formats, key=lambda f: f != "npz"):
+        path = out_dir / f"{stem}.{fmt}"
+        if fmt == "npz":
+            written.append(save_npz(take, path))
+            continue
+        try:
+            written.append(write_take(take, path, options))
+        except NoValidFramesError as exc:
+            empty = exc
     sidecar = {"settings": settings or {}, "versions": versions(), "take": take.metadata,
                "files": [p.name for p in written], "fps": take.fps, "frames": take.num_frames,
                "valid_frames": int(take.valid.sum()), "skeleton": take.skeleton.name}
     written.append(write_json(out_dir / f"{stem}.json", sidecar))
+    if empty is not None:
+        raise empty
     return written

@@ -30,3 +30,108 @@ def euler_to_matrix(angles_rad: np.ndarray, order: str) -> np.ndarray:
     for k in (1, 2):
         m = m @ axis_rotation(order[k], angles_rad[..., k])
     return m
+
+
+EULER_ORDERS = ("XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX")
+
+
+def normalize(v: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """(..., 3) -> unit vectors (zero vectors stay zero)."""
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(n, eps)
+
+
+def frame_from_vectors(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """(..., 3), (..., 3) -> (..., 3, 3) orthonormal frame whose columns are: the primary
+    direction, the part of `secondary` orthogonal to it, and their cross product."""
+    e1 = normalize(primary)
+    e2 = normalize(secondary - np.sum(secondary * e1, axis=-1, keepdims=True) * e1)
+    e3 = np.cross(e1, e2)
+    return np.stack([e1, e2, e3], axis=-1)
+
+
+def swing_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(..., 3) directions -> (..., 3, 3) the smallest rotation taking a onto b (no twist).
+
+    Antiparallel inputs turn by 180 degrees about an axis perpendicular to a."""
+    a = normalize(a)
+    b = normalize(b)
+    axis = np.cross(a, b)
+    c = np.clip(np.sum(a * b, axis=-1), -1.0, 1.0)
+    s = np.linalg.norm(axis, axis=-1)
+    angle = np.arctan2(s, c)
+    flip = (s < 1e-9) & (c < 0)
+    if np.any(flip):
+        # any axis perpendicular to a
+        helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+        perp = normalize(np.cross(a, helper))
+        axis = np.where(flip[..., None], perp, axis)
+    return axis_angle_matrix(normalize(axis), angle)
+
+
+def axis_angle_matrix(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """(..., 3) unit axes, (...,) angles in radians -> (..., 3, 3) (Rodrigues)."""
+    x, y, z = axis[..., 0], axis[..., 1], axis[..., 2]
+    c, s = np.cos(angle), np.sin(angle)
+    t = 1.0 - c
+    rows = [
+        [t * x * x + c, t * x * y - s * z, t * x * z + s * y],
+        [t * x * y + s * z, t * y * y + c, t * y * z - s * x],
+        [t * x * z - s * y, t * y * z + s * x, t * z * z + c],
+    ]
+    return np.stack([np.stack(r, axis=-1) for r in rows], axis=-2)
+
+
+def kabsch(rest: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """rest: (N, 3) offsets, observed: (..., N, 3) -> (..., 3, 3) the rotation R minimising
+    sum |R rest_i - observed_i|^2 (no translation, no scaling, never a reflection)."""
+    h = np.einsum("ni,...nj->...ij", rest, observed)
+    u, _, vt = np.linalg.svd(h)
+    v = np.swapaxes(vt, -1, -2)
+    d = np.sign(np.linalg.det(v @ np.swapaxes(u, -1, -2)))
+    d = np.where(d == 0, 1.0, d)
+    fix = np.zeros(h.shape)
+    fix[..., 0, 0] = 1.0
+    fix[..., 1, 1] = 1.0
+    fix[..., 2, 2] = d
+    return v @ fix @ np.swapaxes(u, -1, -2)
+
+
+def matrix_to_euler(matrices: np.ndarray, order: str) -> np.ndarray:
+    """(..., 3, 3) -> (..., 3) intrinsic Euler angles in radians, inverse of euler_to_matrix.
+
+    The middle angle is in [-pi/2, pi/2]; see unwrap_euler for continuous curves."""
+    from scipy.spatial.transform import Rotation
+
+    if order not in EULER_ORDERS:
+        raise ValueError(f"unknown Euler order {order!r}; use one of {', '.join(EULER_ORDERS)}")
+    shape = matrices.shape[:-2]
+    flat = matrices.reshape(-1, 3, 3)
+    if flat.shape[0] == 0:
+        return np.zeros(shape + (3,))
+    angles = Rotation.from_matrix(flat).as_euler(order.upper())
+    return angles.reshape(shape + (3,))
+
+
+def unwrap_euler(angles: np.ndarray, order: str) -> np.ndarray:
+    """(T, ..., 3) intrinsic Euler angles (radians) -> the same rotations with angles that change
+    as little as possible from frame to frame.
+
+    Each Tait-Bryan rotation has two angle triples, (a, b, c) and (a + pi, pi - b, c + pi)
+    each up to multiples of 2 pi; every frame takes the one nearest the previous frame's choice."""
+    if angles.shape[0] == 0:
+        return angles
+    a = angles.reshape(angles.shape[0], -1, 3)
+    alt = np.stack([a[..., 0] + np.pi, np.pi - a[..., 1], a[..., 2] + np.pi], axis=-1)
+    out = np.empty_like(a)
+    out[0] = a[0]
+    two_pi = 2.0 * np.pi
+    prev = a[0]
+    for t in range(1, a.shape[0]):
+        c1 = a[t] + two_pi * np.round((prev - a[t]) / two_pi)
+        c2 = alt[t] + two_pi * np.round((prev - alt[t]) / two_pi)
+        d1 = np.abs(c1 - prev).sum(axis=-1)
+        d2 = np.abs(c2 - prev).sum(axis=-1)
+        prev = np.where((d2 < d1)[:, None], c2, c1)
+        out[t] = prev
+    return out.reshape(angles.shape)
