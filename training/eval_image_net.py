@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader
 
 from engine.errors import MonocapError
 from engine.nets.checkpoint import load_checkpoint
-from engine.nets.image_pose_net import MODEL_REGISTRY, soft_argmax
+from engine.nets.image_pose_net import MODEL_REGISTRY, decode_heatmaps
 
 from . import metrics
 from .datasets.image_samples import PoseSample
@@ -41,7 +41,7 @@ def predict(model, dataset: ImagePoseDataset, batch_size: int = 32, device: str 
         out["pred3d"].append(p3 - p3[:, root:root + 1])
         out["gt3d"].append(batch["pose3d"])
         out["valid3d"].append(batch["valid3d"] > 0)
-        out["pred2d"].append(soft_argmax(res["heatmaps"]).cpu())
+        out["pred2d"].append(decode_heatmaps(res["heatmaps"]).cpu())
         out["gt2d"].append(batch["joints2d"])
         out["vis2d"].append(batch["vis2d"] > 0)
     return {k: torch.cat(v).numpy() for k, v in out.items()}

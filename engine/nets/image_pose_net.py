@@ -162,3 +162,25 @@ def soft_argmax(heatmaps: torch.Tensor, beta: float = 50.0) -> torch.Tensor:
 
 
 MODEL_REGISTRY = {"ImagePoseNet": ImagePoseNet}
+
+
+def decode_heatmaps(heatmaps: torch.Tensor) -> torch.Tensor:
+    """(B, J, H, W) -> (B, J, 2) normalised (u, v): the peak cell, refined by the weighted mean of
+    the positive values in its 3x3 neighbourhood."""
+    b, j, h, w = heatmaps.shape
+    hm = heatmaps.float()
+    flat = hm.flatten(2).argmax(-1)
+    py, px = flat // w, flat % w
+    pad = F.pad(hm.clamp(min=0), (1, 1, 1, 1))
+    offs = torch.arange(-1, 2, device=hm.device)
+    ys = (py[..., None, None] + 1 + offs[:, None]).expand(b, j, 3, 3)
+    xs = (px[..., None, None] + 1 + offs[None, :]).expand(b, j, 3, 3)
+    bi = torch.arange(b, device=hm.device)[:, None, None, None].expand(b, j, 3, 3)
+    ji = torch.arange(j, device=hm.device)[None, :, None, None].expand(b, j, 3, 3)
+    win = pad[bi, ji, ys, xs]
+    wsum = win.sum((-1, -2)).clamp(min=1e-9)
+    dy = (win * offs[:, None]).sum((-1, -2)) / wsum
+    dx = (win * offs[None, :]).sum((-1, -2)) / wsum
+    u = (px.float() + dx + 0.5) / w * 2 - 1
+    v = (py.float() + dy + 0.5) / h * 2 - 1
+    return torch.stack([u, v], dim=-1)

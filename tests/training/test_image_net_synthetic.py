@@ -105,18 +105,21 @@ def test_renderer_agrees_with_the_crop_path():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny convolutions: more threads only contend on a shared machine
     torch.manual_seed(0)
     train3d = make_samples(8, seed=1)
     train2d = make_samples(4, seed=2, with3d=False)
     common = dict(input_size=64, base_width=8, layers=(1, 1, 1), regressor_hidden=256, camera_hidden=64,
-                  batch_size=8, lr=2e-3, augment=None, num_workers=0, log_every=10, checkpoint_every=0,
+                  batch_size=8, lr=3e-3, augment=None, num_workers=0, log_every=10, checkpoint_every=0,
                   lr_decay_at=(0.8,), loss=ImageNetTrainConfig().loss)
     t0 = time.time()
     cfg1 = ImageNetTrainConfig(stage="heatmap", steps=80, **common)
     model, hist1 = train(cfg1, train3d, train2d, device="cpu")
-    cfg2 = ImageNetTrainConfig(stage="joint", steps=320, fraction_3d=0.75, pretrained_lr_mult=0.5, **common)
+    cfg2 = ImageNetTrainConfig(stage="joint", steps=700, fraction_3d=0.75, **common)
     model, hist2 = train(cfg2, train3d, train2d, model=model, device="cpu")
     path = save_model(tmp_path_factory.mktemp("ckpt") / "image_net.pt", model, cfg2, cfg2.steps)
+    torch.set_num_threads(threads)
     return dict(model=model.eval(), hist1=hist1, hist2=hist2, train3d=train3d, train2d=train2d, path=path,
                 seconds=time.time() - t0)
 
@@ -124,8 +127,9 @@ def trained(tmp_path_factory):
 def test_losses_fall(trained):
     h1, h2 = trained["hist1"], trained["hist2"]
     assert h1[-1]["heatmap"] < 0.5 * h1[0]["heatmap"]
-    for term in ("total", "pose3d", "projection", "heatmap"):
-        assert h2[-1][term] < 0.4 * h2[0][term], (term, h2[0][term], h2[-1][term])
+    assert h2[-1]["total"] < 0.5 * h2[0]["total"]
+    for term in ("pose3d", "projection", "heatmap", "bone"):
+        assert h2[-1][term] < 0.3 * h2[0][term], (term, h2[0][term], h2[-1][term])
     print(f"\ntraining took {trained['seconds']:.1f} s; stage 2 first/last: "
           f"{ {k: round(v, 4) for k, v in h2[0].items()} } / { {k: round(v, 4) for k, v in h2[-1].items()} }")
 
@@ -140,9 +144,9 @@ def test_overfits_a_handful_to_low_error(trained):
     print(f"\noverfit MPJPE {unscaled:.1f} mm (mean-pose baseline {baseline:.1f} mm), "
           f"PA {report['procrustes']['mpjpe']:.1f} mm, PCK150 {report['unscaled']['pck150']:.3f}, "
           f"AUC {report['unscaled']['auc']:.3f}, 2D error {report['error2d_norm']:.4f}")
-    assert unscaled < 40.0 and unscaled < 0.35 * baseline
+    assert unscaled < 30.0 and unscaled < 0.3 * baseline
     assert report["unscaled"]["pck150"] > 0.97
-    assert report["error2d_norm"] < 0.1  # 5 % of the crop
+    assert report["error2d_norm"] < 0.08  # 4 % of the crop, 2.5 px of 64
     assert set(report["by_group"]) <= {"near", "far"}
 
 
@@ -167,7 +171,7 @@ def test_checkpoint_runs_in_the_engine(trained):
     assert out.shape == (8, 17, 3)
     np.testing.assert_allclose(out[:, 0], 0, atol=1e-9)
     err_mm = metrics.mpjpe(out, gt) * 1000
-    assert err_mm < 40.0, err_mm
+    assert err_mm < 30.0, err_mm
 
     class Det:  # the engine's detections carry 2D keypoints and scores
         def __init__(self, kp):
@@ -176,4 +180,4 @@ def test_checkpoint_runs_in_the_engine(trained):
     dets = [Det(samples[0].joints2d_px), None, Det(samples[2].joints2d_px)]
     res = lifter.lift(dets, images=[images[0], images[1], images[2]])
     assert np.isnan(res[1]).all() and np.isfinite(res[[0, 2]]).all()
-    assert metrics.mpjpe(res[[0, 2]], gt[[0, 2]]) * 1000 < 60.0
+    assert metrics.mpjpe(res[[0, 2]], gt[[0, 2]]) * 1000 < 50.0
