@@ -211,7 +211,8 @@ def _parse(argv: list[str] | None) -> tuple[ImageNetTrainConfig, argparse.Namesp
     d = ImageNetTrainConfig()
     p.add_argument("--skeleton", default=d.skeleton)
     p.add_argument("--input-size", type=int, default=d.input_size)
-    p.add_argument("--base-width", type=int, default=d.base_width)
+    p.add_argument("--base-width", type=int, default=d.base_width, help="64: ResNet-50")
+    p.add_argument("--layers", default=",".join(map(str, d.layers)), help="blocks of ResNet stages 2..4 (3,4,6: ResNet-50)")
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
@@ -229,6 +230,7 @@ def _parse(argv: list[str] | None) -> tuple[ImageNetTrainConfig, argparse.Namesp
     p.add_argument("--out", default=d.out)
     a = p.parse_args(argv)
     cfg = replace(d, stage=a.stage, skeleton=a.skeleton, input_size=a.input_size, base_width=a.base_width,
+                  layers=tuple(int(v) for v in a.layers.split(",")),
                   steps=a.steps, batch_size=a.batch_size, lr=a.lr, pretrained_lr_mult=a.pretrained_lr_mult,
                   fraction_3d=a.fraction_3d, amp=a.amp, augment=None if a.no_augment else AugmentConfig(),
                   num_workers=a.num_workers, init=a.init, backbone_weights=a.backbone_weights,
