@@ -207,6 +207,7 @@ def _parse(argv: list[str] | None) -> tuple[ImageNetTrainConfig, argparse.Namesp
     for name in ("h36m", "mpi-inf-3dhp", "mpii", "lsp", "lsp-extended", "coco"):
         p.add_argument(f"--{name}", default="", metavar="DIR", help=f"root folder of {name} (layout: docs/IMAGE_NETWORK.md)")
     p.add_argument("--h36m-frame-step", type=int, default=5)
+    p.add_argument("--h36m-subjects", default="1,5,6,7,8", help="training subjects")
     p.add_argument("--mpi-inf-3dhp-frame-step", type=int, default=10)
     d = ImageNetTrainConfig()
     p.add_argument("--skeleton", default=d.skeleton)
@@ -248,7 +249,7 @@ def load_training_samples(a: argparse.Namespace) -> tuple[list[PoseSample], list
     s3: list[PoseSample] = []
     s2: list[PoseSample] = []
     if a.h36m:
-        s3 += read_h36m(a.h36m, frame_step=a.h36m_frame_step)
+        s3 += read_h36m(a.h36m, tuple(int(v) for v in a.h36m_subjects.split(",")), frame_step=a.h36m_frame_step)
     if a.mpi_inf_3dhp:
         s3 += read_mpi_inf_3dhp_train(a.mpi_inf_3dhp, frame_step=a.mpi_inf_3dhp_frame_step)
     if a.mpii:
