@@ -191,3 +191,6 @@ def names() -> list[str]:
 
 for _s in (MONOCAP_BODY, MEDIAPIPE_33, COCO_17, H36M_17, SMPL_24):
     register(_s)
+
+# The public pose data sets' skeletons (MPII, LSP, MPI-INF-3DHP) register themselves there.
+from . import dataset_skeletons as _dataset_skeletons  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Training and evaluation of the networks the engine runs. Imports engine; never imported by it."""
