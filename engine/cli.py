@@ -6,6 +6,7 @@ import argparse
 import glob
 import signal
 import sys
+import warnings
 import threading
 from pathlib import Path
 
@@ -189,7 +190,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"monocap: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.showwarning = _one_line_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

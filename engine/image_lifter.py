@@ -42,6 +42,8 @@ def _device(device: str) -> torch.device:
 class ImageLifter:
     """Runs an ImagePoseNet checkpoint on crops. Output: root-relative metres, camera axes."""
 
+    needs_images = True  # the pipeline passes each frame (RGB) beside its detection
+
     def __init__(self, checkpoint: str | Path, device: str = "auto", focal_px: float | None = None,
                  box_scale: float | None = None, batch_size: int = 16):
         if not checkpoint:

@@ -19,7 +19,7 @@ from .skeletons import MONOCAP_BODY, Skeleton
 
 @dataclass(frozen=True)
 class LiftConfig:
-    mode: str = "detector"  # "detector": the detector's own metric 3D
+    mode: str = "detector"  # "detector": the detector's own metric 3D; "image": an image-network checkpoint
     skeleton: str = MONOCAP_BODY.name
     checkpoint: str = ""  # model file for network modes; empty: the bundled one
     device: str = "auto"  # "auto" (CUDA when present), "cpu", "cuda"
@@ -53,7 +53,13 @@ class DetectorWorldLifter:
         return out
 
 
-_MODES: dict[str, Callable[[LiftConfig], Lifter]] = {"detector": DetectorWorldLifter}
+def _image_mode(config: LiftConfig) -> Lifter:
+    from .image_lifter import make_image_lifter
+
+    return make_image_lifter(config)
+
+
+_MODES: dict[str, Callable[[LiftConfig], Lifter]] = {"detector": DetectorWorldLifter, "image": _image_mode}
 
 
 def register_mode(name: str, factory: Callable[[LiftConfig], Lifter]) -> None:

@@ -4,11 +4,14 @@ STEM.json beside them. The formats themselves live in engine/formats.py."""
 from __future__ import annotations
 
 import platform
+import warnings
 from pathlib import Path
 
 from .atomic import ensure_writable_dir
 from .errors import NoValidFramesError
 from .formats import DEFAULT_FORMATS, FORMATS, ExportOptions, write_take
+from .rig_mappings import find_mapping
+from .skeletons import MONOCAP_BODY
 from .take import Take, save_npz, write_json
 
 BASIC_FORMATS = DEFAULT_FORMATS  # kept for callers of the earlier name
@@ -43,6 +46,11 @@ def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     empty = None
+    skipped = {}
+    if "bvh" in formats and take.skeleton is not MONOCAP_BODY and find_mapping(take.skeleton) is None:
+        skipped["bvh"] = (f"skeleton {take.skeleton.name} lacks joints the animation rig needs; "
+                          "use the detector or lifter 3D mode for BVH")
+        formats = tuple(f for f in formats if f != "bvh")
     # the npz first: whatever happens to the exports, the recording is kept
     for fmt in sorted(formats, key=lambda f: f != "npz"):
         path = out_dir / f"{stem}.{fmt}"
@@ -55,8 +63,15 @@ def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str
             empty = exc
     sidecar = {"settings": settings or {}, "versions": versions(), "take": take.metadata,
                "files": [p.name for p in written], "fps": take.fps, "frames": take.num_frames,
-               "valid_frames": int(take.valid.sum()), "skeleton": take.skeleton.name}
+               "valid_frames": int(take.valid.sum()), "skeleton": take.skeleton.name,
+               "skipped": skipped}
     written.append(write_json(out_dir / f"{stem}.json", sidecar))
     if empty is not None:
         raise empty
+    for fmt, why in skipped.items():
+        warnings.warn(f"{stem}.{fmt} not written: {why}", ExportSkipped, stacklevel=2)
     return written
+
+
+class ExportSkipped(UserWarning):
+    """A format asked for that this take cannot be written in (the CLI prints it as a warning)."""

@@ -162,15 +162,19 @@ def offline_temporal(rel_cam: np.ndarray, root_cam: np.ndarray, valid: np.ndarra
 
 
 def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, lifter: Lifter | None = None,
-                    source_name: str = "") -> Take:
-    """The offline stage: lifts, places and filters a whole track into a Take."""
+                    source_name: str = "", rel_cam: np.ndarray | None = None) -> Take:
+    """The offline stage: lifts, places and filters a whole track into a Take.
+
+    rel_cam: (T, J, 3) root-relative joints already lifted frame by frame (image modes), or None.
+    """
     if len(track) == 0:
         raise InputError(f"{source_name or 'source'}: no frames were read")
     if not track.valid.any():
         raise NoValidFramesError(f"{source_name or 'source'}: nobody was found in any of its {len(track)} frames")
     lifter = lifter or make_lifter(config.lift)
     skeleton = lifter.skeleton
-    rel_cam = lifter.lift(track.detections(), causal=False)
+    if rel_cam is None:
+        rel_cam = lifter.lift(track.detections(), causal=False)
     valid = track.valid & np.isfinite(rel_cam).all(axis=(1, 2))
     root_cam = root_positions_cam(rel_cam, track, skeleton, config.fov_deg)
     joints, info = offline_temporal(rel_cam, root_cam, valid, fps, skeleton, config)
@@ -202,11 +206,25 @@ def process_source(source: FrameSource, config: PipelineConfig = PipelineConfig(
     """Every frame of `source` through the whole pipeline -> a Take (zero-lag temporal stage)."""
     lifter = make_lifter(config.lift)
     started = time.perf_counter()
+    per_frame: list[np.ndarray] = []
+    on_frame = None
+    if getattr(lifter, "needs_images", False):
+        def on_frame(frame, det):
+            per_frame.append(lift_with_image(lifter, det, frame.image).astype(np.float32))
     with PoseDetector(config.detector) as detector:
-        track = detect_source(source, detector, progress, cancel)
-    take = take_from_track(track, source.fps, config, lifter, source.name)
+        track = detect_source(source, detector, progress, cancel, on_frame=on_frame)
+    rel_cam = np.array(per_frame, dtype=np.float64) if per_frame else None
+    take = take_from_track(track, source.fps, config, lifter, source.name, rel_cam=rel_cam)
     take.metadata["processing_s"] = round(time.perf_counter() - started, 3)
     return take
+
+
+def lift_with_image(lifter: Lifter, detection: Detection | None, image_bgr: np.ndarray) -> np.ndarray:
+    """One frame through an image 3D mode -> (J, 3), NaN when nobody is in view."""
+    import cv2
+
+    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    return lifter.lift([detection], causal=True, images=[rgb])[0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,11 +276,18 @@ class LiveTracker:
     def calibrated(self) -> bool:
         return self._calibrated
 
-    def push(self, index: int, timestamp_s: float, detection: Detection | None) -> PoseFrame:
+    def push(self, index: int, timestamp_s: float, detection: Detection | None,
+             image_bgr: np.ndarray | None = None) -> PoseFrame:
+        """image_bgr is needed only by image 3D modes."""
         self._window = (self._window + [detection])[-self.WINDOW:]
         if detection is None:
             return PoseFrame(index, timestamp_s, None, None, self.skeleton)
-        rel_cam = self.lifter.lift(self._window, causal=True)[-1]
+        if getattr(self.lifter, "needs_images", False):
+            if image_bgr is None:
+                raise ValueError(f"3D mode {self.config.lift.mode!r} needs the frame's image")
+            rel_cam = lift_with_image(self.lifter, detection, image_bgr)
+        else:
+            rel_cam = self.lifter.lift(self._window, causal=True)[-1]
         if not np.isfinite(rel_cam).all():
             return PoseFrame(index, timestamp_s, detection, None, self.skeleton)
         root_cam = self._root(rel_cam, detection)
