@@ -5,6 +5,8 @@
                                     when a window came up (the bundle's own check; see docs/BUNDLE.md)
     monocap process|batch|convert … the command line (engine.cli:main), exactly as `monocap` from pip
     monocap --help | --version
+    monocap --self-check            loads every native piece (torch, mediapipe, OpenCV, scipy) and
+                                    runs each once; for checking a bundle after trimming it
 
 PyInstaller freezes this file (build.spec). It lives outside engine/ because it imports app, and
 engine never imports app. It runs from a source checkout as well: `python -m desktop.launcher`.
@@ -151,6 +153,69 @@ def run_gui(smoke_seconds: float | None = None) -> int:
     return code
 
 
+def self_check() -> int:
+    """Runs each heavy dependency once, the way the engine uses it. Prints one line per check."""
+    import io
+
+    failures = 0
+
+    def check(name, fn):
+        nonlocal failures
+        try:
+            detail = fn()
+            print(f"ok    {name}: {detail}")
+        except Exception as exc:  # noqa: BLE001 - report and go on
+            failures += 1
+            print(f"FAIL  {name}: {type(exc).__name__}: {exc}")
+
+    def torch_check():
+        import torch
+
+        model = torch.nn.Sequential(torch.nn.Conv1d(3, 8, 3, padding=1), torch.nn.BatchNorm1d(8), torch.nn.ReLU())
+        model.eval()
+        with torch.inference_mode():
+            y = model(torch.randn(2, 3, 9))
+        buf = io.BytesIO()
+        torch.save({"state": model.state_dict(), "args": {"channels": 8}}, buf)
+        buf.seek(0)
+        model.load_state_dict(torch.load(buf, map_location="cpu", weights_only=True)["state"])
+        return f"{torch.__version__}, forward {tuple(y.shape)}, save/load ok"
+
+    def video_check():
+        from engine.frames import open_source
+        from engine.resources import sample_clip
+
+        source = open_source(sample_clip())
+        try:
+            frame = next(iter(source))
+        finally:
+            source.close()
+        return f"{sample_clip().name}: {source.frame_count} frames, first {frame.image.shape}"
+
+    def detector_check():
+        import numpy as np
+
+        from engine.detector import PoseDetector
+
+        with PoseDetector() as detector:
+            detector.detect(np.zeros((240, 320, 3), np.uint8), 0)
+        return "pose model loaded and run"
+
+    def scipy_check():
+        import numpy as np
+        from scipy.signal import butter, sosfiltfilt
+
+        y = sosfiltfilt(butter(2, 0.2, output="sos"), np.sin(np.linspace(0, 10, 100)))
+        return f"filtfilt ok ({y.shape[0]} samples)"
+
+    check("torch", torch_check)
+    check("video", video_check)
+    check("detector", detector_check)
+    check("scipy", scipy_check)
+    print("self-check " + ("passed" if not failures else f"FAILED ({failures})"))
+    return 0 if not failures else 1
+
+
 def _smoke_seconds(argv: list[str]) -> float:
     if len(argv) > 1:
         try:
@@ -175,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             code = run_gui()
         elif argv[0] == SMOKE_FLAG:
             code = run_gui(_smoke_seconds(argv))
+        elif argv[0] == "--self-check":
+            code = self_check()
         elif argv[0] in ("-V", "--version"):
             print(f"monocap {_version()}")
             code = 0

@@ -105,6 +105,13 @@ def test_version_and_help_list_the_engine_commands(bundle, user_home, tmp_path):
         assert command in help_.stdout, f"`monocap --help` does not list {command}:\n{help_.stdout}"
 
 
+def test_self_check_runs_every_native_piece(bundle, user_home, tmp_path):
+    """torch forward + save/load, the video reader, the pose model, scipy: what trimming could break."""
+    result = run_bundle(bundle, ["--self-check"], user_home, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "self-check passed" in result.stdout
+
+
 def test_process_sample_clip_headless(bundle, user_home, tmp_path):
     out = tmp_path / "out"
     result = run_bundle(bundle, ["process", str(SAMPLE), "-o", str(out), "-q"], user_home, tmp_path)
