@@ -196,26 +196,20 @@ def test_bundle_holds_no_training_code_tests_or_recipes(bundle):
     assert not [n for n in names if n.split("/")[1:2] in (["training"], ["tests"])], "training/ or tests/ folder"
     assert not [n for n in names if "/_pytest" in n or "/pytest" in n]
     assert not [n for n in names if n.startswith("_internal/torch/test/") or n.startswith("_internal/torch/bin/")]
-    # The Python modules are inside the PYZ archive: list them with PyInstaller's archive reader.
-    from PyInstaller.archive.readers import CArchiveReader, ZlibArchiveReader
-
-    archive = CArchiveReader(str(bundle / EXE_NAME))
-    pyz_name = next(n for n in archive.toc if n.endswith(".pyz"))
-    pyz = ZlibArchiveReader(archive.extract(pyz_name), 0) if isinstance(archive.extract(pyz_name), str) else None
-    modules = set(pyz.toc) if pyz is not None else _pyz_modules(bundle)
-    assert "engine.cli" in modules
+    modules = _pyz_modules(bundle)
+    assert "engine.cli" in modules and "desktop.launcher" in modules
     assert not [m for m in modules if m == "training" or m.startswith("training.")], "training code in the bundle"
     assert not [m for m in modules if m.split(".")[0] in ("tests", "pytest", "_pytest", "tkinter")]
+    assert not [m for m in modules if m.startswith("mediapipe.tasks.python.test")]
 
 
 def _pyz_modules(bundle: Path) -> set[str]:
-    from PyInstaller.archive.readers import ZlibArchiveReader
+    """The Python modules frozen into the executable's PYZ archive, read with PyInstaller's reader."""
+    from PyInstaller.archive.readers import CArchiveReader
 
-    for candidate in (bundle / "_internal").glob("*.pyz"):
-        return set(ZlibArchiveReader(str(candidate)).toc)
-    for candidate in bundle.rglob("*.pyz"):
-        return set(ZlibArchiveReader(str(candidate)).toc)
-    return set()
+    archive = CArchiveReader(str(bundle / EXE_NAME))
+    name = next(n for n in archive.toc if n.endswith(".pyz"))
+    return set(archive.open_embedded_archive(name).toc)
 
 
 def _has_app() -> bool:
