@@ -48,7 +48,9 @@ def _prepare_environment() -> None:
     # a backend without a GUI toolkit keeps it from looking for Tk or Qt, and its config/cache
     # folder goes to our cache folder instead of ~/.matplotlib.
     os.environ.setdefault("MPLBACKEND", "Agg")
-    if "MPLCONFIGDIR" not in os.environ:
+    # (In the bundle PyInstaller's matplotlib run-time hook has already pointed it at a temporary
+    # folder it deletes at exit; ours persists, so matplotlib's font list is built once.)
+    if "MPLCONFIGDIR" not in os.environ or getattr(sys, "frozen", False):
         from .user_dirs import cache_dir, ensure
 
         folder = ensure(cache_dir() / "matplotlib")
