@@ -1,0 +1,53 @@
+"""Entry point of the desktop app: `monocap-app` (or `python -m app.main`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def prepare_qt_environment() -> None:
+    """OpenCV's non-headless wheel points Qt at its own plugins (cv2/qt); PySide6 must load its own."""
+    for key in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_PLUGIN_PATH"):
+        value = os.environ.get(key, "")
+        if "cv2" in value or key == "QT_QPA_PLATFORM_PLUGIN_PATH":
+            os.environ.pop(key, None)
+
+
+def create_application(argv: list[str] | None = None):
+    prepare_qt_environment()
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        # pyqtgraph's GL items keep one shader program per class: GL views must share contexts
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        app = QApplication(argv if argv is not None else sys.argv)
+    app.setOrganizationName("Monocap")
+    app.setApplicationName("Monocap")
+    from engine import __version__
+
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="monocap-app", description="Monocap desktop app")
+    parser.add_argument("video", nargs="?", help="a video file to open")
+    parser.add_argument("--no-autostart", action="store_true", help="do not open a camera or the sample clip at start")
+    args, qt_args = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
+    app = create_application([sys.argv[0]] + qt_args)
+    from .main_window import MainWindow
+
+    window = MainWindow(autostart=not args.no_autostart and not args.video)
+    window.show()
+    if args.video:
+        window.open_file(args.video)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
