@@ -12,6 +12,8 @@ def prepare_qt_environment() -> None:
         value = os.environ.get(key, "")
         if "cv2" in value or key == "QT_QPA_PLATFORM_PLUGIN_PATH":
             os.environ.pop(key, None)
+    # Qt Multimedia lists cameras; its probing of optional codec libraries is noise for users
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")
 
 
 def create_application(argv: list[str] | None = None):

@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         w.takeSaved.connect(self._on_take_saved)
         w.batchProgress.connect(self.batch_panel.on_progress)
         w.batchFinished.connect(self.batch_panel.on_finished)
-        w.error.connect(lambda text: self.show_error(text))
+        w.error.connect(self.show_error)
         self.engine.start()
 
         refresh = QGuiApplication.primaryScreen().refreshRate() if QGuiApplication.primaryScreen() else 60.0
@@ -311,6 +311,7 @@ class MainWindow(QMainWindow):
         self.qsettings.sync()
 
     # ------------------------------------------------------------------ messages
+    @Slot(str)
     def show_error(self, text: str) -> None:
         self.banner.show_message(text, "error")
         self.statusBar().showMessage(text, 10000)
