@@ -34,6 +34,17 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
+def dispose_window(window) -> None:
+    """Stops the window's work and deletes it now, while Qt and the GL context are still alive
+    (a GL window left for the interpreter's final garbage collection can crash on exit)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.shutdown()
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -48,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.video:
         window.open_file(args.video)
-    return app.exec()
+    code = app.exec()
+    dispose_window(window)
+    return code
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         self.image_view = ImageView()
         self.view3d = SkeletonView()
         self.view_split.addWidget(self.image_view)
-        self.view_split.addWidget(self.view3d)
+        self.view_split.addWidget(self.view3d.container())
         self.view_split.setSizes([640, 640])
         self.main_split = QSplitter(Qt.Orientation.Vertical)
         self.main_split.addWidget(self.view_split)

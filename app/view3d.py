@@ -11,8 +11,11 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph.opengl as gl
+from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QVector3D
+from PySide6.QtGui import QOpenGLContext, QVector3D
+from PySide6.QtOpenGL import QOpenGLWindow
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from engine.skeletons import Skeleton
 
@@ -47,14 +50,21 @@ def bone_colours(skeleton: Skeleton) -> np.ndarray:
     return np.array(out, dtype=np.float32)
 
 
-class SkeletonView(gl.GLViewWidget):
+class SkeletonView(GLViewMixin, QOpenGLWindow):
+    """pyqtgraph's GL view as a QOpenGLWindow (embed it with `container()`).
+
+    A native GL window draws straight to the screen; a QOpenGLWidget would make Qt compose the
+    whole main window through OpenGL on every repaint, which costs tens of milliseconds per frame
+    with software rendering.
+    """
+
     HOME = dict(distance=4.2, elevation=12.0, azimuth=-90.0)
     HOME_CENTRE = (0.0, 0.0, 0.9)
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
+    def __init__(self):
+        super().__init__(QOpenGLContext.globalShareContext(), QOpenGLWindow.UpdateBehavior.NoPartialUpdate)
         self.setBackgroundColor(BACKGROUND)
-        self.setMinimumSize(320, 240)
+        self._container: QWidget | None = None
         grid = gl.GLGridItem()
         grid.setSize(8, 8)
         grid.setSpacing(0.5, 0.5)
@@ -78,6 +88,18 @@ class SkeletonView(gl.GLViewWidget):
         self._colours = None
         self.last_joints_m: np.ndarray | None = None
         self.reset_view()
+
+    def devicePixelRatioF(self) -> float:
+        return float(self.devicePixelRatio())
+
+    def container(self, parent=None) -> QWidget:
+        """The QWidget that holds this window in a layout (created once)."""
+        if self._container is None:
+            self._container = QWidget.createWindowContainer(self, parent)
+            self._container.setMinimumSize(320, 240)
+            self._container.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            self._container.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        return self._container
 
     def reset_view(self) -> None:
         self.setCameraPosition(pos=QVector3D(*self.HOME_CENTRE), **self.HOME)

@@ -118,7 +118,9 @@ def main() -> int:
         "p99_gui_gap_ms": round(gaps[int(0.99 * (len(gaps) - 1))] * 1e3, 1) if gaps else None,
         "heartbeats": len(gaps),
     }
-    win.shutdown()
+    from app.main import dispose_window
+
+    dispose_window(win)
     result["engine_alone_fps"] = round(engine_alone(args.frames), 1)
     print(json.dumps(result, indent=2))
     return 0

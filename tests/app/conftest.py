@@ -18,9 +18,10 @@ def window(qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue("settings/realtime", False)  # tests run frames as fast as the engine goes
     win = MainWindow(settings=settings, takes_dir=str(tmp_path / "takes"))
-    qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.shutdown()
+    from app.main import dispose_window
+
+    dispose_window(win)
