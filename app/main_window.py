@@ -444,7 +444,11 @@ class MainWindow(QMainWindow):
         self.source_running = False
         self.act_record.setChecked(False)
         self.recording = False
-        if ended.error:
+        if ended.error and ended.name.startswith("camera"):
+            # a camera that is missing or was unplugged: say so and offer something to look at
+            self.banner.show_message(ended.error, "error", "Play sample clip", self.open_sample)
+            self.statusBar().showMessage(ended.error, 10000)
+        elif ended.error:
             self.show_error(ended.error)
         elif not ended.cancelled:
             self.statusBar().showMessage(f"{ended.name}: finished ({ended.frames} frames)", 5000)
