@@ -8,9 +8,8 @@ import sys
 
 def prepare_qt_environment() -> None:
     """OpenCV's non-headless wheel points Qt at its own plugins (cv2/qt); PySide6 must load its own."""
-    for key in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_PLUGIN_PATH"):
-        value = os.environ.get(key, "")
-        if "cv2" in value or key == "QT_QPA_PLATFORM_PLUGIN_PATH":
+    for key in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_PLUGIN_PATH", "QT_QPA_FONTDIR"):
+        if "cv2" in os.environ.get(key, ""):
             os.environ.pop(key, None)
     # Qt Multimedia lists cameras; its probing of optional codec libraries is noise for users
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")

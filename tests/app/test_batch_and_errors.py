@@ -100,3 +100,47 @@ def test_corrupt_file_opened_directly_is_a_message(window, qtbot, tmp_path):
     window.open_file(bad)
     qtbot.waitUntil(lambda: "broken.mp4" in window.banner.text(), timeout=10000)
     assert window.isVisible()
+
+
+class _UnpluggedCamera:
+    """Sends the sample clip's first frames like a camera, then fails as an unplugged one does."""
+
+    is_live = True
+    fps = 24.0
+    frame_count = None
+
+    def __init__(self, index=0, width=None, height=None):
+        from engine.frames import VideoFileSource
+
+        self.name = f"camera {index}"
+        self._video = VideoFileSource(sample_clip())
+
+    def __iter__(self):
+        from engine.errors import InputError
+
+        for frame in self._video:
+            if frame.index >= 40:
+                raise InputError(f"{self.name}: stopped sending frames (unplugged?)")
+            time.sleep(1 / 24)
+            yield frame
+
+    def stop(self):
+        pass
+
+    def close(self):
+        self._video.close()
+
+
+def test_camera_unplugged_mid_take_keeps_the_take(window, qtbot, monkeypatch):
+    import app.worker as worker
+
+    monkeypatch.setattr(worker, "CameraSource", _UnpluggedCamera)
+    window.open_camera(0)
+    qtbot.waitUntil(lambda: window.frames_rendered >= 2, timeout=30000)
+    window.set_recording(True)
+    qtbot.waitUntil(lambda: "unplugged" in window.banner.text(), timeout=30000)
+    qtbot.waitUntil(lambda: len(window.takes) == 1, timeout=5000)
+    path, _ = window.takes[next(iter(window.takes))]
+    assert path.exists()
+    assert window.banner.action_button.text() == "Play sample clip"
+    assert not window.recording and not window.source_running
