@@ -25,6 +25,9 @@ def create_application(argv: list[str] | None = None):
         # pyqtgraph's GL items keep one shader program per class: GL views must share contexts
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication(argv if argv is not None else sys.argv)
+    # the engine thread runs Python between native calls; a short switch interval hands the GIL
+    # back to the GUI thread sooner (the default 5 ms shows as stutter when both are busy)
+    sys.setswitchinterval(0.001)
     app.setOrganizationName("Monocap")
     app.setApplicationName("Monocap")
     from engine import __version__

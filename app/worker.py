@@ -8,6 +8,7 @@ mailbox: the GUI takes the newest when it is ready to draw, so a slow screen nev
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -106,8 +107,21 @@ class EngineWorker(QObject):
         if notify:
             self.frameAvailable.emit()
 
+    def _lower_priority(self) -> None:
+        """The engine thread (and the threads it starts) runs a little nicer than the GUI thread,
+        so drawing and input keep their turn on a busy machine. Linux applies nice per thread."""
+        if getattr(self, "_niced", False):
+            return
+        self._niced = True
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + 4, 19))
+        except (AttributeError, OSError):
+            pass
+
     @Slot(int, object)
     def stream(self, job_id: int, request: StreamRequest) -> None:
+        self._lower_priority()
         cancel = _JobCancel(self, job_id)
         if cancel.is_set():
             return
@@ -205,6 +219,7 @@ class EngineWorker(QObject):
 
     @Slot(int, object)
     def batch(self, job_id: int, request: BatchRequest) -> None:
+        self._lower_priority()
         cancel = _JobCancel(self, job_id)
         self.busy = True
         succeeded: list[str] = []
