@@ -338,6 +338,9 @@ class MainWindow(QMainWindow):
                            "Play sample clip", self.open_sample)
 
     def _stream(self, request: StreamRequest) -> None:
+        # a take being recorded ends (and is saved) when another source replaces its own
+        self.engine.set_recording(False)
+        self.act_record.setChecked(False)
         self._leave_playback()
         self.mode = "live"
         self.source_running = True
@@ -402,6 +405,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ worker signals
     @Slot(object)
     def _on_source_opened(self, info: SourceInfo) -> None:
+        if info.job_id != self.engine.stream_job:
+            return
         self.source_info = info
         self.device_label.setText(f"device {info.device}")
         self.statusBar().showMessage(f"Playing {info.name}" if not info.is_live else f"Live from {info.name}", 5000)
@@ -441,6 +446,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_source_ended(self, ended: SourceEnded) -> None:
+        if ended.job_id != self.engine.stream_job:
+            return  # a source that was replaced by a newer one
         self.source_running = False
         self.act_record.setChecked(False)
         self.recording = False
@@ -597,6 +604,7 @@ class MainWindow(QMainWindow):
     def run_batch(self, request: BatchRequest) -> None:
         if self.source_running:
             self.set_recording(False)
+            self.statusBar().showMessage("The running source stops while the batch works.", 5000)
         request = BatchRequest(request.files, request.out_dir, request.formats, self.app_settings.pipeline_config())
         self.source_running = False
         self.engine.run_batch(request)

@@ -33,6 +33,7 @@ class SourceInfo:
     frame_count: int | None
     is_live: bool
     device: str
+    job_id: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +59,7 @@ class SourceEnded:
     frames: int
     error: str | None = None  # one-line message when it ended because of a problem
     cancelled: bool = False
+    job_id: int = 0
 
 
 @dataclass(frozen=True)

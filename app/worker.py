@@ -142,7 +142,7 @@ class EngineWorker(QObject):
             lifter = make_lifter(request.config.lift)
             tracker = LiveTracker(request.config, lifter)
             self.sourceOpened.emit(SourceInfo(source.name, source.fps, source.frame_count, source.is_live,
-                                              device_name(request.config.lift.device)))
+                                              device_name(request.config.lift.device), job_id))
             done_times: deque[float] = deque(maxlen=30)
             with PoseDetector(request.config.detector) as detector:
                 if source.is_live:
@@ -210,7 +210,7 @@ class EngineWorker(QObject):
                     error = error or describe_error(exc)
             self._record_wanted = False
             self.busy = False
-            self.sourceEnded.emit(SourceEnded(name, frames, error, cancel.is_set()))
+            self.sourceEnded.emit(SourceEnded(name, frames, error, cancel.is_set(), job_id))
 
     def _finish_recording(self, recorder: TakeRecorder) -> None:
         take, path = recorder.finish()
@@ -296,6 +296,10 @@ class EngineController(QObject):
         self.worker.cancel_jobs_upto(self._next_job)
         self._stream_job = self._job()
         self._startStream.emit(self._stream_job, request)
+
+    @property
+    def stream_job(self) -> int:
+        return self._stream_job
 
     def stop_stream(self) -> None:
         if self._stream_job:

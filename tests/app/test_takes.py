@@ -84,3 +84,41 @@ def test_export_bvh_and_csv_from_gui(window, qtbot, tmp_path):
     assert motion is not None
     rows = csv.read_text().strip().splitlines()
     assert len(rows) >= 2 and "," in rows[0]
+
+
+def test_closing_while_recording_keeps_the_take(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.main import dispose_window
+    from app.main_window import MainWindow
+    from app.recorder import list_takes
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("settings/realtime", True)
+    win = MainWindow(settings=settings, takes_dir=str(tmp_path / "takes"))
+    win.show()
+    win.open_sample()
+    qtbot.waitUntil(lambda: win.frames_rendered >= 2, timeout=30000)
+    win.set_recording(True)
+    qtbot.waitUntil(lambda: win.recording, timeout=10000)
+    qtbot.wait(400)
+    win.close()  # the engine stops, the take is finished and saved, the thread ends
+    assert win.engine.thread.isFinished()
+    takes = list_takes(tmp_path / "takes")
+    assert len(takes) == 1
+    dispose_window(win)
+
+
+def test_export_to_an_unwritable_place_is_a_message(window, qtbot, tmp_path):
+    from app.exporting import ExportRequest
+    from engine.take import Take
+    from engine.skeletons import MONOCAP_BODY
+
+    blocker_file = tmp_path / "not_a_folder"
+    blocker_file.write_text("x")
+    take = Take(np.zeros((3, MONOCAP_BODY.num_joints, 3)), MONOCAP_BODY, 30.0, np.arange(3) / 30, np.ones(3, bool))
+    with qtbot.waitSignal(window.exportFinished, timeout=10000) as blocker:
+        window.start_export(take, ExportRequest(str(blocker_file / "sub"), "t", ("csv",)))
+    paths, error = blocker.args
+    assert paths is None and "not_a_folder" in error
+    assert "Export failed" in window.banner.text()
