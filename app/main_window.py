@@ -630,6 +630,21 @@ class MainWindow(QMainWindow):
 
         AboutDialog(self).exec()
 
+    def screenshot(self):
+        """A QPixmap of the window including the 3D view (a native GL window that grab() leaves out)."""
+        from PySide6.QtCore import QPoint
+        from PySide6.QtGui import QPainter
+
+        pixmap = self.grab()
+        container = self.view3d.container()
+        if container.isVisible():
+            frame = self.view3d.grabFramebuffer()
+            top_left = container.mapTo(self, QPoint(0, 0))
+            painter = QPainter(pixmap)
+            painter.drawImage(top_left, frame)
+            painter.end()
+        return pixmap
+
     # ------------------------------------------------------------------ closing
     def shutdown(self) -> None:
         if self._closing:

@@ -85,7 +85,7 @@ def main() -> int:
             state["first_frame"] = (time.perf_counter(), win.frames_rendered)
         if args.screenshot and not state["shot"] and win.last_frame is not None and win.last_frame.index >= 120:
             state["shot"] = True
-            win.grab().save(args.screenshot)
+            win.screenshot().save(args.screenshot)
 
     def ended(_):
         state["end"] = (time.perf_counter(), win.frames_rendered)
