@@ -22,7 +22,7 @@ from .exporting import ExportRequest, export
 from .image_view import ImageView
 from .messages import BatchRequest, LiveFrame, RecordingState, SourceEnded, SourceInfo, StreamRequest, TakeSaved
 from .playback import TakeVideo
-from .recorder import list_takes, load_take, recover_all
+from .recorder import list_takes, load_take, recover_all, take_summary
 from .settings import AppSettings, push_recent, recent_list
 from .timeline import Timeline
 from .view3d import SkeletonView
@@ -493,10 +493,11 @@ class MainWindow(QMainWindow):
         self.takes.clear()
         for path in list_takes(folder):
             try:
-                take, video = load_take(path)
+                frames, fps = take_summary(path)
             except Exception:  # noqa: BLE001 - a damaged take is skipped, not fatal
                 continue
-            self._add_take_item(path.stem, path, video, take.num_frames, take.fps)
+            video = path.with_suffix(".avi")
+            self._add_take_item(path.stem, path, video if video.exists() else None, frames, fps)
         if recovered:
             self.show_info("Recovered takes that were cut short: " + ", ".join(n for n, _ in recovered))
 

@@ -204,6 +204,12 @@ def list_takes(folder: str | Path) -> list[Path]:
     return sorted(folder.glob("*.npz")) if folder.is_dir() else []
 
 
+def take_summary(path: str | Path) -> tuple[int, float]:
+    """(frames, fps) of a take file without loading its joints (for the takes list)."""
+    with np.load(Path(path), allow_pickle=False) as data:
+        return int(data["valid"].shape[0]), float(data["fps"])
+
+
 def load_take(path: str | Path) -> tuple[Take, Path | None]:
     path = Path(path)
     video = path.with_suffix(".avi")
