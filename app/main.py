@@ -59,6 +59,16 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(autostart=not args.no_autostart and not args.video)
     window.show()
+    # Ctrl+C or SIGTERM in the terminal closes the window the normal way (a take being recorded is saved)
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: window.close())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)  # lets Python run its signal handlers while Qt's loop waits
+    wake.start(250)
     if args.video:
         window.open_file(args.video)
     code = app.exec()

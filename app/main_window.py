@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.current_take_name = ""
         self._take_video: TakeVideo | None = None
         self._last_render = 0.0
+        self._last_plot = 0.0
         self._render_times: deque[float] = deque(maxlen=60)
         self.frames_rendered = 0
         self.last_frame: LiveFrame | None = None
@@ -435,7 +436,10 @@ class MainWindow(QMainWindow):
         det = frame.detection
         self.image_view.set_frame(frame.image, None if det is None else det.keypoints_px, None if det is None else det.scores)
         self.view3d.set_pose(frame.joints_m, frame.skeleton)
-        self.angle_plot.add_live(frame.timestamp_s, frame.joints_m, frame.skeleton, redraw=self.frames_rendered % 3 == 0)
+        redraw = now - self._last_plot >= 0.1  # the plot redraws at most 10 times a second
+        if redraw:
+            self._last_plot = now
+        self.angle_plot.add_live(frame.timestamp_s, frame.joints_m, frame.skeleton, redraw=redraw)
         if len(self._render_times) > 1:
             fps = (len(self._render_times) - 1) / (self._render_times[-1] - self._render_times[0])
             self.fps_label.setText(f"{fps:.1f} fps (engine {frame.engine_fps:.0f})")

@@ -71,3 +71,17 @@ def test_follow_mode_centres_the_subject(window):
     assert (view.opts["center"].x(), view.opts["center"].y()) == (2.0, 1.0)  # GL: (x, -z)
     window.act_reset_view.trigger()
     assert view.opts["center"].x() == 0.0 and view.opts["distance"] == view.HOME["distance"]
+
+
+def test_start_without_camera_plays_the_sample_clip(qtbot, tmp_path, monkeypatch):
+    import app.main_window as mw
+    from app.main import dispose_window
+
+    monkeypatch.setattr(mw, "list_cameras", lambda: [])
+    win = mw.MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                        autostart=True, takes_dir=str(tmp_path / "t"))
+    win.show()
+    qtbot.waitUntil(lambda: win.frames_rendered >= 2, timeout=30000)
+    assert "No camera found" in win.banner.text()
+    assert win.source_info is not None and win.source_info.name == "taiji_sample.mp4"
+    dispose_window(win)
