@@ -31,6 +31,7 @@ class ExportDialog(QDialog):
             box.setChecked(fmt in saved)
             self.format_boxes[fmt] = box
             fl.addWidget(box)
+        fl.addStretch(1)
         form.addRow("Formats", fmt_row)
         if not HAVE_FORMATS:
             form.addRow("", QLabel("This build exports NPZ and CSV only (BVH/TRC arrive with engine.formats)."))
@@ -52,6 +53,8 @@ class ExportDialog(QDialog):
         self.fps.setSpecialValueText("take's rate")
         self.fps.setValue(float(qsettings.value("export/fps", 0.0) or 0.0))
         form.addRow("Frame rate", self.fps)
+        for w in (self.rig, self.units, self.fps):
+            w.setEnabled(HAVE_FORMATS)  # the basic writers keep the take's skeleton, metres and rate
         rng = QWidget()
         rl = QHBoxLayout(rng)
         rl.setContentsMargins(0, 0, 0, 0)
