@@ -32,7 +32,7 @@ $(MODEL): | $(STAMP)
 model: $(MODEL)
 
 run: $(STAMP) $(MODEL)
-	$(VENV)/bin/monocap process resources/sample/taiji_sample.mp4 -o out
+	$(VENV)/bin/monocap-app
 
 test: $(STAMP) $(MODEL) sysdeps
 	QT_QPA_PLATFORM=xcb $(XVFB_RUN) $(PY) -m pytest $(PYTEST_ARGS)

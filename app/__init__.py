@@ -1,0 +1,1 @@
+"""Monocap's desktop application (PySide6). Imports engine; nothing imports app."""

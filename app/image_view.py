@@ -1,0 +1,80 @@
+"""The video image with the detector's 2D skeleton drawn over it."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from engine.skeletons import MEDIAPIPE_33, Skeleton
+
+
+def bgr_to_qimage(image: np.ndarray) -> QImage:
+    """(H, W, 3) uint8 BGR -> a QImage that owns a copy of the pixels."""
+    image = np.ascontiguousarray(image)
+    h, w = image.shape[:2]
+    return QImage(image.data, w, h, image.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+class ImageView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 180)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._image: QImage | None = None
+        self._kp: np.ndarray | None = None
+        self._scores: np.ndarray | None = None
+        self._skeleton: Skeleton = MEDIAPIPE_33
+        self.placeholder = "Open a video, pick a camera, or play the sample clip"
+        self.show_overlay = True
+
+    def set_frame(self, image: np.ndarray | None, keypoints_px: np.ndarray | None = None,
+                  scores: np.ndarray | None = None, skeleton: Skeleton = MEDIAPIPE_33) -> None:
+        if image is not None:
+            self._image = bgr_to_qimage(image)
+        self._kp = keypoints_px
+        self._scores = scores
+        self._skeleton = skeleton
+        self.update()
+
+    def clear(self, placeholder: str | None = None) -> None:
+        self._image = None
+        self._kp = None
+        if placeholder is not None:
+            self.placeholder = placeholder
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        if self._image is None:
+            return QRectF()
+        iw, ih = self._image.width(), self._image.height()
+        s = min(self.width() / iw, self.height() / ih)
+        return QRectF((self.width() - iw * s) / 2, (self.height() - ih * s) / 2, iw * s, ih * s)
+
+    def paintEvent(self, event):
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(18, 18, 22))
+        if self._image is None:
+            p.setPen(QColor(170, 170, 180))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+            return
+        r = self.image_rect()
+        p.drawImage(r, self._image)
+        if self.show_overlay and self._kp is not None:
+            s = r.width() / self._image.width()
+            pts = self._kp * s + np.array([r.left(), r.top()])
+            ok = self._scores > 0.3 if self._scores is not None else np.ones(len(pts), bool)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            lines = {"left": [], "right": [], "mid": []}
+            for a, b in self._skeleton.edges:
+                if ok[a] and ok[b]:
+                    na = self._skeleton.joint_names[b]
+                    side = "left" if na.startswith("left") else "right" if na.startswith("right") else "mid"
+                    lines[side].append(QLineF(QPointF(*pts[a]), QPointF(*pts[b])))
+            for side, colour in (("left", QColor(255, 140, 0)), ("right", QColor(0, 200, 255)), ("mid", QColor(235, 235, 235))):
+                p.setPen(QPen(colour, 2.0))
+                p.drawLines(lines[side])
+            p.setPen(QPen(QColor(255, 235, 50), 5.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            p.drawPoints([QPointF(*q) for q in pts[ok]])

@@ -1,0 +1,668 @@
+"""The main window: sources, the image and 3D views, takes, playback, angles, export, batch."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QMainWindow, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
+
+from engine.frames import VIDEO_SUFFIXES
+from engine.resources import sample_clip
+from engine.take import Take
+
+from .angle_plot import AnglePlot
+from .exporting import ExportRequest, export
+from .image_view import ImageView
+from .messages import BatchRequest, LiveFrame, RecordingState, SourceEnded, SourceInfo, StreamRequest, TakeSaved
+from .playback import TakeVideo
+from .recorder import list_takes, load_take, recover_all, take_summary
+from .settings import AppSettings, push_recent, recent_list
+from .timeline import Timeline
+from .view3d import SkeletonView
+from .worker import EngineController, describe_error
+
+STATE_VERSION = 1
+
+
+def list_cameras() -> list[tuple[int, str]]:
+    """(OpenCV index, description) of each connected camera, by Qt Multimedia's order."""
+    try:
+        from PySide6.QtMultimedia import QMediaDevices
+
+        return [(i, dev.description()) for i, dev in enumerate(QMediaDevices.videoInputs())]
+    except Exception:  # noqa: BLE001 - no multimedia backend: no cameras to offer
+        return []
+
+
+class MessageBanner(QFrame):
+    """A non-modal message strip above the views, with an optional action button."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("banner")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_button = QPushButton()
+        self.close_button = QToolButton(text="✕")
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.action_button)
+        lay.addWidget(self.close_button)
+        self.close_button.clicked.connect(self.hide)
+        self._callback = None
+        self.action_button.clicked.connect(self._act)
+        self.hide()
+
+    def show_message(self, text: str, level: str = "info", action: str | None = None, callback=None) -> None:
+        colours = {"info": "#23415a", "warning": "#5a4a1a", "error": "#5a2323"}
+        self.setStyleSheet(f"#banner {{ background: {colours.get(level, '#23415a')}; border-radius: 4px; }} QLabel {{ color: white; }}")
+        self.label.setText(text)
+        self._callback = callback
+        self.action_button.setVisible(bool(action))
+        self.action_button.setText(action or "")
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+    def _act(self) -> None:
+        cb = self._callback
+        self.hide()
+        if cb is not None:
+            cb()
+
+
+class _ExportBridge(QObject):
+    finished = Signal(object, object)  # (list of paths | None, error message | None)
+
+
+class MainWindow(QMainWindow):
+    exportFinished = Signal(object, object)  # paths, error
+
+    def __init__(self, settings: QSettings | None = None, autostart: bool = False, takes_dir: str | None = None):
+        super().__init__()
+        self.setWindowTitle("Monocap")
+        self.setAcceptDrops(True)
+        self.qsettings = settings or QSettings("Monocap", "Monocap")
+        self.app_settings = AppSettings.load(self.qsettings)
+        if takes_dir:
+            self.app_settings = self.app_settings.with_(takes_dir=takes_dir)
+        self.mode = "idle"  # idle | live | playback
+        self.source_info: SourceInfo | None = None
+        self.source_running = False
+        self.recording = False
+        self.takes: dict[str, tuple[Path, Path | None]] = {}
+        self.current_take: Take | None = None
+        self.current_take_name = ""
+        self._take_video: TakeVideo | None = None
+        self._last_render = 0.0
+        self._last_plot = 0.0
+        self._render_times: deque[float] = deque(maxlen=60)
+        self.frames_rendered = 0
+        self.last_frame: LiveFrame | None = None
+        self._closing = False
+        self._export_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="monocap-export")
+        self._export_bridge = _ExportBridge()
+        self._export_bridge.finished.connect(self._on_export_finished)
+
+        self._build_ui()
+        self._build_actions()
+        self._restore_layout()
+
+        self.engine = EngineController(self)
+        w = self.engine.worker
+        w.sourceOpened.connect(self._on_source_opened)
+        w.frameAvailable.connect(self._on_frame_available)
+        w.sourceEnded.connect(self._on_source_ended)
+        w.recordingChanged.connect(self._on_recording_changed)
+        w.takeSaved.connect(self._on_take_saved)
+        w.batchProgress.connect(self.batch_panel.on_progress)
+        w.batchFinished.connect(self.batch_panel.on_finished)
+        w.error.connect(self.show_error)
+        self.engine.start()
+
+        refresh = QGuiApplication.primaryScreen().refreshRate() if QGuiApplication.primaryScreen() else 60.0
+        self._min_interval = 1.0 / max(min(refresh or 60.0, 120.0), 20.0)
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.timeout.connect(self._render_latest)
+
+        self._recover_and_list_takes()
+        self.cameras = list_cameras()
+        self._fill_cameras()
+        if autostart:
+            QTimer.singleShot(0, self.start_default_source)
+
+    # ------------------------------------------------------------------ UI
+    def _build_ui(self) -> None:
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(4, 4, 4, 4)
+        self.banner = MessageBanner()
+        lay.addWidget(self.banner)
+        self.view_split = QSplitter(Qt.Orientation.Horizontal)
+        self.image_view = ImageView()
+        self.view3d = SkeletonView()
+        self.view_split.addWidget(self.image_view)
+        self.view_split.addWidget(self.view3d.container())
+        self.view_split.setSizes([640, 640])
+        self.main_split = QSplitter(Qt.Orientation.Vertical)
+        self.main_split.addWidget(self.view_split)
+        self.angle_plot = AnglePlot()
+        self.main_split.addWidget(self.angle_plot)
+        self.main_split.setSizes([560, 200])
+        lay.addWidget(self.main_split, 1)
+        self.timeline = Timeline()
+        self.timeline.frameChanged.connect(self.show_take_frame)
+        lay.addWidget(self.timeline)
+        self.setCentralWidget(central)
+
+        # takes dock
+        self.takes_list = QListWidget()
+        self.takes_list.itemActivated.connect(lambda item: self.select_take(item.data(Qt.ItemDataRole.UserRole)))
+        self.takes_list.itemClicked.connect(lambda item: self.select_take(item.data(Qt.ItemDataRole.UserRole)))
+        takes_box = QWidget()
+        tl = QVBoxLayout(takes_box)
+        tl.setContentsMargins(2, 2, 2, 2)
+        tl.addWidget(self.takes_list)
+        row = QHBoxLayout()
+        self.live_button = QPushButton("Back to live")
+        self.live_button.clicked.connect(self.back_to_live)
+        self.export_button = QPushButton("Export…")
+        self.export_button.clicked.connect(self.open_export_dialog)
+        row.addWidget(self.live_button)
+        row.addWidget(self.export_button)
+        tl.addLayout(row)
+        self.takes_dock = QDockWidget("Takes", self)
+        self.takes_dock.setObjectName("takes_dock")
+        self.takes_dock.setWidget(takes_box)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.takes_dock)
+
+        from .batch_panel import BatchPanel
+
+        self.batch_panel = BatchPanel(self.qsettings)
+        self.batch_panel.startRequested.connect(self.run_batch)
+        self.batch_panel.cancelRequested.connect(lambda: self.engine.cancel_batch())
+        self.batch_dock = QDockWidget("Batch", self)
+        self.batch_dock.setObjectName("batch_dock")
+        self.batch_dock.setWidget(self.batch_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.batch_dock)
+        self.batch_dock.hide()
+
+        sb = self.statusBar()
+        self.fps_label = QLabel("— fps")
+        self.latency_label = QLabel("latency —")
+        self.device_label = QLabel(f"device {self.app_settings.device}")
+        self.person_label = QLabel("no source")
+        for lbl in (self.fps_label, self.latency_label, self.device_label, self.person_label):
+            lbl.setMinimumWidth(110)
+            sb.addPermanentWidget(lbl)
+
+    def _build_actions(self) -> None:
+        tb = self.addToolBar("Main")
+        tb.setObjectName("main_toolbar")
+        m_file = self.menuBar().addMenu("&File")
+        self.act_open = QAction("&Open video…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self.open_dialog)
+        self.act_sample = QAction("&Sample clip", self, triggered=self.open_sample)
+        self.recent_menu = m_file.addMenu("Open &recent")
+        self.act_record = QAction("● &Record", self, shortcut=QKeySequence("Ctrl+R"), checkable=True,
+                                  toolTip="Record a take (Ctrl+R)")
+        self.act_record.triggered.connect(self.set_recording)
+        self.act_stop = QAction("■ Stop source", self, shortcut=QKeySequence("Ctrl+."), triggered=self.stop_source)
+        self.act_export = QAction("&Export take…", self, shortcut=QKeySequence("Ctrl+E"), triggered=self.open_export_dialog)
+        self.act_batch = QAction("&Batch…", self, shortcut=QKeySequence("Ctrl+B"), triggered=self.show_batch)
+        self.act_settings = QAction("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"), triggered=self.open_settings)
+        self.act_quit = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
+        self.act_about = QAction("&About Monocap", self, triggered=self.show_about)
+        self.act_reset_view = QAction("Reset view", self, shortcut=QKeySequence("Home"), triggered=self.view3d.reset_view)
+        self.act_follow = QAction("Follow", self, checkable=True, shortcut=QKeySequence("F"),
+                                  toggled=self.view3d.set_follow, toolTip="Keep the subject in the middle of the 3D view (F)")
+        self.act_trails = QAction("Trails", self, checkable=True, checked=True, toggled=self.view3d.set_trails_visible)
+        self.act_play = QAction("Play/pause", self, shortcut=QKeySequence("Space"), triggered=self.timeline.toggle_play)
+        self.act_prev = QAction("Previous frame", self, shortcut=QKeySequence(","), triggered=lambda: self.timeline.step(-1))
+        self.act_next = QAction("Next frame", self, shortcut=QKeySequence("."), triggered=lambda: self.timeline.step(1))
+        for a in (self.act_play, self.act_prev, self.act_next):
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(a)
+        for a in (self.act_open, self.act_sample):
+            m_file.addAction(a)
+        m_file.addSeparator()
+        for a in (self.act_record, self.act_stop, self.act_export, self.act_batch):
+            m_file.addAction(a)
+        m_file.addSeparator()
+        m_file.addAction(self.act_quit)
+        m_view = self.menuBar().addMenu("&View")
+        for a in (self.act_reset_view, self.act_follow, self.act_trails):
+            m_view.addAction(a)
+        m_view.addAction(self.takes_dock.toggleViewAction())
+        m_view.addAction(self.batch_dock.toggleViewAction())
+        self.menuBar().addMenu("&Settings").addAction(self.act_settings)
+        self.menuBar().addMenu("&Help").addAction(self.act_about)
+
+        tb.addAction(self.act_open)
+        tb.addAction(self.act_sample)
+        self.camera_combo = QComboBox(toolTip="Cameras connected to this computer")
+        self.camera_combo.setMinimumWidth(160)
+        tb.addWidget(self.camera_combo)
+        self.camera_button = QPushButton("Start camera")
+        self.camera_button.clicked.connect(lambda: self.open_camera(self.camera_combo.currentData()))
+        tb.addWidget(self.camera_button)
+        tb.addSeparator()
+        tb.addAction(self.act_record)
+        tb.addAction(self.act_stop)
+        tb.addSeparator()
+        tb.addAction(self.act_export)
+        tb.addAction(self.act_batch)
+        tb.addSeparator()
+        tb.addAction(self.act_reset_view)
+        tb.addAction(self.act_follow)
+        tb.addAction(self.act_trails)
+        tb.addSeparator()
+        tb.addAction(self.act_settings)
+        self._fill_recent()
+
+    def _fill_cameras(self) -> None:
+        self.camera_combo.clear()
+        for index, name in self.cameras:
+            self.camera_combo.addItem(name, index)
+        if not self.cameras:
+            self.camera_combo.addItem("(no camera found)", None)
+        self.camera_combo.setEnabled(bool(self.cameras))
+        self.camera_button.setEnabled(bool(self.cameras))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = recent_list(self.qsettings, "recent/files")
+        for f in files:
+            self.recent_menu.addAction(f, lambda f=f: self.open_file(f))
+        self.recent_menu.setEnabled(bool(files))
+
+    def _restore_layout(self) -> None:
+        geo = self.qsettings.value("window/geometry")
+        state = self.qsettings.value("window/state")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1400, 900)
+        if state is not None:
+            self.restoreState(state, STATE_VERSION)
+        for key, split in (("window/views", self.view_split), ("window/main_split", self.main_split)):
+            value = self.qsettings.value(key)
+            if value is not None:
+                split.restoreState(value)
+        angles = recent_list(self.qsettings, "angles/selected")
+        if angles:
+            self.angle_plot.set_selected(angles)
+        self.angle_plot.selectionChanged.connect(lambda names: self.qsettings.setValue("angles/selected", names))
+
+    def _save_layout(self) -> None:
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.qsettings.setValue("window/state", self.saveState(STATE_VERSION))
+        self.qsettings.setValue("window/views", self.view_split.saveState())
+        self.qsettings.setValue("window/main_split", self.main_split.saveState())
+        self.qsettings.sync()
+
+    # ------------------------------------------------------------------ messages
+    @Slot(str)
+    def show_error(self, text: str) -> None:
+        self.banner.show_message(text, "error")
+        self.statusBar().showMessage(text, 10000)
+
+    def show_info(self, text: str, action: str | None = None, callback=None) -> None:
+        self.banner.show_message(text, "info", action, callback)
+
+    # ------------------------------------------------------------------ sources
+    def start_default_source(self) -> None:
+        """At start-up: the first camera, or (no camera) say so and play the sample clip."""
+        if self.cameras:
+            self.open_camera(self.cameras[0][0])
+        else:
+            self.open_sample()
+            self.show_info("No camera found, so Monocap is playing its sample clip. Open a video file, or connect a "
+                           "camera and restart.", "Play sample clip again", self.open_sample)
+
+    def check_cameras(self) -> None:
+        """Tells the user when there is no camera and offers the sample clip (no exception, no dialog)."""
+        self.cameras = list_cameras()
+        self._fill_cameras()
+        if not self.cameras:
+            self.show_info("No camera found. Connect one and restart, open a video file, or play the sample clip.",
+                           "Play sample clip", self.open_sample)
+
+    def _stream(self, request: StreamRequest) -> None:
+        # a take being recorded ends (and is saved) when another source replaces its own
+        self.engine.set_recording(False)
+        self.act_record.setChecked(False)
+        self._leave_playback()
+        self.mode = "live"
+        self.source_running = True
+        self.view3d.clear_trails()
+        self.view3d.clear_pose()
+        self.angle_plot.start_live()
+        self.banner.hide()
+        self.engine.open_stream(request)
+
+    def _request(self, **kw) -> StreamRequest:
+        s = self.app_settings
+        return StreamRequest(config=s.pipeline_config(), realtime=s.realtime, takes_dir=s.takes_folder, **kw)
+
+    def open_file(self, path: str | Path) -> None:
+        path = str(path)
+        self._remember("recent/files", path)
+        self.qsettings.setValue("recent/folder", str(Path(path).parent))
+        self._fill_recent()
+        self._stream(self._request(kind="file", path=path))
+
+    def open_sample(self) -> None:
+        self._stream(self._request(kind="file", path=str(sample_clip())))
+
+    def open_camera(self, index: int | None) -> None:
+        if index is None:
+            self.check_cameras()
+            return
+        s = self.app_settings
+        self._stream(self._request(kind="camera", camera_index=int(index), camera_size=(s.camera_width, s.camera_height)))
+
+    def open_dialog(self) -> None:
+        folder = self.qsettings.value("recent/folder") or str(Path.home())
+        patterns = " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video", str(folder), f"Videos ({patterns});;All files (*)")
+        if path:
+            self.open_file(path)
+
+    def stop_source(self) -> None:
+        self.set_recording(False)
+        self.engine.stop_stream()
+
+    def _remember(self, key: str, item: str) -> None:
+        push_recent(self.qsettings, key, item)
+
+    # drag and drop
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        videos = [p for p in paths if Path(p).suffix.lower() in VIDEO_SUFFIXES or Path(p).is_dir()]
+        if len(videos) > 1 or any(Path(p).is_dir() for p in videos):
+            self.batch_panel.add_paths(videos)
+            self.show_batch()
+        elif videos:
+            self.open_file(videos[0])
+        elif paths:
+            self.show_error(f"{Path(paths[0]).name}: not a video file Monocap can open")
+        event.acceptProposedAction()
+
+    # ------------------------------------------------------------------ worker signals
+    @Slot(object)
+    def _on_source_opened(self, info: SourceInfo) -> None:
+        if info.job_id != self.engine.stream_job:
+            return
+        self.source_info = info
+        self.device_label.setText(f"device {info.device}")
+        self.statusBar().showMessage(f"Playing {info.name}" if not info.is_live else f"Live from {info.name}", 5000)
+
+    @Slot()
+    def _on_frame_available(self) -> None:
+        if self._render_timer.isActive():
+            return
+        wait = self._min_interval - (time.perf_counter() - self._last_render)
+        if wait > 0:
+            self._render_timer.start(int(wait * 1000) + 1)
+        else:
+            self._render_latest()
+
+    def _render_latest(self) -> None:
+        frame = self.engine.worker.take_latest()
+        if frame is None:
+            return
+        self.last_frame = frame
+        now = time.perf_counter()
+        self._last_render = now
+        self._render_times.append(now)
+        self.frames_rendered += 1
+        if self.mode == "playback":
+            return
+        det = frame.detection
+        self.image_view.set_frame(frame.image, None if det is None else det.keypoints_px, None if det is None else det.scores)
+        self.view3d.set_pose(frame.joints_m, frame.skeleton)
+        redraw = now - self._last_plot >= 0.1  # the plot redraws at most 10 times a second
+        if redraw:
+            self._last_plot = now
+        self.angle_plot.add_live(frame.timestamp_s, frame.joints_m, frame.skeleton, redraw=redraw)
+        if len(self._render_times) > 1:
+            fps = (len(self._render_times) - 1) / (self._render_times[-1] - self._render_times[0])
+            self.fps_label.setText(f"{fps:.1f} fps (engine {frame.engine_fps:.0f})")
+        self.latency_label.setText(f"latency {frame.latency_ms:.0f} ms")
+        self.person_label.setText("person found" if det is not None else "nobody in view")
+        if frame.recording:
+            self.statusBar().showMessage(f"Recording… frame {frame.index + 1}", 1000)
+
+    @Slot(object)
+    def _on_source_ended(self, ended: SourceEnded) -> None:
+        if ended.job_id != self.engine.stream_job:
+            return  # a source that was replaced by a newer one
+        self.source_running = False
+        self.act_record.setChecked(False)
+        self.recording = False
+        if ended.error and ended.name.startswith("camera"):
+            # a camera that is missing or was unplugged: say so and offer something to look at
+            self.banner.show_message(ended.error, "error", "Play sample clip", self.open_sample)
+            self.statusBar().showMessage(ended.error, 10000)
+        elif ended.error:
+            self.show_error(ended.error)
+        elif not ended.cancelled:
+            self.statusBar().showMessage(f"{ended.name}: finished ({ended.frames} frames)", 5000)
+        self.person_label.setText("no source")
+
+    @Slot(object)
+    def _on_recording_changed(self, state: RecordingState) -> None:
+        self.recording = state.recording
+        self.act_record.setChecked(state.recording)
+        self.statusBar().showMessage(f"Recording {state.name}…" if state.recording else f"Recorded {state.name}", 3000)
+
+    @Slot(object)
+    def _on_take_saved(self, saved: TakeSaved) -> None:
+        self._add_take_item(saved.name, saved.path, saved.video_path, saved.take.num_frames, saved.take.fps)
+        self.statusBar().showMessage(f"Take {saved.name} saved: {saved.take.num_frames} frames in {saved.path}", 5000)
+
+    # ------------------------------------------------------------------ recording
+    def set_recording(self, on: bool) -> None:
+        on = bool(on)
+        if on and not self.source_running:
+            self.act_record.setChecked(False)
+            self.show_error("Nothing to record: open a video, a camera or the sample clip first.")
+            return
+        self.act_record.setChecked(on)
+        self.engine.set_recording(on)
+
+    def toggle_record(self) -> None:
+        self.set_recording(not self.act_record.isChecked())
+
+    # ------------------------------------------------------------------ takes and playback
+    def _recover_and_list_takes(self) -> None:
+        folder = self.app_settings.takes_folder
+        recovered = recover_all(folder)
+        self.takes_list.clear()
+        self.takes.clear()
+        for path in list_takes(folder):
+            try:
+                frames, fps = take_summary(path)
+            except Exception:  # noqa: BLE001 - a damaged take is skipped, not fatal
+                continue
+            video = path.with_suffix(".avi")
+            self._add_take_item(path.stem, path, video if video.exists() else None, frames, fps)
+        if recovered:
+            self.show_info("Recovered takes that were cut short: " + ", ".join(n for n, _ in recovered))
+
+    def _add_take_item(self, name: str, path: Path, video: Path | None, frames: int, fps: float) -> None:
+        self.takes[name] = (Path(path), video)
+        for i in range(self.takes_list.count()):
+            if self.takes_list.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.takes_list.takeItem(i)
+                break
+        item = QListWidgetItem(f"{name}  —  {frames} frames, {frames / (fps or 30):.1f} s")
+        item.setData(Qt.ItemDataRole.UserRole, name)
+        self.takes_list.addItem(item)
+
+    def select_take(self, name: str) -> None:
+        path, video = self.takes[name]
+        try:
+            take, video = load_take(path)
+        except Exception as exc:  # noqa: BLE001
+            self.show_error(describe_error(exc))
+            return
+        self._leave_playback()
+        self.current_take = take
+        self.current_take_name = name
+        self._take_video = TakeVideo(video) if video else None
+        self.mode = "playback"
+        for i in range(self.takes_list.count()):
+            if self.takes_list.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.takes_list.setCurrentRow(i)
+        self.angle_plot.set_take(take.timestamps_s, take.joints_m, take.skeleton)
+        self.view3d.clear_trails()
+        self.timeline.set_take(take.num_frames, take.fps)
+        self.statusBar().showMessage(f"Playing back {name}", 3000)
+
+    def _leave_playback(self) -> None:
+        self.timeline.set_playing(False)
+        if self._take_video is not None:
+            self._take_video.close()
+            self._take_video = None
+
+    def back_to_live(self) -> None:
+        self._leave_playback()
+        self.timeline.clear()
+        self.mode = "live" if self.source_running else "idle"
+        self.angle_plot.start_live()
+        self.view3d.clear_trails()
+
+    @Slot(int)
+    def show_take_frame(self, i: int) -> None:
+        take = self.current_take
+        if take is None or self.mode != "playback" or not 0 <= i < take.num_frames:
+            return
+        joints = take.joints_m[i]
+        if take.valid[i]:
+            self.view3d.set_pose(joints, take.skeleton, trail=False)
+        else:
+            self.view3d.clear_pose()
+        self.view3d.set_trail_history(take.joints_m[max(0, i - 90): i + 1], take.skeleton)
+        image = self._take_video.read(i) if self._take_video is not None else None
+        kp = take.keypoints_px[i] if take.keypoints_px is not None else None
+        sc = take.keypoint_scores[i] if take.keypoint_scores is not None else None
+        if image is not None:
+            self.image_view.set_frame(image, kp, sc)
+        self.angle_plot.set_cursor(float(take.timestamps_s[i]))
+        self.person_label.setText("person found" if take.valid[i] else "nobody in view")
+
+    # ------------------------------------------------------------------ export
+    def open_export_dialog(self) -> None:
+        if self.current_take is None:
+            if self.takes_list.currentItem() is not None:
+                self.select_take(self.takes_list.currentItem().data(Qt.ItemDataRole.UserRole))
+            else:
+                self.show_error("Select a take to export (record one first).")
+                return
+        from .export_dialog import ExportDialog
+
+        dlg = ExportDialog(self.current_take, self.current_take_name, self.qsettings, self)
+        if dlg.exec():
+            self.start_export(self.current_take, dlg.request())
+
+    def start_export(self, take: Take, request: ExportRequest) -> None:
+        self.statusBar().showMessage(f"Exporting {request.stem}…")
+
+        def job():
+            try:
+                self._export_bridge.finished.emit(export(take, request), None)
+            except Exception as exc:  # noqa: BLE001 - a full disk, a bad path: one clear line
+                self._export_bridge.finished.emit(None, describe_error(exc))
+
+        self._export_pool.submit(job)
+
+    @Slot(object, object)
+    def _on_export_finished(self, paths, error) -> None:
+        if error:
+            self.show_error(f"Export failed: {error}")
+        else:
+            self.statusBar().showMessage("Exported " + ", ".join(Path(p).name for p in paths), 8000)
+            self.show_info("Exported " + ", ".join(str(p) for p in paths))
+        self.exportFinished.emit(paths, error)
+
+    # ------------------------------------------------------------------ batch, settings, about
+    def show_batch(self) -> None:
+        self.batch_dock.show()
+        self.batch_dock.raise_()
+
+    def run_batch(self, request: BatchRequest) -> None:
+        if self.source_running:
+            self.set_recording(False)
+            self.statusBar().showMessage("The running source stops while the batch works.", 5000)
+        request = BatchRequest(request.files, request.out_dir, request.formats, self.app_settings.pipeline_config())
+        self.source_running = False
+        self.engine.run_batch(request)
+
+    def open_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self.app_settings, self)
+        if dlg.exec():
+            self.apply_settings(dlg.result_settings())
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        changed_folder = settings.takes_folder != self.app_settings.takes_folder
+        self.app_settings = settings
+        settings.save(self.qsettings)
+        self.device_label.setText(f"device {settings.device}")
+        if changed_folder:
+            self._recover_and_list_takes()
+        self.statusBar().showMessage("Settings saved; they apply to the next source you open.", 5000)
+
+    def show_about(self) -> None:
+        from .about import AboutDialog
+
+        AboutDialog(self).exec()
+
+    def screenshot(self):
+        """A QPixmap of the window including the 3D view (a native GL window that grab() leaves out)."""
+        from PySide6.QtCore import QPoint
+        from PySide6.QtGui import QPainter
+
+        pixmap = self.grab()
+        container = self.view3d.container()
+        if container.isVisible():
+            frame = self.view3d.grabFramebuffer()
+            top_left = container.mapTo(self, QPoint(0, 0))
+            painter = QPainter(pixmap)
+            painter.drawImage(top_left, frame)
+            painter.end()
+        return pixmap
+
+    # ------------------------------------------------------------------ closing
+    def shutdown(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._render_timer.stop()
+        self.timeline.set_playing(False)
+        self._save_layout()
+        self.engine.shutdown()
+        self._export_pool.shutdown(wait=True)
+        if self._take_video is not None:
+            self._take_video.close()
+
+    def closeEvent(self, event):
+        self.shutdown()
+        super().closeEvent(event)

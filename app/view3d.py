@@ -1,0 +1,183 @@
+"""The 3D view: floor grid on the ground, bones, joints, foot and root trails, follow mode.
+
+Monocap's world is Y up (metres); pyqtgraph's GL scene is Z up. `to_gl` is the one place that maps
+between them: world (x, y, z) -> GL (x, -z, y), so the ground y = 0 is GL's z = 0 plane and the
+default camera looks from where the real camera was (world +Z, GL -Y).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pyqtgraph.opengl as gl
+from pyqtgraph.opengl.GLViewWidget import GLViewMixin
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QOpenGLContext, QVector3D
+from PySide6.QtOpenGL import QOpenGLWindow
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from engine.skeletons import Skeleton
+
+LEFT_RGBA = (1.0, 0.55, 0.0, 1.0)  # orange
+RIGHT_RGBA = (0.0, 0.78, 1.0, 1.0)  # cyan
+CENTRE_RGBA = (0.92, 0.92, 0.92, 1.0)  # near white
+JOINT_RGBA = (1.0, 0.92, 0.2, 1.0)  # yellow
+BACKGROUND = (28, 30, 36)
+TRAIL_JOINTS = {"left_ankle": (1.0, 0.55, 0.0, 0.55), "right_ankle": (0.0, 0.78, 1.0, 0.55), "pelvis": (0.7, 0.7, 0.7, 0.55)}
+TRAIL_LENGTH = 90  # frames
+
+
+def to_gl(points_world: np.ndarray) -> np.ndarray:
+    """(..., 3) Monocap world (Y up) -> (..., 3) pyqtgraph GL (Z up): (x, y, z) -> (x, -z, y)."""
+    p = np.asarray(points_world, dtype=np.float64)
+    return np.stack([p[..., 0], -p[..., 2], p[..., 1]], axis=-1)
+
+
+def bone_colours(skeleton: Skeleton) -> np.ndarray:
+    """(2 * E, 4) RGBA per line vertex: left bones orange, right cyan, the rest white."""
+    out = []
+    for a, b in skeleton.edges:
+        child = skeleton.joint_names[b]
+        parent = skeleton.joint_names[a]
+        if child.startswith("left_") or (parent.startswith("left_") and not child.startswith("right_")):
+            c = LEFT_RGBA
+        elif child.startswith("right_") or parent.startswith("right_"):
+            c = RIGHT_RGBA
+        else:
+            c = CENTRE_RGBA
+        out += [c, c]
+    return np.array(out, dtype=np.float32)
+
+
+class SkeletonView(GLViewMixin, QOpenGLWindow):
+    """pyqtgraph's GL view as a QOpenGLWindow (embed it with `container()`).
+
+    A native GL window draws straight to the screen; a QOpenGLWidget would make Qt compose the
+    whole main window through OpenGL on every repaint, which costs tens of milliseconds per frame
+    with software rendering.
+    """
+
+    HOME = dict(distance=4.2, elevation=12.0, azimuth=-90.0)
+    HOME_CENTRE = (0.0, 0.0, 0.9)
+
+    def __init__(self):
+        super().__init__(QOpenGLContext.globalShareContext(), QOpenGLWindow.UpdateBehavior.NoPartialUpdate)
+        self.setBackgroundColor(BACKGROUND)
+        self._container: QWidget | None = None
+        grid = gl.GLGridItem()
+        grid.setSize(8, 8)
+        grid.setSpacing(0.5, 0.5)
+        grid.setColor((120, 125, 135, 160))
+        self.addItem(grid)
+        self.grid = grid
+        self.bones = gl.GLLinePlotItem(mode="lines", width=3.0, antialias=False)
+        self.joints = gl.GLScatterPlotItem(size=7.0, color=JOINT_RGBA, pxMode=True)
+        self.joints.setGLOptions("opaque")
+        self.addItem(self.bones)
+        self.addItem(self.joints)
+        self.trail_items = {}
+        for name, colour in TRAIL_JOINTS.items():
+            item = gl.GLLinePlotItem(mode="line_strip", width=1.5, color=colour, antialias=False)
+            self.addItem(item)
+            self.trail_items[name] = item
+        self._trails: dict[str, deque] = {n: deque(maxlen=TRAIL_LENGTH) for n in TRAIL_JOINTS}
+        self.follow = False
+        self.show_trails = True
+        self.skeleton: Skeleton | None = None
+        self._colours = None
+        self.last_joints_m: np.ndarray | None = None
+        self.reset_view()
+
+    def devicePixelRatioF(self) -> float:
+        return float(self.devicePixelRatio())
+
+    def container(self, parent=None) -> QWidget:
+        """The QWidget that holds this window in a layout (created once)."""
+        if self._container is None:
+            self._container = QWidget.createWindowContainer(self, parent)
+            self._container.setMinimumSize(320, 240)
+            self._container.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            self._container.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        return self._container
+
+    def reset_view(self) -> None:
+        self.setCameraPosition(pos=QVector3D(*self.HOME_CENTRE), **self.HOME)
+
+    def set_follow(self, on: bool) -> None:
+        self.follow = on
+        if on and self.last_joints_m is not None:
+            self._follow_to(self.last_joints_m)
+
+    def set_trails_visible(self, on: bool) -> None:
+        self.show_trails = on
+        for item in self.trail_items.values():
+            item.setVisible(on)
+
+    def clear_trails(self) -> None:
+        for d in self._trails.values():
+            d.clear()
+        for item in self.trail_items.values():
+            item.setData(pos=np.zeros((0, 3), np.float32))
+
+    def clear_pose(self) -> None:
+        self.bones.setData(pos=np.zeros((0, 3), np.float32))
+        self.joints.setData(pos=np.zeros((0, 3), np.float32))
+        self.last_joints_m = None
+
+    def _set_skeleton(self, skeleton: Skeleton) -> None:
+        if skeleton is not self.skeleton:
+            self.skeleton = skeleton
+            self._colours = bone_colours(skeleton)
+            self._edges = np.array(skeleton.edges, dtype=int).reshape(-1)
+            self._trail_idx = {n: skeleton.joint_names.index(n) for n in TRAIL_JOINTS if n in skeleton.joint_names}
+
+    def set_pose(self, joints_m: np.ndarray | None, skeleton: Skeleton, trail: bool = True) -> None:
+        """joints_m: (J, 3) world metres, or None (nobody): the last pose stays, dimmed trails keep."""
+        self._set_skeleton(skeleton)
+        if joints_m is None or not np.isfinite(joints_m).all():
+            return
+        self.last_joints_m = joints_m
+        p = to_gl(joints_m).astype(np.float32)
+        self.bones.setData(pos=p[self._edges], color=self._colours)
+        self.joints.setData(pos=p)
+        if trail:
+            for name, i in self._trail_idx.items():
+                self._trails[name].append(p[i])
+                self._update_trail(name)
+        if self.follow:
+            self._follow_to(joints_m)
+
+    def set_trail_history(self, history_m: np.ndarray, skeleton: Skeleton) -> None:
+        """Playback: the trails are the take's previous frames, history_m: (N, J, 3)."""
+        self._set_skeleton(skeleton)
+        for name, i in self._trail_idx.items():
+            pts = to_gl(history_m[:, i]).astype(np.float32)
+            pts = pts[np.isfinite(pts).all(axis=1)]
+            self._trails[name] = deque(pts, maxlen=TRAIL_LENGTH)
+            self._update_trail(name)
+
+    def _update_trail(self, name: str) -> None:
+        pts = np.array(self._trails[name], dtype=np.float32).reshape(-1, 3)
+        self.trail_items[name].setData(pos=pts if len(pts) > 1 else np.zeros((0, 3), np.float32))
+
+    def _follow_to(self, joints_m: np.ndarray) -> None:
+        root = to_gl(joints_m[0])
+        self.opts["center"] = QVector3D(float(root[0]), float(root[1]), float(self.HOME_CENTRE[2]))
+        self.update()
+
+    def project(self, points_world: np.ndarray) -> np.ndarray:
+        """(N, 3) world -> (N, 2) widget pixel coordinates (x right, y down) of the current view."""
+        w, h = self.width(), self.height()
+        proj = self.projectionMatrix((0, 0, w, h), (0, 0, w, h))
+        mvp = np.array((proj * self.viewMatrix()).data(), dtype=np.float64).reshape(4, 4).T
+        p = to_gl(points_world)
+        hom = np.concatenate([p, np.ones((len(p), 1))], axis=1) @ mvp.T
+        ndc = hom[:, :3] / hom[:, 3:4]
+        return np.stack([(ndc[:, 0] + 1) * 0.5 * w, (1 - ndc[:, 1]) * 0.5 * h], axis=1)
+
+    def keyPressEvent(self, ev):
+        if ev.key() == Qt.Key.Key_Home:
+            self.reset_view()
+            return
+        super().keyPressEvent(ev)

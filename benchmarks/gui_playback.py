@@ -1,0 +1,130 @@
+"""Plays the sample clip through the app and measures the display rate and the worst GUI stall.
+
+Run under Xvfb with the xcb platform (software OpenGL):
+  QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/gui_playback.py
+
+Reports: frames shown per second, the longest gap of a 5 ms QTimer heartbeat in the GUI thread
+(the worst stall), and as an in-run reference the engine alone (detector + live tracker) on the
+same frames. --realtime paces the clip at its own rate (what a user sees); the default runs it as
+fast as the engine goes. --screenshot PATH grabs the window half-way through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def engine_alone(frames: int) -> float:
+    from engine.detector import PoseDetector
+    from engine.frames import VideoFileSource
+    from engine.pipeline import LiveTracker
+    from engine.resources import sample_clip
+
+    source = VideoFileSource(sample_clip())
+    tracker = LiveTracker()
+    n = 0
+    with PoseDetector() as detector:
+        t0 = time.perf_counter()
+        for frame in source:
+            tracker.push(frame.index, frame.timestamp_ns / 1e9, detector.detect(frame.image, frame.timestamp_ns))
+            n += 1
+            if n >= frames:
+                break
+        dt = time.perf_counter() - t0
+    source.close()
+    return n / dt
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--realtime", action="store_true", help="pace the clip at its own frame rate")
+    ap.add_argument("--screenshot", default="", help="save a PNG of the window here")
+    ap.add_argument("--frames", type=int, default=240)
+    args = ap.parse_args()
+
+    from app.main import create_application
+
+    app = create_application([sys.argv[0]])
+    from PySide6.QtCore import QObject, QSettings, QTimer, Slot
+
+    from app.main_window import MainWindow
+
+    tmp = tempfile.mkdtemp(prefix="monocap-bench-")
+    settings = QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("settings/realtime", args.realtime)
+    win = MainWindow(settings=settings, takes_dir=os.path.join(tmp, "takes"))
+    win.resize(1400, 860)
+    win.show()
+    for _ in range(20):
+        app.processEvents()
+        time.sleep(0.01)
+
+    state = {"last": None, "gaps": [], "first_frame": None, "end": None, "shot": False}
+
+    def beat():
+        now = time.perf_counter()
+        if state["last"] is not None and state["first_frame"] is not None and state["end"] is None:
+            state["gaps"].append(now - state["last"])
+        state["last"] = now
+
+    heartbeat = QTimer()
+    heartbeat.setInterval(5)
+    heartbeat.timeout.connect(beat)
+    heartbeat.start()
+
+    def on_frame():
+        if state["first_frame"] is None:
+            state["first_frame"] = (time.perf_counter(), win.frames_rendered)
+        if args.screenshot and not state["shot"] and win.last_frame is not None and win.last_frame.index >= 120:
+            state["shot"] = True
+            win.screenshot().save(args.screenshot)
+
+    def ended(_):
+        state["end"] = (time.perf_counter(), win.frames_rendered)
+        QTimer.singleShot(100, app.quit)
+
+    class Receiver(QObject):  # a QObject in the GUI thread, so the worker's signals arrive queued
+        @Slot()
+        def frame(self):
+            on_frame()
+
+        @Slot(object)
+        def ended(self, info):
+            ended(info)
+
+    receiver = Receiver()
+    win.engine.worker.frameAvailable.connect(receiver.frame)
+    win.engine.worker.sourceEnded.connect(receiver.ended)
+    win.open_sample()
+    app.exec()
+    heartbeat.stop()
+    t0, n0 = state["first_frame"]
+    t1, n1 = state["end"]
+    shown = n1 - n0 + 1
+    gaps = sorted(state["gaps"])
+    result = {
+        "mode": "realtime" if args.realtime else "as fast as the engine goes",
+        "frames_shown": shown,
+        "display_fps": round(shown / (t1 - t0), 1),
+        "worst_gui_stall_ms": round(gaps[-1] * 1e3, 1) if gaps else None,
+        "p99_gui_gap_ms": round(gaps[int(0.99 * (len(gaps) - 1))] * 1e3, 1) if gaps else None,
+        "heartbeats": len(gaps),
+    }
+    from app.main import dispose_window
+
+    dispose_window(win)
+    result["engine_alone_fps"] = round(engine_alone(args.frames), 1)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
