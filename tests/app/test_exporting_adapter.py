@@ -1,48 +1,42 @@
-"""The export adapter drives engine.formats when it exists (checked here with a stand-in)."""
-
-from dataclasses import dataclass
+"""The GUI's export door writes real files through the engine's exporters."""
 
 import numpy as np
+import pytest
 
-from app import exporting
+from app.exporting import ExportRequest, available_formats, available_rigs, export
+from engine.bvh_reader import read_bvh
+from engine.errors import MonocapError
 from engine.skeletons import MONOCAP_BODY
-from engine.take import Take
+from engine.take import Take, read_csv
 
 
-def _take(n=10):
-    j = np.zeros((n, MONOCAP_BODY.num_joints, 3))
-    return Take(j, MONOCAP_BODY, 30.0, np.arange(n) / 30, np.ones(n, bool))
+def _take(t=40):
+    rng = np.random.default_rng(0)
+    from engine.bones import impose_bone_lengths
+
+    base = np.array([[0, 1.0, 0]]) + rng.normal(scale=0.3, size=(MONOCAP_BODY.num_joints, 3))
+    joints = np.repeat(base[None], t, axis=0) + rng.normal(scale=0.005, size=(t, MONOCAP_BODY.num_joints, 3))
+    lengths = np.full(MONOCAP_BODY.num_joints, 0.2)
+    lengths[0] = 0
+    joints = impose_bone_lengths(joints, MONOCAP_BODY, lengths)
+    return Take(joints, MONOCAP_BODY, 30.0, np.arange(t) / 30.0, np.ones(t, bool))
 
 
-def test_fallback_writes_npz_and_csv_with_a_frame_range(tmp_path, monkeypatch):
-    monkeypatch.setattr(exporting, "HAVE_FORMATS", False)
-    paths = exporting.export(_take(), exporting.ExportRequest(str(tmp_path), "t", ("npz", "csv"), frame_range=(2, 6)))
-    assert [p.name for p in paths] == ["t.npz", "t.csv"]
-    assert len((tmp_path / "t.csv").read_text().strip().splitlines()) == 1 + 4
-    assert exporting.available_formats() == ["npz", "csv"]
+def test_offers_every_engine_format_and_rig():
+    assert {"bvh", "csv", "trc", "npz"} <= set(available_formats())
+    assert {"monocap", "mixamo"} <= set(available_rigs())
 
 
-def test_uses_engine_formats_when_present(tmp_path, monkeypatch):
-    calls = []
+def test_frame_range_rig_and_units_reach_the_files(tmp_path):
+    request = ExportRequest(str(tmp_path), "take", ("bvh", "csv"), rig="mixamo", units="m", frame_range=(5, 25))
+    paths = export(_take(), request)
+    assert [p.name for p in paths] == ["take.bvh", "take.csv"]
+    bvh = read_bvh(tmp_path / "take.bvh")
+    assert bvh.num_frames == 20
+    assert any(j.name.startswith("mixamorig:") for j in bvh.joints)
+    assert read_csv(tmp_path / "take.csv").num_frames == 20
 
-    @dataclass(frozen=True)
-    class Options:
-        rig: str = "default"
-        units: str = "cm"
-        fps: float | None = None
-        frame_range: tuple | None = None
 
-    def export_take(take, path, fmt, options):
-        calls.append((take.num_frames, path.name, fmt, options))
-        path.write_text("x")
-        return path
-
-    monkeypatch.setattr(exporting, "HAVE_FORMATS", True)
-    monkeypatch.setattr(exporting, "FORMATS", {"bvh": None, "csv": None, "trc": None})
-    monkeypatch.setattr(exporting, "ExportOptions", Options)
-    monkeypatch.setattr(exporting, "export_take", export_take)
-    assert exporting.available_formats() == ["bvh", "csv", "trc"]
-    req = exporting.ExportRequest(str(tmp_path), "t", ("bvh", "csv"), units="m", fps=24.0, frame_range=(1, 5))
-    paths = exporting.export(_take(), req)
-    assert [p.name for p in paths] == ["t.bvh", "t.csv"]
-    assert calls[0][2] == "bvh" and calls[0][3] == Options("default", "m", 24.0, (1, 5))
+def test_bad_settings_are_a_clear_error(tmp_path):
+    with pytest.raises(MonocapError, match="export settings"):
+        export(_take(), ExportRequest(str(tmp_path), "t", ("bvh",), units="furlongs"))
