@@ -1,0 +1,1 @@
+"""Trains and evaluates the networks the engine runs. Never imported by engine or app."""
