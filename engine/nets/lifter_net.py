@@ -147,3 +147,30 @@ def load_lifter(path: str | Path, device: str | torch.device = "cpu") -> tuple[L
     model.load_state_dict(blob["state_dict"])
     model.to(device).eval()
     return model, blob
+
+
+def consistent_outputs(out: dict, formats: list[str], encoder: torch.Tensor | None, decoder: torch.Tensor | None,
+                       mode: str) -> dict:
+    """Applies the affine autoencoder's consistency to the heads' outputs.
+
+    mode "heads": the heads as they are; "hybrid": every format's joints encoded to the latent
+    points and decoded back (all formats then agree); "latent": the model's latent points decoded.
+    encoder (K, J_all) and decoder (J_all, K) are the autoencoder's affine weights over the
+    formats' joints concatenated in `formats` order."""
+    if mode == "heads" or decoder is None:
+        return out
+    if mode == "hybrid":
+        joints = torch.cat([out[f] for f in formats], dim=1)
+        latent = torch.einsum("kj,bjd->bkd", encoder, joints)
+    elif mode == "latent":
+        latent = out["latent"]
+    else:
+        raise ValueError(f"unknown consistency mode {mode!r}")
+    joints = torch.einsum("jk,bkd->bjd", decoder, latent)
+    result = dict(out)
+    start = 0
+    for f in formats:
+        n = out[f].shape[1] if f in out else 0
+        result[f] = joints[:, start:start + n]
+        start += n
+    return result
