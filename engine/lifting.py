@@ -53,7 +53,14 @@ class DetectorWorldLifter:
         return out
 
 
-_MODES: dict[str, Callable[[LiftConfig], Lifter]] = {"detector": DetectorWorldLifter}
+def _network_lifter(config: LiftConfig) -> Lifter:
+    """The "lifter" mode, Monocap's own network (engine.lifter), imported only when chosen."""
+    from .lifter import NetworkLifter
+
+    return NetworkLifter(config)
+
+
+_MODES: dict[str, Callable[[LiftConfig], Lifter]] = {"detector": DetectorWorldLifter, "lifter": _network_lifter}
 
 
 def register_mode(name: str, factory: Callable[[LiftConfig], Lifter]) -> None:

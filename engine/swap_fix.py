@@ -1,0 +1,111 @@
+"""Finds and undoes the detector's left/right swaps of whole limbs, in 2D, before lifting.
+
+The detector sometimes labels a person's left arm or leg as the right one (and the other way
+round) for runs of frames. Each limb pair (arms, legs, and the torso and face as one group, for
+whole-body flips) gets a two-state hidden Markov chain: labelled as detected, or swapped. The
+cost of a path is how far the corrected keypoints jump between frames (normalised by the
+person's size, weighted by the keypoints' scores) plus a small price per swapped frame (the
+detector is usually right). Files use the best path over the whole sequence (Viterbi); live use
+(causal) takes, at each frame, the best state given the frames so far.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .skeletons import MEDIAPIPE_33
+
+_N = MEDIAPIPE_33.index
+
+
+def _pairs(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([_N(f"left_{n}") for n in names]), np.array([_N(f"right_{n}") for n in names]))
+
+
+GROUPS: dict[str, tuple[np.ndarray, np.ndarray]] = {
+    "arms": _pairs(["elbow", "wrist", "pinky", "index", "thumb"]),
+    "legs": _pairs(["knee", "ankle", "heel", "foot_index"]),
+    "torso": (np.array([_N(n) for n in ("left_shoulder", "left_hip", "left_eye_inner", "left_eye", "left_eye_outer",
+                                          "left_ear", "mouth_left")]),
+              np.array([_N(n) for n in ("right_shoulder", "right_hip", "right_eye_inner", "right_eye",
+                                          "right_eye_outer", "right_ear", "mouth_right")])),
+}
+
+
+@dataclass(frozen=True)
+class SwapFixConfig:
+    swap_price: float = 0.002  # cost of one frame in the swapped state, in box-normalised distance
+    causal_swap_price: float = 0.03  # live: higher, so a wrong decision at a crossing does not stick
+    groups: tuple[str, ...] = ("arms", "legs", "torso")
+
+
+def _box_size(kp: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    sizes = np.empty(len(kp))
+    for t in range(len(kp)):
+        pts = kp[t][scores[t] > 0]
+        sizes[t] = max(float(np.ptp(pts, axis=0).max()) if len(pts) > 1 else 0.0, 16.0)
+    return sizes
+
+
+def find_swaps(keypoints_px: np.ndarray, scores: np.ndarray, causal: bool = False,
+               config: SwapFixConfig = SwapFixConfig()) -> dict[str, np.ndarray]:
+    """keypoints_px (T, 33, 2), scores (T, 33) -> {group: (T,) bool, True where the group is swapped}."""
+    kp = np.asarray(keypoints_px, dtype=np.float64)
+    sc = np.asarray(scores, dtype=np.float64)
+    t_count = len(kp)
+    size = _box_size(kp, sc)
+    out = {}
+    for name in config.groups:
+        left, right = GROUPS[name]
+        idx = np.concatenate([left, right])
+        swapped_idx = np.concatenate([right, left])
+        # positions of the group's keypoints under each state: (T, 2 states, K, 2), weights (T, 2, K)
+        pos = np.stack([kp[:, idx], kp[:, swapped_idx]], axis=1)
+        w = np.stack([sc[:, idx], sc[:, swapped_idx]], axis=1)
+        unary = np.array([0.0, config.causal_swap_price if causal else config.swap_price])
+        cost = np.zeros((t_count, 2))
+        back = np.zeros((t_count, 2), dtype=np.int64)
+        cost[0] = unary
+        states = np.zeros(t_count, dtype=np.int64)
+        for t in range(1, t_count):
+            # pair[a, b]: jump from state a at t-1 to state b at t
+            d = np.linalg.norm(pos[t][None, :, :, :] - pos[t - 1][:, None, :, :], axis=-1)  # (2, 2, K)
+            ww = np.minimum(w[t][None, :, :], w[t - 1][:, None, :])
+            jump = (d * ww).sum(-1) / np.maximum(ww.sum(-1), 1e-6) / size[t]
+            jump = np.where(ww.sum(-1) > 0, jump, 0.0)
+            if causal:  # the past is committed: continue from the state chosen at t-1
+                states[t] = int((jump[states[t - 1]] + unary).argmin())
+                continue
+            total = cost[t - 1][:, None] + jump + unary[None, :]
+            back[t] = total.argmin(axis=0)
+            cost[t] = total.min(axis=0)
+        if not causal:
+            states[-1] = int(cost[-1].argmin())
+            for t in range(t_count - 1, 0, -1):
+                states[t - 1] = back[t, states[t]]
+        out[name] = states.astype(bool)
+    return out
+
+
+def apply_swaps(values: np.ndarray, swaps: dict[str, np.ndarray]) -> np.ndarray:
+    """Exchanges left/right keypoints of (T, 33, ...) values where `swaps` says so (a copy)."""
+    out = np.array(values, copy=True)
+    for name, mask in swaps.items():
+        left, right = GROUPS[name]
+        if mask.any():
+            a = out[mask][:, left].copy()
+            sub = out[mask]
+            sub[:, left] = sub[:, right]
+            sub[:, right] = a
+            out[mask] = sub
+    return out
+
+
+def fix_swaps(keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray | None = None, causal: bool = False,
+              config: SwapFixConfig = SwapFixConfig()) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Undoes detected swaps in keypoints, scores and (when given) the detector's 3D alike."""
+    swaps = find_swaps(keypoints_px, scores, causal, config)
+    world = apply_swaps(world_m, swaps) if world_m is not None else None
+    return apply_swaps(keypoints_px, swaps), apply_swaps(scores, swaps), world
