@@ -3,10 +3,12 @@
 The detector sometimes labels a person's left arm or leg as the right one (and the other way
 round) for runs of frames. Each limb pair (arms, legs, and the torso and face as one group, for
 whole-body flips) gets a two-state hidden Markov chain: labelled as detected, or swapped. The
-cost of a path is how far the corrected keypoints jump between frames (normalised by the
+cost of a path is how far the corrected keypoints land from where the frames before predict them
+(constant velocity, so limbs that cross stay themselves) (normalised by the
 person's size, weighted by the keypoints' scores) plus a small price per swapped frame (the
 detector is usually right). Files use the best path over the whole sequence (Viterbi); live use
-(causal) takes, at each frame, the best state given the frames so far.
+(causal) takes, at each frame, the best state given the frames so far, past costs fading (about
+100 frames of memory) so that one wrong call where the limbs cross is undone after a while.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ GROUPS: dict[str, tuple[np.ndarray, np.ndarray]] = {
 @dataclass(frozen=True)
 class SwapFixConfig:
     swap_price: float = 0.002  # cost of one frame in the swapped state, in box-normalised distance
-    causal_swap_price: float = 0.03  # live: higher, so a wrong decision at a crossing does not stick
+    causal_memory: float = 0.99  # live: past costs fade by this per frame (about 100 frames of memory)
+    velocity: float = 0.8  # how much of the last frame's motion predicts the next (limbs crossing)
     groups: tuple[str, ...] = ("arms", "legs", "torso")
 
 
@@ -64,23 +67,32 @@ def find_swaps(keypoints_px: np.ndarray, scores: np.ndarray, causal: bool = Fals
         # positions of the group's keypoints under each state: (T, 2 states, K, 2), weights (T, 2, K)
         pos = np.stack([kp[:, idx], kp[:, swapped_idx]], axis=1)
         w = np.stack([sc[:, idx], sc[:, swapped_idx]], axis=1)
-        unary = np.array([0.0, config.causal_swap_price if causal else config.swap_price])
+        unary = np.array([0.0, config.swap_price])
+        decay = config.causal_memory if causal else 1.0
+        velocity = config.velocity
         cost = np.zeros((t_count, 2))
         back = np.zeros((t_count, 2), dtype=np.int64)
         cost[0] = unary
         states = np.zeros(t_count, dtype=np.int64)
         for t in range(1, t_count):
-            # pair[a, b]: jump from state a at t-1 to state b at t
-            d = np.linalg.norm(pos[t][None, :, :, :] - pos[t - 1][:, None, :, :], axis=-1)  # (2, 2, K)
+            # where each state at t-1 predicts the keypoints at t: constant velocity along the best path
+            prev = pos[t - 1]
+            pred = prev.copy()
+            if t >= 2:
+                for a in (0, 1):
+                    b = back[t - 1, a]
+                    seen = (w[t - 1, a] > 0) & (w[t - 2, b] > 0)
+                    pred[a][seen] = prev[a][seen] + velocity * (prev[a][seen] - pos[t - 2, b][seen])
+            # pair[a, b]: from state a at t-1 to state b at t
+            d = np.linalg.norm(pos[t][None, :, :, :] - pred[:, None, :, :], axis=-1)  # (2, 2, K)
             ww = np.minimum(w[t][None, :, :], w[t - 1][:, None, :])
             jump = (d * ww).sum(-1) / np.maximum(ww.sum(-1), 1e-6) / size[t]
             jump = np.where(ww.sum(-1) > 0, jump, 0.0)
-            if causal:  # the past is committed: continue from the state chosen at t-1
-                states[t] = int((jump[states[t - 1]] + unary).argmin())
-                continue
-            total = cost[t - 1][:, None] + jump + unary[None, :]
+            total = decay * cost[t - 1][:, None] + jump + unary[None, :]
             back[t] = total.argmin(axis=0)
             cost[t] = total.min(axis=0)
+            if causal:  # the best state given the frames so far
+                states[t] = int(cost[t].argmin())
         if not causal:
             states[-1] = int(cost[-1].argmin())
             for t in range(t_count - 1, 0, -1):

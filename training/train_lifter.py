@@ -250,7 +250,7 @@ def run_stage(name: str, model: torch.nn.Module, batches: Batches, cfg: TrainCon
         step += 1
         if dist.main and (step % 100 == 0 or step == 1):
             elapsed = time.time() - start
-            _progress(f"[{name}] step {step} {100 * min(frac, 1):.0f}% {elapsed / 60:.1f} min loss={float(loss):.4f} "
+            _progress(f"[{name}] step {step} {100 * min(frac, 1):.0f}% {elapsed / 60:.1f} min loss={float(loss.detach()):.4f} "
                       + " ".join(f"{k}={v:.4f}" for k, v in running.items()))
         if dist.main and save is not None and time.time() - last_save > 120:
             save(step)
