@@ -24,7 +24,7 @@ from .keypoint_maps import MAPS as DETECTOR_MAPS
 from .lifting import LiftConfig
 from .resources import resource_path
 from .skeletons import H36M_17, MONOCAP_BODY, SMPL_24, Skeleton
-from .swap_fix import SwapFixConfig, fix_swaps
+from .swap_fix import GROUPS, LiveSwapFixer, SwapFixConfig, fix_swaps
 
 DEFAULT_MODEL = "models/lifter.pt"
 
@@ -166,6 +166,22 @@ def predict_formats(model: _Model, keypoints_px: np.ndarray, scores: np.ndarray,
     return {f: np.concatenate(v).astype(np.float64) for f, v in out.items()}
 
 
+def predict_windows(model: _Model, kp_w: np.ndarray, sc_w: np.ndarray, world_w: np.ndarray) -> dict[str, np.ndarray]:
+    """Causal windows (N, W, 33, ...) whose last frame is lifted -> {format: (N, J, 3)}."""
+    import torch
+
+    from .nets.lifter_net import consistent_outputs, prepare_inputs
+
+    valid = np.isfinite(world_w).all(axis=(-1, -2)).astype(np.float32)
+    world = np.where(np.isfinite(world_w), world_w, 0.0).astype(np.float32)
+    kp_n, _, _ = prepare_inputs(kp_w, sc_w, target=-1)
+    t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=model.device)  # noqa: E731
+    with torch.inference_mode():
+        res = model.net(t(kp_n), t(sc_w), t(world), t(valid))
+        res = consistent_outputs(res, model.formats, model.encoder, model.decoder, model.mode)
+    return {f: res[f].cpu().numpy().astype(np.float64) for f in model.formats}
+
+
 def to_skeleton(model: _Model, formats: dict[str, np.ndarray], skeleton: str) -> np.ndarray:
     """Picks or derives one skeleton's joints, relative to that skeleton's root."""
     if skeleton in formats:
@@ -226,13 +242,25 @@ class NetworkLifter:
         present = [i for i, d in enumerate(detections) if d is not None]
         if not present:
             return out
-        kp = np.stack([detections[i].keypoints_px for i in present])
-        sc = np.stack([detections[i].scores for i in present])
-        world = np.stack([detections[i].world_m if detections[i].world_m is not None else np.full((33, 3), np.nan)
-                          for i in present])
-        if self.swap_fix is not None and len(kp) > 1:
-            kp, sc, world = fix_swaps(kp, sc, world, causal=causal, config=self.swap_fix)
-        joints = to_skeleton(self.model, predict_formats(self.model, kp, sc, world, causal), self.skeleton.name)
+        if causal:
+            joints = self._lift_live([detections[i] for i in present])
+        else:
+            kp, sc, world = self._arrays([detections[i] for i in present])
+            if self.swap_fix is not None and len(kp) > 1:
+                kp, sc, world = fix_swaps(kp, sc, world, causal=False, config=self.swap_fix)
+            joints = to_skeleton(self.model, predict_formats(self.model, kp, sc, world, False), self.skeleton.name)
+            joints = self._blend(joints, world)
+        out[present] = joints
+        return out
+
+    @staticmethod
+    def _arrays(dets: list[Detection]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        kp = np.stack([d.keypoints_px for d in dets]).astype(np.float64)
+        sc = np.stack([d.scores for d in dets]).astype(np.float64)
+        world = np.stack([d.world_m if d.world_m is not None else np.full((33, 3), np.nan) for d in dets])
+        return kp, sc, world.astype(np.float64)
+
+    def _blend(self, joints: np.ndarray, world: np.ndarray) -> np.ndarray:
         if self.detector_weight > 0 and self.skeleton.name in DETECTOR_MAPS:
             from .keypoint_maps import map_keypoints
 
@@ -241,8 +269,53 @@ class NetworkLifter:
             det = det - det[:, root:root + 1]
             ok = np.isfinite(det).all(axis=(-1, -2))
             joints[ok] = (1 - self.detector_weight) * joints[ok] + self.detector_weight * det[ok]
-        out[present] = joints
-        return out
+        return joints
+
+    def _lift_live(self, dets: list[Detection]) -> np.ndarray:
+        """Causal lifting that remembers frames it has lifted, so each live call pays for its new frame only.
+
+        Frames are recognised by identity; a window that does not continue the last one starts over."""
+        if not hasattr(self, "_live"):
+            self._live = {"fixer": LiveSwapFixer(self.swap_fix or SwapFixConfig()), "last": None, "done": {},
+                          "recent": []}
+        st = self._live
+        window = self.model.net.window
+        first_new = next((k for k, d in enumerate(dets) if id(d) not in st["done"]), len(dets))
+        if first_new < len(dets) and (first_new == 0 or st["last"] is not dets[first_new - 1]):
+            st["fixer"].reset()  # not a continuation: replay this window from its start
+            st["done"].clear()
+            st["recent"].clear()
+            first_new = 0
+        new_inputs = []
+        for d in dets[first_new:]:
+            kp, sc, world = self._arrays([d])
+            if self.swap_fix is not None:
+                swaps = st["fixer"].push(kp[0], sc[0])
+                masks = {g: np.array([v]) for g, v in swaps.items() if g in GROUPS}
+                from .swap_fix import apply_swaps
+
+                kp, sc, world = apply_swaps(kp, masks), apply_swaps(sc, masks), apply_swaps(world, masks)
+            st["recent"].append((kp[0], sc[0], world[0]))
+            st["recent"] = st["recent"][-window:]
+            ctx = st["recent"]
+            pad = [ctx[0]] * (window - len(ctx))
+            seq = pad + ctx
+            new_inputs.append((d, np.stack([x[0] for x in seq]), np.stack([x[1] for x in seq]),
+                               np.stack([x[2] for x in seq])))
+            st["last"] = d
+        if new_inputs:
+            # each new frame is the last of its own window; lift them in one batch
+            kp = np.stack([x[1] for x in new_inputs])
+            sc = np.stack([x[2] for x in new_inputs])
+            wd = np.stack([x[3] for x in new_inputs])
+            formats = predict_windows(self.model, kp, sc, wd)
+            joints = self._blend(to_skeleton(self.model, formats, self.skeleton.name), wd[:, -1])
+            for (d, *_), j in zip(new_inputs, joints):
+                st["done"][id(d)] = (d, j)
+            while len(st["done"]) > 512:
+                st["done"].pop(next(iter(st["done"])))
+        return np.stack([st["done"][id(d)][1] if id(d) in st["done"] else np.full((self.skeleton.num_joints, 3), np.nan)
+                         for d in dets])
 
 
 def make_network_lifter(config: LiftConfig) -> NetworkLifter:

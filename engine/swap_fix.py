@@ -121,3 +121,59 @@ def fix_swaps(keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray 
     swaps = find_swaps(keypoints_px, scores, causal, config)
     world = apply_swaps(world_m, swaps) if world_m is not None else None
     return apply_swaps(keypoints_px, swaps), apply_swaps(scores, swaps), world
+
+
+class LiveSwapFixer:
+    """The causal fixer fed one frame at a time (the same decisions as find_swaps(causal=True))."""
+
+    def __init__(self, config: SwapFixConfig = SwapFixConfig()):
+        self.config = config
+        self.reset()
+
+    def reset(self) -> None:
+        self._pos: list[dict] = []  # per group: last two frames' positions/weights under both states
+        self._cost = {g: None for g in self.config.groups}
+        self._back = {g: None for g in self.config.groups}
+        self._hist: dict[str, list] = {g: [] for g in self.config.groups}
+        self.frames = 0
+
+    def push(self, keypoints_px: np.ndarray, scores: np.ndarray) -> dict[str, bool]:
+        """One frame's (33, 2) keypoints and (33,) scores -> {group: swapped?} for this frame."""
+        kp = np.asarray(keypoints_px, dtype=np.float64)
+        sc = np.asarray(scores, dtype=np.float64)
+        size = _box_size(kp[None], sc[None])[0]
+        cfg = self.config
+        unary = np.array([0.0, cfg.swap_price])
+        out = {}
+        for name in cfg.groups:
+            left, right = GROUPS[name]
+            idx, sidx = np.concatenate([left, right]), np.concatenate([right, left])
+            pos = np.stack([kp[idx], kp[sidx]])
+            w = np.stack([sc[idx], sc[sidx]])
+            hist = self._hist[name]
+            if not hist:
+                cost = unary.copy()
+                back = np.zeros(2, dtype=np.int64)
+            else:
+                prev_pos, prev_w, prev_back = hist[-1]
+                pred = prev_pos.copy()
+                if len(hist) >= 2:
+                    pp_pos, pp_w, _ = hist[-2]
+                    for a in (0, 1):
+                        b = prev_back[a]
+                        seen = (prev_w[a] > 0) & (pp_w[b] > 0)
+                        pred[a][seen] = prev_pos[a][seen] + cfg.velocity * (prev_pos[a][seen] - pp_pos[b][seen])
+                d = np.linalg.norm(pos[None, :, :, :] - pred[:, None, :, :], axis=-1)
+                ww = np.minimum(w[None, :, :], prev_w[:, None, :])
+                jump = (d * ww).sum(-1) / np.maximum(ww.sum(-1), 1e-6) / size
+                jump = np.where(ww.sum(-1) > 0, jump, 0.0)
+                total = cfg.causal_memory * self._cost[name][:, None] + jump + unary[None, :]
+                back = total.argmin(axis=0)
+                cost = total.min(axis=0)
+            self._cost[name] = cost
+            hist.append((pos, w, back))
+            if len(hist) > 2:
+                hist.pop(0)
+            out[name] = bool(self.frames > 0 and cost.argmin() == 1)
+        self.frames += 1
+        return out
