@@ -124,56 +124,63 @@ def fix_swaps(keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray 
 
 
 class LiveSwapFixer:
-    """The causal fixer fed one frame at a time (the same decisions as find_swaps(causal=True))."""
+    """The causal fixer fed one frame at a time (the same decisions as find_swaps(causal=True)).
+
+    All groups are handled at once (padded to the largest group), so a frame costs a few numpy calls."""
 
     def __init__(self, config: SwapFixConfig = SwapFixConfig()):
         self.config = config
+        groups = [GROUPS[g] for g in config.groups]
+        k = max(2 * len(l) for l, _ in groups)
+        self._idx = np.zeros((len(groups), 2, k), dtype=np.int64)
+        self._mask = np.zeros((len(groups), k))
+        for g, (left, right) in enumerate(groups):
+            n = 2 * len(left)
+            self._idx[g, 0, :n] = np.concatenate([left, right])
+            self._idx[g, 1, :n] = np.concatenate([right, left])
+            self._mask[g, :n] = 1.0
         self.reset()
 
     def reset(self) -> None:
-        self._pos: list[dict] = []  # per group: last two frames' positions/weights under both states
-        self._cost = {g: None for g in self.config.groups}
-        self._back = {g: None for g in self.config.groups}
-        self._hist: dict[str, list] = {g: [] for g in self.config.groups}
+        self._hist: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._cost = None
         self.frames = 0
 
     def push(self, keypoints_px: np.ndarray, scores: np.ndarray) -> dict[str, bool]:
         """One frame's (33, 2) keypoints and (33,) scores -> {group: swapped?} for this frame."""
         kp = np.asarray(keypoints_px, dtype=np.float64)
         sc = np.asarray(scores, dtype=np.float64)
-        size = _box_size(kp[None], sc[None])[0]
         cfg = self.config
+        seen_pts = kp[sc > 0]
+        size = max(float(np.ptp(seen_pts, axis=0).max()) if len(seen_pts) > 1 else 0.0, 16.0)
+        pos = kp[self._idx]  # (G, 2, K, 2)
+        w = sc[self._idx] * self._mask[:, None, :]  # (G, 2, K)
         unary = np.array([0.0, cfg.swap_price])
-        out = {}
-        for name in cfg.groups:
-            left, right = GROUPS[name]
-            idx, sidx = np.concatenate([left, right]), np.concatenate([right, left])
-            pos = np.stack([kp[idx], kp[sidx]])
-            w = np.stack([sc[idx], sc[sidx]])
-            hist = self._hist[name]
-            if not hist:
-                cost = unary.copy()
-                back = np.zeros(2, dtype=np.int64)
-            else:
-                prev_pos, prev_w, prev_back = hist[-1]
-                pred = prev_pos.copy()
-                if len(hist) >= 2:
-                    pp_pos, pp_w, _ = hist[-2]
-                    for a in (0, 1):
-                        b = prev_back[a]
-                        seen = (prev_w[a] > 0) & (pp_w[b] > 0)
-                        pred[a][seen] = prev_pos[a][seen] + cfg.velocity * (prev_pos[a][seen] - pp_pos[b][seen])
-                d = np.linalg.norm(pos[None, :, :, :] - pred[:, None, :, :], axis=-1)
-                ww = np.minimum(w[None, :, :], prev_w[:, None, :])
-                jump = (d * ww).sum(-1) / np.maximum(ww.sum(-1), 1e-6) / size
-                jump = np.where(ww.sum(-1) > 0, jump, 0.0)
-                total = cfg.causal_memory * self._cost[name][:, None] + jump + unary[None, :]
-                back = total.argmin(axis=0)
-                cost = total.min(axis=0)
-            self._cost[name] = cost
-            hist.append((pos, w, back))
-            if len(hist) > 2:
-                hist.pop(0)
-            out[name] = bool(self.frames > 0 and cost.argmin() == 1)
+        g_count = len(self._idx)
+        if not self._hist:
+            cost = np.tile(unary, (g_count, 1))
+            back = np.zeros((g_count, 2), dtype=np.int64)
+        else:
+            prev_pos, prev_w, prev_back = self._hist[-1]
+            pred = prev_pos.copy()
+            if len(self._hist) >= 2:
+                pp_pos, pp_w, _ = self._hist[-1 - 1]
+                rows = np.arange(g_count)[:, None]
+                pp_pos_b = pp_pos[rows, prev_back]  # (G, 2, K, 2): the state each state came from
+                pp_w_b = pp_w[rows, prev_back]
+                seen = (prev_w > 0) & (pp_w_b > 0)
+                pred = np.where(seen[..., None], prev_pos + cfg.velocity * (prev_pos - pp_pos_b), prev_pos)
+            d = np.linalg.norm(pos[:, None, :, :, :] - pred[:, :, None, :, :], axis=-1)  # (G, a, b, K)
+            ww = np.minimum(w[:, None, :, :], prev_w[:, :, None, :])
+            wsum = ww.sum(-1)
+            jump = np.where(wsum > 0, (d * ww).sum(-1) / np.maximum(wsum, 1e-6) / size, 0.0)
+            total = cfg.causal_memory * self._cost[:, :, None] + jump + unary[None, None, :]
+            back = total.argmin(axis=1)
+            cost = total.min(axis=1)
+        self._cost = cost
+        self._hist.append((pos, w, back))
+        if len(self._hist) > 2:
+            self._hist.pop(0)
+        swapped = cost.argmin(axis=1) == 1
         self.frames += 1
-        return out
+        return {g: bool(self.frames > 1 and swapped[i]) for i, g in enumerate(cfg.groups)}
