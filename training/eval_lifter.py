@@ -63,7 +63,7 @@ class Model:
         return {k: v.numpy().astype(np.float64) for k, v in out.items()}
 
 
-def test_batches(cfg: TrainConfig, window: int, target: int, noise: NoiseConfig, stride: int, seed: int) -> dict:
+def held_out_batches(cfg: TrainConfig, window: int, target: int, noise: NoiseConfig, stride: int, seed: int) -> dict:
     clips, skeletons = load_clips(cfg.data_root, cfg.cache_dir)
     test = [c for c in clips if split_of(c) == "test"]
     aug = AugmentConfig(mirror=True, bone_scale=0.0, global_scale=(1.0, 1.0), noise=noise)
@@ -82,7 +82,7 @@ def mocap_results(models: dict[str, Model], cfg: TrainConfig, stride: int = 2, s
     results: dict = {}
     mean_pose = None
     for cond, noise in conditions.items():
-        data = test_batches(cfg, window, target, noise, stride, seed)
+        data = held_out_batches(cfg, window, target, noise, stride, seed)
         if mean_pose is None:
             mean_pose = np.concatenate([b[MONOCAP_BODY.name] for _, b in data.values()]).mean(0)
         gt_body = np.concatenate([b[MONOCAP_BODY.name] for _, b in data.values()])
