@@ -35,6 +35,7 @@ from engine.skeletons import MEDIAPIPE_33, MONOCAP_BODY
 from .autoencoder import concat_permutation, fit_autoencoder
 from .data import AugmentConfig, MocapSource, VideoSource
 from .mocap import load_clips, split_of
+from .noise import NoiseConfig
 
 RIG_NAMES = ("cmu_iclone", "cmu_daz", "cmu_asf")
 FORMATS = RIG_NAMES + (MONOCAP_BODY.name, MEDIAPIPE_33.name)
@@ -79,6 +80,23 @@ PRESETS = {
     # Seconds; for tests.
     "smoke": {"heads_minutes": 0, "heads_steps": 20, "finetune_minutes": 0, "finetune_steps": 5,
               "ae_samples": 512, "ae_steps": 20, "width": 64, "blocks": 1},
+}
+
+
+def _no_noise(cfg: TrainConfig) -> TrainConfig:
+    keep_3d = NoiseConfig().scaled(0.0)
+    return replace(cfg, augment=replace(cfg.augment, noise=keep_3d))
+
+
+ABLATIONS = {
+    "none": lambda cfg: cfg,
+    "noise": _no_noise,  # clean 2D and a perfect detector 3D
+    "swaps": lambda cfg: replace(cfg, augment=replace(cfg.augment, noise=replace(cfg.augment.noise, swap_rate=0.0,
+                                                                                 full_swap_rate=0.0))),
+    "bones": lambda cfg: replace(cfg, augment=replace(cfg.augment, bone_scale=0.0, global_scale=(1.0, 1.0))),
+    "mirror": lambda cfg: replace(cfg, augment=replace(cfg.augment, mirror=False)),
+    "video": lambda cfg: replace(cfg, video_cache=""),
+    "det3d": lambda cfg: replace(cfg, augment=replace(cfg.augment, noise=replace(cfg.augment.noise, det3d_rate=0.0))),
 }
 
 
@@ -359,12 +377,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ship", choices=("heads",) + VARIANTS)
     ap.add_argument("--threads", type=int)
     ap.add_argument("--seed", type=int)
+    ap.add_argument("--variants", help="comma-separated fine-tuning variants, or 'none'")
+    ap.add_argument("--width", type=int)
+    ap.add_argument("--ablate", choices=sorted(ABLATIONS), default="none",
+                    help="train without one part of the augmentation (to measure what it buys)")
     a = ap.parse_args(argv)
     cfg = replace(TrainConfig(), **PRESETS[a.preset])
     over = {"data_root": a.data, "cache_dir": a.cache, "video_cache": a.video_cache, "heads_minutes": a.heads_minutes,
             "finetune_minutes": a.finetune_minutes, "window": a.window, "ship": a.ship, "threads": a.threads,
             "seed": a.seed}
     cfg = replace(cfg, workdir=a.workdir, out=a.out, **{k: v for k, v in over.items() if v is not None})
+    if a.variants:
+        cfg = replace(cfg, variants=() if a.variants == "none" else tuple(a.variants.split(",")))
+    if a.width:
+        cfg = replace(cfg, width=a.width)
+    cfg = ABLATIONS[a.ablate](cfg)
     if cfg.window > 1 and a.window is not None:
         cfg = replace(cfg, target=cfg.window // 2 if a.window else -1)
     train(cfg)
