@@ -59,7 +59,15 @@ def _image_mode(config: LiftConfig) -> Lifter:
     return make_image_lifter(config)
 
 
-_MODES: dict[str, Callable[[LiftConfig], Lifter]] = {"detector": DetectorWorldLifter, "image": _image_mode}
+def _network_lifter(config: LiftConfig) -> Lifter:
+    """The "lifter" mode, Monocap's own network (engine.lifter), imported only when chosen."""
+    from .lifter import NetworkLifter
+
+    return NetworkLifter(config)
+
+
+_MODES: dict[str, Callable[[LiftConfig], Lifter]] = {
+    "detector": DetectorWorldLifter, "lifter": _network_lifter, "image": _image_mode}
 
 
 def register_mode(name: str, factory: Callable[[LiftConfig], Lifter]) -> None:

@@ -1,0 +1,49 @@
+"""The shipped lifter on a held-out slice of the shared mocap (clips and a motion type training never saw)."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from engine.resources import resource_path
+from engine.skeletons import MONOCAP_BODY
+from training.eval_lifter import Model, held_out_batches
+from training.lifter_eval_metrics import mpjpe, pa_mpjpe
+from training.noise import NoiseConfig
+from training.train_lifter import TrainConfig
+
+MODEL = resource_path("models/lifter.pt")
+pytestmark = pytest.mark.skipif(not MODEL.is_file(), reason="no lifter model")
+
+
+@pytest.fixture(scope="module")
+def held_out(shared_data, mocap_cache):
+    model = Model(str(MODEL))
+    cfg = replace(TrainConfig(), data_root=str(shared_data), cache_dir=str(mocap_cache))
+    return model, held_out_batches(cfg, model.net.window, model.net.target, NoiseConfig(), stride=15, seed=5)
+
+
+def test_beats_the_mean_pose_on_held_out_motion(held_out):
+    model, data = held_out
+    preds, gts = [], []
+    for _, b in data.values():
+        preds.append(model(b)[MONOCAP_BODY.name])
+        gts.append(b[MONOCAP_BODY.name])
+    pred, gt = np.concatenate(preds), np.concatenate(gts)
+    mean_pose = np.broadcast_to(gt.mean(0), gt.shape)  # even knowing the test set's mean pose
+    assert mpjpe(pred, gt) < 0.6 * mpjpe(mean_pose, gt)
+    assert pa_mpjpe(pred, gt) < 0.6 * pa_mpjpe(mean_pose, gt)
+    assert mpjpe(pred, gt) < 150  # mm, with detector-like noise on the input
+
+
+def test_every_format_lies_on_the_autoencoders_latent_space(held_out):
+    model, data = held_out
+    if model.mode == "heads" or model.enc is None:
+        pytest.skip("model ships without the consistency decoder")
+    _, b = data["cmu_daz"]
+    out = model(b)
+    joints = torch.as_tensor(np.concatenate([out[f] for f in model.formats], axis=1), dtype=torch.float32)
+    again = torch.einsum("jk,bkd->bjd", model.dec, torch.einsum("kj,bjd->bkd", model.enc, joints))
+    # decoded outputs are (nearly) a fixed point: the formats are one consistent answer
+    assert (again - joints).norm(dim=-1).mean() < 0.01
