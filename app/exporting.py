@@ -91,7 +91,7 @@ def export(take: Take, request: ExportRequest) -> list[Path]:
             source = take.slice(*request.frame_range)
         params = list(inspect.signature(export_take).parameters)
         for fmt in request.formats:
-            path = out_dir / f"{request.stem}.{fmt}"
+            path = out_dir / f"{request.stem}.{fmt.lower()}"
             try:
                 if len(params) >= 4 or "fmt" in params or "format" in params:
                     result = export_take(source, path, fmt, options)
