@@ -99,8 +99,9 @@ class ExportDialog(QDialog):
             self.out_dir.setText(folder)
 
     def set_formats(self, formats) -> None:
+        wanted = {f.lower() for f in formats}
         for f, b in self.format_boxes.items():
-            b.setChecked(f in formats)
+            b.setChecked(f.lower() in wanted)
 
     def request(self) -> ExportRequest:
         formats = tuple(f for f, b in self.format_boxes.items() if b.isChecked())

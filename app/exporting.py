@@ -53,4 +53,4 @@ def export(take: Take, request: ExportRequest) -> list[Path]:
     """Writes each requested format to OUT_DIR/STEM.EXT; returns the paths. MonocapError on failure."""
     options = options_for(request)
     out_dir = Path(request.out_dir)
-    return [write_take(take, out_dir / f"{request.stem}.{fmt}", options) for fmt in request.formats]
+    return [write_take(take, out_dir / f"{request.stem}.{fmt.lower()}", options) for fmt in request.formats]

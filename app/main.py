@@ -11,6 +11,9 @@ def prepare_qt_environment() -> None:
     for key in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_PLUGIN_PATH", "QT_QPA_FONTDIR"):
         if "cv2" in os.environ.get(key, ""):
             os.environ.pop(key, None)
+    # Mesa's software renderer (llvmpipe, when there is no GPU driver) draws our small scene faster
+    # in the GUI thread itself than by handing it to rasteriser threads that compete with the engine
+    os.environ.setdefault("LP_NUM_THREADS", "0")
     # Qt Multimedia lists cameras; its probing of optional codec libraries is noise for users
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")
 

@@ -101,7 +101,8 @@ def test_closing_while_recording_keeps_the_take(qtbot, tmp_path):
     qtbot.waitUntil(lambda: win.frames_rendered >= 2, timeout=30000)
     win.set_recording(True)
     qtbot.waitUntil(lambda: win.recording, timeout=10000)
-    qtbot.wait(400)
+    recs = lambda: list((tmp_path / "takes").glob("*.rec"))  # noqa: E731
+    qtbot.waitUntil(lambda: recs() and recs()[0].stat().st_size > 0, timeout=3000)  # on disk while it grows
     win.close()  # the engine stops, the take is finished and saved, the thread ends
     assert win.engine.thread.isFinished()
     takes = list_takes(tmp_path / "takes")
