@@ -5,7 +5,7 @@ import json
 import cv2
 import numpy as np
 import torch
-from synthetic_figures import FOCAL, FRAME, make_samples
+from .synthetic_figures import FOCAL, FRAME, make_samples
 
 from engine import skeletons
 from engine.nets.checkpoint import read_checkpoint

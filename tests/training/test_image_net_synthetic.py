@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from synthetic_figures import FOCAL, H36M, make_samples
+from .synthetic_figures import FOCAL, H36M, make_samples
 
 from engine.image_lifter import ImageLifter
 from training import metrics
