@@ -77,22 +77,23 @@ class AffineAutoencoder(nn.Module):
         return total, {"ae_l1_3d_m": float(l3), "ae_l1_2d_m": float(l2), "ae_weight_l1": float(sp)}
 
 
-def fit_autoencoder(joints: np.ndarray, joint_perm: np.ndarray, steps: int = 1500, side_pairs: int = 12,
-                    central: int = 8, sparsity: float = 1e-3, seed: int = 0, log=print) -> AffineAutoencoder:
+def fit_autoencoder(joints: np.ndarray, joint_perm: np.ndarray, steps: int = 3000, side_pairs: int = 24,
+                    central: int = 16, sparsity: float = 1e-4, lr: float = 1e-2, seed: int = 0,
+                    log=print) -> AffineAutoencoder:
     """Fits the autoencoder to (N, J, 3) predictions (or labels) of every format."""
     torch.manual_seed(seed)
     ae = AffineAutoencoder(list(joint_perm), side_pairs, central)
-    opt = torch.optim.Adam(ae.parameters(), lr=3e-3)
+    opt = torch.optim.Adam(ae.parameters(), lr=lr)
     data = torch.as_tensor(joints, dtype=torch.float32)
     g = torch.Generator().manual_seed(seed)
     for step in range(steps):
         batch = data[torch.randint(0, len(data), (512,), generator=g)]
         for group in opt.param_groups:
-            group["lr"] = 3e-3 * 0.5 * (1 + np.cos(np.pi * step / steps))
+            group["lr"] = lr * 0.5 * (1 + np.cos(np.pi * step / steps))
         loss, parts = ae.loss(batch, sparsity)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step % 250 == 0 or step == steps - 1:
+        if step % 500 == 0 or step == steps - 1:
             log(f"autoencoder step {step}/{steps} " + " ".join(f"{k}={v:.4f}" for k, v in parts.items()))
     return ae.eval()

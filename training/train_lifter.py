@@ -63,7 +63,12 @@ class TrainConfig:
     finetune_steps: int = 0
     finetune_lr: float = 3e-4
     ae_samples: int = 12000
-    ae_steps: int = 1500
+    ae_steps: int = 3000
+    ae_side_pairs: int = 24
+    ae_central: int = 16
+    ae_sparsity: float = 1e-4
+    ae_lr: float = 1e-2
+    init_heads: str = ""  # a stage-1 checkpoint to start from (skips stage 1)
     consistency_weight: float = 1.0
     variants: tuple[str, ...] = VARIANTS
     ship: str = "hybrid"
@@ -79,7 +84,7 @@ PRESETS = {
     "shipped": {"heads_minutes": 60.0, "finetune_minutes": 10.0, "ae_steps": 3000, "ae_samples": 20000},
     # Seconds; for tests.
     "smoke": {"heads_minutes": 0, "heads_steps": 20, "finetune_minutes": 0, "finetune_steps": 5,
-              "ae_samples": 512, "ae_steps": 20, "width": 64, "blocks": 1},
+              "ae_samples": 512, "ae_steps": 20, "width": 64, "blocks": 1, "ae_side_pairs": 6, "ae_central": 4},
 }
 
 
@@ -279,16 +284,30 @@ def run_stage(name: str, model: torch.nn.Module, batches: Batches, cfg: TrainCon
 
 
 def collect_predictions(model: LifterNet, batches: Batches, count: int, device: torch.device, seed: int) -> np.ndarray:
+    """Every format's joints for mocap samples, for fitting the autoencoder: labels where the sample
+    has them (its rig, the body skeleton, the 33 points), the model's predictions for the other rigs.
+    Inputs carry little noise and the detector's 3D, so the predictions are the model at its best."""
     rng = np.random.default_rng(seed)
+    aug = replace(batches.cfg.augment, noise=replace(NoiseConfig().scaled(0.25), det3d_rate=1.0))
     model.eval()
     chunks = []
     n = 0
     with torch.no_grad():
         while n < count:
-            batch, _ = batches.draw(rng, device)
+            batch, slices = batches.draw(rng, device, aug)
             out = model(batch["kp"], batch["scores"], batch["det3d"], batch["det_valid"])
-            chunks.append(torch.cat([out[f] for f in FORMATS], dim=1).cpu().numpy())
-            n += len(chunks[-1])
+            for r in RIG_NAMES:
+                s = slices[r]
+                parts = []
+                for f in FORMATS:
+                    if f == r:
+                        parts.append(batch[f"{r}:rig"])
+                    elif f in (MONOCAP_BODY.name, MEDIAPIPE_33.name):
+                        parts.append(batch[f"{r}:{f}"])
+                    else:
+                        parts.append(out[f][s])
+                chunks.append(torch.cat(parts, dim=1).cpu().numpy())
+                n += len(chunks[-1])
     model.train()
     return np.concatenate(chunks)[:count]
 
@@ -318,13 +337,25 @@ def train(cfg: TrainConfig) -> dict[str, Path]:
     _progress(f"training heads: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, "
               f"{sum(s.total for s in batches.sources.values())} mocap windows, "
               f"{batches.video.total if batches.video else 0} video windows, world size {dist.world}")
-    run_stage("heads", ddp, batches, cfg, dist, cfg.heads_minutes, cfg.heads_steps, cfg.lr, bone_ref, save=save_heads)
+    if cfg.init_heads:
+        from engine.nets.lifter_net import load_lifter
+
+        start, _ = load_lifter(cfg.init_heads, dist.device)
+        model.load_state_dict(start.state_dict())
+        if dist.main:
+            save_heads(0)
+        _progress(f"stage 1 taken from {cfg.init_heads}")
+    else:
+        run_stage("heads", ddp, batches, cfg, dist, cfg.heads_minutes, cfg.heads_steps, cfg.lr, bone_ref,
+                  save=save_heads)
     heads_state = {k: v.clone() for k, v in model.state_dict().items()}
 
     # Autoencoder: every process fits the same one (same seed, same data on rank 0's draw).
     preds = collect_predictions(model, batches, cfg.ae_samples, dist.device, cfg.seed + 7)
     perm = concat_permutation([skeletons[f].mirror_permutation() for f in FORMATS])
-    ae = fit_autoencoder(preds, perm, steps=cfg.ae_steps, seed=cfg.seed, log=_progress if dist.main else (lambda m: None))
+    ae = fit_autoencoder(preds, perm, steps=cfg.ae_steps, side_pairs=cfg.ae_side_pairs, central=cfg.ae_central,
+                         sparsity=cfg.ae_sparsity, lr=cfg.ae_lr, seed=cfg.seed,
+                         log=_progress if dist.main else (lambda m: None))
     enc = ae.encoder_weights().detach().to(dist.device)
     dec = ae.decoder_weights().detach().to(dist.device)
     if dist.main:
@@ -377,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ship", choices=("heads",) + VARIANTS)
     ap.add_argument("--threads", type=int)
     ap.add_argument("--seed", type=int)
+    ap.add_argument("--init-heads", help="start from this stage-1 checkpoint (skip stage 1)")
     ap.add_argument("--variants", help="comma-separated fine-tuning variants, or 'none'")
     ap.add_argument("--width", type=int)
     ap.add_argument("--ablate", choices=sorted(ABLATIONS), default="none",
@@ -384,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     cfg = replace(TrainConfig(), **PRESETS[a.preset])
     over = {"data_root": a.data, "cache_dir": a.cache, "video_cache": a.video_cache, "heads_minutes": a.heads_minutes,
-            "finetune_minutes": a.finetune_minutes, "window": a.window, "ship": a.ship, "threads": a.threads,
+            "finetune_minutes": a.finetune_minutes, "window": a.window, "init_heads": a.init_heads, "ship": a.ship, "threads": a.threads,
             "seed": a.seed}
     cfg = replace(cfg, workdir=a.workdir, out=a.out, **{k: v for k, v in over.items() if v is not None})
     if a.variants:
