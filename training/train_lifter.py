@@ -71,7 +71,7 @@ class TrainConfig:
     init_heads: str = ""  # a stage-1 checkpoint to start from (skips stage 1)
     consistency_weight: float = 1.0
     variants: tuple[str, ...] = VARIANTS
-    ship: str = "hybrid"
+    ship: str = "regularize"  # best on held-out mocap in docs/RESULTS.md
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     seed: int = 0
     threads: int = 1
