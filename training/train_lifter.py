@@ -71,7 +71,7 @@ class TrainConfig:
     init_heads: str = ""  # a stage-1 checkpoint to start from (skips stage 1)
     consistency_weight: float = 1.0
     variants: tuple[str, ...] = VARIANTS
-    ship: str = "hybrid"
+    ship: str = "regularize"  # best on held-out mocap in docs/RESULTS.md
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     seed: int = 0
     threads: int = 1
@@ -350,6 +350,10 @@ def train(cfg: TrainConfig) -> dict[str, Path]:
                   save=save_heads)
     heads_state = {k: v.clone() for k, v in model.state_dict().items()}
 
+    paths = {"heads": heads_path}
+    if not cfg.variants:
+        dist.close()
+        return paths
     # Autoencoder: every process fits the same one (same seed, same data on rank 0's draw).
     preds = collect_predictions(model, batches, cfg.ae_samples, dist.device, cfg.seed + 7)
     perm = concat_permutation([skeletons[f].mirror_permutation() for f in FORMATS])
@@ -360,7 +364,6 @@ def train(cfg: TrainConfig) -> dict[str, Path]:
     dec = ae.decoder_weights().detach().to(dist.device)
     if dist.main:
         torch.save({"kwargs": ae.config(), "state_dict": ae.state_dict(), "formats": list(FORMATS)}, work / "autoencoder.pt")
-    paths = {"heads": heads_path}
     for variant in cfg.variants:
         latent = variant == "latent"
         vmodel = LifterNet(formats, window=cfg.window, target=cfg.target, width=cfg.width, blocks=cfg.blocks,
@@ -403,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", default="lifter_run")
     ap.add_argument("--out", default="", help="write the shipped variant here (e.g. resources/models/lifter.pt)")
     ap.add_argument("--heads-minutes", type=float)
+    ap.add_argument("--heads-steps", type=int, help="a step budget for stage 1 instead of minutes")
     ap.add_argument("--finetune-minutes", type=float)
     ap.add_argument("--window", type=int)
     ap.add_argument("--ship", choices=("heads",) + VARIANTS)
@@ -416,7 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     cfg = replace(TrainConfig(), **PRESETS[a.preset])
     over = {"data_root": a.data, "cache_dir": a.cache, "video_cache": a.video_cache, "heads_minutes": a.heads_minutes,
-            "finetune_minutes": a.finetune_minutes, "window": a.window, "init_heads": a.init_heads, "ship": a.ship, "threads": a.threads,
+            "finetune_minutes": a.finetune_minutes, "window": a.window, "init_heads": a.init_heads,
+            "heads_steps": a.heads_steps, "ship": a.ship, "threads": a.threads,
             "seed": a.seed}
     cfg = replace(cfg, workdir=a.workdir, out=a.out, **{k: v for k, v in over.items() if v is not None})
     if a.variants:

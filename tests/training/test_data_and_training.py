@@ -51,7 +51,7 @@ def test_smoke_training_writes_a_checkpoint_that_rebuilds_itself(shared_data, mo
     from training.train_lifter import PRESETS, TrainConfig, train
 
     cfg = replace(TrainConfig(), **PRESETS["smoke"], data_root=str(shared_data), cache_dir=str(mocap_cache),
-                  workdir=str(tmp_path), out=str(tmp_path / "lifter.pt"), variants=("hybrid",))
+                  workdir=str(tmp_path), out=str(tmp_path / "lifter.pt"), variants=("hybrid",), ship="hybrid")
     train(cfg)
     model, blob = load_lifter(tmp_path / "lifter.pt")
     assert blob["kwargs"]["width"] == 64 and "cmu_daz" in blob["skeletons"]

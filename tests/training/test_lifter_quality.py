@@ -39,11 +39,12 @@ def test_beats_the_mean_pose_on_held_out_motion(held_out):
 
 def test_every_format_lies_on_the_autoencoders_latent_space(held_out):
     model, data = held_out
-    if model.mode == "heads" or model.enc is None:
-        pytest.skip("model ships without the consistency decoder")
+    if model.enc is None:
+        pytest.skip("model ships without the autoencoder")
     _, b = data["cmu_daz"]
     out = model(b)
     joints = torch.as_tensor(np.concatenate([out[f] for f in model.formats], axis=1), dtype=torch.float32)
     again = torch.einsum("jk,bkd->bjd", model.dec, torch.einsum("kj,bjd->bkd", model.enc, joints))
-    # decoded outputs are (nearly) a fixed point: the formats are one consistent answer
-    assert (again - joints).norm(dim=-1).mean() < 0.01
+    # the outputs are (nearly) a fixed point of the autoencoder: the formats are one consistent answer
+    # (exactly for the "hybrid" and "latent" variants, within millimetres for "regularize")
+    assert (again - joints).norm(dim=-1).mean() < 0.015
