@@ -36,7 +36,11 @@ class PoseDetector:
         if not path.is_file():
             raise InputError(f"{path}: pose model missing; rebuild it with `make model`")
         os.environ.setdefault("GLOG_minloglevel", "2")
+        import cv2
+        import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
+
+        self._cv2, self._mp = cv2, mp
 
         self._vision = vision
         options = vision.PoseLandmarkerOptions(
@@ -65,9 +69,7 @@ class PoseDetector:
 
     def detect(self, image_bgr: np.ndarray, timestamp_ns: int) -> Detection | None:
         """image_bgr: (H, W, 3) uint8. Returns None when nobody is in view."""
-        import cv2
-        import mediapipe as mp
-
+        cv2, mp = self._cv2, self._mp
         h, w = image_bgr.shape[:2]
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         ms = max(int(timestamp_ns // 1_000_000), self._last_ms + 1)

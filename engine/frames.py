@@ -105,7 +105,6 @@ class VideoFileSource:
                     frames.get_nowait()
                 except queue.Empty:
                     reader.join(timeout=0.05)
-        self._read = index
         if self._count is not None and index < self._count * 0.9:
             self.decode_errors = self._count - index
 
@@ -117,10 +116,6 @@ class VideoFileSource:
             if not ok:
                 image = None
         frames.put(None)
-
-    @property
-    def frames_read(self) -> int:
-        return getattr(self, "_read", 0)
 
     def close(self) -> None:
         self._cap.release()

@@ -11,11 +11,12 @@ import numpy as np
 from .skeletons import COCO_17, H36M_17, MEDIAPIPE_33, MONOCAP_BODY, Skeleton
 
 
-def _matrix(target: Skeleton, recipe: dict[str, dict[str, float]]) -> np.ndarray:
-    m = np.zeros((target.num_joints, MEDIAPIPE_33.num_joints))
+def affine_matrix(target: Skeleton, recipe: dict[str, dict[str, float]], source: Skeleton = MEDIAPIPE_33) -> np.ndarray:
+    """(J_target, J_source) weights from a recipe {target joint: {source joint: weight}}."""
+    m = np.zeros((target.num_joints, source.num_joints))
     for joint, weights in recipe.items():
-        for source, w in weights.items():
-            m[target.index(joint), MEDIAPIPE_33.index(source)] = w
+        for name, w in weights.items():
+            m[target.index(joint), source.index(name)] = w
     if not np.allclose(m.sum(axis=1), 1.0):
         raise ValueError(f"{target.name}: every joint's weights must sum to one")
     return m
@@ -68,9 +69,9 @@ def _h36m_recipe() -> dict[str, dict[str, float]]:
 
 
 MAPS: dict[str, np.ndarray] = {
-    MONOCAP_BODY.name: _matrix(MONOCAP_BODY, _monocap_recipe()),
-    COCO_17.name: _matrix(COCO_17, {n: {n: 1.0} for n in COCO_17.joint_names}),
-    H36M_17.name: _matrix(H36M_17, _h36m_recipe()),
+    MONOCAP_BODY.name: affine_matrix(MONOCAP_BODY, _monocap_recipe()),
+    COCO_17.name: affine_matrix(COCO_17, {n: {n: 1.0} for n in COCO_17.joint_names}),
+    H36M_17.name: affine_matrix(H36M_17, _h36m_recipe()),
     MEDIAPIPE_33.name: np.eye(MEDIAPIPE_33.num_joints),
 }
 

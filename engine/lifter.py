@@ -21,6 +21,7 @@ import numpy as np
 from . import skeletons as skeleton_registry
 from .detection import Detection
 from .keypoint_maps import MAPS as DETECTOR_MAPS
+from .keypoint_maps import affine_matrix
 from .lifting import LiftConfig
 from .resources import resource_path
 from .skeletons import H36M_17, MONOCAP_BODY, SMPL_24, Skeleton
@@ -29,23 +30,13 @@ from .swap_fix import GROUPS, LiveSwapFixer, SwapFixConfig, fix_swaps
 DEFAULT_MODEL = "models/lifter.pt"
 
 
-def _recipe_matrix(target: Skeleton, recipe: dict[str, dict[str, float]]) -> np.ndarray:
-    m = np.zeros((target.num_joints, MONOCAP_BODY.num_joints))
-    for joint, weights in recipe.items():
-        for source, w in weights.items():
-            m[target.index(joint), MONOCAP_BODY.index(source)] = w
-    if not np.allclose(m.sum(axis=1), 1.0):
-        raise ValueError(f"{target.name}: weights must sum to one")
-    return m
-
-
 def _h36m_from_body() -> np.ndarray:
     r = {"pelvis": {"pelvis": 1.0}, "spine": {"spine": 0.5, "chest": 0.5}, "thorax": {"neck": 1.0},
          "neck_nose": {"nose": 1.0}, "head_top": {"head": 1.6, "neck": -0.6}}
     for side in ("left", "right"):
         for j in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist"):
             r[f"{side}_{j}"] = {f"{side}_{j}": 1.0}
-    return _recipe_matrix(H36M_17, r)
+    return affine_matrix(H36M_17, r, MONOCAP_BODY)
 
 
 def _smpl_from_body() -> np.ndarray:
@@ -56,7 +47,7 @@ def _smpl_from_body() -> np.ndarray:
               f"{s}_foot": {f"{s}_ankle": 0.3, f"{s}_toe": 0.7}, f"{s}_collar": {"neck": 0.5, f"{s}_shoulder": 0.5},
               f"{s}_shoulder": {f"{s}_shoulder": 1.0}, f"{s}_elbow": {f"{s}_elbow": 1.0},
               f"{s}_wrist": {f"{s}_wrist": 1.0}, f"{s}_hand": {f"{s}_hand": 1.0}}
-    return _recipe_matrix(SMPL_24, r)
+    return affine_matrix(SMPL_24, r, MONOCAP_BODY)
 
 
 # Skeletons derived from one of the model's formats by a fixed affine map: name -> (source, matrix).

@@ -21,7 +21,7 @@ from .detector import DetectorConfig, PoseDetector
 from .errors import InputError, NoValidFramesError
 from .frames import FrameSource
 from .ground import floor_height, level_rotation
-from .keypoint_maps import map_keypoints, map_scores
+from .keypoint_maps import MAPS, map_keypoints, map_scores
 from .lifting import LiftConfig, Lifter, make_lifter
 from .skeletons import MEDIAPIPE_33, Skeleton
 from .smoothing import OneEuroFilter, SmoothingConfig, zero_phase_lowpass
@@ -85,7 +85,7 @@ def root_positions_cam(rel_cam: np.ndarray, track: DetectionTrack, skeleton: Ske
     """(T, 3) camera-frame root positions, NaN where they cannot be estimated."""
     t = len(track)
     out = np.full((t, 3), np.nan)
-    if track.image_size is None or skeleton.name not in _mappable():
+    if track.image_size is None or skeleton.name not in MAPS:
         return out
     intrinsics = Intrinsics.from_fov(track.image_size, fov_deg)
     kp = map_keypoints(track.keypoints_px.astype(np.float64), skeleton.name)
@@ -95,12 +95,6 @@ def root_positions_cam(rel_cam: np.ndarray, track: DetectionTrack, skeleton: Ske
         if root is not None:
             out[i] = root
     return out
-
-
-def _mappable() -> set[str]:
-    from .keypoint_maps import MAPS
-
-    return set(MAPS)
 
 
 def _fill_nan_rows(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -306,7 +300,7 @@ class LiveTracker:
 
     def _root(self, rel_cam: np.ndarray, detection: Detection) -> np.ndarray:
         root = None
-        if self.skeleton.name in _mappable():
+        if self.skeleton.name in MAPS:
             intrinsics = Intrinsics.from_fov(detection.image_size, self.config.fov_deg)
             kp = map_keypoints(detection.keypoints_px, self.skeleton.name)
             sc = map_scores(detection.scores, self.skeleton.name)

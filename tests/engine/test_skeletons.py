@@ -7,9 +7,9 @@ from engine.skeletons import MONOCAP_BODY, Skeleton
 
 
 def test_registry_has_the_formats_users_ask_for():
-    for name in ("mediapipe_33", "coco_17", "h36m_17", "smpl_24", "monocap_body"):
-        sk = skeletons.get(name)
-        assert sk.num_joints == int(name.split("_")[-1]) if name[-1].isdigit() else sk.num_joints == 22
+    sizes = {"mediapipe_33": 33, "coco_17": 17, "h36m_17": 17, "smpl_24": 24, "monocap_body": 22}
+    for name, size in sizes.items():
+        assert skeletons.get(name).num_joints == size, name
     with pytest.raises(KeyError, match="unknown skeleton"):
         skeletons.get("nope")
 
