@@ -4,10 +4,14 @@ The solver works on one fixed set of *solver points* placed at MONOCAP_BODY join
 `SOLVER_POINTS`). Points with an orientation rule are *solver joints*: the solver gives each a
 global rotation per frame. A `Rig` is what a file shows: named joints, each sitting at a solver
 point (or part way along a bone), each turning with one solver joint. Both rigs share the same
-motion; they differ in names and in the Mixamo rig's extra spine joint and toe joint.
+motion; they differ in names, in the Monocap rig's lumbar joint and the Mixamo rig's extra spine
+joint and toe joint.
 
 Orientation rules (see docs/EXPORT.md):
-  ("kabsch", children)          best rigid fit of the rest offsets of `children` (pelvis)
+  ("frame", (a, b), (c, d))     a->b exactly, c->d made orthogonal to it (the pelvis: hip to hip,
+                                then towards the spine)
+  ("kabsch", children)          best rigid fit of the rest offsets of `children` (pelvis_fit,
+                                for rigs with no lumbar joint)
   ("aim", target, secondary)    the bone points exactly at `target`; its twist about the bone
                                 follows `secondary`:
       None                                   no twist relative to the parent (swing only)
@@ -22,7 +26,13 @@ Rest rules, in the rest pose (a T-pose facing +Z, left = +X, Y up):
                                 parent's body frame `frame` ("pelvis", "chest" or "head"), scaled
                                 to the locked bone length (short bones whose rest direction is the
                                 subject's own: hips, lumbar, shoulders, nose)
-  ("zero",)                     at the parent's position (the clavicle joints)
+  ("zero",)                     at the parent's position (pelvis_fit)
+  ("pivot", target, frame)      a point carried by the parent, fixed in its body frame `frame`,
+                                about which `target` keeps the steadiest distance over the take
+                                (the lumbar joint: mocap rigs bend the back about a point above
+                                the hip joints' midpoint; the clavicles: the shoulders turn
+                                about the collarbones' inner ends); the parent's position when
+                                the take does not tell
   ("dir", (x, y, z))            the locked bone length along a fixed direction (limbs, spine)
 """
 
@@ -42,7 +52,7 @@ _BACK = (0.0, 0.0, -1.0)
 class SolverPoint:
     name: str
     parent: str | None
-    source: str  # MONOCAP_BODY joint whose position it takes
+    source: str | None  # MONOCAP_BODY joint whose position it takes; None: carried by its parent
     rest: tuple
     rule: tuple | None = None  # orientation rule; None for end points
 
@@ -54,7 +64,7 @@ def _side(side: str) -> list[SolverPoint]:
     arm_flex = _FWD  # elbows bend the forearm forwards from the T-pose
     leg_flex = _BACK  # knees bend the shin backwards
     return [
-        SolverPoint(f"{s}_clavicle", "chest", "chest", ("zero",),
+        SolverPoint(f"{s}_clavicle", "chest", None, ("pivot", f"{s}_shoulder", "chest_aim"),
                     ("aim", f"{s}_shoulder", None)),
         SolverPoint(f"{s}_shoulder", f"{s}_clavicle", f"{s}_shoulder", ("median", "chest"),
                     ("aim", f"{s}_elbow", ("cross", (f"{s}_shoulder", f"{s}_elbow"),
@@ -85,8 +95,13 @@ _SHOULDERS = ("right_shoulder", "left_shoulder")
 _HIPS = ("right_hip", "left_hip")
 
 SOLVER_POINTS: tuple[SolverPoint, ...] = tuple([
-    SolverPoint("pelvis", None, "pelvis", ("origin",), ("kabsch", ("spine", "left_hip", "right_hip"))),
-    SolverPoint("spine", "pelvis", "spine", ("median", "pelvis"),
+    # The pelvis turns with the hips alone and the lumbar joint bends the spine away from it, as
+    # mocap rigs' separate pelvis and lower-back joints do. A rig with no lumbar
+    # joint (Mixamo's) takes pelvis_fit, the best compromise between the hips and the spine.
+    SolverPoint("pelvis", None, "pelvis", ("origin",), ("frame", _HIPS, ("pelvis", "spine"))),
+    SolverPoint("pelvis_fit", "pelvis", "pelvis", ("zero",), ("kabsch", ("spine", "left_hip", "right_hip"))),
+    SolverPoint("lumbar", "pelvis", None, ("pivot", "spine", "pelvis"), ("aim", "spine", None)),
+    SolverPoint("spine", "lumbar", "spine", ("median", "pelvis"),
                 ("aim", "chest", ("vec", (_HIPS, _SHOULDERS)))),
     SolverPoint("chest", "spine", "chest", ("dir", _UP), ("aim", "neck", ("vec", (_SHOULDERS,)))),
     SolverPoint("neck", "chest", "neck", ("dir", _UP), ("aim", "head", None)),
@@ -151,7 +166,8 @@ def _build(name: str, description: str, spec: list[tuple]) -> Rig:
 def _monocap_spec() -> list[tuple]:
     spec: list[tuple] = [
         ("pelvis", None, "pelvis", "pelvis"),
-        ("spine", "pelvis", "spine", "spine"),
+        ("lumbar", "pelvis", "lumbar", "lumbar"),
+        ("spine", "lumbar", "spine", "spine"),
         ("chest", "spine", "chest", "chest"),
         ("neck", "chest", "neck", "neck"),
         ("head", "neck", "head", "head", "nose"),
@@ -175,7 +191,7 @@ def _monocap_spec() -> list[tuple]:
 def _mixamo_spec() -> list[tuple]:
     p = "mixamorig:"
     spec: list[tuple] = [
-        (p + "Hips", None, "pelvis", "pelvis"),
+        (p + "Hips", None, "pelvis", "pelvis_fit"),
         (p + "Spine", p + "Hips", "spine", "spine"),
         (p + "Spine1", p + "Spine", ("spine", "chest", 0.5), "spine"),
         (p + "Spine2", p + "Spine1", "chest", "chest"),
@@ -200,7 +216,7 @@ def _mixamo_spec() -> list[tuple]:
     return spec
 
 
-MONOCAP_RIG = _build("monocap", "Monocap's body rig: MONOCAP_BODY joint names plus clavicles", _monocap_spec())
+MONOCAP_RIG = _build("monocap", "Monocap's body rig: MONOCAP_BODY joint names plus a lumbar joint and clavicles", _monocap_spec())
 MIXAMO_RIG = _build("mixamo", "Mixamo bone names (mixamorig:Hips ...), recognised by Unity's humanoid "
                     "importer and Blender/MotionBuilder retargeting", _mixamo_spec())
 RIGS: dict[str, Rig] = {r.name: r for r in (MONOCAP_RIG, MIXAMO_RIG)}
@@ -216,7 +232,9 @@ def get_rig(name: str) -> Rig:
 def _check() -> None:
     body = set(MONOCAP_BODY.joint_names)
     for p in SOLVER_POINTS:
-        if p.source not in body:
+        if (p.source is None) != (p.rest[0] == "pivot"):
+            raise ValueError(f"solver point {p.name}: only pivot points have no source joint")
+        if p.source is not None and p.source not in body:
             raise ValueError(f"solver point {p.name} reads unknown joint {p.source}")
         if p.parent is not None and SOLVER_INDEX[p.parent] >= SOLVER_INDEX[p.name]:
             raise ValueError(f"solver point {p.name} must come after its parent")

@@ -61,14 +61,33 @@ def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def _body_frames(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per-frame body frames (columns: left, up, forward) used to measure rest offsets."""
+    """Per-frame body frames (columns: left, up, forward) used to measure rest offsets.
+
+    "pelvis" and "chest_aim" are the solver's own pelvis and chest rotations (the rest pose's
+    frames being the identity), so a point fixed in them moves with those joints."""
     lateral_hips = p["left_hip"] - p["right_hip"]
     lateral_sh = p["left_shoulder"] - p["right_shoulder"]
+    up_first = frame_from_vectors(p["neck"] - p["chest"], lateral_sh)
     return {
         "pelvis": frame_from_vectors(lateral_hips, p["spine"] - p["pelvis"]),
         "chest": frame_from_vectors(lateral_sh, p["neck"] - p["chest"]),
+        "chest_aim": np.stack([up_first[..., 1], up_first[..., 0], -up_first[..., 2]], axis=-1),
         "head": frame_from_vectors(lateral_sh, p["head"] - p["neck"]),
     }
+
+
+def _steadiest_centre(points: np.ndarray) -> np.ndarray:
+    """(T, D) points -> the centre (D,) about which they keep the steadiest distance: an
+    algebraic sphere fit, pulled towards the origin where the points do not determine it and
+    kept within 3/4 of the points' median distance from the origin."""
+    dims = points.shape[1]
+    a = np.concatenate([2.0 * points, np.ones((points.shape[0], 1))], axis=1)
+    b = np.sum(points * points, axis=1)
+    ridge = np.diag([1e-5] * dims + [0.0]) * points.shape[0]
+    centre = np.linalg.solve(a.T @ a + ridge, a.T @ b)[:dims]
+    limit = 0.75 * float(np.median(np.linalg.norm(points, axis=1)))
+    norm = float(np.linalg.norm(centre))
+    return centre * (limit / norm) if norm > limit else centre
 
 
 def rest_pose(joints_m: np.ndarray, skeleton: Skeleton = MONOCAP_BODY) -> np.ndarray:
@@ -76,16 +95,24 @@ def rest_pose(joints_m: np.ndarray, skeleton: Skeleton = MONOCAP_BODY) -> np.nda
 
     Bone lengths are the per-bone median over the frames. Limbs, spine and neck form a T-pose
     facing +Z; hips, lumbar, shoulders and nose keep the subject's median offset measured in
-    the pelvis, chest or head frame (see engine/rig.py)."""
-    p = {pt.source: joints_m[:, skeleton.index(pt.source)] for pt in SOLVER_POINTS}
+    the pelvis, chest or head frame (see engine/rig.py). The rest pose's body frames are the
+    identity, so a point fixed in a body frame sits at its body-frame coordinates."""
+    p = {pt.name: joints_m[:, skeleton.index(pt.source)] for pt in SOLVER_POINTS if pt.source is not None}
     frames = _body_frames(p)
     rest = np.zeros((len(SOLVER_POINTS), 3))
     for i, pt in enumerate(SOLVER_POINTS):
         kind = pt.rest[0]
         if kind == "origin":
             continue
-        parent = SOLVER_POINTS[SOLVER_INDEX[pt.parent]]
-        vec = p[pt.source] - p[parent.source]
+        parent = rest[SOLVER_INDEX[pt.parent]]
+        if kind == "pivot":
+            target, frame = pt.rest[1], frames[pt.rest[2]]
+            local = np.einsum("tji,tj->ti", frame, p[target] - p[pt.parent])
+            centre = _steadiest_centre(local)
+            p[pt.name] = p[pt.parent] + frame @ centre
+            rest[i] = parent + centre
+            continue
+        vec = p[pt.name] - p[pt.parent]
         length = float(np.median(np.linalg.norm(vec, axis=-1)))
         if kind == "zero":
             offset = np.zeros(3)
@@ -96,7 +123,7 @@ def rest_pose(joints_m: np.ndarray, skeleton: Skeleton = MONOCAP_BODY) -> np.nda
             offset = normalize(np.median(local, axis=0)) * length
         else:
             raise ValueError(f"unknown rest rule {pt.rest}")
-        rest[i] = rest[SOLVER_INDEX[pt.parent]] + offset
+        rest[i] = parent + offset
     return rest
 
 
@@ -108,14 +135,20 @@ def solve_positions(joints_m: np.ndarray, rest_m: np.ndarray | None = None,
     if rest_m is None:
         rest_m = rest_pose(joints_m, skeleton)
     t_count = joints_m.shape[0]
-    p = {pt.name: joints_m[:, skeleton.index(pt.source)] for pt in SOLVER_POINTS}
+    p = {pt.name: joints_m[:, skeleton.index(pt.source)] for pt in SOLVER_POINTS if pt.source is not None}
     r = {pt.name: rest_m[i] for i, pt in enumerate(SOLVER_POINTS)}
     glob: dict[str, np.ndarray] = {}
     eye = np.broadcast_to(np.eye(3), (t_count, 3, 3))
     for pt in SOLVER_POINTS:
+        if pt.source is None:
+            p[pt.name] = p[pt.parent] + glob[pt.parent] @ (r[pt.name] - r[pt.parent])
         if pt.rule is None:
             continue
         kind = pt.rule[0]
+        if kind == "frame":
+            (a, b), (c, d) = pt.rule[1], pt.rule[2]
+            glob[pt.name] = frame_from_vectors(p[b] - p[a], p[d] - p[c]) @ frame_from_vectors(r[b] - r[a], r[d] - r[c]).T
+            continue
         if kind == "kabsch":
             children = pt.rule[1]
             rest_off = np.stack([r[c] - r[pt.name] for c in children])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -99,7 +101,33 @@ def test_solution_reproduces_positions_with_locked_lengths():
     fk = forward_kinematics(motion)
     for name in ("left_wrist", "right_ankle", "head", "left_knee"):
         np.testing.assert_allclose(fk[:, MONOCAP_RIG.joint_names.index(name)], take.joints_m[:, J(name)], atol=1e-6)
-    assert len(SOLVER_JOINTS) == 19
+    assert {"pelvis", "lumbar", "spine", "chest"} <= set(SOLVER_JOINTS)
+
+
+def test_lumbar_pivot_reproduces_a_back_bending_above_the_hips():
+    """Mocap rigs bend the back about a point above the hip joints' midpoint, so the pelvis-spine
+    distance changes as the body leans sideways; the rig's lumbar joint finds that point and
+    reproduces the upper body. (Leaning forwards cannot be told from a pelvic tilt: the hips give
+    no tilt, so the lumbar takes it all.)"""
+    take = spin_take(frames=60, turns=0.0)
+    joints = take.joints_m.copy()
+    pivot = joints[:, J("pelvis")] + np.array([0.0, 0.08, 0.0])
+    upper = [J(n) for n in MONOCAP_BODY.joint_names if not n.endswith(("hip", "knee", "ankle", "toe")) and n != "pelvis"]
+    angle = np.radians(45.0) * np.sin(np.linspace(0, 2 * np.pi, joints.shape[0]))
+    c, s = np.cos(angle), np.sin(angle)
+    bend = np.zeros((joints.shape[0], 3, 3))
+    bend[:, 2, 2] = 1.0
+    bend[:, 0, 0], bend[:, 0, 1], bend[:, 1, 0], bend[:, 1, 1] = c, -s, s, c  # leaning left and right
+    joints[:, upper] = pivot[:, None] + np.einsum("tij,tnj->tni", bend, joints[:, upper] - pivot[:, None])
+    spine_dist = np.linalg.norm(joints[:, J("spine")] - joints[:, J("pelvis")], axis=-1)
+    assert np.ptp(spine_dist) > 0.006  # the pelvis-spine distance does change
+    take = replace(take, joints_m=joints)
+    motion = rig_motion(solve(take, SolverOptions(foot_contact=False, ground=False)), MONOCAP_RIG)
+    fk = forward_kinematics(motion)
+    lumbar = motion.offsets_m[MONOCAP_RIG.joint_names.index("lumbar")]
+    assert lumbar[1] == pytest.approx(0.08, abs=0.01)
+    for name in ("spine", "head", "left_wrist", "right_ankle"):
+        np.testing.assert_allclose(fk[:, MONOCAP_RIG.joint_names.index(name)], joints[:, J(name)], atol=1.5e-3)
 
 
 def test_fill_gaps_interpolates_short_and_holds_long():
