@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths
 
-from engine.lifting import LiftConfig
+from engine.lifting import DEFAULT_MODE, LiftConfig
 from engine.pipeline import PipelineConfig
 from engine.smoothing import SmoothingConfig
 
@@ -22,7 +22,7 @@ def default_takes_dir() -> str:
 
 @dataclass(frozen=True)
 class AppSettings:
-    mode: str = "detector"  # 3D mode (engine.lifting.available_modes())
+    mode: str = DEFAULT_MODE  # 3D mode (engine.lifting.available_modes())
     smoothing: float = 0.5
     device: str = "auto"  # auto | cpu | cuda
     camera_width: int = 640

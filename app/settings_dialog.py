@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QSlider, QWidget)
 
-from engine.lifting import available_modes
+from engine.lifting import MODE_LABELS, available_modes
 
 from .settings import CAMERA_SIZES, AppSettings
 
@@ -28,8 +28,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout(self)
         self.mode = QComboBox()
         for m in available_modes():
-            label = "detector 3D (MediaPipe)" if m == "detector" else f"lifter: {m}"
-            self.mode.addItem(label, m)
+            self.mode.addItem(MODE_LABELS.get(m, m), m)
         self.mode.setCurrentIndex(max(self.mode.findData(settings.mode), 0))
         form.addRow("3D mode", self.mode)
         sm = QWidget()

@@ -48,7 +48,7 @@ def pipeline(video: Path, mode: str) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video", nargs="?", type=Path, default=DEFAULT_VIDEO)
-    parser.add_argument("--mode", default="detector")
+    parser.add_argument("--mode", default="lifter")
     parser.add_argument("--repeat", type=int, default=2, help="alternating runs of each; the best counts")
     args = parser.parse_args()
     det, pipe = [], []

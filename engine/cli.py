@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import MonocapError
 from .frames import VIDEO_SUFFIXES, CameraSource, open_source
-from .lifting import LiftConfig, available_modes
+from .lifting import DEFAULT_MODE, LiftConfig, available_modes
 from .formats import FORMATS, add_convert_parser, add_export_arguments, export_options_from_args, run_convert
 from .outputs import DEFAULT_FORMATS, write_outputs
 from .pipeline import PipelineConfig, process_source
@@ -21,7 +21,7 @@ from .smoothing import SmoothingConfig
 
 def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default="out", help="output folder (default: ./out)")
-    p.add_argument("--mode", default="detector", help=f"3D mode: {', '.join(available_modes())} (default: detector)")
+    p.add_argument("--mode", default=DEFAULT_MODE, help=f"3D mode: {', '.join(available_modes())} (default: {DEFAULT_MODE})")
     p.add_argument("--checkpoint", default="", help="model file for network 3D modes (default: the bundled one)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where networks run")
     p.add_argument("--smoothing", type=float, default=0.5, help="smoothing strength 0..1 (default 0.5)")

@@ -17,9 +17,22 @@ from .keypoint_maps import map_keypoints
 from .skeletons import MONOCAP_BODY, Skeleton
 
 
+# The trained lifter (docs/LIFTER.md) is the default: on the project's checks it is more accurate
+# on held-out mocap than the detector-like 3D it takes in, and far steadier on real video
+# (docs/RESULTS.md).
+DEFAULT_MODE = "lifter"
+MODE_LABELS = {
+    "lifter": "Monocap lifter (2D + detector 3D, trained)",
+    "detector": "detector 3D (MediaPipe world keypoints)",
+    "image": "image network (needs a checkpoint)",
+}
+
+
 @dataclass(frozen=True)
 class LiftConfig:
-    mode: str = "detector"  # "detector": the detector's own metric 3D; "image": an image-network checkpoint
+    # "lifter": the trained network behind the detector; "detector": the detector's own metric 3D;
+    # "image": an image-network checkpoint
+    mode: str = DEFAULT_MODE
     skeleton: str = MONOCAP_BODY.name
     checkpoint: str = ""  # model file for network modes; empty: the bundled one
     device: str = "auto"  # "auto" (CUDA when present), "cpu", "cuda"

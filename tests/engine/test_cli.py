@@ -47,6 +47,7 @@ def test_process_writes_take_csv_and_settings(tmp_path, short_clip):
     assert header.startswith("frame,time_s,pelvis_x_m")
     meta = json.loads((out / "short take.json").read_text())
     assert meta["settings"]["smoothing"] == 0.5 and "mediapipe" in meta["versions"]
+    assert meta["settings"]["mode"] == "lifter" and meta["take"]["config"]["lift"]["mode"] == "lifter"
     assert not list(out.glob("*.part"))
 
 
