@@ -27,7 +27,7 @@ from engine.nets.lifter_net import consistent_outputs, load_lifter
 from engine.skeletons import MONOCAP_BODY
 
 from .data import AugmentConfig, MocapSource
-from .lifter_eval_metrics import all_metrics
+from .metrics import table_row_m
 from .mocap import load_clips, split_of
 from .noise import NoiseConfig
 from .temporal_metrics import bone_length_variation, jitter
@@ -86,7 +86,7 @@ def mocap_results(models: dict[str, Model], cfg: TrainConfig, stride: int = 2, s
         if mean_pose is None:
             mean_pose = np.concatenate([b[MONOCAP_BODY.name] for _, b in data.values()]).mean(0)
         gt_body = np.concatenate([b[MONOCAP_BODY.name] for _, b in data.values()])
-        res = {"mean pose (trivial)": all_metrics(np.broadcast_to(mean_pose, gt_body.shape), gt_body)}
+        res = {"mean pose (trivial)": table_row_m(np.broadcast_to(mean_pose, gt_body.shape), gt_body)}
         det = []
         for _, b in data.values():
             d = map_keypoints(b["det3d"][:, target].astype(np.float64), MONOCAP_BODY.name)
@@ -94,20 +94,20 @@ def mocap_results(models: dict[str, Model], cfg: TrainConfig, stride: int = 2, s
         det = np.concatenate(det)
         valid = np.concatenate([b["det_valid"][:, target] for _, b in data.values()]) > 0
         if valid.any():
-            res["simulated detector 3D"] = all_metrics(det[valid], gt_body[valid])
+            res["simulated detector 3D"] = table_row_m(det[valid], gt_body[valid])
         for name, model in models.items():
             preds, per_rig, disagree = [], {}, []
             for r, (src, b) in data.items():
                 out = model(b)
                 preds.append(out[MONOCAP_BODY.name])
-                per_rig[r] = all_metrics(out[r], b["rig"])
+                per_rig[r] = table_row_m(out[r], b["rig"])
                 body_idx = [MONOCAP_BODY.index(j) for j in SHARED_BODY]
                 for r2 in RIG_NAMES:  # every rig head, mapped to the shared body joints, vs the body head
                     s2 = data[r2][0].synth
                     a = np.einsum("aj,njd->nad", s2.matrix, out[r2])
                     idx = [s2.anchor_names.index(j) for j in SHARED_BODY]
                     disagree.append(np.linalg.norm(a[:, idx] - out[MONOCAP_BODY.name][:, body_idx], axis=-1).mean())
-            m = all_metrics(np.concatenate(preds), gt_body)
+            m = table_row_m(np.concatenate(preds), gt_body)
             m["format_disagreement_mm"] = float(np.mean(disagree) * 1000)
             m["per_rig"] = per_rig
             res[name] = m

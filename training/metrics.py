@@ -123,6 +123,14 @@ def auc3d(pred, gt, units: str = "mm", valid=None, align: str = "none",
 PROTOCOLS = {"unscaled": "none", "scaled": "scale", "procrustes": "procrustes"}
 
 
+def table_row_m(pred, gt) -> dict[str, float]:
+    """One row of the lifter's evaluation table (docs/RESULTS.md) from poses in metres: MPJPE in
+    the three protocols in mm, PCK@150 and AUC unscaled."""
+    return {"mpjpe_mm": mpjpe(pred, gt) * 1000, "scaled_mpjpe_mm": scaled_mpjpe(pred, gt) * 1000,
+            "pa_mpjpe_mm": pa_mpjpe(pred, gt) * 1000, "pck150": pck3d(pred, gt, units="m"),
+            "auc": auc3d(pred, gt, units="m")}
+
+
 def evaluate(pred, gt, units: str = "mm", valid=None, groups=None) -> dict:
     """All metrics in all three protocols: {protocol: {"mpjpe", "pck150", "auc"}}.
 

@@ -2,22 +2,22 @@ import numpy as np
 import pytest
 
 from engine.skeletons import Skeleton
-from training.lifter_eval_metrics import auc3d, mpjpe, pa_mpjpe, pck3d, scaled_mpjpe
+from training.metrics import table_row_m
 from training.temporal_metrics import acceleration_error, bone_length_variation, jitter
 
 
-def test_mpjpe_family_on_hand_computed_cases():
+def test_table_row_from_metres_on_hand_computed_cases():
     gt = np.array([[[0.0, 0, 0], [1, 0, 0], [0, 1, 0]]])
-    pred = gt + np.array([0.0, 0.0, 0.1])  # every joint 100 mm off
-    assert mpjpe(pred, gt) == pytest.approx(100.0)
-    assert pck3d(pred, gt, 150) == 1.0 and pck3d(pred, gt, 50) == 0.0
+    row = table_row_m(gt + np.array([0.0, 0.0, 0.1]), gt)  # every joint 100 mm off
+    assert row["mpjpe_mm"] == pytest.approx(100.0) and row["pck150"] == 1.0
     # AUC over 0..150 mm in 31 steps: thresholds >= 100 mm count (100, 105, ..., 150: 11 of 31)
-    assert auc3d(pred, gt) == pytest.approx(11 / 31)
-    assert scaled_mpjpe(2 * gt, gt) == pytest.approx(0.0, abs=1e-9)
+    assert row["auc"] == pytest.approx(11 / 31)
+    assert table_row_m(gt + np.array([0.0, 0.0, 0.2]), gt)["pck150"] == 0.0
+    assert table_row_m(2 * gt, gt)["scaled_mpjpe_mm"] == pytest.approx(0.0, abs=1e-9)
     c, s = np.cos(0.7), np.sin(0.7)
     rot = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
-    assert pa_mpjpe(1.5 * gt @ rot.T + 0.2, gt) == pytest.approx(0.0, abs=1e-6)
-    assert mpjpe(1.5 * gt @ rot.T + 0.2, gt) > 100
+    moved = table_row_m(1.5 * gt @ rot.T + 0.2, gt)
+    assert moved["pa_mpjpe_mm"] == pytest.approx(0.0, abs=1e-6) and moved["mpjpe_mm"] > 100
 
 
 def test_bone_variation_jitter_and_acceleration_error():
