@@ -8,7 +8,10 @@ SYS_PACKAGES := xvfb xauth libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcomm
 	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libpulse0
 XVFB_RUN := xvfb-run -a -s "-screen 0 1920x1080x24"
 
-.PHONY: run test env sysdeps model bench clean bundle bundle-test
+BLENDER_VENV := .venv-blender
+BLENDER_STAMP := $(BLENDER_VENV)/.installed
+
+.PHONY: run test env sysdeps model bench clean bundle bundle-test blender-env
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +29,16 @@ sysdeps:
 		else sudo apt-get update -q && sudo apt-get install -y -q $(SYS_PACKAGES); fi; \
 	fi
 
+# Blender as a Python module, for the test that imports Monocap's BVH with Blender's own importer
+# (tests/engine/test_blender_import.py). bpy 4.2 needs CPython 3.11; without it the test skips.
+$(BLENDER_STAMP):
+	@if $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
+		($(PYTHON) -m venv $(BLENDER_VENV) && $(BLENDER_VENV)/bin/python -m pip install -q bpy==4.2.0 && touch $@) \
+		|| echo "make: bpy could not be installed; the Blender import test will skip"; \
+	else echo "make: bpy 4.2 needs Python 3.11; the Blender import test will skip"; fi
+
+blender-env: $(BLENDER_STAMP)
+
 $(MODEL): | $(STAMP)
 	$(PY) resources/models/make_pose_task.py
 
@@ -34,7 +47,7 @@ model: $(MODEL)
 run: $(STAMP) $(MODEL)
 	$(VENV)/bin/monocap-app
 
-test: $(STAMP) $(MODEL) sysdeps
+test: $(STAMP) $(MODEL) sysdeps blender-env
 	QT_QPA_PLATFORM=xcb $(XVFB_RUN) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) $(MODEL)
@@ -53,4 +66,4 @@ bundle-test: bundle sysdeps
 	MONOCAP_BUNDLE_TEST=1 $(PY) -m pytest tests/bundle $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) out .pytest_cache build dist
+	rm -rf $(VENV) $(BLENDER_VENV) out .pytest_cache build dist

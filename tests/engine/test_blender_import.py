@@ -1,0 +1,71 @@
+"""Monocap's BVH as Blender itself reads it: Blender's own BVH importer (through the `bpy`
+module, in the separate environment `make test` sets up as .venv-blender, or the Python named by
+MONOCAP_BLENDER_PYTHON) must put every joint where the take has it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.formats import ExportOptions, read_take, write_take
+from engine.rig import MIXAMO_RIG, MONOCAP_RIG
+from engine.rig_mappings import to_body_take
+from engine.skeletons import MONOCAP_BODY
+
+REPO = Path(__file__).resolve().parents[2]
+DUMP = Path(__file__).with_name("blender_dump.py")
+
+
+def blender_python() -> str:
+    exe = os.environ.get("MONOCAP_BLENDER_PYTHON") or str(REPO / ".venv-blender" / "bin" / "python")
+    if not Path(exe).is_file() or subprocess.run([exe, "-c", "import bpy"], capture_output=True).returncode:
+        if os.environ.get("MONOCAP_BLENDER_TEST") == "1":
+            pytest.fail(f"no Python with bpy at {exe}")
+        pytest.skip("Blender's bpy module is not installed (make blender-env)")
+    return exe
+
+
+def blender_heads(path: Path, scale: float) -> tuple[dict[str, np.ndarray], float]:
+    out = path.with_suffix(".npz")
+    run = subprocess.run([blender_python(), str(DUMP), str(path), str(out), str(scale)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    data = np.load(out)
+    heads = data["heads"]
+    return {str(n): heads[:, i] for i, n in enumerate(data["names"])}, float(data["fps"])
+
+
+@pytest.mark.parametrize("source, rig, units, order", [
+    ("mocap/cmu_iclone/005_06.bvh", MONOCAP_RIG, "cm", "ZXY"),
+    ("mocap/cmu_daz/martial/03.bvh", MIXAMO_RIG, "m", "XYZ"),
+    ("mocap/cmu_asf/01_01.bvh", MONOCAP_RIG, "cm", "YXZ"),
+])
+def test_blender_puts_every_joint_where_the_take_has_it(shared_data, tmp_path, source, rig, units, order):
+    take = to_body_take(read_take(shared_data / source))
+    take = take.slice(0, min(take.num_frames, 400))
+    path = tmp_path / "take.bvh"
+    write_take(take, path, ExportOptions(rig=rig.name, units=units, euler_order=order, ground=False,
+                                         foot_contact=False))
+    heads, fps = blender_heads(path, {"cm": 0.01, "m": 1.0}[units])
+    assert fps == pytest.approx(take.fps, rel=1e-3)
+    # Blender's importer sets the scene's last frame one past the file's last frame
+    assert take.num_frames <= len(next(iter(heads.values()))) <= take.num_frames + 1
+    errors = []
+    for joint in MONOCAP_BODY.joint_names:
+        i = rig.joint_at(joint)
+        if i is not None:  # end sites have no bone head
+            got = heads[rig.joints[i].name][:take.num_frames]
+            errors.append(np.linalg.norm(got - take.joints_m[:, MONOCAP_BODY.index(joint)], axis=-1) * 100)
+    err = np.stack(errors, axis=1)
+    tolerance = 1.0 if rig is MONOCAP_RIG else 2.0  # cm; the Mixamo rig has no lumbar joint
+    assert err.mean() < tolerance / 2, f"mean {err.mean():.2f} cm"
+    assert err.mean(axis=1).max() < tolerance * 3, f"worst frame {err.mean(axis=1).max():.2f} cm"
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
