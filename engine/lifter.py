@@ -13,6 +13,7 @@ plus coco_17 (from the 33 keypoints), h36m_17 and smpl_24 (affine maps of monoca
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +22,11 @@ import numpy as np
 from . import skeletons as skeleton_registry
 from .detection import Detection
 from .keypoint_maps import MAPS as DETECTOR_MAPS
-from .keypoint_maps import affine_matrix
+from .keypoint_maps import affine_matrix, map_keypoints
 from .lifting import LiftConfig
 from .resources import resource_path
 from .skeletons import H36M_17, MONOCAP_BODY, SMPL_24, Skeleton
-from .swap_fix import GROUPS, LiveSwapFixer, SwapFixConfig, fix_swaps
+from .swap_fix import GROUPS, LiveSwapFixer, SwapFixConfig, apply_swaps, fix_swaps
 
 DEFAULT_MODEL = "models/lifter.pt"
 
@@ -157,6 +158,26 @@ def predict_formats(model: _Model, keypoints_px: np.ndarray, scores: np.ndarray,
     return {f: np.concatenate(v).astype(np.float64) for f, v in out.items()}
 
 
+_FEW_SAMPLES = 8
+
+
+@contextmanager
+def _one_thread_for_few_samples(samples: int, device):
+    """Live calls lift one frame: on a CPU, torch's thread pool costs more than it saves on so
+    little work (1.7 against 3.0 ms a frame on two cores), and the detector needs the cores."""
+    import torch
+
+    if device.type != "cpu" or samples > _FEW_SAMPLES:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def predict_windows(model: _Model, kp_w: np.ndarray, sc_w: np.ndarray, world_w: np.ndarray) -> dict[str, np.ndarray]:
     """Causal windows (N, W, 33, ...) whose last frame is lifted -> {format: (N, J, 3)}."""
     import torch
@@ -167,7 +188,7 @@ def predict_windows(model: _Model, kp_w: np.ndarray, sc_w: np.ndarray, world_w: 
     world = np.where(np.isfinite(world_w), world_w, 0.0).astype(np.float32)
     kp_n, _, _ = prepare_inputs(kp_w, sc_w, target=-1)
     t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=model.device)  # noqa: E731
-    with torch.inference_mode():
+    with torch.inference_mode(), _one_thread_for_few_samples(len(kp_w), model.device):
         res = model.net(t(kp_n), t(sc_w), t(world), t(valid))
         res = consistent_outputs(res, model.formats, model.encoder, model.decoder, model.mode)
     return {f: res[f].cpu().numpy().astype(np.float64) for f in model.formats}
@@ -253,8 +274,6 @@ class NetworkLifter:
 
     def _blend(self, joints: np.ndarray, world: np.ndarray) -> np.ndarray:
         if self.detector_weight > 0 and self.skeleton.name in DETECTOR_MAPS:
-            from .keypoint_maps import map_keypoints
-
             det = map_keypoints(world, self.skeleton.name)
             root = self.skeleton.parents.index(-1)
             det = det - det[:, root:root + 1]
@@ -283,8 +302,6 @@ class NetworkLifter:
             if self.swap_fix is not None:
                 swaps = st["fixer"].push(kp[0], sc[0])
                 masks = {g: np.array([v]) for g, v in swaps.items() if g in GROUPS}
-                from .swap_fix import apply_swaps
-
                 kp, sc, world = apply_swaps(kp, masks), apply_swaps(sc, masks), apply_swaps(world, masks)
             st["recent"].append((kp[0], sc[0], world[0]))
             st["recent"] = st["recent"][-window:]
