@@ -19,8 +19,9 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from engine.detector import PoseDetector
 from engine.errors import MonocapError
 from engine.frames import CameraSource, VideoFileSource, open_source
-from engine.pipeline import Cancelled, LiveTracker, process_source
 from engine.lifting import make_lifter
+from engine.live_stage import TrackingStage
+from engine.pipeline import Cancelled, LiveTracker, process_source
 
 from .capture import LatestFrameGrabber
 from .exporting import ExportRequest, export
@@ -46,6 +47,16 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, MonocapError):
         return str(exc)
     return f"internal error: {type(exc).__name__}: {exc}"
+
+
+class _LiveState:
+    """What a live stream's tracking stage keeps between frames (touched by that thread only
+    while the stream runs)."""
+
+    def __init__(self):
+        self.recorder: TakeRecorder | None = None
+        self.frames = 0
+        self.done_times: deque[float] = deque(maxlen=30)
 
 
 class _JobCancel:
@@ -128,8 +139,7 @@ class EngineWorker(QObject):
         self.busy = True
         source = None
         grabber = None
-        recorder: TakeRecorder | None = None
-        frames = 0
+        live = _LiveState()
         error = None
         name = request.path if request.kind == "file" else f"camera {request.camera_index}"
         try:
@@ -143,8 +153,32 @@ class EngineWorker(QObject):
             tracker = LiveTracker(request.config, lifter)
             self.sourceOpened.emit(SourceInfo(source.name, source.fps, source.frame_count, source.is_live,
                                               device_name(request.config.lift.device), job_id))
-            done_times: deque[float] = deque(maxlen=30)
-            with PoseDetector(request.config.detector) as detector:
+
+            def on_pose(item, pose) -> None:  # on the tracking stage's thread, frame by frame in order
+                frame, det, t0 = item
+                # recording: the GUI flips a flag; the tracking stage opens and closes the take here
+                if self._record_wanted and live.recorder is None:
+                    folder = Path(request.takes_dir)
+                    folder.mkdir(parents=True, exist_ok=True)
+                    live.recorder = TakeRecorder(folder, next_take_name(folder), tracker.skeleton, source.fps,
+                                                 source.name, metadata={"config": request.config.to_dict()})
+                    self.recordingChanged.emit(RecordingState(True, live.recorder.name, 0))
+                if live.recorder is not None and not self._record_wanted:
+                    recorder, live.recorder = live.recorder, None
+                    self._finish_recording(recorder)
+                if live.recorder is not None:
+                    live.recorder.append(pose.timestamp_s, pose.joints_m, None if det is None else det.keypoints_px,
+                                         None if det is None else det.scores, frame.image)
+                now = time.perf_counter()
+                live.done_times.append(now)
+                done = live.done_times
+                fps = (len(done) - 1) / (done[-1] - done[0]) if len(done) > 1 else 0.0
+                live.frames += 1
+                self._post(LiveFrame(frame.index, pose.timestamp_s, frame.image, det, pose.joints_m, tracker.skeleton,
+                                     (now - t0) * 1e3, fps, grabber.dropped if grabber else 0,
+                                     live.recorder is not None, source.frame_count))
+
+            with PoseDetector(request.config.detector) as detector, TrackingStage(tracker, on_pose) as stage:
                 if source.is_live:
                     grabber = LatestFrameGrabber(source).start()
                     frame_iter = None
@@ -169,29 +203,7 @@ class EngineWorker(QObject):
                                     break
                     t0 = time.perf_counter()
                     det = detector.detect(frame.image, frame.timestamp_ns)
-                    pose = tracker.push(frame.index, frame.timestamp_ns / 1e9, det)
-                    # recording: the GUI flips a flag; the worker opens and closes the take here
-                    if self._record_wanted and recorder is None:
-                        folder = Path(request.takes_dir)
-                        folder.mkdir(parents=True, exist_ok=True)
-                        recorder = TakeRecorder(folder, next_take_name(folder), tracker.skeleton, source.fps,
-                                                source.name, metadata={"config": request.config.to_dict()})
-                        self.recordingChanged.emit(RecordingState(True, recorder.name, 0))
-                    if recorder is not None and not self._record_wanted:
-                        self._finish_recording(recorder)
-                        recorder = None
-                    if recorder is not None:
-                        recorder.append(pose.timestamp_s, pose.joints_m, None if det is None else det.keypoints_px,
-                                        None if det is None else det.scores, frame.image)
-                    now = time.perf_counter()
-                    done_times.append(now)
-                    fps = (len(done_times) - 1) / (done_times[-1] - done_times[0]) if len(done_times) > 1 else 0.0
-                    frames += 1
-                    self._post(LiveFrame(frame.index, pose.timestamp_s, frame.image, det, pose.joints_m, tracker.skeleton,
-                                         (now - t0) * 1e3, fps, grabber.dropped if grabber else 0, recorder is not None,
-                                         source.frame_count))
-        except StopIteration:
-            pass
+                    stage.submit(frame, det, (frame, det, t0))
         except Exception as exc:  # noqa: BLE001 - every problem ends as a message, never a crash
             error = describe_error(exc)
         finally:
@@ -202,15 +214,15 @@ class EngineWorker(QObject):
                     source.close()
                 except Exception:  # noqa: BLE001
                     pass
-            if recorder is not None:
+            if live.recorder is not None:
                 try:
-                    self._finish_recording(recorder)
+                    self._finish_recording(live.recorder)
                 except Exception as exc:  # noqa: BLE001
-                    recorder.abort()
+                    live.recorder.abort()
                     error = error or describe_error(exc)
             self._record_wanted = False
             self.busy = False
-            self.sourceEnded.emit(SourceEnded(name, frames, error, cancel.is_set(), job_id))
+            self.sourceEnded.emit(SourceEnded(name, live.frames, error, cancel.is_set(), job_id))
 
     def _finish_recording(self, recorder: TakeRecorder) -> None:
         take, path = recorder.finish()
@@ -273,6 +285,11 @@ class EngineController(QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        # torch's first import runs long stretches of native code that hold the GIL (about 1.5 s
+        # on a cold start). Done here, on the GUI thread before the window shows, it cannot freeze
+        # drawing later, when the engine thread loads the lifter (the default 3D mode).
+        import torch  # noqa: F401
+
         self._next_job = 0
         self._stream_job = 0
         self._batch_job = 0
