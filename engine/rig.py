@@ -4,14 +4,12 @@ The solver works on one fixed set of *solver points* placed at MONOCAP_BODY join
 `SOLVER_POINTS`). Points with an orientation rule are *solver joints*: the solver gives each a
 global rotation per frame. A `Rig` is what a file shows: named joints, each sitting at a solver
 point (or part way along a bone), each turning with one solver joint. Both rigs share the same
-motion; they differ in names, in the Monocap rig's lumbar joint and the Mixamo rig's extra spine
-joint and toe joint.
+motion; they differ in names, and in the Mixamo rig's toe joint and its spine chain (Spine half
+way along the lumbar bone, Spine1 at the spine joint, Spine2 at the chest).
 
 Orientation rules (see docs/EXPORT.md):
   ("frame", (a, b), (c, d))     a->b exactly, c->d made orthogonal to it (the pelvis: hip to hip,
                                 then towards the spine)
-  ("kabsch", children)          best rigid fit of the rest offsets of `children` (pelvis_fit,
-                                for rigs with no lumbar joint)
   ("aim", target, secondary)    the bone points exactly at `target`; its twist about the bone
                                 follows `secondary`:
       None                                   no twist relative to the parent (swing only)
@@ -26,7 +24,6 @@ Rest rules, in the rest pose (a T-pose facing +Z, left = +X, Y up):
                                 parent's body frame `frame` ("pelvis", "chest" or "head"), scaled
                                 to the locked bone length (short bones whose rest direction is the
                                 subject's own: hips, lumbar, shoulders, nose)
-  ("zero",)                     at the parent's position (pelvis_fit)
   ("pivot", target, frame)      a point carried by the parent, fixed in its body frame `frame`,
                                 about which `target` keeps the steadiest distance over the take
                                 (the lumbar joint: mocap rigs bend the back about a point above
@@ -96,10 +93,8 @@ _HIPS = ("right_hip", "left_hip")
 
 SOLVER_POINTS: tuple[SolverPoint, ...] = tuple([
     # The pelvis turns with the hips alone and the lumbar joint bends the spine away from it, as
-    # mocap rigs' separate pelvis and lower-back joints do. A rig with no lumbar
-    # joint (Mixamo's) takes pelvis_fit, the best compromise between the hips and the spine.
+    # mocap rigs' separate pelvis and lower-back joints do.
     SolverPoint("pelvis", None, "pelvis", ("origin",), ("frame", _HIPS, ("pelvis", "spine"))),
-    SolverPoint("pelvis_fit", "pelvis", "pelvis", ("zero",), ("kabsch", ("spine", "left_hip", "right_hip"))),
     SolverPoint("lumbar", "pelvis", None, ("pivot", "spine", "pelvis"), ("aim", "spine", None)),
     SolverPoint("spine", "lumbar", "spine", ("median", "pelvis"),
                 ("aim", "chest", ("vec", (_HIPS, _SHOULDERS)))),
@@ -191,9 +186,9 @@ def _monocap_spec() -> list[tuple]:
 def _mixamo_spec() -> list[tuple]:
     p = "mixamorig:"
     spec: list[tuple] = [
-        (p + "Hips", None, "pelvis", "pelvis_fit"),
-        (p + "Spine", p + "Hips", "spine", "spine"),
-        (p + "Spine1", p + "Spine", ("spine", "chest", 0.5), "spine"),
+        (p + "Hips", None, "pelvis", "pelvis"),
+        (p + "Spine", p + "Hips", ("lumbar", "spine", 0.5), "lumbar"),
+        (p + "Spine1", p + "Spine", "spine", "spine"),
         (p + "Spine2", p + "Spine1", "chest", "chest"),
         (p + "Neck", p + "Spine2", "neck", "neck"),
         (p + "Head", p + "Neck", "head", "head", "nose"),

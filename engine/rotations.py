@@ -82,21 +82,6 @@ def axis_angle_matrix(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
     return np.stack([np.stack(r, axis=-1) for r in rows], axis=-2)
 
 
-def kabsch(rest: np.ndarray, observed: np.ndarray) -> np.ndarray:
-    """rest: (N, 3) offsets, observed: (..., N, 3) -> (..., 3, 3) the rotation R minimising
-    sum |R rest_i - observed_i|^2 (no translation, no scaling, never a reflection)."""
-    h = np.einsum("ni,...nj->...ij", rest, observed)
-    u, _, vt = np.linalg.svd(h)
-    v = np.swapaxes(vt, -1, -2)
-    d = np.sign(np.linalg.det(v @ np.swapaxes(u, -1, -2)))
-    d = np.where(d == 0, 1.0, d)
-    fix = np.zeros(h.shape)
-    fix[..., 0, 0] = 1.0
-    fix[..., 1, 1] = 1.0
-    fix[..., 2, 2] = d
-    return v @ fix @ np.swapaxes(u, -1, -2)
-
-
 def matrix_to_euler(matrices: np.ndarray, order: str) -> np.ndarray:
     """(..., 3, 3) -> (..., 3) intrinsic Euler angles in radians, inverse of euler_to_matrix.
 

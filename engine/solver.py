@@ -20,7 +20,7 @@ from .errors import InputError
 from .foot_contact import FootContactOptions, detect_contacts, floor_height, pin_feet
 from .gaps import fill_gaps
 from .rig import SOLVER_INDEX, SOLVER_JOINTS, SOLVER_POINTS, Rig
-from .rotations import frame_from_vectors, kabsch, normalize, swing_rotation
+from .rotations import frame_from_vectors, normalize, swing_rotation
 from .skeletons import MONOCAP_BODY, Skeleton
 from .take import Take
 
@@ -114,9 +114,7 @@ def rest_pose(joints_m: np.ndarray, skeleton: Skeleton = MONOCAP_BODY) -> np.nda
             continue
         vec = p[pt.name] - p[pt.parent]
         length = float(np.median(np.linalg.norm(vec, axis=-1)))
-        if kind == "zero":
-            offset = np.zeros(3)
-        elif kind == "dir":
+        if kind == "dir":
             offset = np.asarray(pt.rest[1], float) * length
         elif kind == "median":
             local = np.einsum("tji,tj->ti", frames[pt.rest[1]], vec)
@@ -148,12 +146,6 @@ def solve_positions(joints_m: np.ndarray, rest_m: np.ndarray | None = None,
         if kind == "frame":
             (a, b), (c, d) = pt.rule[1], pt.rule[2]
             glob[pt.name] = frame_from_vectors(p[b] - p[a], p[d] - p[c]) @ frame_from_vectors(r[b] - r[a], r[d] - r[c]).T
-            continue
-        if kind == "kabsch":
-            children = pt.rule[1]
-            rest_off = np.stack([r[c] - r[pt.name] for c in children])
-            obs = np.stack([p[c] - p[pt.name] for c in children], axis=1)
-            glob[pt.name] = kabsch(rest_off, obs)
             continue
         _, target, secondary = pt.rule
         u = p[target] - p[pt.name]

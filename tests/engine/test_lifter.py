@@ -84,3 +84,48 @@ def test_lifter_mode_live_and_file(clip):
     assert np.allclose(live[ok], fresh[ok], atol=1e-5)  # remembered frames give the same answer
     # live and file agree where no swap decision differs: within a few centimetres on average
     assert np.linalg.norm(live[ok] - whole[ok], axis=-1).mean() < 0.05
+
+
+def _torso_in_pelvis_frame(j, name):
+    from engine.rotations import frame_from_vectors
+
+    g = lambda n: j[:, MONOCAP_BODY.index(n)]  # noqa: E731
+    pelvis = 0.5 * (g("left_hip") + g("right_hip"))
+    frame = frame_from_vectors(g("left_hip") - g("right_hip"), g("chest") - pelvis)
+    return np.einsum("tji,tj->ti", frame, g(name) - pelvis)
+
+
+def test_body_on_real_video_has_its_pelvis_between_the_hips_and_a_straight_lumbar(clip):
+    from engine.lifter import lift_keypoints
+
+    kp, sc, world, size = clip
+    j = lift_keypoints(kp, sc, size, "monocap_body", world, device="cpu")
+    hips_mid = 0.5 * (j[:, MONOCAP_BODY.index("left_hip")] + j[:, MONOCAP_BODY.index("right_hip")])
+    np.testing.assert_allclose(hips_mid, j[:, MONOCAP_BODY.index("pelvis")], atol=1e-9)
+    spine = _torso_in_pelvis_frame(j, "spine")
+    assert abs(np.median(spine[:, 0])) < 0.025  # m sideways: the raw head puts it 6.5 cm off
+
+
+def test_straighten_torso_keeps_a_side_bend_and_undoes_an_offset_spine():
+    from engine.lifter import straighten_torso
+    from tests.engine.test_bvh_export import spin_take
+
+    body = spin_take(frames=1, turns=0.0).joints_m
+    body[:, 0] = 0.5 * (body[:, MONOCAP_BODY.index("left_hip")] + body[:, MONOCAP_BODY.index("right_hip")])
+    body = body - body[:, :1]
+    side_bend = body.copy()
+    for name, dx in (("spine", 0.02), ("chest", 0.06), ("neck", 0.10)):
+        side_bend[:, MONOCAP_BODY.index(name), 0] += dx  # leaning sideways, more the higher
+    got = straighten_torso(side_bend)
+    ratio = (_torso_in_pelvis_frame(got, "spine")[:, 0] / _torso_in_pelvis_frame(got, "chest")[:, 0])
+    height = _torso_in_pelvis_frame(got, "spine")[:, 1] / _torso_in_pelvis_frame(got, "chest")[:, 1]
+    np.testing.assert_allclose(ratio, height, rtol=1e-9)
+    np.testing.assert_allclose(got[:, MONOCAP_BODY.index("chest")], side_bend[:, MONOCAP_BODY.index("chest")], atol=1e-12)
+
+    crooked = body.copy()
+    crooked[:, MONOCAP_BODY.index("pelvis"), 1] -= 0.034  # the raw head's faults on real video
+    crooked[:, MONOCAP_BODY.index("spine"), 0] -= 0.065
+    crooked = crooked - crooked[:, :1]
+    got = straighten_torso(crooked)
+    assert abs(_torso_in_pelvis_frame(got, "spine")[0, 0]) < 0.005
+    np.testing.assert_allclose(got[:, MONOCAP_BODY.index("left_hip")], -got[:, MONOCAP_BODY.index("right_hip")], atol=1e-12)

@@ -11,7 +11,7 @@ from engine.errors import NoValidFramesError
 from engine.foot_contact import detect_contacts, pin_feet
 from engine.gaps import fill_gaps
 from engine.rig import MONOCAP_RIG, SOLVER_JOINTS
-from engine.rotations import (EULER_ORDERS, euler_to_matrix, kabsch, matrix_to_euler, swing_rotation,
+from engine.rotations import (EULER_ORDERS, euler_to_matrix, matrix_to_euler, swing_rotation,
                               unwrap_euler)
 from engine.skeletons import MONOCAP_BODY
 from engine.solver import SolverOptions, forward_kinematics, rig_motion, solve
@@ -40,11 +40,8 @@ def test_unwrap_makes_angles_continuous_and_keeps_rotations():
     np.testing.assert_allclose(euler_to_matrix(un, "YXZ"), m, atol=1e-10)
 
 
-def test_kabsch_and_swing_recover_rotations():
+def test_swing_recovers_directions():
     rng = np.random.default_rng(2)
-    r = euler_to_matrix(rng.uniform(-3, 3, (50, 3)), "ZXY")
-    pts = rng.normal(size=(4, 3))
-    np.testing.assert_allclose(kabsch(pts, np.einsum("tij,nj->tni", r, pts)), r, atol=1e-9)
     a, b = rng.normal(size=(50, 3)), rng.normal(size=(50, 3))
     s = swing_rotation(a, b)
     got = np.einsum("tij,tj->ti", s, a / np.linalg.norm(a, axis=1, keepdims=True))
