@@ -35,7 +35,6 @@ def create_application(argv: list[str] | None = None):
     app.setApplicationName("Monocap")
     from engine import __version__
 
-
     app.setApplicationVersion(__version__)
     return app
 

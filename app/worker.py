@@ -154,8 +154,7 @@ class EngineWorker(QObject):
             self.sourceOpened.emit(SourceInfo(source.name, source.fps, source.frame_count, source.is_live,
                                               device_name(request.config.lift.device), job_id))
 
-            def on_pose(item, pose) -> None:  # on the tracking stage's thread, frame by frame in order
-                frame, det, t0 = item
+            def on_pose(frame, det, pose, t0: float) -> None:  # on the tracking stage's thread, in order
                 # recording: the GUI flips a flag; the tracking stage opens and closes the take here
                 if self._record_wanted and live.recorder is None:
                     folder = Path(request.takes_dir)
@@ -203,7 +202,7 @@ class EngineWorker(QObject):
                                     break
                     t0 = time.perf_counter()
                     det = detector.detect(frame.image, frame.timestamp_ns)
-                    stage.submit(frame, det, (frame, det, t0))
+                    stage.submit(frame, det, t0)
         except Exception as exc:  # noqa: BLE001 - every problem ends as a message, never a crash
             error = describe_error(exc)
         finally:

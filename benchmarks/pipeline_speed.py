@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.detector import PoseDetector  # noqa: E402
 from engine.frames import VideoFileSource  # noqa: E402
 from engine.pipeline import PipelineConfig, process_source  # noqa: E402
-from engine.lifting import LiftConfig  # noqa: E402
+from engine.lifting import DEFAULT_MODE, LiftConfig  # noqa: E402
 
 DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "taiji_720p.mp4"
 
@@ -48,7 +48,7 @@ def pipeline(video: Path, mode: str) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video", nargs="?", type=Path, default=DEFAULT_VIDEO)
-    parser.add_argument("--mode", default="lifter")
+    parser.add_argument("--mode", default=DEFAULT_MODE)
     parser.add_argument("--repeat", type=int, default=2, help="alternating runs of each; the best counts")
     args = parser.parse_args()
     det, pipe = [], []

@@ -10,7 +10,7 @@ tracker's causal state sees them exactly as it would sequentially.
         for frame in frames:
             stage.submit(frame, detector.detect(frame.image, frame.timestamp_ns))
 
-`on_pose(item, pose)` runs on the stage's thread. An exception there (or in the tracker) stops the
+`on_pose(frame, detection, pose, item)` runs on the stage's thread. An exception there (or in the tracker) stops the
 stage and is raised again by the next `submit` or by `close`.
 """
 
@@ -28,10 +28,12 @@ _STOP = object()
 
 
 class TrackingStage:
-    def __init__(self, tracker: LiveTracker, on_pose: Callable[[Any, PoseFrame], None], depth: int = 2):
+    def __init__(self, tracker: LiveTracker, on_pose: Callable[[Frame, Detection | None, PoseFrame, Any], None],
+                 depth: int = 2):
         """depth: frames that may wait for tracking before `submit` blocks (the detector then waits)."""
         self.tracker = tracker
         self._on_pose = on_pose
+        self._needs_images = getattr(tracker.lifter, "needs_images", False)
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._error: BaseException | None = None
         self._failed = False
@@ -40,13 +42,13 @@ class TrackingStage:
         self._closed = False
 
     def submit(self, frame: Frame, detection: Detection | None, item: Any = None) -> None:
-        """Queues one detected frame; `item` (default: the frame) is what `on_pose` receives."""
+        """Queues one detected frame; `item` is handed on to `on_pose` with it."""
         self._raise_error()
         if self._closed:
             raise RuntimeError("the tracking stage is closed")
         while True:
             try:
-                self._queue.put((frame, detection, frame if item is None else item), timeout=0.1)
+                self._queue.put((frame, detection, item), timeout=0.1)
                 return
             except queue.Full:
                 self._raise_error()
@@ -68,13 +70,11 @@ class TrackingStage:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
+        try:
             self.close()
-        else:  # the caller's error wins; still stop the thread
-            try:
-                self.close()
-            except Exception:  # noqa: BLE001
-                pass
+        except Exception:
+            if exc_type is None:  # otherwise the caller's error wins
+                raise
 
     def _raise_error(self) -> None:
         if self._error is not None:
@@ -90,9 +90,9 @@ class TrackingStage:
                 continue  # drain what is queued without tracking it
             frame, detection, item = entry
             try:
-                image = frame.image if getattr(self.tracker.lifter, "needs_images", False) else None
+                image = frame.image if self._needs_images else None
                 pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image)
-                self._on_pose(item, pose)
+                self._on_pose(frame, detection, pose, item)
             except BaseException as exc:  # noqa: BLE001 - handed to the submitting thread
                 self._failed = True
                 self._error = exc

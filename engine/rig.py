@@ -23,7 +23,7 @@ Rest rules, in the rest pose (a T-pose facing +Z, left = +X, Y up):
   ("median", frame)             the subject's median offset from the parent, measured in the
                                 parent's body frame `frame` ("pelvis", "chest" or "head"), scaled
                                 to the locked bone length (short bones whose rest direction is the
-                                subject's own: hips, lumbar, shoulders, nose)
+                                subject's own: hips, spine, shoulders, nose)
   ("pivot", target, frame)      a point carried by the parent, fixed in its body frame `frame`,
                                 about which `target` keeps the steadiest distance over the take
                                 (the lumbar joint: mocap rigs bend the back about a point above

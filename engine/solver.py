@@ -94,8 +94,9 @@ def rest_pose(joints_m: np.ndarray, skeleton: Skeleton = MONOCAP_BODY) -> np.nda
     """(T, J, 3) finite positions -> (P, 3) rest positions of the solver points (metres).
 
     Bone lengths are the per-bone median over the frames. Limbs, spine and neck form a T-pose
-    facing +Z; hips, lumbar, shoulders and nose keep the subject's median offset measured in
-    the pelvis, chest or head frame (see engine/rig.py). The rest pose's body frames are the
+    facing +Z; hips, spine, shoulders and nose keep the subject's median offset measured in
+    the pelvis, chest or head frame, and the lumbar and clavicle pivots are fitted to the take
+    (see engine/rig.py). The rest pose's body frames are the
     identity, so a point fixed in a body frame sits at its body-frame coordinates."""
     p = {pt.name: joints_m[:, skeleton.index(pt.source)] for pt in SOLVER_POINTS if pt.source is not None}
     frames = _body_frames(p)

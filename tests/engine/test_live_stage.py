@@ -27,7 +27,7 @@ def test_stage_gives_the_poses_of_tracking_in_line_in_order(detected):
     expected = [in_line.push(f.index, f.timestamp_ns / 1e9, d) for f, d in detected]
     got, threads = [], set()
 
-    def on_pose(item, pose):
+    def on_pose(frame, detection, pose, item):
         threads.add(threading.get_ident())
         got.append((item, pose))
 
@@ -47,7 +47,7 @@ def test_stage_gives_the_poses_of_tracking_in_line_in_order(detected):
 def test_an_error_on_the_stage_is_raised_in_the_submitting_thread(detected):
     seen = []
 
-    def on_pose(item, pose):
+    def on_pose(frame, detection, pose, item):
         seen.append(item)
         if item == 3:
             raise OSError("disk full")
@@ -60,4 +60,4 @@ def test_an_error_on_the_stage_is_raised_in_the_submitting_thread(detected):
     stage.close()  # the error was handed over once; closing again is quiet
     assert seen == [0, 1, 2, 3]  # nothing is tracked after the error
     with pytest.raises(RuntimeError, match="closed"):
-        stage.submit(*detected[0])
+        stage.submit(*detected[0], item=0)

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import InputError
 
-from .image_samples import PoseSample, require_dir
+from .image_samples import PoseSample, read_json, require_dir
 
 
 def read_coco(root: str | Path, split: str = "train2017", min_keypoints: int = 8,
@@ -27,12 +26,7 @@ def read_coco(root: str | Path, split: str = "train2017", min_keypoints: int = 8
     """PoseSamples (skeleton coco_17) of the non-crowd people with enough labelled keypoints."""
     root = require_dir(root, "COCO")
     path = root / "annotations" / f"person_keypoints_{split}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing (see the COCO layout in docs/IMAGE_NETWORK.md)") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not readable JSON ({exc})") from None
+    data = read_json(path, "COCO")
     files = {img["id"]: img["file_name"] for img in data["images"]}
     samples = []
     for a in data["annotations"]:

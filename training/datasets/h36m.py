@@ -16,30 +16,18 @@ joints in the customary order, which is engine.skeletons.H36M_17's order. Traini
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from engine.errors import InputError
 
-from .image_samples import PoseSample, require_dir
+from .image_samples import PoseSample, read_json, require_dir
 
 TRAIN_SUBJECTS = (1, 5, 6, 7, 8)
 TEST_SUBJECTS = (9, 11)
 ACTIONS = {2: "Directions", 3: "Discussion", 4: "Eating", 5: "Greeting", 6: "Phoning", 7: "Posing",
            8: "Purchases", 9: "Sitting", 10: "SittingDown", 11: "Smoking", 12: "Photo", 13: "Waiting",
            14: "Walking", 15: "WalkDog", 16: "WalkTogether"}
-
-
-def _load_json(path: Path):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing (see the Human3.6M layout in docs/IMAGE_NETWORK.md)") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not readable JSON ({exc})") from None
 
 
 def read_h36m(root: str | Path, subjects=TRAIN_SUBJECTS, frame_step: int = 1,
@@ -52,9 +40,9 @@ def read_h36m(root: str | Path, subjects=TRAIN_SUBJECTS, frame_step: int = 1,
     samples: list[PoseSample] = []
     for subj in subjects:
         ann_dir = root / "annotations"
-        data = _load_json(ann_dir / f"Human36M_subject{subj}_data.json")
-        cams = _load_json(ann_dir / f"Human36M_subject{subj}_camera.json")
-        joints = _load_json(ann_dir / f"Human36M_subject{subj}_joint_3d.json")
+        data = read_json(ann_dir / f"Human36M_subject{subj}_data.json", "Human3.6M")
+        cams = read_json(ann_dir / f"Human36M_subject{subj}_camera.json", "Human3.6M")
+        joints = read_json(ann_dir / f"Human36M_subject{subj}_joint_3d.json", "Human3.6M")
         boxes = {a["image_id"]: a.get("bbox") for a in data.get("annotations", [])}
         for img in data["images"]:
             frame = int(img["frame_idx"])

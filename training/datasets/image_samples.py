@@ -8,6 +8,7 @@ of a registered skeleton (`skeleton`); `JointMap` converts them to the network's
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,6 +147,16 @@ def subject_bone_lengths(samples: list[PoseSample], target: str) -> np.ndarray:
     if not by_subject:
         return np.zeros((0, len(skel.bones)))
     return np.stack([np.mean(v, axis=0) for _, v in sorted(by_subject.items())])
+
+
+def read_json(path: Path, dataset: str):
+    """An annotation file of `dataset` -> its parsed JSON; a clear error when missing or broken."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing (see the {dataset} layout in docs/IMAGE_NETWORK.md)") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not readable JSON ({exc})") from None
 
 
 def require_dir(path: str | Path, what: str) -> Path:

@@ -12,26 +12,19 @@ height / 200 px, as in the release. Unlabelled joints have joints_vis 0 (often c
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from engine.dataset_skeletons import MPII_16, MPII_16_FILE_ORDER, file_order_permutation
-from engine.errors import InputError
 
-from .image_samples import PoseSample, require_dir
+from .image_samples import PoseSample, read_json, require_dir
 
 
 def read_mpii(root: str | Path, split: str = "train") -> list[PoseSample]:
     root = require_dir(root, "MPII")
     path = root / "annot" / f"{split}.json"
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing (see the MPII layout in docs/IMAGE_NETWORK.md)") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not readable JSON ({exc})") from None
+    entries = read_json(path, "MPII")
     perm = file_order_permutation(MPII_16, MPII_16_FILE_ORDER)
     samples = []
     for e in entries:
