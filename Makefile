@@ -48,6 +48,7 @@ run: $(STAMP) $(MODEL)
 	$(VENV)/bin/monocap-app
 
 test: $(STAMP) $(MODEL) sysdeps blender-env
+	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=xcb $(XVFB_RUN) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) $(MODEL)

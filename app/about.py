@@ -7,7 +7,7 @@ import html
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
 from engine import __version__
-from engine.resources import resource_path
+from engine.core.resources import resource_path
 
 NOTICES = ("models/NOTICE.md", "sample/NOTICE.md")
 

@@ -1,4 +1,4 @@
-"""Joint angles over time (engine.joint_angles), with a cursor that follows the timeline."""
+"""Joint angles over time (engine.motion.joint_angles), with a cursor that follows the timeline."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
 
-from engine.joint_angles import ANGLES, joint_angles
-from engine.skeletons import Skeleton
+from engine.motion.joint_angles import ANGLES, joint_angles
+from engine.core.skeletons import Skeleton
 
 PALETTE = ["#ff8c00", "#00c8ff", "#ffd700", "#7cfc00", "#ff69b4", "#b19cd9", "#f08080", "#20b2aa"]
 DEFAULT_ANGLES = ("left_knee", "right_knee")

@@ -8,7 +8,7 @@ from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from engine.frames import VIDEO_SUFFIXES
+from engine.capture.frames import VIDEO_SUFFIXES
 
 from .exporting import available_formats
 from .messages import BatchProgress, BatchRequest, BatchResult

@@ -8,7 +8,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
 
-from engine.take import Take
+from engine.core.take import Take
 
 from .exporting import HAVE_FORMATS, UNITS, ExportRequest, available_formats, available_rigs
 from .settings import recent_list
@@ -34,7 +34,7 @@ class ExportDialog(QDialog):
         fl.addStretch(1)
         form.addRow("Formats", fmt_row)
         if not HAVE_FORMATS:
-            form.addRow("", QLabel("This build exports NPZ and CSV only (BVH/TRC arrive with engine.formats)."))
+            form.addRow("", QLabel("This build exports NPZ and CSV only (BVH/TRC arrive with engine.animation.formats)."))
         self.rig = QComboBox()
         self.rig.addItem("default", "")
         for r in available_rigs():

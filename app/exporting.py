@@ -1,14 +1,14 @@
-"""The GUI's one door to the exporters (engine.formats: BVH, CSV, TRC, NPZ)."""
+"""The GUI's one door to the exporters (engine.animation.formats: BVH, CSV, TRC, NPZ)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import MonocapError
-from engine.formats import FORMATS, ExportOptions, write_take
-from engine.rig import RIGS
-from engine.take import Take
+from engine.core.errors import MonocapError
+from engine.animation.formats import FORMATS, ExportOptions, write_take
+from engine.animation.rig import RIGS
+from engine.core.take import Take
 
 HAVE_FORMATS = True
 UNITS = ("m", "cm", "mm")

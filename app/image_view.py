@@ -7,7 +7,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from engine.skeletons import MEDIAPIPE_33, Skeleton
+from engine.core.skeletons import MEDIAPIPE_33, Skeleton
 
 
 def bgr_to_qimage(image: np.ndarray) -> QImage:

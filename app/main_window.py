@@ -7,22 +7,21 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QMainWindow, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
-from engine.frames import VIDEO_SUFFIXES
-from engine.resources import sample_clip
-from engine.take import Take
+from engine.capture.frames import VIDEO_SUFFIXES
+from engine.core.resources import sample_clip
+from engine.core.take import Take
 
 from .angle_plot import AnglePlot
 from .exporting import ExportRequest, export
 from .image_view import ImageView
 from .messages import BatchRequest, LiveFrame, RecordingState, SourceEnded, SourceInfo, StreamRequest, TakeSaved
 from .playback import TakeVideo
-from .recorder import list_takes, load_take, recover_all, take_summary
+from engine.session.recorder import list_takes, load_take, recover_all, take_summary
 from .settings import AppSettings, push_recent, recent_list
 from .timeline import Timeline
 from .view3d import SkeletonView

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.detection import Detection
-from engine.pipeline import PipelineConfig
-from engine.skeletons import Skeleton
-from engine.take import Take
+from engine.capture.detection import Detection
+from engine.session.pipeline import PipelineConfig
+from engine.core.skeletons import Skeleton
+from engine.core.take import Take
 
 
 @dataclass(frozen=True)

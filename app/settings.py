@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths
 
-from engine.lifting import DEFAULT_MODE, LiftConfig
-from engine.pipeline import PipelineConfig
-from engine.smoothing import SmoothingConfig
+from engine.lift.modes import DEFAULT_MODE, LiftConfig
+from engine.session.pipeline import PipelineConfig
+from engine.motion.smoothing import SmoothingConfig
 
 CAMERA_SIZES = ((640, 480), (1280, 720), (1920, 1080))
 MAX_RECENT = 10
@@ -22,7 +22,7 @@ def default_takes_dir() -> str:
 
 @dataclass(frozen=True)
 class AppSettings:
-    mode: str = DEFAULT_MODE  # 3D mode (engine.lifting.available_modes())
+    mode: str = DEFAULT_MODE  # 3D mode (engine.lift.modes.available_modes())
     smoothing: float = 0.5
     device: str = "auto"  # auto | cpu | cuda
     camera_width: int = 640

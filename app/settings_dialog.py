@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QSlider, QWidget)
 
-from engine.lifting import MODE_LABELS, available_modes
+from engine.lift.modes import MODE_LABELS, available_modes
 
 from .settings import CAMERA_SIZES, AppSettings
 

@@ -17,7 +17,7 @@ from PySide6.QtGui import QOpenGLContext, QVector3D
 from PySide6.QtOpenGL import QOpenGLWindow
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from engine.skeletons import Skeleton
+from engine.core.skeletons import Skeleton
 
 LEFT_RGBA = (1.0, 0.55, 0.0, 1.0)  # orange
 RIGHT_RGBA = (0.0, 0.78, 1.0, 1.0)  # cyan

@@ -16,18 +16,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from engine.detector import PoseDetector
-from engine.errors import MonocapError
-from engine.frames import CameraSource, VideoFileSource, open_source
-from engine.lifting import make_lifter
-from engine.live_stage import TrackingStage
-from engine.pipeline import Cancelled, LiveTracker, process_source
+from engine.capture.detector import PoseDetector
+from engine.core.errors import MonocapError
+from engine.capture.frames import CameraSource, VideoFileSource, open_source
+from engine.lift.modes import make_lifter
+from engine.session.live_stage import TrackingStage
+from engine.session.pipeline import Cancelled, LiveTracker, process_source
 
-from .capture import LatestFrameGrabber
+from engine.capture.latest_frame import LatestFrameGrabber
 from .exporting import ExportRequest, export
 from .messages import (BatchProgress, BatchRequest, BatchResult, LiveFrame, RecordingState, SourceEnded,
                        SourceInfo, StreamRequest, TakeSaved)
-from .recorder import TakeRecorder, next_take_name
+from engine.session.recorder import TakeRecorder, next_take_name
 
 
 def device_name(device: str) -> str:

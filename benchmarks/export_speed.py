@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.formats import ExportOptions, read_take, select_frames, write_take
-from engine.rig_mappings import to_body_take
-from engine.take import Take, write_csv
+from engine.animation.formats import ExportOptions, read_take, select_frames, write_take
+from engine.animation.rig_mappings import to_body_take
+from engine.core.take import Take, write_csv
 
 SOURCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap" / "cmu_asf" / "01_01.bvh"
 

@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def engine_alone(frames: int) -> float:
-    from engine.detector import PoseDetector
-    from engine.frames import VideoFileSource
-    from engine.pipeline import LiveTracker
-    from engine.resources import sample_clip
+    from engine.capture.detector import PoseDetector
+    from engine.capture.frames import VideoFileSource
+    from engine.session.pipeline import LiveTracker
+    from engine.core.resources import sample_clip
 
     source = VideoFileSource(sample_clip())
     tracker = LiveTracker()

@@ -33,14 +33,14 @@ def main() -> int:
     import cv2
     import torch
 
-    from engine.detector import PoseDetector
-    from engine.lifter import NetworkLifter
-    from engine.lifting import LiftConfig
+    from engine.capture.detector import PoseDetector
+    from engine.lift.network import NetworkLifter
+    from engine.lift.modes import LiftConfig
 
     torch.set_num_threads(a.threads)
     video = a.video
     if not video:
-        from engine.resources import sample_clip
+        from engine.core.resources import sample_clip
 
         video = str(sample_clip())
     cap = cv2.VideoCapture(video)

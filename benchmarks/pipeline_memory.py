@@ -20,8 +20,8 @@ DEFAULT_VIDEO = REPO.parent / "shared" / "data" / "video" / "taiji_720p.mp4"
 CHILD = """
 import resource, sys
 sys.path.insert(0, {repo!r})
-from engine.frames import VideoFileSource
-from engine.pipeline import process_source
+from engine.capture.frames import VideoFileSource
+from engine.session.pipeline import process_source
 take = process_source(VideoFileSource(sys.argv[1]))
 print(take.num_frames, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """

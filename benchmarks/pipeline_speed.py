@@ -3,7 +3,7 @@
     python benchmarks/pipeline_speed.py [VIDEO] [--frames N]
 
 Reference: decode every frame of VIDEO into memory, then time the detector alone on them.
-Pipeline: `engine.pipeline.process_source` on the same file (decoding, detection, 3D, root,
+Pipeline: `engine.session.pipeline.process_source` on the same file (decoding, detection, 3D, root,
 temporal stage). Prints both rates and their ratio (target >= 0.85).
 """
 
@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.detector import PoseDetector  # noqa: E402
-from engine.frames import VideoFileSource  # noqa: E402
-from engine.pipeline import PipelineConfig, process_source  # noqa: E402
-from engine.lifting import DEFAULT_MODE, LiftConfig  # noqa: E402
+from engine.capture.detector import PoseDetector  # noqa: E402
+from engine.capture.frames import VideoFileSource  # noqa: E402
+from engine.session.pipeline import PipelineConfig, process_source  # noqa: E402
+from engine.lift.modes import DEFAULT_MODE, LiftConfig  # noqa: E402
 
 DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "taiji_720p.mp4"
 

@@ -184,8 +184,8 @@ def self_check() -> int:
         return f"{torch.__version__}, forward {tuple(y.shape)}, save/load ok"
 
     def video_check():
-        from engine.frames import open_source
-        from engine.resources import sample_clip
+        from engine.capture.frames import open_source
+        from engine.core.resources import sample_clip
 
         source = open_source(sample_clip())
         try:
@@ -197,7 +197,7 @@ def self_check() -> int:
     def detector_check():
         import numpy as np
 
-        from engine.detector import PoseDetector
+        from engine.capture.detector import PoseDetector
 
         with PoseDetector() as detector:
             detector.detect(np.zeros((240, 320, 3), np.uint8), 0)

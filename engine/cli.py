@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import argparse
 import glob
-import signal
 import sys
 import warnings
-import threading
 from pathlib import Path
 
-from .errors import MonocapError
-from .frames import VIDEO_SUFFIXES, CameraSource, open_source
-from .lifting import DEFAULT_MODE, LiftConfig, available_modes
-from .formats import FORMATS, add_convert_parser, add_export_arguments, export_options_from_args, run_convert
-from .outputs import DEFAULT_FORMATS, write_outputs
-from .pipeline import PipelineConfig, process_source
-from .smoothing import SmoothingConfig
+from engine.core.errors import MonocapError
+from engine.capture.frames import VIDEO_SUFFIXES, CameraSource, open_source
+from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes
+from engine.animation.formats import FORMATS, add_convert_parser, add_export_arguments, export_options_from_args, run_convert
+from engine.session.outputs import DEFAULT_FORMATS, write_outputs
+from engine.session.pipeline import PipelineConfig, process_source
+from engine.motion.smoothing import SmoothingConfig
 
 
 def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
@@ -105,7 +103,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
     if (args.video is None) == (args.camera is None):
         raise MonocapError("process: give a video file, or --camera N (not both)")
-    from .atomic import ensure_writable_dir
+    from engine.core.atomic import ensure_writable_dir
 
     out_dir = ensure_writable_dir(args.output)
     if args.camera is not None:
@@ -155,7 +153,7 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 def cmd_batch(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     formats = parse_formats(args.formats)
-    from .atomic import ensure_writable_dir
+    from engine.core.atomic import ensure_writable_dir
 
     out_dir = ensure_writable_dir(args.output)
     files = expand_inputs(args.inputs)

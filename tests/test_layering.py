@@ -36,7 +36,7 @@ def test_engine_works_with_qt_blocked():
         "        if name.split('.')[0] in ('PySide6', 'pyqtgraph', 'app'):\n"
         "            raise ImportError('blocked ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import engine.cli, engine.pipeline, engine.take, engine.bvh_reader\n"
+        "import engine.cli, engine.session.pipeline, engine.core.take, engine.animation.bvh_reader\n"
         "print('ok')\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)

@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import QTimer
 
 from app.messages import BatchRequest
-from engine.resources import sample_clip
+from engine.core.resources import sample_clip
 
 
 def _short_clip(tmp_path, frames=24):
@@ -110,13 +110,13 @@ class _UnpluggedCamera:
     frame_count = None
 
     def __init__(self, index=0, width=None, height=None):
-        from engine.frames import VideoFileSource
+        from engine.capture.frames import VideoFileSource
 
         self.name = f"camera {index}"
         self._video = VideoFileSource(sample_clip())
 
     def __iter__(self):
-        from engine.errors import InputError
+        from engine.core.errors import InputError
 
         for frame in self._video:
             if frame.index >= 40:

@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 
 from app.exporting import ExportRequest, available_formats, available_rigs, export
-from engine.bvh_reader import read_bvh
-from engine.errors import MonocapError
-from engine.skeletons import MONOCAP_BODY
-from engine.take import Take, read_csv
+from engine.animation.bvh_reader import read_bvh
+from engine.core.errors import MonocapError
+from engine.core.skeletons import MONOCAP_BODY
+from engine.core.take import Take, read_csv
 
 
 def _take(t=40):
     rng = np.random.default_rng(0)
-    from engine.bones import impose_bone_lengths
+    from engine.motion.bones import impose_bone_lengths
 
     base = np.array([[0, 1.0, 0]]) + rng.normal(scale=0.3, size=(MONOCAP_BODY.num_joints, 3))
     joints = np.repeat(base[None], t, axis=0) + rng.normal(scale=0.005, size=(t, MONOCAP_BODY.num_joints, 3))

@@ -63,7 +63,7 @@ def _export_from_gui(window, qtbot, tmp_path, formats):
 
 def test_export_npz_and_csv_from_gui(window, qtbot, tmp_path):
     name, paths = _export_from_gui(window, qtbot, tmp_path, ("npz", "csv"))
-    from engine.take import load_npz, read_csv
+    from engine.core.take import load_npz, read_csv
 
     csv = read_csv(tmp_path / "exports" / f"{name}.csv")
     npz = load_npz(tmp_path / "exports" / f"{name}.npz")
@@ -72,10 +72,10 @@ def test_export_npz_and_csv_from_gui(window, qtbot, tmp_path):
 
 
 @pytest.mark.skipif(not exporting.HAVE_FORMATS,
-                    reason="engine.formats (BVH/TRC exporters) is not in this engine yet; runs once it is merged")
+                    reason="engine.animation.formats (BVH/TRC exporters) is not in this engine yet; runs once it is merged")
 def test_export_bvh_and_csv_from_gui(window, qtbot, tmp_path):
     name, paths = _export_from_gui(window, qtbot, tmp_path, ("bvh", "csv"))
-    from engine.bvh_reader import read_bvh
+    from engine.animation.bvh_reader import read_bvh
 
     bvh = tmp_path / "exports" / f"{name}.bvh"
     csv = tmp_path / "exports" / f"{name}.csv"
@@ -91,7 +91,7 @@ def test_closing_while_recording_keeps_the_take(qtbot, tmp_path):
 
     from app.main import dispose_window
     from app.main_window import MainWindow
-    from app.recorder import list_takes
+    from engine.session.recorder import list_takes
 
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     settings.setValue("settings/realtime", True)
@@ -112,8 +112,8 @@ def test_closing_while_recording_keeps_the_take(qtbot, tmp_path):
 
 def test_export_to_an_unwritable_place_is_a_message(window, qtbot, tmp_path):
     from app.exporting import ExportRequest
-    from engine.take import Take
-    from engine.skeletons import MONOCAP_BODY
+    from engine.core.take import Take
+    from engine.core.skeletons import MONOCAP_BODY
 
     blocker_file = tmp_path / "not_a_folder"
     blocker_file.write_text("x")

@@ -5,7 +5,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-from engine.resources import sample_clip
+from engine.core.resources import sample_clip
 
 
 def test_settings_dialog_saves_and_applies(window, qtbot):
@@ -58,7 +58,7 @@ def test_about_names_version_and_licences(window):
 
 
 def test_follow_mode_centres_the_subject(window):
-    from engine.skeletons import MONOCAP_BODY
+    from engine.core.skeletons import MONOCAP_BODY
 
     view = window.view3d
     joints = np.zeros((MONOCAP_BODY.num_joints, 3))

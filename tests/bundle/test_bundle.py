@@ -127,7 +127,7 @@ def test_process_sample_clip_headless(bundle, user_home, tmp_path):
     assert sidecar["frames"] == SAMPLE_FRAMES
     assert sidecar["valid_frames"] >= 0.9 * SAMPLE_FRAMES, "the bundled detector found the person in too few frames"
     assert sidecar["versions"]["mediapipe"] != "unknown", "package metadata missing from the bundle"
-    from engine import skeletons
+    from engine.core import skeletons
 
     skeleton = skeletons.get(sidecar["skeleton"])
 

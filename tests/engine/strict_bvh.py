@@ -1,4 +1,4 @@
-"""A strict BVH parser for tests, independent of engine/bvh_reader.py.
+"""A strict BVH parser for tests, independent of engine/animation/bvh_reader.py.
 
 Line-oriented and unforgiving: exact keywords, one statement per line, balanced braces,
 a CHANNELS line for every joint (6 for the root, with positions first), an End Site on every

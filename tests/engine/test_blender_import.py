@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.formats import ExportOptions, read_take, write_take
-from engine.rig import MIXAMO_RIG, MONOCAP_RIG
-from engine.rig_mappings import to_body_take
-from engine.skeletons import MONOCAP_BODY
+from engine.animation.formats import ExportOptions, read_take, write_take
+from engine.animation.rig import MIXAMO_RIG, MONOCAP_RIG
+from engine.animation.rig_mappings import to_body_take
+from engine.core.skeletons import MONOCAP_BODY
 
 REPO = Path(__file__).resolve().parents[2]
 DUMP = Path(__file__).with_name("blender_dump.py")

@@ -8,14 +8,14 @@ import os
 import numpy as np
 import pytest
 
-from engine.bvh_reader import read_bvh
-from engine.errors import NoValidFramesError, OutputError
-from engine.formats import ExportOptions, read_take, select_frames, write_take
-from engine.rig import MIXAMO_RIG, MONOCAP_RIG, Rig
-from engine.rig_mappings import to_body_take
-from engine.rotations import EULER_ORDERS
-from engine.skeletons import MONOCAP_BODY
-from engine.take import Take
+from engine.animation.bvh_reader import read_bvh
+from engine.core.errors import NoValidFramesError, OutputError
+from engine.animation.formats import ExportOptions, read_take, select_frames, write_take
+from engine.animation.rig import MIXAMO_RIG, MONOCAP_RIG, Rig
+from engine.animation.rig_mappings import to_body_take
+from engine.core.rotations import EULER_ORDERS
+from engine.core.skeletons import MONOCAP_BODY
+from engine.core.take import Take
 from tests.engine.bvhio_fk import bvhio_positions
 from tests.engine.strict_bvh import parse_strict
 

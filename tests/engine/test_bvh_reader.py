@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from engine.bvh_reader import guess_scale_to_m, parse_bvh, read_bvh
-from engine.errors import InputError
+from engine.animation.bvh_reader import guess_scale_to_m, parse_bvh, read_bvh
+from engine.core.errors import InputError
 
 TWO_BONES = """HIERARCHY
 ROOT hip

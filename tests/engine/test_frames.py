@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from engine.errors import InputError
-from engine.frames import CameraSource, ImageFolderSource, VideoFileSource, open_source
+from engine.core.errors import InputError
+from engine.capture.frames import CameraSource, ImageFolderSource, VideoFileSource, open_source
 
 from .video_helpers import write_video
 

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from engine.frames import VideoFileSource
-from engine.lifting import LiftConfig, available_modes
-from engine.nets.checkpoint import save_checkpoint
-from engine.nets.image_pose_net import ImagePoseNet
-from engine.pipeline import PipelineConfig, process_source
+from engine.capture.frames import VideoFileSource
+from engine.lift.modes import LiftConfig, available_modes
+from engine.lift.nets.checkpoint import save_checkpoint
+from engine.lift.nets.image_pose_net import ImagePoseNet
+from engine.session.pipeline import PipelineConfig, process_source
 
 from .test_cli import _assert_one_clear_line, monocap
 from .video_helpers import read_frames, write_video

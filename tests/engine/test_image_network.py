@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from engine.errors import InputError
-from engine.image_crop import intrinsics, make_crop, rotation_to_ray
-from engine.image_lifter import ImageLifter
-from engine.nets.checkpoint import load_checkpoint, save_checkpoint
-from engine.nets.image_pose_net import MODEL_REGISTRY, ImagePoseNet
-from engine.nets.resnet import ResNet, resnet50_trunk
+from engine.core.errors import InputError
+from engine.lift.image_crop import intrinsics, make_crop, rotation_to_ray
+from engine.lift.image_mode import ImageLifter
+from engine.lift.nets.checkpoint import load_checkpoint, save_checkpoint
+from engine.lift.nets.image_pose_net import MODEL_REGISTRY, ImagePoseNet
+from engine.lift.nets.resnet import ResNet, resnet50_trunk
 
 
 def test_resnet50_has_the_published_size():
@@ -104,8 +104,8 @@ def test_image_lifter_shapes_and_missing_frames(tmp_path):
 
 
 def test_dataset_skeletons_are_registered_with_mirror_pairs():
-    from engine import skeletons
-    from engine.dataset_skeletons import MPI_INF_3DHP_17_IN_28
+    from engine.core import skeletons
+    from engine.core.skeletons import MPI_INF_3DHP_17_IN_28
 
     assert len(skeletons.get("mpii_16").mirror_pairs) == 6
     assert len(skeletons.get("lsp_14").mirror_pairs) == 6

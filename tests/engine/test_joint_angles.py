@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from engine.joint_angles import available_angles, joint_angle, joint_angles
-from engine.skeletons import MONOCAP_BODY, MEDIAPIPE_33
+from engine.motion.joint_angles import available_angles, joint_angle, joint_angles
+from engine.core.skeletons import MONOCAP_BODY, MEDIAPIPE_33
 
 
 def _pose(knee_bend_deg: float) -> np.ndarray:

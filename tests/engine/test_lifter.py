@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.detection import Detection
-from engine.lifting import LiftConfig, available_modes, make_lifter
-from engine.resources import resource_path
-from engine.skeletons import MONOCAP_BODY
+from engine.capture.detection import Detection
+from engine.lift.modes import LiftConfig, available_modes, make_lifter
+from engine.core.resources import resource_path
+from engine.core.skeletons import MONOCAP_BODY
 
 pytestmark = pytest.mark.skipif(not resource_path("models/lifter.pt").is_file(), reason="no lifter model")
 
@@ -27,14 +27,14 @@ def _bones(j):
 
 
 def test_every_supported_skeleton_comes_out_root_relative(clip):
-    from engine.lifter import lift_keypoints, load_model, supported_skeletons
+    from engine.lift.network import lift_keypoints, load_model, supported_skeletons
 
     kp, sc, world, size = clip
     names = supported_skeletons(load_model(None, "cpu"))
     assert {"monocap_body", "h36m_17", "coco_17", "smpl_24", "mediapipe_33", "cmu_iclone"} <= set(names)
     for name in names:
         j = lift_keypoints(kp, sc, size, name, world, device="cpu")
-        from engine import skeletons
+        from engine.core import skeletons
 
         sk = skeletons.get(name)
         assert j.shape == (len(kp), sk.num_joints, 3)
@@ -43,7 +43,7 @@ def test_every_supported_skeleton_comes_out_root_relative(clip):
 
 
 def test_sound_pose_with_missing_keypoints(clip):
-    from engine.lifter import lift_keypoints
+    from engine.lift.network import lift_keypoints
 
     kp, sc, world, size = clip
     full = lift_keypoints(kp, sc, size, world_m=world, device="cpu")
@@ -87,7 +87,7 @@ def test_lifter_mode_live_and_file(clip):
 
 
 def _torso_in_pelvis_frame(j, name):
-    from engine.rotations import frame_from_vectors
+    from engine.core.rotations import frame_from_vectors
 
     g = lambda n: j[:, MONOCAP_BODY.index(n)]  # noqa: E731
     pelvis = 0.5 * (g("left_hip") + g("right_hip"))
@@ -96,7 +96,7 @@ def _torso_in_pelvis_frame(j, name):
 
 
 def test_body_on_real_video_has_its_pelvis_between_the_hips_and_a_straight_lumbar(clip):
-    from engine.lifter import lift_keypoints
+    from engine.lift.network import lift_keypoints
 
     kp, sc, world, size = clip
     j = lift_keypoints(kp, sc, size, "monocap_body", world, device="cpu")
@@ -107,7 +107,7 @@ def test_body_on_real_video_has_its_pelvis_between_the_hips_and_a_straight_lumba
 
 
 def test_straighten_torso_keeps_a_side_bend_and_undoes_an_offset_spine():
-    from engine.lifter import straighten_torso
+    from engine.lift.network import straighten_torso
     from tests.engine.test_bvh_export import spin_take
 
     body = spin_take(frames=1, turns=0.0).joints_m

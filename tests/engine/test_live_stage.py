@@ -7,10 +7,10 @@ import threading
 import numpy as np
 import pytest
 
-from engine.detector import PoseDetector
-from engine.frames import VideoFileSource
-from engine.live_stage import TrackingStage
-from engine.pipeline import LiveTracker, PipelineConfig
+from engine.capture.detector import PoseDetector
+from engine.capture.frames import VideoFileSource
+from engine.session.live_stage import TrackingStage
+from engine.session.pipeline import LiveTracker, PipelineConfig
 
 
 @pytest.fixture(scope="module")

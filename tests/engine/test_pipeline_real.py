@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from engine.detector import PoseDetector
-from engine.errors import NoValidFramesError
-from engine.frames import VideoFileSource
-from engine.keypoint_maps import map_keypoints
-from engine.pipeline import LiveTracker, PipelineConfig, detect_source, process_source, take_from_track
-from engine.skeletons import MONOCAP_BODY
+from engine.capture.detector import PoseDetector
+from engine.core.errors import NoValidFramesError
+from engine.capture.frames import VideoFileSource
+from engine.core.keypoint_maps import map_keypoints
+from engine.session.pipeline import LiveTracker, PipelineConfig, detect_source, process_source, take_from_track
+from engine.core.skeletons import MONOCAP_BODY
 
 from .video_helpers import read_frames, write_video
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from engine import skeletons
-from engine.keypoint_maps import MAPS, map_keypoints, map_scores
-from engine.skeletons import MONOCAP_BODY, Skeleton
+from engine.core import skeletons
+from engine.core.keypoint_maps import MAPS, map_keypoints, map_scores
+from engine.core.skeletons import MONOCAP_BODY, Skeleton
 
 
 def test_registry_has_the_formats_users_ask_for():

@@ -7,15 +7,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from engine.errors import NoValidFramesError
-from engine.foot_contact import detect_contacts, pin_feet
-from engine.gaps import fill_gaps
-from engine.rig import MONOCAP_RIG, SOLVER_JOINTS
-from engine.rotations import (EULER_ORDERS, euler_to_matrix, matrix_to_euler, swing_rotation,
+from engine.core.errors import NoValidFramesError
+from engine.motion.foot_contact import detect_contacts, pin_feet
+from engine.motion.gaps import fill_gaps
+from engine.animation.rig import MONOCAP_RIG, SOLVER_JOINTS
+from engine.core.rotations import (EULER_ORDERS, euler_to_matrix, matrix_to_euler, swing_rotation,
                               unwrap_euler)
-from engine.skeletons import MONOCAP_BODY
-from engine.solver import SolverOptions, forward_kinematics, rig_motion, solve
-from engine.take import Take
+from engine.core.skeletons import MONOCAP_BODY
+from engine.animation.solver import SolverOptions, forward_kinematics, rig_motion, solve
+from engine.core.take import Take
 from tests.engine.test_bvh_export import spin_take
 
 J = MONOCAP_BODY.index
@@ -59,7 +59,7 @@ def bend_elbow(take: Take, angles_rad: np.ndarray, twist_axis=(0.0, 1.0, 0.0)) -
     joints = take.joints_m.copy()
     e, w, h = J("left_elbow"), J("left_wrist"), J("left_hand")
     axis = np.asarray(twist_axis) / np.linalg.norm(twist_axis)
-    from engine.rotations import axis_angle_matrix
+    from engine.core.rotations import axis_angle_matrix
 
     r = axis_angle_matrix(np.broadcast_to(axis, (len(angles_rad), 3)), angles_rad)
     for k in (w, h):

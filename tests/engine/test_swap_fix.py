@@ -1,7 +1,7 @@
 import numpy as np
 
-from engine.skeletons import MEDIAPIPE_33
-from engine.swap_fix import GROUPS, apply_swaps, find_swaps, fix_swaps
+from engine.core.skeletons import MEDIAPIPE_33
+from engine.lift.swap_fix import GROUPS, apply_swaps, find_swaps, fix_swaps
 
 
 def _walking_figure(frames: int = 150, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +85,7 @@ def test_missing_keypoints_do_not_trigger_swaps():
 
 
 def test_live_fixer_frame_by_frame_matches_the_causal_pass():
-    from engine.swap_fix import LiveSwapFixer
+    from engine.lift.swap_fix import LiveSwapFixer
 
     kp, sc = _walking_figure(seed=2)
     truth = _random_swaps(len(kp), np.random.default_rng(9))

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from engine.errors import InputError, OutputError
-from engine.skeletons import MEDIAPIPE_33, MONOCAP_BODY
-from engine.take import Take, load_npz, read_csv, save_npz, write_csv
+from engine.core.errors import InputError, OutputError
+from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY
+from engine.core.take import Take, load_npz, read_csv, save_npz, write_csv
 
 
 def _take(t=10):

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from engine.bones import estimate_bone_lengths, impose_bone_lengths
-from engine.bvh_reader import guess_scale_to_m, read_bvh
-from engine.pipeline import LIVE_BETA, LIVE_CUTOFF_FACTOR, filter_and_lock
-from engine.smoothing import OneEuroFilter, SmoothingConfig, zero_phase_lowpass
+from engine.motion.bones import estimate_bone_lengths, impose_bone_lengths
+from engine.animation.bvh_reader import guess_scale_to_m, read_bvh
+from engine.session.pipeline import LIVE_BETA, LIVE_CUTOFF_FACTOR, filter_and_lock
+from engine.motion.smoothing import OneEuroFilter, SmoothingConfig, zero_phase_lowpass
 
 
 def _mocap_at_30fps(shared_data, rel):
@@ -59,7 +59,7 @@ def test_gaps_stay_invalid_and_short_gaps_do_not_split_the_filter():
 
 
 def test_locked_bones_are_exact_and_symmetric():
-    from engine.skeletons import MONOCAP_BODY
+    from engine.core.skeletons import MONOCAP_BODY
 
     rng = np.random.default_rng(2)
     joints = rng.normal(size=(50, MONOCAP_BODY.num_joints, 3))

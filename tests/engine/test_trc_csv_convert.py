@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import InputError, OutputError
-from engine.export.trc import METADATA_KEYS
-from engine.formats import ExportOptions, export_take, read_take, write_take
-from engine.skeletons import MONOCAP_BODY
-from engine.take import Take
+from engine.core.errors import InputError, OutputError
+from engine.animation.trc import METADATA_KEYS
+from engine.animation.formats import ExportOptions, export_take, read_take, write_take
+from engine.core.skeletons import MONOCAP_BODY
+from engine.core.take import Take
 from tests.engine.test_bvh_export import spin_take
 
 REPO = Path(__file__).resolve().parents[2]

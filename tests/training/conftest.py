@@ -14,7 +14,7 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def mocap_cache(tmp_path_factory, shared_data) -> Path:
-    from training.mocap import load_clips
+    from training.common.mocap import load_clips
 
     cache = tmp_path_factory.mktemp("mocap_cache")
     load_clips(shared_data, cache)

@@ -3,9 +3,9 @@
 import cv2
 import numpy as np
 
-from engine import skeletons
-from engine.image_crop import intrinsics
-from training.datasets.image_samples import PoseSample
+from engine.core import skeletons
+from engine.lift.image_crop import intrinsics
+from training.image_net.datasets.image_samples import PoseSample
 
 H36M = skeletons.get("h36m_17")
 FRAME = 96

@@ -2,8 +2,8 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
-from engine.skeletons import H36M_17, MONOCAP_BODY
-from training.autoencoder import AffineAutoencoder, concat_permutation
+from engine.core.skeletons import H36M_17, MONOCAP_BODY
+from training.lifter.autoencoder import AffineAutoencoder, concat_permutation
 
 
 def _ae():

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.nets.lifter_net import load_lifter
-from engine.skeletons import MEDIAPIPE_33
-from training.data import AugmentConfig, MocapSource
-from training.mocap import load_clips, split_of
-from training.noise import LEG_SWAP, NoiseConfig
+from engine.lift.nets.lifter_net import load_lifter
+from engine.core.skeletons import MEDIAPIPE_33
+from training.lifter.data import AugmentConfig, MocapSource
+from training.common.mocap import load_clips, split_of
+from training.common.noise import LEG_SWAP, NoiseConfig
 
 
 def _source(shared_data, cache, rig="cmu_daz", split="train"):
@@ -48,7 +48,7 @@ def test_noise_drops_and_swaps(shared_data, mocap_cache):
 
 
 def test_smoke_training_writes_a_checkpoint_that_rebuilds_itself(shared_data, mocap_cache, tmp_path):
-    from training.train_lifter import PRESETS, TrainConfig, train
+    from training.lifter.train import PRESETS, TrainConfig, train
 
     cfg = replace(TrainConfig(), **PRESETS["smoke"], data_root=str(shared_data), cache_dir=str(mocap_cache),
                   workdir=str(tmp_path), out=str(tmp_path / "lifter.pt"), variants=("hybrid",), ship="hybrid")
@@ -62,7 +62,7 @@ def test_smoke_training_writes_a_checkpoint_that_rebuilds_itself(shared_data, mo
 def _ddp_worker(rank, world, shared, cache, work, port):
     os.environ.update({"WORLD_SIZE": str(world), "RANK": str(rank), "LOCAL_RANK": str(rank),
                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
-    from training.train_lifter import PRESETS, TrainConfig, train
+    from training.lifter.train import PRESETS, TrainConfig, train
 
     cfg = replace(TrainConfig(), **(PRESETS["smoke"] | {"heads_steps": 3, "finetune_steps": 2}), data_root=shared,
                   cache_dir=cache, workdir=work, out=os.path.join(work, "lifter.pt"), variants=("regularize",))

@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 import scipy.io
 
-from engine import skeletons
-from engine.dataset_skeletons import (LSP_14_FILE_ORDER, MPI_INF_3DHP_17_FILE_ORDER, MPI_INF_3DHP_28_FILE_ORDER,
+from engine.core import skeletons
+from engine.core.skeletons import (LSP_14_FILE_ORDER, MPI_INF_3DHP_17_FILE_ORDER, MPI_INF_3DHP_28_FILE_ORDER,
                                       MPII_16_FILE_ORDER)
-from engine.errors import InputError
-from training.datasets.coco import read_coco
-from training.datasets.h36m import read_h36m
-from training.datasets.image_samples import JointMap, subject_bone_lengths
-from training.datasets.lsp import read_lsp
-from training.datasets.mpi_inf_3dhp import read_calibration, read_mpi_inf_3dhp_test, read_mpi_inf_3dhp_train
-from training.datasets.mpii import read_mpii
+from engine.core.errors import InputError
+from training.image_net.datasets.coco import read_coco
+from training.image_net.datasets.h36m import read_h36m
+from training.image_net.datasets.image_samples import JointMap, subject_bone_lengths
+from training.image_net.datasets.lsp import read_lsp
+from training.image_net.datasets.mpi_inf_3dhp import read_calibration, read_mpi_inf_3dhp_test, read_mpi_inf_3dhp_train
+from training.image_net.datasets.mpii import read_mpii
 
 
 def _img(path, w=40, h=30):
@@ -197,7 +197,7 @@ def test_joint_map_onto_h36m():
 
 
 def test_subject_bone_lengths():
-    from training.datasets.image_samples import PoseSample
+    from training.image_net.datasets.image_samples import PoseSample
 
     h = skeletons.get("h36m_17")
     pose = np.random.default_rng(5).normal(size=(17, 3))

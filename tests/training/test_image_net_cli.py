@@ -7,11 +7,12 @@ import numpy as np
 import torch
 from .synthetic_figures import FOCAL, FRAME, make_samples
 
-from engine import skeletons
-from engine.nets.checkpoint import read_checkpoint
-from training import eval_image_net, train_image_net
-from training.image_net_augment import AugmentConfig
-from training.image_net_data import ImagePoseDataset, MixedSampler
+from engine.core import skeletons
+from engine.lift.nets.checkpoint import read_checkpoint
+from training.image_net import evaluate as eval_image_net
+from training.image_net import train as train_image_net
+from training.image_net.augment import AugmentConfig
+from training.image_net.data import ImagePoseDataset, MixedSampler
 
 
 def _write_h36m(root, subject, samples):

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from engine import skeletons
-from engine.nets.image_pose_net import decode_heatmaps
-from training.image_net_losses import gaussian_heatmaps, image_net_losses, reference_bones
-from training.train_image_net import ImageNetTrainConfig, build_model, make_optimizer
+from engine.core import skeletons
+from engine.lift.nets.image_pose_net import decode_heatmaps
+from training.image_net.losses import gaussian_heatmaps, image_net_losses, reference_bones
+from training.image_net.train import ImageNetTrainConfig, build_model, make_optimizer
 
 
 def test_heatmap_targets_and_decoding():

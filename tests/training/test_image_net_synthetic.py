@@ -9,11 +9,11 @@ import pytest
 import torch
 from .synthetic_figures import FOCAL, H36M, make_samples
 
-from engine.image_lifter import ImageLifter
-from training import metrics
-from training.eval_image_net import evaluate_samples, predict
-from training.image_net_data import ImagePoseDataset
-from training.train_image_net import ImageNetTrainConfig, save_model, train
+from engine.lift.image_mode import ImageLifter
+from training.common import metrics
+from training.image_net.evaluate import evaluate_samples, predict
+from training.image_net.data import ImagePoseDataset
+from training.image_net.train import ImageNetTrainConfig, save_model, train
 
 def test_renderer_agrees_with_the_crop_path():
     """The dataset's 2D labels sit on the drawn figure, and the 3D target is the root-relative pose

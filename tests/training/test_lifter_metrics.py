@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from engine.skeletons import Skeleton
-from training.metrics import table_row_m
-from training.temporal_metrics import acceleration_error, bone_length_variation, jitter
+from engine.core.skeletons import Skeleton
+from training.common.metrics import table_row_m
+from training.common.temporal_metrics import acceleration_error, bone_length_variation, jitter
 
 
 def test_table_row_from_metres_on_hand_computed_cases():

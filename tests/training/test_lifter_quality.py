@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from engine.resources import resource_path
-from engine.skeletons import MONOCAP_BODY
-from training.eval_lifter import Model, held_out_batches
-from training.metrics import table_row_m
-from training.noise import NoiseConfig
-from training.train_lifter import TrainConfig
+from engine.core.resources import resource_path
+from engine.core.skeletons import MONOCAP_BODY
+from training.lifter.evaluate import Model, held_out_batches
+from training.common.metrics import table_row_m
+from training.common.noise import NoiseConfig
+from training.lifter.train import TrainConfig
 
 MODEL = resource_path("models/lifter.pt")
 pytestmark = pytest.mark.skipif(not MODEL.is_file(), reason="no lifter model")

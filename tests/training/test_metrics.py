@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from training import metrics
+from training.common import metrics
 
 
 def _pose(seed=0, n=1, j=5):

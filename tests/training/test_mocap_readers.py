@@ -1,8 +1,8 @@
 import numpy as np
 
-from engine.bvh_reader import read_bvh
-from training.asf_amc import read_amc, read_asf
-from training.mocap import _load_one, _sources
+from engine.animation.bvh_reader import read_bvh
+from training.common.asf_amc import read_amc, read_asf
+from training.common.mocap import _load_one, _sources
 
 
 def test_every_rig_reads_to_metres_at_30_fps(shared_data):
@@ -14,8 +14,8 @@ def test_every_rig_reads_to_metres_at_30_fps(shared_data):
         clip, skel = _load_one(name, rig, motion, path, fps, frames=int(fps))  # one second
         assert len(clip.positions_m) in (29, 30) and clip.positions_m.shape[1:] == (skel.num_joints, 3)
         # a standing adult: hip joint to ankle about 0.7-1.0 m, the whole body 1.3-2.0 m tall
-        from training.rigs import RIGS
-        from training.synth import RigSynth
+        from training.common.rigs import RIGS
+        from training.common.synth import RigSynth
 
         a = RigSynth(RIGS[rig], skel).anchors(clip.positions_m[:1])
         leg = np.linalg.norm(a["left_hip"] - a["left_knee"]) + np.linalg.norm(a["left_knee"] - a["left_ankle"])

@@ -1,0 +1,179 @@
+"""Reads BVH files of any rig, and computes joint positions by forward kinematics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.core.errors import InputError
+from engine.core.rotations import axis_rotation
+from engine.core.skeletons import Skeleton, guess_mirror_pairs
+
+_ROT = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
+_POS = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
+
+
+@dataclass(frozen=True)
+class BvhJoint:
+    name: str
+    parent: int
+    offset: np.ndarray  # (3,) in file units
+    channels: tuple[str, ...]  # e.g. ("Xposition", ..., "Zrotation"); () for end sites
+    is_end_site: bool = False
+
+
+@dataclass(frozen=True)
+class BvhMotion:
+    """A parsed BVH file: hierarchy in file order (parents first) and raw channel values."""
+
+    joints: tuple[BvhJoint, ...]
+    frame_time_s: float
+    channels: np.ndarray  # (T, C) raw values in file units and degrees
+    path: str = ""
+
+    @property
+    def num_frames(self) -> int:
+        return self.channels.shape[0]
+
+    @property
+    def fps(self) -> float:
+        return 1.0 / self.frame_time_s if self.frame_time_s > 0 else 0.0
+
+    def skeleton(self, name: str = "", include_end_sites: bool = False) -> Skeleton:
+        keep = [i for i, j in enumerate(self.joints) if include_end_sites or not j.is_end_site]
+        remap = {old: new for new, old in enumerate(keep)}
+        names = tuple(self.joints[i].name for i in keep)
+        parents = tuple(remap[self.joints[i].parent] if self.joints[i].parent >= 0 else -1 for i in keep)
+        return Skeleton(name or Path(self.path).stem or "bvh", names, parents, guess_mirror_pairs(names))
+
+    def positions(self, scale: float = 1.0, include_end_sites: bool = False) -> np.ndarray:
+        """(T, J, 3) world positions of the joints (end sites too when asked), times `scale`."""
+        globals_ = self.global_transforms()
+        keep = [i for i, j in enumerate(self.joints) if include_end_sites or not j.is_end_site]
+        return globals_[:, keep][..., :3, 3] * scale
+
+    def global_transforms(self) -> np.ndarray:
+        """(T, J, 4, 4) global transforms of every joint and end site, in file units."""
+        t_count = self.num_frames
+        out = np.zeros((t_count, len(self.joints), 4, 4))
+        col = 0
+        for j, joint in enumerate(self.joints):
+            local = np.tile(np.eye(4), (t_count, 1, 1))
+            local[:, :3, 3] = joint.offset
+            n = len(joint.channels)
+            values = self.channels[:, col:col + n]
+            col += n
+            rotation = np.tile(np.eye(3), (t_count, 1, 1))
+            for k, c in enumerate(joint.channels):
+                if c in _ROT:
+                    rotation = rotation @ axis_rotation(_ROT[c], np.radians(values[:, k]))
+                elif joint.parent < 0:
+                    local[:, _POS[c], 3] = values[:, k]
+                else:
+                    local[:, _POS[c], 3] += values[:, k]
+            local[:, :3, :3] = rotation
+            out[:, j] = local if joint.parent < 0 else out[:, joint.parent] @ local
+        return out
+
+
+def read_bvh(path: str | Path) -> BvhMotion:
+    """Parses a BVH file. Raises InputError naming the file when it is not valid BVH."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        return parse_bvh(text, str(path))
+    except (ValueError, IndexError) as exc:
+        raise InputError(f"{path}: not a valid BVH file ({exc})") from None
+
+
+def parse_bvh(text: str, path: str = "") -> BvhMotion:
+    tokens = text.split()
+    if not tokens or tokens[0] != "HIERARCHY":
+        raise ValueError("missing HIERARCHY")
+    pos = 1
+    joints: list[BvhJoint] = []
+    stack: list[int] = []
+    pending: dict | None = None
+
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None:
+            joints.append(BvhJoint(pending["name"], pending["parent"], pending["offset"],
+                                   tuple(pending["channels"]), pending["end"]))
+            stack.append(len(joints) - 1)
+            pending = None
+
+    while pos < len(tokens):
+        tok = tokens[pos]
+        if tok in ("ROOT", "JOINT"):
+            flush()
+            parent = stack[-1] if stack else -1
+            pending = {"name": tokens[pos + 1], "parent": parent, "offset": np.zeros(3), "channels": [], "end": False}
+            pos += 2
+        elif tok == "End":
+            flush()
+            parent = stack[-1]
+            pending = {"name": joints[parent].name + "_end", "parent": parent, "offset": np.zeros(3),
+                       "channels": [], "end": True}
+            pos += 2
+        elif tok == "{":
+            pos += 1
+        elif tok == "OFFSET":
+            if pending is None:
+                raise ValueError(f"OFFSET outside a joint at token {pos}")
+            pending["offset"] = np.array([float(v) for v in tokens[pos + 1:pos + 4]])
+            pos += 4
+        elif tok == "CHANNELS":
+            n = int(tokens[pos + 1])
+            chans = tokens[pos + 2:pos + 2 + n]
+            for c in chans:
+                if c not in _ROT and c not in _POS:
+                    raise ValueError(f"unknown channel {c}")
+            pending["channels"] = chans
+            pos += 2 + n
+        elif tok == "}":
+            flush()
+            stack.pop()
+            pos += 1
+        elif tok == "MOTION":
+            pos += 1
+            break
+        else:
+            raise ValueError(f"unexpected token {tok!r}")
+    if not joints:
+        raise ValueError("no joints")
+    if stack:
+        raise ValueError("unbalanced braces")
+    if tokens[pos] != "Frames:":
+        raise ValueError("missing Frames:")
+    num_frames = int(tokens[pos + 1])
+    if tokens[pos + 2] != "Frame" or tokens[pos + 3] != "Time:":
+        raise ValueError("missing Frame Time:")
+    frame_time = float(tokens[pos + 4])
+    num_channels = sum(len(j.channels) for j in joints)
+    values = np.array(tokens[pos + 5:], dtype=float)
+    if values.size < num_frames * num_channels:
+        raise ValueError(f"{num_frames} frames announced but only {values.size // max(num_channels, 1)} present")
+    motion = values[:num_frames * num_channels].reshape(num_frames, num_channels)
+    return BvhMotion(tuple(joints), frame_time, motion, path)
+
+
+# Metres per file unit for the units BVH files are found in: m, cm, mm, inches and the CMU ASF
+# unit (1/0.45 inch).
+_KNOWN_UNITS_M = (1.0, 0.01, 0.001, 0.0254, 0.0254 / 0.45)
+_TYPICAL_HEIGHT_M = 1.7
+
+
+def guess_scale_to_m(motion: BvhMotion) -> float:
+    """Metres per file unit, judged from the rig's standing height in its rest (zero) pose."""
+    rest = BvhMotion(motion.joints, motion.frame_time_s, np.zeros((1, motion.channels.shape[1])), motion.path)
+    positions = rest.positions(include_end_sites=True)[0]
+    extent = float(np.ptp(positions, axis=0).max())
+    if extent <= 0:
+        return 0.01
+    return min(_KNOWN_UNITS_M, key=lambda s: abs(np.log(extent * s / _TYPICAL_HEIGHT_M)))

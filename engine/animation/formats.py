@@ -1,0 +1,283 @@
+"""Reads and writes takes by file extension (.npz, .csv, .bvh, .trc), with the export options
+the CLI and the GUI share, and the `monocap convert` command.
+
+- .npz: Monocap's take (engine/core/take.py), every field kept.
+- .csv: one row per frame: frame, time_s, then <joint>_x_m, _y_m, _z_m (metres; empty when
+  nobody was in view). The frame rate is 1 / the time step.
+- .trc: OpenSim markers (engine/animation/trc.py), mm by default.
+- .bvh: joint rotations on a rig (engine/animation/solver.py, engine/animation/bvh_writer.py), cm by default.
+  Takes of other skeletons (a BVH from elsewhere) are mapped onto Monocap's body first
+  (engine/animation/rig_mappings.py); CSV, TRC and NPZ keep the source's own joints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from engine.animation.bvh_reader import read_bvh, guess_scale_to_m
+from engine.core.errors import InputError, NoValidFramesError, OutputError
+from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
+from engine.animation.trc import TRC_UNITS, read_trc, write_trc
+from engine.animation.rig import RIGS, get_rig
+from engine.animation.rig_mappings import to_body_take
+from engine.core.rotations import EULER_ORDERS
+from engine.core.skeletons import MONOCAP_BODY, Skeleton
+from engine.animation.solver import SolverOptions, rig_motion, solve
+from engine.core.take import Take, load_npz, read_csv, save_npz, write_csv
+
+FORMATS = ("npz", "csv", "bvh", "trc")
+DEFAULT_FORMATS = ("npz", "csv", "bvh")
+log = logging.getLogger("monocap.export")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    rig: str = "monocap"  # "monocap" or "mixamo" (engine/animation/rig.py)
+    units: str | None = None  # None: the format's default (BVH cm, TRC mm; CSV is always metres)
+    euler_order: str = "ZXY"  # BVH rotation channel order (intrinsic)
+    start_frame: int = 0  # first frame exported
+    end_frame: int | None = None  # one past the last frame exported (None: to the end)
+    fps: float | None = None  # resample to this rate (None: the take's own)
+    root_motion: bool = True  # False: the root stays above the origin
+    ground: bool = True  # BVH: move the take so the floor is at y = 0
+    foot_contact: bool = True  # BVH: pin planted feet so they do not slide
+    max_gap_s: float = 0.5  # invalid runs up to this long are interpolated, longer ones held
+
+    def __post_init__(self) -> None:
+        if self.rig not in RIGS:
+            raise ValueError(f"unknown rig {self.rig!r}; use one of {', '.join(RIGS)}")
+        if self.euler_order not in EULER_ORDERS:
+            raise ValueError(f"unknown Euler order {self.euler_order!r}; use one of {', '.join(EULER_ORDERS)}")
+        if self.units is not None and self.units not in UNITS_PER_M:
+            raise ValueError(f"unknown unit {self.units!r}; use one of {', '.join(UNITS_PER_M)}")
+        if self.fps is not None and not self.fps > 0:
+            raise ValueError("the frame rate must be positive")
+        if self.start_frame < 0 or (self.end_frame is not None and self.end_frame <= self.start_frame):
+            raise ValueError("the frame range must be START:END with 0 <= START < END")
+
+    def solver_options(self) -> SolverOptions:
+        return SolverOptions(foot_contact=self.foot_contact, ground=self.ground,
+                             root_motion=self.root_motion, max_gap_s=self.max_gap_s)
+
+
+def _extension(path: Path) -> str:
+    return path.suffix.lower().lstrip(".")
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def read_take(path: str | Path) -> Take:
+    """Reads a take from .npz, .csv, .bvh or .trc. InputError naming the file otherwise."""
+    path = Path(path)
+    ext = _extension(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if ext == "npz":
+        return load_npz(path)
+    if ext == "csv":
+        return _read_any_csv(path)
+    if ext == "trc":
+        return read_trc(path)
+    if ext == "bvh":
+        return take_from_bvh(path)
+    raise InputError(f"{path}: unknown take format {path.suffix!r}; use one of .{', .'.join(FORMATS)}")
+
+
+def take_from_bvh(path: str | Path) -> Take:
+    """A BVH from anywhere as a take on its own skeleton (end sites included), in metres."""
+    motion = read_bvh(path)
+    if motion.num_frames == 0:
+        raise InputError(f"{path}: the BVH file has no frames")
+    scale = guess_scale_to_m(motion)
+    joints = motion.positions(scale, include_end_sites=True)
+    skeleton = motion.skeleton(include_end_sites=True)
+    t_count = joints.shape[0]
+    fps = motion.fps if motion.fps > 0 else 30.0
+    valid = np.isfinite(joints).all(axis=(1, 2))
+    return Take(joints, skeleton, fps, np.arange(t_count) / fps, valid,
+                metadata={"source": str(path), "source_units_m": scale})
+
+
+def _read_any_csv(path: Path) -> Take:
+    try:
+        header = path.open(encoding="utf-8").readline().strip().split(",")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    names = tuple(h[:-4] for h in header[2::3])
+    skeleton: Skeleton | None = None
+    if names and names != MONOCAP_BODY.joint_names and len(set(names)) == len(names):
+        skeleton = Skeleton(path.stem, names, (-1,) * len(names))
+    return read_csv(path, skeleton)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def select_frames(take: Take, options: ExportOptions) -> Take:
+    """Applies the frame range, then resamples to options.fps (linear between frames; a new
+    frame is valid when the frames it is made from are)."""
+    t_count = take.num_frames
+    end = t_count if options.end_frame is None else min(options.end_frame, t_count)
+    if options.start_frame >= end:
+        raise InputError(f"frame range {options.start_frame}:{options.end_frame} is outside the take's "
+                         f"{t_count} frames")
+    if options.start_frame or end != t_count:
+        take = take.slice(options.start_frame, end)
+    if options.fps is None or abs(options.fps - take.fps) < 1e-9 or take.num_frames < 2:
+        return take if options.fps is None else replace(take, fps=float(options.fps))
+    t0 = take.timestamps_s[0]
+    duration = (take.num_frames - 1) / take.fps  # frames are taken as evenly spaced at take.fps
+    new_t = np.arange(0.0, duration + 1e-9, 1.0 / options.fps)
+    pos = new_t * take.fps
+    lo = np.clip(np.floor(pos).astype(int), 0, take.num_frames - 1)
+    hi = np.clip(lo + 1, 0, take.num_frames - 1)
+    w = np.clip(pos - lo, 0.0, 1.0)
+    w = np.where(w < 1e-9, 0.0, w)
+    joints = (1 - w)[:, None, None] * take.joints_m[lo] + w[:, None, None] * take.joints_m[hi]
+    joints = np.where((w == 0)[:, None, None], take.joints_m[lo], joints)
+    valid = take.valid[lo] & np.where(w > 0, take.valid[hi], True)
+    joints[~valid] = np.nan
+    return Take(joints, take.skeleton, float(options.fps), t0 + new_t, valid,
+                image_size=take.image_size, metadata=dict(take.metadata))
+
+
+def _require_valid(take: Take, path: Path) -> None:
+    if not np.any(take.valid & np.isfinite(take.joints_m).all(axis=(1, 2))):
+        raise NoValidFramesError(f"{path}: nobody was found in any of the take's {take.num_frames} frames; "
+                                 "nothing to export")
+
+
+def write_take(take: Take, path: str | Path, options: ExportOptions = ExportOptions()) -> Path:
+    """Writes `take` to `path`, the format chosen by the extension. The file appears complete
+    or not at all (OutputError when it cannot be written)."""
+    path = Path(path)
+    ext = _extension(path)
+    if ext not in FORMATS:
+        raise OutputError(f"{path}: unknown output format {path.suffix!r}; use one of .{', .'.join(FORMATS)}")
+    take = select_frames(take, options)
+    if ext == "npz":
+        return save_npz(take, path)
+    _require_valid(take, path)
+    if ext == "csv":
+        return write_csv(take, path)
+    if ext == "trc":
+        units = options.units or "mm"
+        if units not in TRC_UNITS:
+            raise OutputError(f"{path}: TRC files are in {', '.join(TRC_UNITS)}, not {units}")
+        return write_trc(take, path, units)
+    body = to_body_take(take, what=str(take.metadata.get("source", path)))
+    solution = solve(body, options.solver_options())
+    for a, b in _runs(solution.held):
+        log.warning("%s: frames %d-%d (%.1f s) had nobody in view; the pose is held there",
+                    path, a, b - 1, (b - a) / body.fps)
+    motion = rig_motion(solution, get_rig(options.rig))
+    return write_bvh(motion, path, options.units or "cm", options.euler_order)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    from engine.motion.gaps import runs
+
+    return runs(mask)
+
+
+def export_take(take: Take, out_dir: str | Path, stem: str, formats=DEFAULT_FORMATS,
+                options: ExportOptions = ExportOptions()) -> list[Path]:
+    """Writes OUT_DIR/STEM.<fmt> for each format; returns the paths written."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise OutputError(f"unknown export format {', '.join(unknown)}; use {', '.join(FORMATS)}")
+    out_dir = Path(out_dir)
+    return [write_take(take, out_dir / f"{stem}.{fmt}", options) for fmt in formats]
+
+
+# ---------------------------------------------------------------------------------------------
+# command line
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    items = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
+    bad = [f for f in items if f not in FORMATS]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or text!r}; choose from {','.join(FORMATS)}")
+    return items
+
+
+def _frame_range(text: str) -> tuple[int, int | None]:
+    try:
+        a, _, b = text.partition(":")
+        start = int(a) if a.strip() else 0
+        end = int(b) if b.strip() else None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"frame range must be START:END (frame numbers), got {text!r}") from None
+    if start < 0 or (end is not None and end <= start):
+        raise argparse.ArgumentTypeError(f"frame range must have 0 <= START < END, got {text!r}")
+    return start, end
+
+
+def add_export_arguments(parser: argparse.ArgumentParser, formats: bool = True, root_motion: bool = True) -> None:
+    """Adds the export options to a parser; --formats and --no-root-motion only when asked
+    (`monocap process` has its own)."""
+    g = parser.add_argument_group("export")
+    if formats:
+        g.add_argument("--formats", type=parse_formats, default=DEFAULT_FORMATS,
+                       help=f"comma-separated files to write, from {','.join(FORMATS)} "
+                            f"(default {','.join(DEFAULT_FORMATS)})")
+    g.add_argument("--rig", choices=sorted(RIGS), default="monocap",
+                   help="BVH rig: monocap (Monocap's joint names) or mixamo (mixamorig:Hips ..., "
+                        "for Mixamo/Unity humanoid retargeting); default monocap")
+    g.add_argument("--units", choices=sorted(UNITS_PER_M),
+                   help="length unit: BVH default cm, TRC default mm (CSV is always metres)")
+    g.add_argument("--euler-order", choices=EULER_ORDERS, default="ZXY",
+                   help="BVH rotation channel order (default ZXY)")
+    g.add_argument("--frame-range", type=_frame_range, metavar="START:END",
+                   help="export frames START (inclusive) to END (exclusive); either may be left out")
+    g.add_argument("--fps", type=float, help="resample to this frame rate")
+    if root_motion:
+        g.add_argument("--no-root-motion", action="store_true",
+                       help="BVH: keep the root above the origin (in-place animation)")
+    g.add_argument("--no-ground", action="store_true",
+                   help="BVH: do not move the take to put the floor at y = 0")
+    g.add_argument("--no-foot-contact", action="store_true",
+                   help="BVH: do not pin planted feet")
+
+
+def export_options_from_args(args: argparse.Namespace) -> ExportOptions:
+    start, end = getattr(args, "frame_range", None) or (0, None)
+    try:
+        return ExportOptions(
+            rig=getattr(args, "rig", "monocap"), units=getattr(args, "units", None),
+            euler_order=getattr(args, "euler_order", "ZXY"), start_frame=start, end_frame=end,
+            fps=getattr(args, "fps", None), root_motion=not getattr(args, "no_root_motion", False),
+            ground=not getattr(args, "no_ground", False),
+            foot_contact=not getattr(args, "no_foot_contact", False),
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def add_convert_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "convert", help="convert a take between .npz, .csv, .bvh and .trc (by extension)",
+        description="Converts a take between formats, chosen by the extensions of IN and OUT. "
+                    "IN may be a BVH from elsewhere: its joint positions are computed by forward "
+                    "kinematics; writing it as BVH maps it onto Monocap's rig.")
+    p.add_argument("input", metavar="IN", help="a .npz, .csv, .bvh or .trc file")
+    p.add_argument("output", metavar="OUT", help="the file to write (.npz, .csv, .bvh or .trc)")
+    add_export_arguments(p, formats=False)
+    return p
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    options = export_options_from_args(args)
+    take = read_take(args.input)
+    out = write_take(take, args.output, options)
+    print(f"wrote {out}")
+    return 0

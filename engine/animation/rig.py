@@ -1,0 +1,238 @@
+"""Export rigs: the solver's joint set and the named rigs written to BVH.
+
+The solver works on one fixed set of *solver points* placed at MONOCAP_BODY joints (see
+`SOLVER_POINTS`). Points with an orientation rule are *solver joints*: the solver gives each a
+global rotation per frame. A `Rig` is what a file shows: named joints, each sitting at a solver
+point (or part way along a bone), each turning with one solver joint. Both rigs share the same
+motion; they differ in names, and in the Mixamo rig's toe joint and its spine chain (Spine half
+way along the lumbar bone, Spine1 at the spine joint, Spine2 at the chest).
+
+Orientation rules (see docs/EXPORT.md):
+  ("frame", (a, b), (c, d))     a->b exactly, c->d made orthogonal to it (the pelvis: hip to hip,
+                                then towards the spine)
+  ("aim", target, secondary)    the bone points exactly at `target`; its twist about the bone
+                                follows `secondary`:
+      None                                   no twist relative to the parent (swing only)
+      ("vec", ((a, b), (c, d), ...))         the sum of the unit vectors a->b, c->d ... (rest: +X)
+      ("up", (a, b))                         the vector a->b (rest: from the rest pose)
+      ("cross", (a, b), (c, d), flex)        the normal of the plane of a->b and c->d (the bend
+                                             plane); in the rest pose the child bone is straight, so
+                                             the rest normal is cross(rest a->b, flex)
+Rest rules, in the rest pose (a T-pose facing +Z, left = +X, Y up):
+  ("origin",)                   the root, at 0
+  ("median", frame)             the subject's median offset from the parent, measured in the
+                                parent's body frame `frame` ("pelvis", "chest" or "head"), scaled
+                                to the locked bone length (short bones whose rest direction is the
+                                subject's own: hips, spine, shoulders, nose)
+  ("pivot", target, frame)      a point carried by the parent, fixed in its body frame `frame`,
+                                about which `target` keeps the steadiest distance over the take
+                                (the lumbar joint: mocap rigs bend the back about a point above
+                                the hip joints' midpoint; the clavicles: the shoulders turn
+                                about the collarbones' inner ends); the parent's position when
+                                the take does not tell
+  ("dir", (x, y, z))            the locked bone length along a fixed direction (limbs, spine)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.core.skeletons import MONOCAP_BODY
+
+_UP = (0.0, 1.0, 0.0)
+_DOWN = (0.0, -1.0, 0.0)
+_FWD = (0.0, 0.0, 1.0)
+_BACK = (0.0, 0.0, -1.0)
+
+
+@dataclass(frozen=True)
+class SolverPoint:
+    name: str
+    parent: str | None
+    source: str | None  # MONOCAP_BODY joint whose position it takes; None: carried by its parent
+    rest: tuple
+    rule: tuple | None = None  # orientation rule; None for end points
+
+
+def _side(side: str) -> list[SolverPoint]:
+    s = side
+    out = "+" if side == "left" else "-"
+    x = 1.0 if out == "+" else -1.0
+    arm_flex = _FWD  # elbows bend the forearm forwards from the T-pose
+    leg_flex = _BACK  # knees bend the shin backwards
+    return [
+        SolverPoint(f"{s}_clavicle", "chest", None, ("pivot", f"{s}_shoulder", "chest_aim"),
+                    ("aim", f"{s}_shoulder", None)),
+        SolverPoint(f"{s}_shoulder", f"{s}_clavicle", f"{s}_shoulder", ("median", "chest"),
+                    ("aim", f"{s}_elbow", ("cross", (f"{s}_shoulder", f"{s}_elbow"),
+                                           (f"{s}_elbow", f"{s}_wrist"), arm_flex))),
+        SolverPoint(f"{s}_elbow", f"{s}_shoulder", f"{s}_elbow", ("dir", (x, 0.0, 0.0)),
+                    ("aim", f"{s}_wrist", ("cross", (f"{s}_shoulder", f"{s}_elbow"),
+                                           (f"{s}_elbow", f"{s}_wrist"), arm_flex))),
+        SolverPoint(f"{s}_wrist", f"{s}_elbow", f"{s}_wrist", ("dir", (x, 0.0, 0.0)),
+                    ("aim", f"{s}_hand", None)),
+        SolverPoint(f"{s}_hand", f"{s}_wrist", f"{s}_hand", ("dir", (x, 0.0, 0.0))),
+    ], [
+        SolverPoint(f"{s}_hip", "pelvis", f"{s}_hip", ("median", "pelvis"),
+                    ("aim", f"{s}_knee", ("cross", (f"{s}_hip", f"{s}_knee"),
+                                          (f"{s}_knee", f"{s}_ankle"), leg_flex))),
+        SolverPoint(f"{s}_knee", f"{s}_hip", f"{s}_knee", ("dir", _DOWN),
+                    ("aim", f"{s}_ankle", ("cross", (f"{s}_hip", f"{s}_knee"),
+                                           (f"{s}_knee", f"{s}_ankle"), leg_flex))),
+        SolverPoint(f"{s}_ankle", f"{s}_knee", f"{s}_ankle", ("dir", _DOWN),
+                    ("aim", f"{s}_toe", ("cross", (f"{s}_knee", f"{s}_ankle"),
+                                         (f"{s}_ankle", f"{s}_toe"), None))),
+        SolverPoint(f"{s}_toe", f"{s}_ankle", f"{s}_toe", ("dir", _FWD)),
+    ]
+
+
+_LEFT_ARM, _LEFT_LEG = _side("left")
+_RIGHT_ARM, _RIGHT_LEG = _side("right")
+_SHOULDERS = ("right_shoulder", "left_shoulder")
+_HIPS = ("right_hip", "left_hip")
+
+SOLVER_POINTS: tuple[SolverPoint, ...] = tuple([
+    # The pelvis turns with the hips alone and the lumbar joint bends the spine away from it, as
+    # mocap rigs' separate pelvis and lower-back joints do.
+    SolverPoint("pelvis", None, "pelvis", ("origin",), ("frame", _HIPS, ("pelvis", "spine"))),
+    SolverPoint("lumbar", "pelvis", None, ("pivot", "spine", "pelvis"), ("aim", "spine", None)),
+    SolverPoint("spine", "lumbar", "spine", ("median", "pelvis"),
+                ("aim", "chest", ("vec", (_HIPS, _SHOULDERS)))),
+    SolverPoint("chest", "spine", "chest", ("dir", _UP), ("aim", "neck", ("vec", (_SHOULDERS,)))),
+    SolverPoint("neck", "chest", "neck", ("dir", _UP), ("aim", "head", None)),
+    SolverPoint("head", "neck", "head", ("dir", _UP), ("aim", "nose", ("up", ("neck", "head")))),
+    SolverPoint("nose", "head", "nose", ("median", "head")),
+    *_LEFT_ARM, *_RIGHT_ARM, *_LEFT_LEG, *_RIGHT_LEG,
+])
+SOLVER_INDEX = {p.name: i for i, p in enumerate(SOLVER_POINTS)}
+SOLVER_JOINTS = tuple(p.name for p in SOLVER_POINTS if p.rule is not None)
+
+
+@dataclass(frozen=True)
+class RigJoint:
+    """One joint of a written rig.
+
+    at: the solver point it sits at, or (a, b, t): the point (1 - t) a + t b of the rest pose.
+    driver: the solver joint whose global rotation it takes (its local rotation is relative to
+    its parent's driver). end: where its End Site sits (same forms as `at`), or None.
+    """
+
+    name: str
+    parent: int
+    at: str | tuple[str, str, float]
+    driver: str
+    end: str | tuple[str, str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Rig:
+    name: str
+    description: str
+    joints: tuple[RigJoint, ...]
+
+    @property
+    def joint_names(self) -> tuple[str, ...]:
+        return tuple(j.name for j in self.joints)
+
+    def joint_at(self, solver_point: str) -> int | None:
+        """Index of the rig joint sitting exactly at a solver point (None if only an end site is)."""
+        for i, j in enumerate(self.joints):
+            if j.at == solver_point:
+                return i
+        return None
+
+
+def _build(name: str, description: str, spec: list[tuple]) -> Rig:
+    names = [s[0] for s in spec]
+    joints = []
+    for entry in spec:
+        jname, parent, at, driver = entry[:4]
+        end = entry[4] if len(entry) > 4 else None
+        joints.append(RigJoint(jname, -1 if parent is None else names.index(parent), at, driver, end))
+    rig = Rig(name, description, tuple(joints))
+    for i, j in enumerate(rig.joints):
+        if j.parent >= i:
+            raise ValueError(f"{name}: parent of {j.name} must come first")
+        if j.driver not in SOLVER_JOINTS:
+            raise ValueError(f"{name}: {j.name} driven by unknown solver joint {j.driver}")
+    return rig
+
+
+def _monocap_spec() -> list[tuple]:
+    spec: list[tuple] = [
+        ("pelvis", None, "pelvis", "pelvis"),
+        ("lumbar", "pelvis", "lumbar", "lumbar"),
+        ("spine", "lumbar", "spine", "spine"),
+        ("chest", "spine", "chest", "chest"),
+        ("neck", "chest", "neck", "neck"),
+        ("head", "neck", "head", "head", "nose"),
+    ]
+    for s in ("left", "right"):
+        spec += [
+            (f"{s}_clavicle", "chest", f"{s}_clavicle", f"{s}_clavicle"),
+            (f"{s}_shoulder", f"{s}_clavicle", f"{s}_shoulder", f"{s}_shoulder"),
+            (f"{s}_elbow", f"{s}_shoulder", f"{s}_elbow", f"{s}_elbow"),
+            (f"{s}_wrist", f"{s}_elbow", f"{s}_wrist", f"{s}_wrist", f"{s}_hand"),
+        ]
+    for s in ("left", "right"):
+        spec += [
+            (f"{s}_hip", "pelvis", f"{s}_hip", f"{s}_hip"),
+            (f"{s}_knee", f"{s}_hip", f"{s}_knee", f"{s}_knee"),
+            (f"{s}_ankle", f"{s}_knee", f"{s}_ankle", f"{s}_ankle", f"{s}_toe"),
+        ]
+    return spec
+
+
+def _mixamo_spec() -> list[tuple]:
+    p = "mixamorig:"
+    spec: list[tuple] = [
+        (p + "Hips", None, "pelvis", "pelvis"),
+        (p + "Spine", p + "Hips", ("lumbar", "spine", 0.5), "lumbar"),
+        (p + "Spine1", p + "Spine", "spine", "spine"),
+        (p + "Spine2", p + "Spine1", "chest", "chest"),
+        (p + "Neck", p + "Spine2", "neck", "neck"),
+        (p + "Head", p + "Neck", "head", "head", "nose"),
+    ]
+    for s, side in (("left", "Left"), ("right", "Right")):
+        spec += [
+            (f"{p}{side}Shoulder", p + "Spine2", f"{s}_clavicle", f"{s}_clavicle"),
+            (f"{p}{side}Arm", f"{p}{side}Shoulder", f"{s}_shoulder", f"{s}_shoulder"),
+            (f"{p}{side}ForeArm", f"{p}{side}Arm", f"{s}_elbow", f"{s}_elbow"),
+            (f"{p}{side}Hand", f"{p}{side}ForeArm", f"{s}_wrist", f"{s}_wrist", f"{s}_hand"),
+        ]
+    for s, side in (("left", "Left"), ("right", "Right")):
+        spec += [
+            (f"{p}{side}UpLeg", p + "Hips", f"{s}_hip", f"{s}_hip"),
+            (f"{p}{side}Leg", f"{p}{side}UpLeg", f"{s}_knee", f"{s}_knee"),
+            (f"{p}{side}Foot", f"{p}{side}Leg", f"{s}_ankle", f"{s}_ankle"),
+            (f"{p}{side}ToeBase", f"{p}{side}Foot", f"{s}_toe", f"{s}_ankle",
+             (f"{s}_ankle", f"{s}_toe", 1.3)),
+        ]
+    return spec
+
+
+MONOCAP_RIG = _build("monocap", "Monocap's body rig: MONOCAP_BODY joint names plus a lumbar joint and clavicles", _monocap_spec())
+MIXAMO_RIG = _build("mixamo", "Mixamo bone names (mixamorig:Hips ...), recognised by Unity's humanoid "
+                    "importer and Blender/MotionBuilder retargeting", _mixamo_spec())
+RIGS: dict[str, Rig] = {r.name: r for r in (MONOCAP_RIG, MIXAMO_RIG)}
+
+
+def get_rig(name: str) -> Rig:
+    try:
+        return RIGS[name]
+    except KeyError:
+        raise KeyError(f"unknown rig {name!r}; known: {', '.join(RIGS)}") from None
+
+
+def _check() -> None:
+    body = set(MONOCAP_BODY.joint_names)
+    for p in SOLVER_POINTS:
+        if (p.source is None) != (p.rest[0] == "pivot"):
+            raise ValueError(f"solver point {p.name}: only pivot points have no source joint")
+        if p.source is not None and p.source not in body:
+            raise ValueError(f"solver point {p.name} reads unknown joint {p.source}")
+        if p.parent is not None and SOLVER_INDEX[p.parent] >= SOLVER_INDEX[p.name]:
+            raise ValueError(f"solver point {p.name} must come after its parent")
+
+
+_check()

@@ -1,0 +1,77 @@
+"""The detector's output over a whole source, kept compactly so memory stays flat per frame."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.capture.detection import Detection
+from engine.core.skeletons import MEDIAPIPE_33
+
+
+class DetectionTrack:
+    """Growable float32 arrays of keypoints, scores and the detector's 3D, one row per frame."""
+
+    def __init__(self, num_keypoints: int = MEDIAPIPE_33.num_joints, capacity: int = 1024):
+        self.k = num_keypoints
+        self._n = 0
+        self._kp = np.zeros((capacity, self.k, 2), np.float32)
+        self._sc = np.zeros((capacity, self.k), np.float32)
+        self._w = np.zeros((capacity, self.k, 3), np.float32)
+        self._has_world = np.zeros(capacity, bool)
+        self._valid = np.zeros(capacity, bool)
+        self._t = np.zeros(capacity, np.float64)
+        self.image_size: tuple[int, int] | None = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _grow(self) -> None:
+        for name in ("_kp", "_sc", "_w", "_has_world", "_valid", "_t"):
+            a = getattr(self, name)
+            b = np.zeros((2 * len(a),) + a.shape[1:], a.dtype)
+            b[: len(a)] = a
+            setattr(self, name, b)
+
+    def append(self, timestamp_s: float, detection: Detection | None) -> None:
+        if self._n == len(self._valid):
+            self._grow()
+        i = self._n
+        self._t[i] = timestamp_s
+        if detection is not None:
+            self._kp[i] = detection.keypoints_px
+            self._sc[i] = detection.scores
+            self._valid[i] = True
+            self.image_size = detection.image_size
+            if detection.world_m is not None:
+                self._w[i] = detection.world_m
+                self._has_world[i] = True
+        self._n += 1
+
+    @property
+    def keypoints_px(self) -> np.ndarray:
+        return self._kp[: self._n]
+
+    @property
+    def scores(self) -> np.ndarray:
+        return self._sc[: self._n]
+
+    @property
+    def world_m(self) -> np.ndarray:
+        return self._w[: self._n]
+
+    @property
+    def valid(self) -> np.ndarray:
+        return self._valid[: self._n]
+
+    @property
+    def timestamps_s(self) -> np.ndarray:
+        return self._t[: self._n]
+
+    def detection(self, i: int) -> Detection | None:
+        if not self._valid[i]:
+            return None
+        world = self._w[i].astype(np.float64) if self._has_world[i] else None
+        return Detection(self._kp[i].astype(np.float64), self._sc[i].astype(np.float64), world, self.image_size or (0, 0))
+
+    def detections(self) -> list[Detection | None]:
+        return [self.detection(i) for i in range(self._n)]

@@ -1,0 +1,98 @@
+"""The live tracking stage on its own thread, so that a frame's tracking (lifting, filters, and
+whatever the caller does with the pose) overlaps the next frame's detection.
+
+The detector keeps about one core busy; the lifter's network and the filters then run on another
+instead of after it, and live capture in the lifter mode keeps the detector's own frame rate
+(docs/RESULTS.md). Frames are tracked in the order they are submitted, by one thread, so the
+tracker's causal state sees them exactly as it would sequentially.
+
+    with TrackingStage(tracker, on_pose) as stage:
+        for frame in frames:
+            stage.submit(frame, detector.detect(frame.image, frame.timestamp_ns))
+
+`on_pose(frame, detection, pose, item)` runs on the stage's thread. An exception there (or in the tracker) stops the
+stage and is raised again by the next `submit` or by `close`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any, Callable
+
+from engine.capture.detection import Detection
+from engine.capture.frames import Frame
+from engine.session.pipeline import LiveTracker, PoseFrame
+
+_STOP = object()
+
+
+class TrackingStage:
+    def __init__(self, tracker: LiveTracker, on_pose: Callable[[Frame, Detection | None, PoseFrame, Any], None],
+                 depth: int = 2):
+        """depth: frames that may wait for tracking before `submit` blocks (the detector then waits)."""
+        self.tracker = tracker
+        self._on_pose = on_pose
+        self._needs_images = getattr(tracker.lifter, "needs_images", False)
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
+        self._error: BaseException | None = None
+        self._failed = False
+        self._thread = threading.Thread(target=self._run, name="monocap-tracking", daemon=True)
+        self._thread.start()
+        self._closed = False
+
+    def submit(self, frame: Frame, detection: Detection | None, item: Any = None) -> None:
+        """Queues one detected frame; `item` is handed on to `on_pose` with it."""
+        self._raise_error()
+        if self._closed:
+            raise RuntimeError("the tracking stage is closed")
+        while True:
+            try:
+                self._queue.put((frame, detection, item), timeout=0.1)
+                return
+            except queue.Full:
+                self._raise_error()
+
+    def close(self) -> None:
+        """Tracks what is queued, stops the thread and raises the stage's error, if any."""
+        if not self._closed:
+            self._closed = True
+            while self._thread.is_alive():
+                try:
+                    self._queue.put(_STOP, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            self._thread.join()
+        self._raise_error()
+
+    def __enter__(self) -> "TrackingStage":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.close()
+        except Exception:
+            if exc_type is None:  # otherwise the caller's error wins
+                raise
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _run(self) -> None:
+        while True:
+            entry = self._queue.get()
+            if entry is _STOP:
+                return
+            if self._failed:
+                continue  # drain what is queued without tracking it
+            frame, detection, item = entry
+            try:
+                image = frame.image if self._needs_images else None
+                pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image)
+                self._on_pose(frame, detection, pose, item)
+            except BaseException as exc:  # noqa: BLE001 - handed to the submitting thread
+                self._failed = True
+                self._error = exc

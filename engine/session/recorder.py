@@ -1,0 +1,216 @@
+"""Records a take as it grows, so a crash loses at most a second of it.
+
+Files in the takes folder, for a take named NAME:
+  NAME.rec.json  what the records hold (skeleton, keypoint count, fps, image size); written first
+  NAME.rec       append-only fixed-size records, one per frame, flushed and synced every `flush_s`
+  NAME.avi       the images (MJPG), so playback can show them
+  NAME.npz       the finished take (engine.core.take.save_npz, written atomically); the .rec files are
+                 then removed. A .rec without an .npz is a take that was cut short: `recover()`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from engine.core import skeletons
+from engine.core.atomic import ensure_writable_dir, write_text_atomic
+from engine.core.errors import OutputError
+from engine.core.skeletons import MEDIAPIPE_33, Skeleton
+from engine.core.take import Take, load_npz, save_npz
+
+
+def _record_dtype(num_joints: int, num_keypoints: int) -> np.dtype:
+    return np.dtype([("t", "<f8"), ("valid", "u1"), ("joints", "<f4", (num_joints, 3)),
+                     ("kp", "<f4", (num_keypoints, 2)), ("scores", "<f4", (num_keypoints,))])
+
+
+def next_take_name(folder: Path, prefix: str = "take") -> str:
+    used = {p.name.split(".")[0] for p in folder.glob(f"{prefix}_*")}
+    i = 1
+    while f"{prefix}_{i:03d}" in used:
+        i += 1
+    return f"{prefix}_{i:03d}"
+
+
+class TakeRecorder:
+    def __init__(self, folder: str | Path, name: str, skeleton: Skeleton, fps: float, source_name: str = "",
+                 keypoint_skeleton: Skeleton = MEDIAPIPE_33, flush_s: float = 0.5, write_video: bool = True,
+                 metadata: dict | None = None):
+        self.folder = ensure_writable_dir(folder)
+        self.name = name
+        self.skeleton = skeleton
+        self.keypoint_skeleton = keypoint_skeleton
+        self.fps = fps
+        self.flush_s = flush_s
+        self.frames = 0
+        self._dtype = _record_dtype(skeleton.num_joints, keypoint_skeleton.num_joints)
+        self._header = {
+            "name": name, "skeleton": skeleton.name, "joint_names": list(skeleton.joint_names),
+            "parents": list(skeleton.parents), "keypoint_skeleton": keypoint_skeleton.name,
+            "num_keypoints": keypoint_skeleton.num_joints, "fps": fps, "source": source_name,
+            "image_size": None, "metadata": metadata or {},
+        }
+        write_text_atomic(self.header_path, json.dumps(self._header))
+        try:
+            self._fh = open(self.rec_path, "ab")
+        except OSError as exc:
+            raise OutputError(f"{self.rec_path}: cannot record ({exc.strerror or exc})") from None
+        self._last_flush = time.monotonic()
+        self._write_video = write_video
+        self._video = None
+        self.video_path: Path | None = None
+        self._t0: float | None = None
+
+    @property
+    def rec_path(self) -> Path:
+        return self.folder / f"{self.name}.rec"
+
+    @property
+    def header_path(self) -> Path:
+        return self.folder / f"{self.name}.rec.json"
+
+    def append(self, timestamp_s: float, joints_m: np.ndarray | None, keypoints_px: np.ndarray | None,
+               scores: np.ndarray | None, image=None) -> None:
+        rec = np.zeros(1, self._dtype)
+        self._t0 = timestamp_s if self._t0 is None else self._t0
+        rec["t"] = timestamp_s - self._t0
+        if joints_m is not None and np.isfinite(joints_m).all():
+            rec["valid"] = 1
+            rec["joints"] = joints_m
+        else:
+            rec["joints"] = np.nan
+        if keypoints_px is not None:
+            rec["kp"] = keypoints_px
+            rec["scores"] = scores
+        try:
+            self._fh.write(rec.tobytes())
+            if image is not None and self._write_video:
+                self._add_image(image)
+            now = time.monotonic()
+            if now - self._last_flush >= self.flush_s:
+                self.flush()
+        except OSError as exc:
+            raise OutputError(f"{self.rec_path}: cannot record ({exc.strerror or exc}); the take so far is kept") from None
+        self.frames += 1
+
+    def _add_image(self, image: np.ndarray) -> None:
+        import cv2
+
+        if self._video is None:
+            h, w = image.shape[:2]
+            self._header["image_size"] = [w, h]
+            write_text_atomic(self.header_path, json.dumps(self._header))
+            self.video_path = self.folder / f"{self.name}.avi"
+            self._video = cv2.VideoWriter(str(self.video_path), cv2.VideoWriter_fourcc(*"MJPG"), self.fps, (w, h))
+            if not self._video.isOpened():
+                self._video = None
+                self._write_video = False
+                self.video_path = None
+                return
+        self._video.write(image)
+
+    def flush(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._last_flush = time.monotonic()
+
+    def finish(self) -> tuple[Take, Path]:
+        """Closes the files and writes NAME.npz; returns the take and its path."""
+        if self._video is not None:
+            self._video.release()
+            self._video = None
+        if not self._fh.closed:
+            self.flush()
+            self._fh.close()
+        take = read_recording(self.folder, self.name)
+        path = save_npz(take, self.folder / f"{self.name}.npz")
+        self.rec_path.unlink(missing_ok=True)
+        self.header_path.unlink(missing_ok=True)
+        return take, path
+
+    def abort(self) -> None:
+        """Closes the files, keeping what was written (recoverable)."""
+        try:
+            if self._video is not None:
+                self._video.release()
+            if not self._fh.closed:
+                self._fh.close()
+        except OSError:
+            pass
+
+
+def read_recording(folder: str | Path, name: str) -> Take:
+    """The frames of NAME.rec as a Take (a partial last record is ignored)."""
+    folder = Path(folder)
+    header = json.loads((folder / f"{name}.rec.json").read_text(encoding="utf-8"))
+    names = tuple(header["joint_names"])
+    parents = tuple(header["parents"])
+    try:
+        skeleton = skeletons.get(header["skeleton"])
+        if skeleton.joint_names != names:
+            raise KeyError
+    except KeyError:
+        skeleton = Skeleton(header["skeleton"], names, parents)
+    try:
+        kp_skeleton = skeletons.get(header["keypoint_skeleton"])
+    except KeyError:
+        kp_skeleton = None
+    dtype = _record_dtype(len(names), int(header["num_keypoints"]))
+    raw = (folder / f"{name}.rec").read_bytes()
+    usable = len(raw) - len(raw) % dtype.itemsize
+    recs = np.frombuffer(raw[:usable], dtype=dtype)
+    valid = recs["valid"].astype(bool)
+    joints = recs["joints"].astype(np.float64)
+    joints[~valid] = np.nan
+    size = header.get("image_size")
+    metadata = {"source": header.get("source", ""), "recorded": "live (causal temporal stage)", **header.get("metadata", {})}
+    return Take(joints_m=joints, skeleton=skeleton, fps=float(header["fps"]), timestamps_s=recs["t"].astype(np.float64),
+                valid=valid, keypoints_px=recs["kp"].astype(np.float64), keypoint_scores=recs["scores"].astype(np.float64),
+                keypoint_skeleton=kp_skeleton, image_size=tuple(size) if size else None, metadata=metadata)
+
+
+def recover_all(folder: str | Path) -> list[tuple[str, Path]]:
+    """Turns every cut-short recording in `folder` into NAME.npz; returns (name, path) of each."""
+    folder = Path(folder)
+    out = []
+    if not folder.is_dir():
+        return out
+    for header in sorted(folder.glob("*.rec.json")):
+        name = header.name[: -len(".rec.json")]
+        rec = folder / f"{name}.rec"
+        if not rec.exists() or (folder / f"{name}.npz").exists():
+            continue
+        try:
+            take = read_recording(folder, name)
+            if take.num_frames == 0:
+                continue
+            take.metadata["recovered"] = True
+            path = save_npz(take, folder / f"{name}.npz")
+            rec.unlink(missing_ok=True)
+            header.unlink(missing_ok=True)
+            out.append((name, path))
+        except (OSError, ValueError, KeyError):
+            continue
+    return out
+
+
+def list_takes(folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    return sorted(folder.glob("*.npz")) if folder.is_dir() else []
+
+
+def take_summary(path: str | Path) -> tuple[int, float]:
+    """(frames, fps) of a take file without loading its joints (for the takes list)."""
+    with np.load(Path(path), allow_pickle=False) as data:
+        return int(data["valid"].shape[0]), float(data["fps"])
+
+
+def load_take(path: str | Path) -> tuple[Take, Path | None]:
+    path = Path(path)
+    video = path.with_suffix(".avi")
+    return load_npz(path), video if video.exists() else None
