@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.core.errors import MonocapError
-from engine.animation.formats import FORMATS, ExportOptions, write_take
+from engine.animation.formats import FORMATS, ExportOptions, export_take
 from engine.animation.rig import RIGS
 from engine.core.take import Take
 
@@ -50,7 +50,7 @@ def options_for(request: ExportRequest) -> ExportOptions:
 
 
 def export(take: Take, request: ExportRequest) -> list[Path]:
-    """Writes each requested format to OUT_DIR/STEM.EXT; returns the paths. MonocapError on failure."""
+    """Writes each requested format to OUT_DIR/STEM.EXT as one set (all or none); returns the
+    paths. MonocapError on failure."""
     options = options_for(request)
-    out_dir = Path(request.out_dir)
-    return [write_take(take, out_dir / f"{request.stem}.{fmt.lower()}", options) for fmt in request.formats]
+    return export_take(take, Path(request.out_dir), request.stem, tuple(f.lower() for f in request.formats), options)

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import argparse
 import glob
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
-from engine.core.errors import MonocapError
-from engine.capture.frames import VIDEO_SUFFIXES, CameraSource, open_source
-from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes
-from engine.animation.formats import FORMATS, add_convert_parser, add_export_arguments, export_options_from_args, run_convert
-from engine.session.outputs import DEFAULT_FORMATS, write_outputs
-from engine.session.pipeline import PipelineConfig, process_source
-from engine.motion.smoothing import SmoothingConfig
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM stops a run as Ctrl+C does: temporaries removed, one line, exit 130."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+if __name__ == "__main__":
+    _interrupt_on_sigterm()
+try:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C there is one line too
+    from engine.core.errors import MonocapError
+    from engine.capture.frames import VIDEO_SUFFIXES, CameraSource, open_source
+    from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes
+    from engine.animation.formats import FORMATS, add_convert_parser, add_export_arguments, export_options_from_args, run_convert
+    from engine.session.outputs import DEFAULT_FORMATS, write_outputs
+    from engine.session.pipeline import PipelineConfig, process_source
+    from engine.motion.smoothing import SmoothingConfig
+except KeyboardInterrupt:
+    print("monocap: interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 
 def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
@@ -103,9 +118,13 @@ def cmd_process(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
     if (args.video is None) == (args.camera is None):
         raise MonocapError("process: give a video file, or --camera N (not both)")
-    from engine.core.atomic import ensure_writable_dir
+    from engine.core.atomic import output_folder
 
-    out_dir = ensure_writable_dir(args.output)
+    with output_folder(args.output) as out_dir:
+        return _process_into(args, config, formats, out_dir)
+
+
+def _process_into(args: argparse.Namespace, config: PipelineConfig, formats: tuple[str, ...], out_dir: Path) -> int:
     if args.camera is not None:
         source = CameraSource(args.camera)
         stem = f"camera{args.camera}"
@@ -120,12 +139,16 @@ def cmd_process(args: argparse.Namespace) -> int:
         bar.close()
         source.close()
     if getattr(source, "decode_errors", 0):
-        print(f"monocap: warning: {args.video}: only {take.num_frames} of {source.frame_count} frames could be decoded "
-              "(truncated or damaged file); the take covers those", file=sys.stderr)
+        print(f"monocap: warning: {_cut_short(args.video, take.num_frames, source)}", file=sys.stderr)
     written = write_outputs(take, out_dir, stem, formats, settings=vars(args),
                             options=export_options_from_args(args))
     _say(args, f"{take.num_frames} frames ({int(take.valid.sum())} with a person) -> " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _cut_short(video, frames: int, source) -> str:
+    return (f"{video}: only {frames} of {source.frame_count} frames could be decoded "
+            "(truncated or damaged file); the take covers those")
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -153,14 +176,19 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 def cmd_batch(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     formats = parse_formats(args.formats)
-    from engine.core.atomic import ensure_writable_dir
+    from engine.core.atomic import output_folder
 
-    out_dir = ensure_writable_dir(args.output)
+    with output_folder(args.output) as out_dir:
+        return _batch_into(args, config, formats, out_dir)
+
+
+def _batch_into(args: argparse.Namespace, config: PipelineConfig, formats: tuple[str, ...], out_dir: Path) -> int:
     files = expand_inputs(args.inputs)
     if not files:
         raise MonocapError("batch: no video files found in " + " ".join(args.inputs))
     bar = _Bar(args.quiet, len(files), "batch")
     failures: list[tuple[Path, str]] = []
+    cut_short: list[str] = []
     done = 0
     stems: dict[str, int] = {}
     for i, path in enumerate(files):
@@ -171,6 +199,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 take = process_source(source, config)
             finally:
                 source.close()
+            if getattr(source, "decode_errors", 0):
+                cut_short.append(_cut_short(path, take.num_frames, source))
             stem = path.stem
             stems[stem] = stems.get(stem, 0) + 1
             if stems[stem] > 1:
@@ -185,6 +215,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     print(f"batch: {done} of {len(files)} videos processed into {out_dir}" + (f"; {len(failures)} failed:" if failures else ""))
     for path, why in failures:
         print(f"  FAILED {path}: {why}")
+    for why in cut_short:
+        print(f"  CUT SHORT {why}")
     return 1 if failures else 0
 
 
@@ -193,14 +225,19 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv: list[str] | None = None) -> int:
+    _interrupt_on_sigterm()
     warnings.showwarning = _one_line_warning
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("monocap: interrupted", file=sys.stderr)
+        return 130
     try:
         handler = {"process": cmd_process, "batch": cmd_batch, "convert": run_convert}[args.command]
         return handler(args)
     except MonocapError as exc:
-        print(f"monocap: error: {exc}", file=sys.stderr)
+        print(f"monocap: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("monocap: interrupted", file=sys.stderr)
@@ -208,8 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the user gets one line; --debug shows the traceback
         if args.debug:
             raise
-        print(f"monocap: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        print(f"monocap: internal error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for details)",
+              file=sys.stderr)
         return 3
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.animation import bvh_checks
 from engine.core.errors import InputError
+from engine.core.input_checks import DEFAULT_LIMITS, InputLimits
 from engine.core.rotations import axis_rotation
 from engine.core.skeletons import Skeleton, guess_mirror_pairs
 
@@ -78,20 +80,21 @@ class BvhMotion:
         return out
 
 
-def read_bvh(path: str | Path) -> BvhMotion:
-    """Parses a BVH file. Raises InputError naming the file when it is not valid BVH."""
+def read_bvh(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> BvhMotion:
+    """Parses a BVH file, validated (engine/animation/bvh_checks.py). Raises InputError naming the
+    file (and the line) when it is not valid BVH."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:
-        return parse_bvh(text, str(path))
-    except (ValueError, IndexError) as exc:
+        return parse_bvh(text, str(path), limits)
+    except (ValueError, IndexError, TypeError, KeyError) as exc:
         raise InputError(f"{path}: not a valid BVH file ({exc})") from None
 
 
-def parse_bvh(text: str, path: str = "") -> BvhMotion:
+def parse_bvh(text: str, path: str = "", limits: InputLimits = DEFAULT_LIMITS) -> BvhMotion:
     tokens = text.split()
     if not tokens or tokens[0] != "HIERARCHY":
         raise ValueError("missing HIERARCHY")
@@ -107,6 +110,7 @@ def parse_bvh(text: str, path: str = "") -> BvhMotion:
                                    tuple(pending["channels"]), pending["end"]))
             stack.append(len(joints) - 1)
             pending = None
+            bvh_checks.check_joint_count(len(joints), limits, path)
 
     while pos < len(tokens):
         tok = tokens[pos]
@@ -130,6 +134,7 @@ def parse_bvh(text: str, path: str = "") -> BvhMotion:
             pos += 4
         elif tok == "CHANNELS":
             n = int(tokens[pos + 1])
+            bvh_checks.check_channel_count(n, pending["name"], path)
             chans = tokens[pos + 2:pos + 2 + n]
             for c in chans:
                 if c not in _ROT and c not in _POS:
@@ -149,17 +154,14 @@ def parse_bvh(text: str, path: str = "") -> BvhMotion:
         raise ValueError("no joints")
     if stack:
         raise ValueError("unbalanced braces")
+    bvh_checks.check_hierarchy(joints, path)
     if tokens[pos] != "Frames:":
         raise ValueError("missing Frames:")
-    num_frames = int(tokens[pos + 1])
+    num_frames = bvh_checks.frame_count(tokens[pos + 1], limits, path)
     if tokens[pos + 2] != "Frame" or tokens[pos + 3] != "Time:":
         raise ValueError("missing Frame Time:")
-    frame_time = float(tokens[pos + 4])
-    num_channels = sum(len(j.channels) for j in joints)
-    values = np.array(tokens[pos + 5:], dtype=float)
-    if values.size < num_frames * num_channels:
-        raise ValueError(f"{num_frames} frames announced but only {values.size // max(num_channels, 1)} present")
-    motion = values[:num_frames * num_channels].reshape(num_frames, num_channels)
+    frame_time = bvh_checks.frame_time(tokens[pos + 4], path)
+    motion = bvh_checks.motion_values(text, num_frames, joints, path)
     return BvhMotion(tuple(joints), frame_time, motion, path)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.atomic import atomic_path
+from engine.core.input_checks import check_rate_to_write
 from engine.core.rotations import EULER_ORDERS, matrix_to_euler, unwrap_euler
 from engine.animation.solver import RigMotion
 
@@ -96,11 +97,12 @@ def _depth_first(motion: RigMotion) -> list[int]:
 
 def write_bvh(motion: RigMotion, path: str | Path, units: str = "cm", order: str = "ZXY") -> Path:
     """Writes `motion` to `path` atomically. Raises ValueError on non-finite values (the solver
-    fills gaps first, so this never reaches a file)."""
+    fills gaps first, so this never reaches a file), OutputError on a rate that is not a
+    plausible positive one."""
+    frame_time = 1.0 / check_rate_to_write(motion.fps, path)
     values = channel_values(motion, units, order)
     if not np.isfinite(values).all():
         raise ValueError("refusing to write NaN or infinity into a BVH file")
-    frame_time = 1.0 / motion.fps if motion.fps > 0 else 0.0
     header = hierarchy_text(motion, units, order)
     header += f"MOTION\nFrames: {values.shape[0]}\nFrame Time: {frame_time:.8f}\n"
     fmt = " ".join(["%.5f"] * values.shape[1])

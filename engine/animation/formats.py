@@ -20,13 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from engine.animation.bvh_reader import read_bvh, guess_scale_to_m
+from engine.core.atomic import file_set
 from engine.core.errors import InputError, NoValidFramesError, OutputError
+from engine.core.input_checks import DEFAULT_LIMITS, InputLimits, check_positions, check_rate, check_rate_to_write
 from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
 from engine.animation.trc import TRC_UNITS, read_trc, write_trc
 from engine.animation.rig import RIGS, get_rig
 from engine.animation.rig_mappings import to_body_take
 from engine.core.rotations import EULER_ORDERS
-from engine.core.skeletons import MONOCAP_BODY, Skeleton
 from engine.animation.solver import SolverOptions, rig_motion, solve
 from engine.core.take import Take, load_npz, read_csv, save_npz, write_csv
 
@@ -73,48 +74,42 @@ def _extension(path: Path) -> str:
 # reading
 
 
-def read_take(path: str | Path) -> Take:
-    """Reads a take from .npz, .csv, .bvh or .trc. InputError naming the file otherwise."""
+def read_take(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
+    """Reads a take from .npz, .csv, .bvh or .trc, validated (counts, finite values, rate, sizes
+    within `limits`). InputError naming the file otherwise."""
     path = Path(path)
     ext = _extension(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     if ext == "npz":
-        return load_npz(path)
+        return load_npz(path, limits)
     if ext == "csv":
-        return _read_any_csv(path)
+        return _read_any_csv(path, limits)
     if ext == "trc":
-        return read_trc(path)
+        return read_trc(path, limits)
     if ext == "bvh":
-        return take_from_bvh(path)
-    raise InputError(f"{path}: unknown take format {path.suffix!r}; use one of .{', .'.join(FORMATS)}")
+        return take_from_bvh(path, limits)
+    raise InputError(f"{path}: unknown take format {path.suffix!r}; use one of .{', '.join(FORMATS)}")
 
 
-def take_from_bvh(path: str | Path) -> Take:
+def take_from_bvh(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
     """A BVH from anywhere as a take on its own skeleton (end sites included), in metres."""
-    motion = read_bvh(path)
+    motion = read_bvh(path, limits)
     if motion.num_frames == 0:
         raise InputError(f"{path}: the BVH file has no frames")
     scale = guess_scale_to_m(motion)
     joints = motion.positions(scale, include_end_sites=True)
     skeleton = motion.skeleton(include_end_sites=True)
+    check_positions(joints, str(path), skeleton.joint_names, allow_nan=False)
     t_count = joints.shape[0]
-    fps = motion.fps if motion.fps > 0 else 30.0
+    fps = check_rate(motion.fps, f"{path}: Frame Time")
     valid = np.isfinite(joints).all(axis=(1, 2))
     return Take(joints, skeleton, fps, np.arange(t_count) / fps, valid,
                 metadata={"source": str(path), "source_units_m": scale})
 
 
-def _read_any_csv(path: Path) -> Take:
-    try:
-        header = path.open(encoding="utf-8").readline().strip().split(",")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    names = tuple(h[:-4] for h in header[2::3])
-    skeleton: Skeleton | None = None
-    if names and names != MONOCAP_BODY.joint_names and len(set(names)) == len(names):
-        skeleton = Skeleton(path.stem, names, (-1,) * len(names))
-    return read_csv(path, skeleton)
+def _read_any_csv(path: Path, limits: InputLimits) -> Take:
+    return read_csv(path, limits=limits, any_joints=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,12 +152,19 @@ def _require_valid(take: Take, path: Path) -> None:
 
 def write_take(take: Take, path: str | Path, options: ExportOptions = ExportOptions()) -> Path:
     """Writes `take` to `path`, the format chosen by the extension. The file appears complete
-    or not at all (OutputError when it cannot be written)."""
+    or not at all (OutputError when it cannot be written); inside `export_take` or
+    `engine.core.atomic.file_set` it appears together with the rest of its set."""
     path = Path(path)
     ext = _extension(path)
     if ext not in FORMATS:
         raise OutputError(f"{path}: unknown output format {path.suffix!r}; use one of .{', .'.join(FORMATS)}")
+    check_rate_to_write(take.fps, path)
     take = select_frames(take, options)
+    with file_set(path.parent, path.stem):
+        return _write_one(take, path, ext, options)
+
+
+def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path:
     if ext == "npz":
         return save_npz(take, path)
     _require_valid(take, path)
@@ -190,12 +192,15 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def export_take(take: Take, out_dir: str | Path, stem: str, formats=DEFAULT_FORMATS,
                 options: ExportOptions = ExportOptions()) -> list[Path]:
-    """Writes OUT_DIR/STEM.<fmt> for each format; returns the paths written."""
+    """Writes OUT_DIR/STEM.<fmt> for each format as one set: every file is written under a
+    temporary name and all are renamed into place only when all are complete (under a lock on
+    the stem), so OUT_DIR holds the old set or the new one, never a mix. Returns the paths."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise OutputError(f"unknown export format {', '.join(unknown)}; use {', '.join(FORMATS)}")
     out_dir = Path(out_dir)
-    return [write_take(take, out_dir / f"{stem}.{fmt}", options) for fmt in formats]
+    with file_set(out_dir, stem):
+        return [write_take(take, out_dir / f"{stem}.{fmt}", options) for fmt in formats]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,6 +268,33 @@ def export_options_from_args(args: argparse.Namespace) -> ExportOptions:
         raise InputError(str(exc)) from None
 
 
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """Bounds on what an input file may ask to allocate (engine/core/input_checks.py)."""
+    g = parser.add_argument_group("input limits")
+    g.add_argument("--max-frames", type=_positive_int, default=DEFAULT_LIMITS.max_frames,
+                   help=f"refuse inputs with more frames (default {DEFAULT_LIMITS.max_frames})")
+    g.add_argument("--max-joints", type=_positive_int, default=DEFAULT_LIMITS.max_joints,
+                   help=f"refuse inputs with more joints (default {DEFAULT_LIMITS.max_joints})")
+    g.add_argument("--max-decompressed-mb", type=_positive_int, default=DEFAULT_LIMITS.max_decompressed_mb,
+                   help=f"refuse .npz takes that unpack to more (default {DEFAULT_LIMITS.max_decompressed_mb})")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+    return value
+
+
+def limits_from_args(args: argparse.Namespace) -> InputLimits:
+    return InputLimits(max_frames=getattr(args, "max_frames", DEFAULT_LIMITS.max_frames),
+                       max_joints=getattr(args, "max_joints", DEFAULT_LIMITS.max_joints),
+                       max_decompressed_mb=getattr(args, "max_decompressed_mb", DEFAULT_LIMITS.max_decompressed_mb))
+
+
 def add_convert_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "convert", help="convert a take between .npz, .csv, .bvh and .trc (by extension)",
@@ -272,12 +304,13 @@ def add_convert_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("input", metavar="IN", help="a .npz, .csv, .bvh or .trc file")
     p.add_argument("output", metavar="OUT", help="the file to write (.npz, .csv, .bvh or .trc)")
     add_export_arguments(p, formats=False)
+    add_limit_arguments(p)
     return p
 
 
 def run_convert(args: argparse.Namespace) -> int:
     options = export_options_from_args(args)
-    take = read_take(args.input)
+    take = read_take(args.input, limits_from_args(args))
     out = write_take(take, args.output, options)
     print(f"wrote {out}")
     return 0

@@ -23,6 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.atomic import atomic_path
+from engine.core.errors import InputError
+from engine.core.input_checks import (DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, check_rate, check_rate_to_write,
+                                      first_implausible, unique_names)
+from engine.core.skeletons import MONOCAP_BODY, Skeleton
 from engine.core.take import Take
 
 TRC_UNITS = {"mm": 1000.0, "cm": 100.0, "m": 1.0}
@@ -39,6 +43,7 @@ def write_trc(take: Take, path: str | Path, units: str = "mm", start_frame: int 
     if units not in TRC_UNITS:
         raise ValueError(f"unknown TRC unit {units!r}; use one of {', '.join(TRC_UNITS)}")
     path = Path(path)
+    check_rate_to_write(take.fps, path)
     scale = TRC_UNITS[units]
     names = [marker_name(n) for n in take.skeleton.joint_names]
     t_count, j_count = take.num_frames, len(names)
@@ -64,41 +69,110 @@ def write_trc(take: Take, path: str | Path, units: str = "mm", start_frame: int 
     return path
 
 
-def read_trc(path: str | Path) -> Take:
+def read_trc(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
     """Reads a TRC marker file (as written above, or by other tools) into a take in metres.
-    Markers become the take's joints; a frame with any empty marker field is invalid."""
-    from engine.core.errors import InputError
-    from engine.core.skeletons import MONOCAP_BODY, Skeleton
-
+    Markers become the take's joints; a frame with any empty marker field is invalid. The
+    header's rate, NumMarkers and NumFrames are checked against the data, every value must be
+    finite and plausible; InputError naming the file and the line otherwise."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        if not lines or not lines[0].startswith("PathFileType"):
-            raise ValueError("first line must start with PathFileType")
-        keys = [k for k in lines[1].split("\t") if k.strip()]
-        values = [v for v in lines[2].split("\t") if v.strip()]
-        meta = dict(zip(keys, values))
-        fps = float(meta["DataRate"])
-        units = meta["Units"].strip()
-        if units not in TRC_UNITS:
-            raise ValueError(f"unknown units {units!r}")
-        names = tuple(n.strip() for n in lines[3].split("\t")[2:] if n.strip())
-        if len(names) != int(meta["NumMarkers"]):
-            raise ValueError(f"{len(names)} marker names but NumMarkers is {meta['NumMarkers']}")
-        rows = []
-        for line in lines[5:]:
-            if not line.strip():
-                if rows:
-                    break
-                continue
-            fields = line.split("\t")
-            if len(fields) < 2 + 3 * len(names):
-                raise ValueError(f"a data row has {len(fields)} fields, expected {2 + 3 * len(names)}")
-            rows.append([float(f) if f.strip() else np.nan for f in fields[1:2 + 3 * len(names)]])
-        data = np.array(rows, dtype=float).reshape(len(rows), 1 + 3 * len(names))
-    except (OSError, ValueError, KeyError, IndexError) as exc:
-        raise InputError(f"{path}: not a valid TRC file ({exc})") from None
-    joints = data[:, 1:].reshape(len(rows), len(names), 3) / TRC_UNITS[units]
+    lines = _trc_lines(path)
+    if not lines or not lines[0].startswith("PathFileType"):
+        raise InputError(f"{path}: line 1: not a TRC file (it must start with PathFileType)")
+    if len(lines) < 5:
+        raise InputError(f"{path}: not a TRC file (the header needs 5 lines, the file has {len(lines)})")
+    keys = [k.strip() for k in lines[1].split("\t") if k.strip()]
+    values = [v.strip() for v in lines[2].split("\t") if v.strip()]
+    meta = dict(zip(keys, values))
+    for key in ("DataRate", "NumMarkers", "Units"):
+        if key not in meta:
+            raise InputError(f"{path}: line 2-3: the header has no {key}")
+    fps = check_rate(_number(path, 3, "DataRate", meta["DataRate"]), f"{path}: line 3: DataRate")
+    units = meta["Units"]
+    if units not in TRC_UNITS:
+        raise InputError(f"{path}: line 3: unknown Units {units!r}; use one of {', '.join(TRC_UNITS)}")
+    num_markers = _count(path, 3, "NumMarkers", meta["NumMarkers"])
+    limits.check_joints(num_markers, f"{path}: line 3: NumMarkers")
+    names = tuple(n.strip() for n in lines[3].split("\t")[2:] if n.strip())
+    if len(names) != num_markers:
+        raise InputError(f"{path}: line 4: {len(names)} marker names but NumMarkers is {num_markers}")
+    unique_names(names, f"{path}: line 4", "marker")
+    declared = _count(path, 3, "NumFrames", meta["NumFrames"]) if "NumFrames" in meta else None
+    if declared is not None:
+        limits.check_frames(declared, f"{path}: line 3: NumFrames")
+    width = 2 + 3 * num_markers
+    rows = []
+    first_line = None
+    for number, line in enumerate(lines[5:], start=6):
+        if not line.strip():
+            if rows:
+                break
+            continue
+        first_line = first_line or number
+        limits.check_frames(len(rows) + 1, str(path))
+        fields = line.split("\t")
+        while len(fields) > width and not fields[-1].strip():
+            fields.pop()
+        # a row may end early where its last markers are missing, but only by whole markers
+        if len(fields) > width or (len(fields) < width and (len(fields) < 2 or (len(fields) - 2) % 3)):
+            raise InputError(f"{path}: line {number}: {len(fields)} fields, NumMarkers {num_markers} needs {width}")
+        fields = fields + [""] * (width - len(fields))
+        try:
+            rows.append([float(f) if f.strip() else np.nan for f in fields[1:width]])
+        except ValueError:
+            bad = next(f for f in fields[1:width] if f.strip() and not _is_float(f))
+            raise InputError(f"{path}: line {number}: {bad.strip()[:20]!r} is not a number") from None
+    if not rows:
+        raise InputError(f"{path}: the TRC file has no frames")
+    if declared is not None and declared != len(rows):
+        raise InputError(f"{path}: line 3: NumFrames is {declared} but the file has {len(rows)} frames")
+    data = np.array(rows, dtype=float)
+    times = data[:, 0]
+    if not np.isfinite(times).all() or (np.diff(times) < 0).any():
+        bad = int(np.flatnonzero(~np.isfinite(times) | np.r_[False, np.diff(times) < 0])[0])
+        raise InputError(f"{path}: line {first_line + bad}: the time {times[bad]:.6g} is missing or goes backwards")
+    joints = data[:, 1:].reshape(len(rows), num_markers, 3) / TRC_UNITS[units]
+    at = first_implausible(joints, MAX_POSITION_M, allow_nan=True)
+    if at is not None:
+        raise InputError(f"{path}: line {first_line + at[0]}, marker {names[at[1]]}: "
+                         f"{data[at[0], 1 + 3 * at[1] + at[2]]:.6g} {units} is not a plausible position")
     skeleton = MONOCAP_BODY if names == MONOCAP_BODY.joint_names else Skeleton(path.stem, names, (-1,) * len(names))
     valid = np.isfinite(joints).all(axis=(1, 2))
-    return Take(joints, skeleton, fps, data[:, 0], valid, metadata={"source": str(path)})
+    return Take(joints, skeleton, fps, times, valid, metadata={"source": str(path)})
+
+
+def _trc_lines(path: Path) -> list[str]:
+    """The file's lines; UTF-8, or Latin-1 (what older tools write marker names in)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return text.splitlines()
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _number(path: Path, line: int, key: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{path}: line {line}: {key} {text[:20]!r} is not a number") from None
+
+
+def _count(path: Path, line: int, key: str, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{path}: line {line}: {key} {text[:20]!r} is not a whole number") from None
+    if value < 0:
+        raise InputError(f"{path}: line {line}: {key} is {value}, a negative count")
+    return value

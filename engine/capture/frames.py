@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
@@ -14,6 +15,8 @@ import numpy as np
 from engine.core.errors import InputError
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".mts", ".m2ts"}
+MIN_VIDEO_FPS, MAX_VIDEO_FPS = 1.0, 1000.0  # header rates outside this are taken as damaged
+DEFAULT_VIDEO_FPS = 30.0
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
@@ -71,7 +74,10 @@ class VideoFileSource:
             raise InputError(f"{self.path}: contains no readable video frames")
         self._first = first
         fps = self._cap.get(cv2.CAP_PROP_FPS)
-        self.fps = float(fps) if fps and 1.0 <= fps <= 1000.0 else 30.0
+        self.fps = float(fps) if fps and MIN_VIDEO_FPS <= fps <= MAX_VIDEO_FPS else DEFAULT_VIDEO_FPS
+        if fps and self.fps != fps:
+            warnings.warn(f"{self.path}: the header's frame rate {fps:g} fps is not plausible for a video; "
+                          f"timing it at {DEFAULT_VIDEO_FPS:g} fps", stacklevel=2)
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self._count = count if count > 0 else None
         self.image_size = (first.shape[1], first.shape[0])

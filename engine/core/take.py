@@ -7,14 +7,21 @@ Z towards the camera; the ground plane is y = 0. See engine/core/coords.py.
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from engine.core.atomic import atomic_path, write_text_atomic
-from engine.core.errors import InputError
+from engine.core.errors import InputError, OutputError
+from engine.core.input_checks import (DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, check_positions, check_rate,
+                                      check_rate_to_write, first_implausible, unique_names)
+from engine.core.npz_inspect import npz_headers
 from engine.core.skeletons import Skeleton
+
+DEFAULT_FPS = 30.0  # the rate of a one-frame take, which has no time step to tell it
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +75,7 @@ class Take:
 
 
 def save_npz(take: Take, path: str | Path) -> Path:
+    check_rate_to_write(take.fps, path)
     arrays = {
         "joints_m": take.joints_m.astype(np.float32),
         "joint_names": np.array(take.skeleton.joint_names),
@@ -92,37 +100,133 @@ def save_npz(take: Take, path: str | Path) -> Path:
     return Path(path)
 
 
-def load_npz(path: str | Path) -> Take:
+_NPZ_REQUIRED = ("joints_m", "joint_names", "parents", "fps", "timestamps_s", "valid")
+_NPZ_TEXT = ("joint_names", "skeleton_name", "metadata_json", "keypoint_names", "keypoint_skeleton_name")
+MAX_IMAGE_SIDE_PX = 100_000
+
+
+def _check_npz_shapes(path: Path, headers: dict, limits: InputLimits) -> None:
+    """Shapes, kinds and sizes of a take's arrays, from their headers, before any is loaded."""
+    missing = [k for k in _NPZ_REQUIRED if k not in headers]
+    if missing:
+        raise InputError(f"{path}: not a Monocap take (no {', '.join(missing)})")
+    joints = headers["joints_m"].shape
+    if len(joints) != 3 or joints[2] != 3:
+        raise InputError(f"{path}: joints_m has shape {joints}, not (frames, joints, 3)")
+    t_count, j_count = joints[:2]
+    limits.check_frames(t_count, str(path))
+    limits.check_joints(j_count, str(path))
+    limits.check_decompressed(sum(h.nbytes for h in headers.values()), str(path))
+    if t_count == 0:
+        raise InputError(f"{path}: the take has no frames")
+    k_count = headers["keypoints_px"].shape[1] if "keypoints_px" in headers and len(headers["keypoints_px"].shape) > 1 else 0
+    expected = {"joint_names": (j_count,), "parents": (j_count,), "fps": (), "timestamps_s": (t_count,),
+                "valid": (t_count,), "keypoints_px": (t_count, k_count, 2), "keypoint_scores": (t_count, k_count),
+                "keypoint_names": (k_count,), "image_size": (2,), "skeleton_name": (), "metadata_json": (),
+                "keypoint_skeleton_name": ()}
+    for name, shape in expected.items():
+        if name in headers and headers[name].shape != shape:
+            raise InputError(f"{path}: {name} has shape {headers[name].shape}, expected {shape}")
+    limits.check_joints(k_count, f"{path}: keypoints_px")
+    if "keypoints_px" in headers and "keypoint_scores" not in headers:
+        raise InputError(f"{path}: keypoints_px without keypoint_scores")
+    for name, header in headers.items():
+        kind = header.dtype.kind
+        if name in _NPZ_TEXT:
+            ok = kind in "US"
+        elif name in ("parents", "image_size"):
+            ok = kind in "iu"
+        elif name == "valid":
+            ok = kind in "biu"
+        else:
+            ok = kind in "fiu"
+        if not ok:
+            raise InputError(f"{path}: {name} holds {header.dtype}, not what a Monocap take stores there")
+
+
+def load_npz(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
+    """Reads a take written by save_npz. Every array's shape is checked against the others and
+    against `limits` before it is loaded; values must be finite (NaN only in invalid frames),
+    the rate plausible. InputError naming the file and the field otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    headers = npz_headers(path)
+    _check_npz_shapes(path, headers, limits)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in headers}
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError,
+            NotImplementedError, RuntimeError) as exc:
+        raise InputError(f"{path}: not a Monocap take (damaged archive: {exc})") from None
+    return _take_from_arrays(path, arrays)
+
+
+def _take_from_arrays(path: Path, data: dict) -> Take:
     from engine.core import skeletons
 
-    path = Path(path)
-    try:
-        data = np.load(path, allow_pickle=False)
-        names = tuple(str(n) for n in data["joint_names"])
-        parents = tuple(int(p) for p in data["parents"])
-        skeleton_name = str(data["skeleton_name"]) if "skeleton_name" in data else path.stem
-        skeleton = _registered_or_new(skeleton_name, names, parents)
-        kp_skeleton = None
-        if "keypoint_names" in data:
-            kp_name = str(data["keypoint_skeleton_name"])
-            try:
-                kp_skeleton = skeletons.get(kp_name)
-            except KeyError:
-                kp_skeleton = None
-        return Take(
-            joints_m=data["joints_m"].astype(np.float64),
-            skeleton=skeleton,
-            fps=float(data["fps"]),
-            timestamps_s=data["timestamps_s"].astype(np.float64),
-            valid=data["valid"].astype(bool),
-            keypoints_px=data["keypoints_px"].astype(np.float64) if "keypoints_px" in data else None,
-            keypoint_scores=data["keypoint_scores"].astype(np.float64) if "keypoint_scores" in data else None,
-            keypoint_skeleton=kp_skeleton,
-            image_size=tuple(int(v) for v in data["image_size"]) if "image_size" in data else None,
-            metadata=json.loads(str(data["metadata_json"])) if "metadata_json" in data else {},
-        )
-    except (OSError, KeyError, ValueError) as exc:
-        raise InputError(f"{path}: not a Monocap take ({exc})") from None
+    where = str(path)
+    fps = check_rate(data["fps"], f"{where}: fps")
+    names = tuple(str(n) for n in data["joint_names"])
+    unique_names(names, where)
+    parents = tuple(int(p) for p in data["parents"])
+    for i, p in enumerate(parents):
+        if not -1 <= p < i:
+            raise InputError(f"{where}: parents[{i}] is {p}; a joint's parent must come before it (or be -1)")
+    skeleton_name = str(data["skeleton_name"]) if "skeleton_name" in data else path.stem
+    skeleton = _registered_or_new(skeleton_name, names, parents)
+    valid = data["valid"].astype(bool)
+    joints = data["joints_m"].astype(np.float64)
+    check_positions(np.where(valid[:, None, None], joints, 0.0), f"{where}: joints_m", names, allow_nan=False)
+    with np.errstate(invalid="ignore"):
+        if np.isinf(joints).any():
+            check_positions(joints, f"{where}: joints_m", names, allow_nan=True)
+    joints[~valid] = np.nan
+    times = data["timestamps_s"].astype(np.float64)
+    _check_times(times, f"{where}: timestamps_s")
+    kp_skeleton = None
+    if "keypoint_names" in data and "keypoint_skeleton_name" in data:
+        try:
+            kp_skeleton = skeletons.get(str(data["keypoint_skeleton_name"]))
+        except KeyError:
+            kp_skeleton = None
+    keypoints = scores = None
+    if "keypoints_px" in data:
+        keypoints = data["keypoints_px"].astype(np.float64)
+        scores = data["keypoint_scores"].astype(np.float64)
+        if first_implausible(keypoints, 1e7, allow_nan=True) is not None:
+            raise InputError(f"{where}: keypoints_px holds infinite or implausibly large pixel positions")
+        with np.errstate(invalid="ignore"):
+            if ((scores < 0) | (scores > 1) | np.isinf(scores)).any():
+                raise InputError(f"{where}: keypoint_scores must lie between 0 and 1")
+        if kp_skeleton is not None and kp_skeleton.num_joints != keypoints.shape[1]:
+            kp_skeleton = None
+    image_size = None
+    if "image_size" in data:
+        image_size = tuple(int(v) for v in data["image_size"])
+        if not all(0 < v <= MAX_IMAGE_SIDE_PX for v in image_size):
+            raise InputError(f"{where}: image_size {image_size} is not a plausible image size")
+    metadata = {}
+    if "metadata_json" in data:
+        try:
+            metadata = json.loads(str(data["metadata_json"]))
+        except ValueError as exc:
+            raise InputError(f"{where}: metadata_json is not valid JSON ({exc})") from None
+        if not isinstance(metadata, dict):
+            raise InputError(f"{where}: metadata_json is not a JSON object")
+    return Take(joints_m=joints, skeleton=skeleton, fps=fps, timestamps_s=times, valid=valid,
+                keypoints_px=keypoints, keypoint_scores=scores, keypoint_skeleton=kp_skeleton,
+                image_size=image_size, metadata=metadata)
+
+
+def _check_times(times: np.ndarray, where: str) -> None:
+    bad = first_implausible(times, 1e9)
+    if bad is not None:
+        raise InputError(f"{where}: frame {bad[0]}: {times[bad]:.6g} is not a plausible time in seconds")
+    back = np.flatnonzero(np.diff(times) < 0)
+    if back.size:
+        raise InputError(f"{where}: frame {back[0] + 1}: time goes backwards ({times[back[0]]:.6g} -> "
+                         f"{times[back[0] + 1]:.6g} s)")
 
 
 def _registered_or_new(name: str, names: tuple[str, ...], parents: tuple[int, ...]) -> Skeleton:
@@ -148,6 +252,9 @@ def csv_header(skeleton: Skeleton) -> list[str]:
 
 def write_csv(take: Take, path: str | Path) -> Path:
     """One row per frame: frame, time_s, then x, y, z in metres per joint (empty where invalid)."""
+    check_rate_to_write(take.fps, path)
+    if not np.isfinite(take.timestamps_s).all():
+        raise OutputError(f"{path}: not written: the take's timestamps are not all finite")
     lines = [",".join(csv_header(take.skeleton))]
     flat = take.joints_m.reshape(take.num_frames, -1)
     for i in range(take.num_frames):
@@ -156,30 +263,99 @@ def write_csv(take: Take, path: str | Path) -> Path:
     return write_text_atomic(path, "\n".join(lines) + "\n")
 
 
-def read_csv(path: str | Path, skeleton: Skeleton | None = None) -> Take:
-    """Reads a CSV written by write_csv back into a take (joint names from the header)."""
+def read_text_file(path: Path, what: str) -> str:
+    """The file as UTF-8 text (a BOM allowed); InputError naming it when it cannot be read or is
+    not text."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(f"{path}: line {line}: not UTF-8 text; not a {what}") from None
+
+
+def csv_joint_names(path: Path, header_line: str) -> tuple[str, ...]:
+    """Joint names from a Monocap CSV header; InputError naming the file when it is not one."""
+    header = [h.strip() for h in header_line.strip().split(",")]
+    if header[:2] != ["frame", "time_s"] or len(header) < 5 or (len(header) - 2) % 3:
+        raise InputError(f"{path}: line 1: not a Monocap CSV header "
+                         "(frame,time_s,<joint>_x_m,<joint>_y_m,<joint>_z_m,...)")
+    names = []
+    for k in range(2, len(header), 3):
+        x, y, z = header[k:k + 3]
+        name = x[:-4]
+        if not (x.endswith("_x_m") and y == f"{name}_y_m" and z == f"{name}_z_m") or not name:
+            raise InputError(f"{path}: line 1: columns {x},{y},{z} are not <joint>_x_m,<joint>_y_m,<joint>_z_m")
+        names.append(name)
+    unique_names(names, f"{path}: line 1")
+    return tuple(names)
+
+
+def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLimits = DEFAULT_LIMITS,
+             any_joints: bool = False) -> Take:
+    """Reads a CSV written by write_csv back into a take (joint names from the header; with
+    `any_joints`, joints that are no known skeleton's become a skeleton of their own). Every row
+    must have the header's columns, every value be finite, of a plausible size (or empty: nobody
+    in view), and time must increase; InputError naming the file and line otherwise."""
     from engine.core.skeletons import MONOCAP_BODY
 
     path = Path(path)
-    try:
-        rows = path.read_text(encoding="utf-8").strip().splitlines()
-        header = rows[0].split(",")
-        if header[:2] != ["frame", "time_s"] or (len(header) - 2) % 3:
-            raise ValueError("header must be frame,time_s,<joint>_x_m,<joint>_y_m,<joint>_z_m,...")
-        names = tuple(h[:-4] for h in header[2::3])
-        data = np.array([[float(v) if v else np.nan for v in r.split(",")] for r in rows[1:]], dtype=float)
-    except (OSError, ValueError, IndexError) as exc:
-        raise InputError(f"{path}: not a Monocap CSV ({exc})") from None
+    rows = read_text_file(path, "CSV").splitlines()
+    while rows and not rows[-1].strip():
+        rows.pop()
+    if not rows:
+        raise InputError(f"{path}: the file is empty; not a Monocap CSV")
+    names = csv_joint_names(path, rows[0])
+    limits.check_joints(len(names), str(path))
+    limits.check_frames(len(rows) - 1, str(path))
+    if len(rows) < 2:
+        raise InputError(f"{path}: the CSV has a header but no frames")
     if skeleton is None:
         skeleton = MONOCAP_BODY if names == MONOCAP_BODY.joint_names else None
+        if skeleton is None and any_joints:
+            skeleton = Skeleton(path.stem, names, (-1,) * len(names))
     if skeleton is None or skeleton.joint_names != names:
         raise InputError(f"{path}: joints {names[:3]}... do not match a known skeleton")
-    joints = data[:, 2:].reshape(len(data), len(names), 3)
+    columns = 2 + 3 * len(names)
+    data = np.empty((len(rows) - 1, columns))
+    for i, row in enumerate(rows[1:]):
+        fields = row.split(",")
+        if len(fields) != columns:
+            raise InputError(f"{path}: line {i + 2}: {len(fields)} values, the header has {columns} columns")
+        try:
+            data[i] = [float(v) if v.strip() else np.nan for v in fields]
+        except ValueError:
+            bad = next(k for k, v in enumerate(fields) if v.strip() and not _is_number(v))
+            raise InputError(f"{path}: line {i + 2}, column {bad + 1}: {fields[bad].strip()[:20]!r} is not a number") from None
+    header = csv_header(skeleton)
+    at = first_implausible(data[:, 2:], MAX_POSITION_M, allow_nan=True)
+    if at is not None:
+        raise InputError(f"{path}: line {at[0] + 2}, {header[at[1] + 2]}: {data[at[0], at[1] + 2]:.6g} is not "
+                         f"a position in metres (finite, within {MAX_POSITION_M:g} m)")
+    if np.isnan(data[:, :2]).any():
+        line = int(np.flatnonzero(np.isnan(data[:, :2]).any(axis=1))[0]) + 2
+        raise InputError(f"{path}: line {line}: frame and time_s cannot be empty")
     times = data[:, 1]
+    _check_times(times, f"{path}: time_s")
+    joints = data[:, 2:].reshape(len(data), len(names), 3)
     span = float(times[-1] - times[0]) if len(times) > 1 else 0.0
-    fps = (len(times) - 1) / span if span > 0 else 30.0
+    if len(times) > 1 and span <= 0:
+        raise InputError(f"{path}: time_s does not advance, so the frame rate is unknown")
+    fps = check_rate((len(times) - 1) / span, f"{path}: time_s") if span > 0 else DEFAULT_FPS
     valid = np.isfinite(joints).all(axis=(1, 2))
+    joints[~valid] = np.nan
     return Take(joints, skeleton, fps, times, valid)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 def write_json(path: str | Path, payload: dict) -> Path:

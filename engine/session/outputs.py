@@ -1,5 +1,5 @@
 """Writes a take's files for one input: STEM.npz, STEM.csv, STEM.bvh, STEM.trc (as asked) and
-STEM.json beside them. The formats themselves live in engine/animation/formats.py."""
+STEM.json beside them, as one set. The formats themselves live in engine/animation/formats.py."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import platform
 import warnings
 from pathlib import Path
 
-from engine.core.atomic import ensure_writable_dir
+from engine.core.atomic import file_set
 from engine.core.errors import NoValidFramesError
-from engine.animation.formats import DEFAULT_FORMATS, FORMATS, ExportOptions, write_take
+from engine.animation.formats import DEFAULT_FORMATS, FORMATS, ExportOptions, export_take
 from engine.animation.rig_mappings import find_mapping
 from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import Take, save_npz, write_json
@@ -35,36 +35,36 @@ def versions() -> dict:
 
 def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str, ...] = DEFAULT_FORMATS,
                   settings: dict | None = None, options: ExportOptions | None = None) -> list[Path]:
-    """The .npz keeps the whole take; the other formats follow `options` (frame range, rate,
-    rig, units...). A take with nobody in it still gets its .npz and .json, then
-    NoValidFramesError."""
-    out_dir = ensure_writable_dir(out_dir)
+    """Writes STEM.<fmt> for each format and STEM.json as one set (engine/animation/formats.py's
+    `export_take`): all of them appear together when all are complete, or none does, and the
+    files already there stay as they were. The .npz keeps the whole take; the other formats
+    follow `options` (frame range, rate, rig, units...). A take with nobody in it gets its .npz
+    and .json (unless STEM.npz is already there, which is then kept), then NoValidFramesError."""
+    out_dir = Path(out_dir)
     options = options or ExportOptions()
-    written = []
     for fmt in formats:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    empty = None
     skipped = {}
     if "bvh" in formats and take.skeleton is not MONOCAP_BODY and find_mapping(take.skeleton) is None:
         skipped["bvh"] = (f"skeleton {take.skeleton.name} lacks joints the animation rig needs; "
                           "use the detector or lifter 3D mode for BVH")
         formats = tuple(f for f in formats if f != "bvh")
-    # the npz first: whatever happens to the exports, the recording is kept
-    for fmt in sorted(formats, key=lambda f: f != "npz"):
-        path = out_dir / f"{stem}.{fmt}"
-        if fmt == "npz":
-            written.append(save_npz(take, path))
-            continue
+    exports = tuple(f for f in formats if f != "npz")
+    empty = None
+    with file_set(out_dir, stem):
+        written = [save_npz(take, out_dir / f"{stem}.npz")] if "npz" in formats else []
         try:
-            written.append(write_take(take, path, options))
+            written += export_take(take, out_dir, stem, exports, options)
         except NoValidFramesError as exc:
+            if "npz" not in formats or (out_dir / f"{stem}.npz").exists():
+                raise NoValidFramesError(f"{exc}; the files already in {out_dir} are kept") from None
             empty = exc
-    sidecar = {"settings": settings or {}, "versions": versions(), "take": take.metadata,
-               "files": [p.name for p in written], "fps": take.fps, "frames": take.num_frames,
-               "valid_frames": int(take.valid.sum()), "skeleton": take.skeleton.name,
-               "skipped": skipped}
-    written.append(write_json(out_dir / f"{stem}.json", sidecar))
+        sidecar = {"settings": settings or {}, "versions": versions(), "take": take.metadata,
+                   "files": [p.name for p in written], "fps": take.fps, "frames": take.num_frames,
+                   "valid_frames": int(take.valid.sum()), "skeleton": take.skeleton.name,
+                   "skipped": skipped}
+        written.append(write_json(out_dir / f"{stem}.json", sidecar))
     if empty is not None:
         raise empty
     for fmt, why in skipped.items():

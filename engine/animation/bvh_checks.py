@@ -1,0 +1,119 @@
+"""What a BVH file must hold for its motion to be trusted, checked as it is parsed: bounds on
+joints and frames (before anything is allocated), unique names, finite offsets, a positive
+plausible Frame Time, one frame per line with exactly the hierarchy's channel count, and finite
+values of a plausible size. Each failure is an InputError naming the file and the line."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.core.errors import InputError
+from engine.core.input_checks import MAX_ANGLE_DEG, InputLimits, rate_problem
+
+MAX_FILE_UNITS = 1e7  # offsets and positions: 10 km in millimetres, the smallest unit BVH files use
+MAX_CHANNELS_PER_JOINT = 6
+
+
+def check_joint_count(count: int, limits: InputLimits, path: str) -> None:
+    limits.check_joints(count, f"{path}: HIERARCHY")
+
+
+def check_channel_count(count: int, joint: str, path: str) -> None:
+    if not 0 <= count <= MAX_CHANNELS_PER_JOINT:
+        raise InputError(f"{path}: joint {joint}: CHANNELS {count}; a joint has 0 to {MAX_CHANNELS_PER_JOINT} channels")
+
+
+def check_hierarchy(joints, path: str) -> None:
+    """Unique names (end sites included) and three finite offsets per joint."""
+    seen: set[str] = set()
+    for joint in joints:
+        if joint.name in seen:
+            raise InputError(f"{path}: the joint name {joint.name!r} appears twice in the HIERARCHY; "
+                             "names must be unique")
+        seen.add(joint.name)
+        offset = np.asarray(joint.offset, dtype=float)
+        if offset.shape != (3,):
+            raise InputError(f"{path}: joint {joint.name}: OFFSET needs 3 numbers, has {offset.size}")
+        if not (np.abs(offset) <= MAX_FILE_UNITS).all():
+            raise InputError(f"{path}: joint {joint.name}: OFFSET {' '.join(f'{v:.6g}' for v in offset)} is not "
+                             f"finite and within {MAX_FILE_UNITS:g} units")
+
+
+def frame_count(text: str, limits: InputLimits, path: str) -> int:
+    """The `Frames:` value: a whole number, not negative, within the limit."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise InputError(f"{path}: Frames: {text[:20]!r} is not a whole number") from None
+    if count < 0:
+        raise InputError(f"{path}: Frames: {count} is negative")
+    limits.check_frames(count, f"{path}: Frames:")
+    return count
+
+
+def frame_time(text: str, path: str) -> float:
+    """The `Frame Time:` value: seconds per frame, finite, positive, a plausible rate."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise InputError(f"{path}: Frame Time: {text[:20]!r} is not a number") from None
+    if not np.isfinite(seconds) or seconds <= 0:
+        raise InputError(f"{path}: Frame Time: {seconds:g} is not a positive time in seconds")
+    problem = rate_problem(1.0 / seconds)
+    if problem:
+        raise InputError(f"{path}: Frame Time: {seconds:g} s per frame is {problem}")
+    return seconds
+
+
+def motion_values(text: str, num_frames: int, joints, path: str) -> np.ndarray:
+    """(num_frames, channels) from the lines after `Frame Time:`: one frame per line, each with
+    exactly the hierarchy's channel count, finite, rotations within MAX_ANGLE_DEG and positions
+    within MAX_FILE_UNITS."""
+    channels = [(j.name, c) for j in joints for c in j.channels]
+    width = len(channels)
+    head, marker, tail = text.rpartition("Frame Time:")
+    if not marker:
+        raise InputError(f"{path}: no Frame Time: line")
+    first = head.count("\n") + 2  # the line after Frame Time:'s
+    out = np.empty((num_frames, width))
+    line_of_row = np.empty(num_frames, dtype=np.int64)
+    row = 0
+    for number, line in enumerate(tail.splitlines()[1:], start=first):
+        fields = line.split()
+        if not fields:
+            continue
+        if row == num_frames:
+            raise InputError(f"{path}: line {number}: more frames than Frames: {num_frames} announces")
+        if len(fields) != width:
+            raise InputError(f"{path}: line {number}: {len(fields)} values, the HIERARCHY has {width} channels")
+        try:
+            out[row] = [float(v) for v in fields]
+        except ValueError:
+            bad = next(v for v in fields if not _is_float(v))
+            raise InputError(f"{path}: line {number}: {bad[:20]!r} is not a number") from None
+        line_of_row[row] = number
+        row += 1
+    if row < num_frames:
+        raise InputError(f"{path}: Frames: announces {num_frames} frames but the file has {row} "
+                         "(it is truncated or damaged)")
+    _check_values(out, channels, line_of_row, path)
+    return out
+
+
+def _check_values(values: np.ndarray, channels, line_of_row: np.ndarray, path: str) -> None:
+    limits = np.array([MAX_ANGLE_DEG if c.endswith("rotation") else MAX_FILE_UNITS for _, c in channels])
+    bad = ~(np.abs(values) <= limits)
+    if bad.any():
+        r, k = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        name, channel = channels[k]
+        value = values[r, k]
+        why = "is not a finite number" if not np.isfinite(value) else f"is beyond {limits[k]:g}"
+        raise InputError(f"{path}: line {line_of_row[r]}, {name} {channel}: {value:.6g} {why}")
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
