@@ -5,6 +5,8 @@ values of a plausible size. Each failure is an InputError naming the file and th
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from engine.core.errors import InputError
@@ -12,6 +14,18 @@ from engine.core.input_checks import MAX_ANGLE_DEG, InputLimits, rate_problem
 
 MAX_FILE_UNITS = 1e7  # offsets and positions: 10 km in millimetres, the smallest unit BVH files use
 MAX_CHANNELS_PER_JOINT = 6
+
+
+_JOINT_KEYWORD = re.compile(r"(?m)^\s*(?:ROOT|JOINT|End)\s")
+
+
+def check_hierarchy_size(text: str, limits: InputLimits, path: str) -> None:
+    """Counts the joints (end sites included) of the HIERARCHY before anything is parsed, so a
+    header of a million joints is refused in a moment."""
+    motion = text.find("MOTION")
+    hierarchy = text if motion < 0 else text[:motion]
+    count = sum(1 for _ in _JOINT_KEYWORD.finditer(hierarchy))
+    limits.check_joints(count, f"{path}: HIERARCHY")
 
 
 def check_joint_count(count: int, limits: InputLimits, path: str) -> None:

@@ -95,6 +95,7 @@ def read_bvh(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> BvhMotio
 
 
 def parse_bvh(text: str, path: str = "", limits: InputLimits = DEFAULT_LIMITS) -> BvhMotion:
+    bvh_checks.check_hierarchy_size(text, limits, path)
     tokens = text.split()
     if not tokens or tokens[0] != "HIERARCHY":
         raise ValueError("missing HIERARCHY")

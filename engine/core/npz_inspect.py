@@ -50,8 +50,13 @@ def npz_headers(path: Path) -> dict[str, ArrayHeader]:
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, UnicodeDecodeError,
             NotImplementedError, RuntimeError, SyntaxError, TypeError) as exc:
         raise InputError(f"{path}: not a Monocap take (damaged archive: {exc})") from None
+    return headers
+
+
+def check_stored_sizes(path: Path, headers: dict[str, ArrayHeader]) -> None:
+    """InputError when an array declares more bytes than the archive holds for it (a truncated
+    or doctored file), before it would be allocated."""
     for name, header in headers.items():
         if header.nbytes > header.stored_bytes:
             raise InputError(f"{path}: array {name!r} declares {header.nbytes} bytes but the archive holds "
                              f"{header.stored_bytes}; the file is truncated or damaged")
-    return headers

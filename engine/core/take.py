@@ -18,7 +18,7 @@ from engine.core.atomic import atomic_path, write_text_atomic
 from engine.core.errors import InputError, OutputError
 from engine.core.input_checks import (DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, check_positions, check_rate,
                                       check_rate_to_write, first_implausible, unique_names)
-from engine.core.npz_inspect import npz_headers
+from engine.core.npz_inspect import check_stored_sizes, npz_headers
 from engine.core.skeletons import Skeleton
 
 DEFAULT_FPS = 30.0  # the rate of a one-frame take, which has no time step to tell it
@@ -153,6 +153,7 @@ def load_npz(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
         raise InputError(f"{path}: no such file")
     headers = npz_headers(path)
     _check_npz_shapes(path, headers, limits)
+    check_stored_sizes(path, headers)
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in headers}
