@@ -296,13 +296,14 @@ def file_set(folder: str | Path, stem: str) -> Iterator[FileSet]:
     files = FileSet(folder, stem)
     try:
         with output_folder(folder):
-            token = _active.set(files)
             try:
-                yield files
+                token = _active.set(files)
+                try:
+                    yield files
+                finally:
+                    _active.reset(token)
+                files.commit()
             finally:
-                _active.reset(token)
-            files.commit()
+                files.discard()  # before output_folder removes the folders it created
     except OSError as exc:
         raise OutputError(f"{folder}: cannot write {stem}'s files ({_why(exc)})") from None
-    finally:
-        files.discard()

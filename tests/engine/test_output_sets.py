@@ -1,0 +1,218 @@
+"""A take's files are one set: a failed, interrupted, killed or concurrent run never leaves a mix
+of old and new files, a temporary, a replaced read-only file or an empty folder it created."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.animation.formats import ExportOptions, export_take
+from engine.core.atomic import file_set
+from engine.core.errors import InputError, OutputError
+from engine.core.take import load_npz, save_npz
+from engine.session.outputs import write_outputs
+from tests.engine.take_samples import body_take
+
+REPO = Path(__file__).resolve().parents[2]
+FORMATS = ("npz", "csv", "bvh", "trc")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def set_frames(folder: Path, stem: str) -> dict[str, int]:
+    """How many frames each file of the set holds, read from the files themselves."""
+    bvh = (folder / f"{stem}.bvh").read_text().split("Frames:")[1].split()[0]
+    return {"npz": load_npz(folder / f"{stem}.npz").num_frames,
+            "csv": len((folder / f"{stem}.csv").read_text().splitlines()) - 1,
+            "bvh": int(bvh),
+            "trc": int((folder / f"{stem}.trc").read_text().splitlines()[2].split("\t")[2]),
+            "json": json.loads((folder / f"{stem}.json").read_text())["frames"]}
+
+
+@pytest.fixture
+def old_set(tmp_path):
+    out = tmp_path / "out"
+    write_outputs(body_take(40), out, "clip", FORMATS)
+    assert set(set_frames(out, "clip").values()) == {40}
+    return out
+
+
+def test_frame_range_outside_the_frames_keeps_the_old_set(old_set):
+    before = snapshot(old_set)
+    with pytest.raises(InputError, match="outside the take's 60 frames"):
+        write_outputs(body_take(60), old_set, "clip", FORMATS, options=ExportOptions(start_frame=100, end_frame=200))
+    assert snapshot(old_set) == before
+
+
+def test_full_disk_half_way_keeps_the_old_set_and_no_temporary(old_set, monkeypatch):
+    import engine.animation.formats as formats
+    from engine.core.atomic import atomic_path
+
+    def disk_full(take, path, units="mm"):
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(b"PathFileType\t4\t(X/Y/Z)\t" + b"x" * 1000)
+            raise OSError(28, "No space left on device")
+
+    before = snapshot(old_set)
+    monkeypatch.setattr(formats, "write_trc", disk_full)
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_outputs(body_take(60), old_set, "clip", FORMATS)
+    assert snapshot(old_set) == before
+
+
+def test_interrupt_half_way_keeps_the_old_set_and_removes_the_new_folder(old_set, tmp_path, monkeypatch):
+    import engine.animation.formats as formats
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    before = snapshot(old_set)
+    monkeypatch.setattr(formats, "write_bvh", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_outputs(body_take(60), old_set, "clip", FORMATS)
+    assert snapshot(old_set) == before
+    fresh = tmp_path / "new" / "deeper"
+    with pytest.raises(KeyboardInterrupt):
+        write_outputs(body_take(60), fresh, "clip", FORMATS)
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_read_only_output_is_an_error_and_nothing_is_replaced(old_set):
+    csv = old_set / "clip.csv"
+    csv.chmod(0o444)
+    before = snapshot(old_set)
+    with pytest.raises(OutputError, match="clip.csv: the existing file is read-only and is not replaced"):
+        write_outputs(body_take(60), old_set, "clip", FORMATS)
+    assert snapshot(old_set) == before
+    assert stat.S_IMODE(csv.stat().st_mode) == 0o444
+
+
+def test_a_new_set_replaces_the_old_one_whole(old_set):
+    write_outputs(body_take(60), old_set, "clip", FORMATS)
+    assert set(set_frames(old_set, "clip").values()) == {60}
+    assert sorted(p.name for p in old_set.iterdir()) == [f"clip.{f}" for f in ("bvh", "csv", "json", "npz", "trc")]
+
+
+def _write_set(args) -> None:
+    folder, frames, barrier = args
+    barrier.wait()
+    write_outputs(body_take(frames), folder, "clip", FORMATS)
+
+
+def test_concurrent_runs_on_the_same_stem_never_mix(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(6):
+        folder = tmp_path / f"round{round_}"
+        barrier = ctx.Barrier(2)
+        workers = [ctx.Process(target=_write_set, args=((folder, frames, barrier),)) for frames in (40, 60)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(120)
+            assert w.exitcode == 0
+        frames = set_frames(folder, "clip")
+        assert len(set(frames.values())) == 1, frames
+        assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_a_commit_killed_half_way_is_finished_by_the_next_run(old_set):
+    script = textwrap.dedent(f"""
+        import os
+        import engine.core.atomic as atomic
+        from engine.session.outputs import write_outputs
+        from tests.engine.take_samples import body_take
+
+        real, done = os.replace, []
+        def replace_then_die(src, dst):
+            real(src, dst)
+            done.append(dst)
+            if len(done) == 2:
+                os._exit(9)
+        atomic.os.replace = replace_then_die
+        write_outputs(body_take(60), {str(old_set)!r}, "clip", {FORMATS!r})
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 9, result.stderr
+    assert (old_set / ".clip.commit").exists()
+    with file_set(old_set, "clip"):
+        pass
+    assert set(set_frames(old_set, "clip").values()) == {60}
+    assert not [p.name for p in old_set.iterdir() if p.name.startswith(".")]
+
+
+def test_export_take_is_the_same_one_writer(tmp_path):
+    out = tmp_path / "gui"
+    export_take(body_take(40), out, "take", ("csv", "trc"))
+    before = snapshot(out)
+    with pytest.raises(InputError):
+        export_take(body_take(40), out, "take", ("csv", "trc"), ExportOptions(start_frame=50))
+    assert snapshot(out) == before
+
+
+# ---- signals through the command line ----------------------------------------------------------
+
+
+def start_cli(*args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "engine.cli", *map(str, args)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen) -> tuple[int, str]:
+    _, err = proc.communicate(timeout=300)
+    return proc.returncode, err
+
+
+def test_ctrl_c_during_start_up_is_one_line(tmp_path):
+    proc = start_cli("convert", tmp_path / "missing.npz", tmp_path / "out.csv")
+    time.sleep(0.4)  # the engine's imports take seconds
+    proc.send_signal(signal.SIGINT)
+    code, err = finish(proc)
+    assert (code, err) == (130, "monocap: interrupted\n")
+
+
+@pytest.fixture(scope="module")
+def big_take(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "big.npz"
+    rng = np.random.default_rng(1)
+    take = body_take(60_000)
+    save_npz(take.with_joints(take.joints_m + rng.normal(scale=1e-3, size=take.joints_m.shape)), path)
+    return path
+
+
+def test_sigterm_while_writing_leaves_the_old_file_and_no_temporary(tmp_path, big_take):
+    out = tmp_path / "out.npz"
+    out.write_bytes(b"the user's only copy")
+    proc = start_cli("convert", big_take, out)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.npz.*.part")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGTERM)
+    code, err = finish(proc)
+    assert (code, err) == (130, "monocap: interrupted\n")
+    assert out.read_bytes() == b"the user's only copy"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npz"]
+
+
+def test_sigterm_leaves_no_folder_the_run_created(tmp_path, big_take):
+    target = tmp_path / "new" / "take.npz"
+    proc = start_cli("convert", big_take, target)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "new").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGTERM)
+    code, err = finish(proc)
+    assert (code, err) == (130, "monocap: interrupted\n")
+    assert list(tmp_path.iterdir()) == []
