@@ -45,6 +45,8 @@ def check_hierarchy(joints, path: str) -> None:
             raise InputError(f"{path}: the joint name {joint.name!r} appears twice in the HIERARCHY; "
                              "names must be unique")
         seen.add(joint.name)
+        if joint.offset is None:
+            raise InputError(f"{path}: joint {joint.name} has no OFFSET")
         offset = np.asarray(joint.offset, dtype=float)
         if offset.shape != (3,):
             raise InputError(f"{path}: joint {joint.name}: OFFSET needs 3 numbers, has {offset.size}")

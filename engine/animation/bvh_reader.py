@@ -118,12 +118,12 @@ def parse_bvh(text: str, path: str = "", limits: InputLimits = DEFAULT_LIMITS) -
         if tok in ("ROOT", "JOINT"):
             flush()
             parent = stack[-1] if stack else -1
-            pending = {"name": tokens[pos + 1], "parent": parent, "offset": np.zeros(3), "channels": [], "end": False}
+            pending = {"name": tokens[pos + 1], "parent": parent, "offset": None, "channels": [], "end": False}
             pos += 2
         elif tok == "End":
             flush()
             parent = stack[-1]
-            pending = {"name": joints[parent].name + "_end", "parent": parent, "offset": np.zeros(3),
+            pending = {"name": joints[parent].name + "_end", "parent": parent, "offset": None,
                        "channels": [], "end": True}
             pos += 2
         elif tok == "{":

@@ -175,13 +175,32 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path
         if units not in TRC_UNITS:
             raise OutputError(f"{path}: TRC files are in {', '.join(TRC_UNITS)}, not {units}")
         return write_trc(take, path, units)
-    body = to_body_take(take, what=str(take.metadata.get("source", path)))
+    source = str(take.metadata.get("source", path))
+    body = to_body_take(take, what=source)
+    _check_bones(body, source)
     solution = solve(body, options.solver_options())
     for a, b in _runs(solution.held):
         log.warning("%s: frames %d-%d (%.1f s) had nobody in view; the pose is held there",
                     path, a, b - 1, (b - a) / body.fps)
     motion = rig_motion(solution, get_rig(options.rig))
     return write_bvh(motion, path, options.units or "cm", options.euler_order)
+
+
+MIN_BONE_M = 1e-4  # joints closer than this have no direction between them to solve a rotation from
+
+
+def _check_bones(body: Take, source: str) -> None:
+    """InputError when a valid frame has two joints of a bone at the same place: no rig rotation
+    can be solved there (a damaged file, not a person)."""
+    parents = np.array([p for p in body.skeleton.parents if p >= 0])
+    children = np.array([i for i, p in enumerate(body.skeleton.parents) if p >= 0])
+    lengths = np.linalg.norm(body.joints_m[:, children] - body.joints_m[:, parents], axis=-1)
+    bad = (lengths < MIN_BONE_M) & body.valid[:, None]
+    if bad.any():
+        frame, bone = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        names = body.skeleton.joint_names
+        raise InputError(f"{source}: frame {frame}: {names[parents[bone]]} and {names[children[bone]]} are at the "
+                         "same place; the motion cannot be put on a rig (damaged file?)")
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -311,6 +330,10 @@ def add_convert_parser(subparsers) -> argparse.ArgumentParser:
 def run_convert(args: argparse.Namespace) -> int:
     options = export_options_from_args(args)
     take = read_take(args.input, limits_from_args(args))
-    out = write_take(take, args.output, options)
+    try:
+        out = write_take(take, args.output, options)
+    except NoValidFramesError:
+        raise NoValidFramesError(f"{args.input}: nobody is in any of its {take.num_frames} frames; "
+                                 f"{args.output} is not written") from None
     print(f"wrote {out}")
     return 0
