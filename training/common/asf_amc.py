@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.errors import InputError
+from engine.core.input_checks import DEFAULT_LIMITS, MAX_FPS
 from engine.core.rotations import axis_rotation
 from engine.core.skeletons import Skeleton
 
@@ -118,12 +119,15 @@ def _parse_asf(lines: list[str], path: str) -> AsfSkeleton:
             if parts[0] in ("begin", "end"):
                 continue
             children.setdefault(parts[0], []).extend(parts[1:])
+    _check_asf(path, length_unit, raw, order_of_definition, children)
     bones = [AsfBone("root", -1, np.zeros(3), 0.0, root_orientation, root_axis, root_order)]
     index = {"root": 0}
     queue = ["root"]
     while queue:
         name = queue.pop(0)
         for child in children.get(name, []):
+            if child in index:
+                raise InputError(f"{path}: :hierarchy: bone {child!r} has two parents (or a loop)")
             b = raw[child]
             index[child] = len(bones)
             d = b["direction"]
@@ -131,6 +135,30 @@ def _parse_asf(lines: list[str], path: str) -> AsfSkeleton:
                                  b["axis"], b["order"], b["dofs"]))
             queue.append(child)
     return AsfSkeleton(tuple(bones), 0.0254 / length_unit, path)
+
+
+def _check_asf(path: str, length_unit: float, raw: dict[str, dict], defined: list[str],
+               children: dict[str, list[str]]) -> None:
+    """Unique, complete, finite bone definitions and a hierarchy of defined bones."""
+    if not (np.isfinite(length_unit) and length_unit > 0):
+        raise InputError(f"{path}: :units length {length_unit:g} is not a positive number")
+    DEFAULT_LIMITS.check_joints(len(defined) + 1, path)
+    if len(set(defined)) != len(defined):
+        twice = next(n for n in defined if defined.count(n) > 1)
+        raise InputError(f"{path}: bone {twice!r} is defined twice; names must be unique")
+    for name, bone in raw.items():
+        for key in ("direction", "length"):
+            if key not in bone:
+                raise InputError(f"{path}: bone {name!r} has no {key}")
+        values = np.r_[bone["direction"], bone["length"], bone["axis"]]
+        if values.shape != (7,) or not (np.abs(values) <= 1e7).all():
+            raise InputError(f"{path}: bone {name!r}: direction, length and axis must be finite numbers")
+        if bone["length"] < 0 or (bone["length"] > 0 and not np.linalg.norm(bone["direction"]) > 0):
+            raise InputError(f"{path}: bone {name!r}: a bone needs a length >= 0 and a direction")
+    for parent, kids in children.items():
+        for name in [parent, *kids]:
+            if name != "root" and name not in raw:
+                raise InputError(f"{path}: :hierarchy names bone {name!r}, which :bonedata does not define")
 
 
 @dataclass(frozen=True)
@@ -177,26 +205,42 @@ def read_amc(path: str | Path, skeleton: AsfSkeleton, fps: float = 120.0) -> Amc
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not (np.isfinite(fps) and 0 < fps <= MAX_FPS):
+        raise InputError(f"{path}: {fps:g} is not a plausible frame rate")
+    dofs = {b.name: len(b.dofs) for b in skeleton.bones}
     frames: list[dict[str, list[float]]] = []
-    try:
-        for line in lines:
-            s = line.strip()
-            if not s or s.startswith("#") or s.startswith(":"):
-                continue
-            parts = s.split()
-            if len(parts) == 1 and parts[0].isdigit():
-                frames.append({})
-                continue
-            if not frames:
-                raise ValueError("values before the first frame number")
-            frames[-1][parts[0]] = [float(v) for v in parts[1:]]
-    except ValueError as exc:
-        raise InputError(f"{path}: not a valid AMC file ({exc})") from None
+    for number, line in enumerate(lines, start=1):
+        s = line.strip()
+        if not s or s.startswith("#") or s.startswith(":"):
+            continue
+        parts = s.split()
+        if len(parts) == 1 and parts[0].isdigit():
+            if int(parts[0]) != len(frames) + 1 and frames:
+                raise InputError(f"{path}: line {number}: frame {parts[0]} follows frame {len(frames)}")
+            DEFAULT_LIMITS.check_frames(len(frames) + 1, str(path))
+            frames.append({})
+            continue
+        where = f"{path}: line {number}"
+        if not frames:
+            raise InputError(f"{where}: values before the first frame number")
+        if parts[0] not in dofs:
+            raise InputError(f"{where}: bone {parts[0][:40]!r} is not in {Path(skeleton.path).name or 'the ASF'}")
+        if len(parts) - 1 != dofs[parts[0]]:
+            raise InputError(f"{where}: {len(parts) - 1} values for {parts[0]}, which has {dofs[parts[0]]} dof")
+        if parts[0] in frames[-1]:
+            raise InputError(f"{where}: {parts[0]} appears twice in frame {len(frames)}")
+        try:
+            values = [float(v) for v in parts[1:]]
+        except ValueError:
+            raise InputError(f"{where}: {parts[0]}: not a number") from None
+        if not all(abs(v) <= 1e7 for v in values):
+            raise InputError(f"{where}: {parts[0]}: values must be finite and within 1e7")
+        frames[-1][parts[0]] = values
     if not frames:
         raise InputError(f"{path}: no frames")
     names = set(frames[0])
-    values = {n: np.array([f[n] for f in frames if n in f]) for n in names}
-    counts = {len(v) for v in values.values()}
-    if len(counts) != 1:
-        raise InputError(f"{path}: frames miss some bones")
+    if any(set(f) != names for f in frames):
+        bad = next(i for i, f in enumerate(frames) if set(f) != names)
+        raise InputError(f"{path}: frame {bad + 1} does not give the bones frame 1 gives")
+    values = {n: np.array([f[n] for f in frames]) for n in names}
     return AmcMotion(skeleton, values, fps)
