@@ -19,7 +19,8 @@ import numpy as np
 
 from engine.core import skeletons
 from engine.core.atomic import ensure_writable_dir, write_text_atomic
-from engine.core.errors import OutputError
+from engine.core.errors import InputError, OutputError
+from engine.core.npz_inspect import npz_headers
 from engine.core.skeletons import MEDIAPIPE_33, Skeleton
 from engine.core.take import Take, load_npz, save_npz
 
@@ -206,8 +207,11 @@ def list_takes(folder: str | Path) -> list[Path]:
 
 def take_summary(path: str | Path) -> tuple[int, float]:
     """(frames, fps) of a take file without loading its joints (for the takes list)."""
+    headers = npz_headers(Path(path))  # the frame count from its header: nothing is unpacked
+    if "valid" not in headers or "fps" not in headers:
+        raise InputError(f"{path}: not a Monocap take (no valid or fps)")
     with np.load(Path(path), allow_pickle=False) as data:
-        return int(data["valid"].shape[0]), float(data["fps"])
+        return int(headers["valid"].shape[0]), float(data["fps"])
 
 
 def load_take(path: str | Path) -> tuple[Take, Path | None]:

@@ -1,0 +1,52 @@
+"""Videos through the command line: a damaged header rate is reported, `batch` reports a video
+cut short as `process` does, and an interrupted `process` leaves no folder it created."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.capture.frames import VideoFileSource
+from .video_helpers import read_frames, write_video
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_10000_fps_header_is_not_taken_silently(tmp_path, sample_clip):
+    path = write_video(tmp_path / "fast.mp4", read_frames(sample_clip, 5), fps=10000)
+    with pytest.warns(UserWarning, match="fast.mp4: the header's frame rate 10000 fps is not plausible"):
+        source = VideoFileSource(path)
+    assert source.fps == 30.0
+    source.close()
+
+
+def test_batch_reports_a_video_cut_short(tmp_path, sample_clip):
+    whole = write_video(tmp_path / "whole.avi", read_frames(sample_clip, 40), fps=24, fourcc="MJPG")
+    cut = tmp_path / "in" / "cut.avi"
+    cut.parent.mkdir()
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "batch", str(cut.parent), "-o", str(tmp_path / "out"),
+                             "--quiet", "--formats", "npz"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "1 of 1 videos processed" in result.stdout
+    assert f"CUT SHORT {cut}: only 21 of 40 frames could be decoded" in result.stdout
+
+
+def test_interrupted_process_leaves_no_folder_it_created(tmp_path, sample_clip):
+    clip = write_video(tmp_path / "clip.mp4", read_frames(sample_clip, 40), fps=24)
+    target = tmp_path / "new" / "takes"
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "process", str(clip), "-o", str(target), "--quiet"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not target.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.5)  # loading the models, or detecting
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (130, "monocap: interrupted\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
