@@ -117,16 +117,24 @@ def _sync(path: Path) -> None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Ctrl+C and SIGTERM wait until the block is over (the renames of one commit)."""
-    can_block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    held = {signal.SIGINT, signal.SIGTERM} if can_block else set()
-    if held:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """Ctrl+C and SIGTERM wait until the block is over (the renames of one commit), then act as
+    they would have. Python runs signal handlers in the main thread only, so that is where they
+    can be held."""
+    held = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) is not None:
+                held[signum] = signal.getsignal(signum)
+    caught: list[int] = []
+    for signum in held:
+        signal.signal(signum, lambda s, frame: caught.append(s))
     try:
         yield
     finally:
-        if held:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for signum, handler in held.items():
+            signal.signal(signum, handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 @contextlib.contextmanager

@@ -216,3 +216,23 @@ def test_sigterm_leaves_no_folder_the_run_created(tmp_path, big_take):
     code, err = finish(proc)
     assert (code, err) == (130, "monocap: interrupted\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_the_renames_waits_for_the_whole_set(old_set, monkeypatch):
+    import engine.core.atomic as atomic
+
+    real = os.replace
+
+    def replace_and_interrupt(src, dst):
+        if not replace_and_interrupt.sent:
+            replace_and_interrupt.sent = True
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here, between bytecodes
+        real(src, dst)
+
+    replace_and_interrupt.sent = False
+    monkeypatch.setattr(atomic.os, "replace", replace_and_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_outputs(body_take(60), old_set, "clip", FORMATS)
+    assert set(set_frames(old_set, "clip").values()) == {60}
+    assert not [p.name for p in old_set.iterdir() if p.name.startswith(".")]
