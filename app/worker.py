@@ -21,12 +21,12 @@ from engine.core.errors import MonocapError
 from engine.capture.frames import CameraSource, VideoFileSource, open_source
 from engine.lift.modes import make_lifter
 from engine.session.live_stage import TrackingStage
-from engine.session.pipeline import Cancelled, LiveTracker, process_source
+from engine.session.pipeline import LiveTracker
 
 from engine.capture.latest_frame import LatestFrameGrabber
-from .exporting import ExportRequest, export
 from .messages import (BatchProgress, BatchRequest, BatchResult, LiveFrame, RecordingState, SourceEnded,
                        SourceInfo, StreamRequest, TakeSaved)
+from engine.session.batch import BatchJob, plan_items, run_batch, serial_executor
 from engine.session.recorder import TakeRecorder, next_take_name
 
 
@@ -230,50 +230,41 @@ class EngineWorker(QObject):
 
     @Slot(int, object)
     def batch(self, job_id: int, request: BatchRequest) -> None:
+        """The same runner, files and manifest as `monocap batch`, one file after another."""
         self._lower_priority()
         cancel = _JobCancel(self, job_id)
         self.busy = True
-        succeeded: list[str] = []
-        failures: list[tuple[str, str]] = []
         count = len(request.files)
-        stems: dict[str, int] = {}
-        cancelled = False
+        items = plan_items(request.files)
+        index = {item.input: i for i, item in enumerate(items)}
+        current = [0, "", 0.0]  # file index, name, time of the last progress signal
+
+        def on_start(item) -> None:
+            current[:2] = index[item.input], Path(item.input).name
+            self.batchProgress.emit(BatchProgress(current[0], count, current[1], 0, None))
+
+        def progress(done: int, total: int | None) -> None:
+            now = time.monotonic()
+            if now - current[2] > 0.1 or (total and done >= total):
+                current[2] = now
+                self.batchProgress.emit(BatchProgress(current[0], count, current[1], done, total))
+
+        summary = None
         try:
-            for i, file in enumerate(request.files):
-                if cancel.is_set():
-                    cancelled = True
-                    break
-                name = Path(file).name
-                self.batchProgress.emit(BatchProgress(i, count, name, 0, None))
-                last = [0.0]
-
-                def progress(done: int, total: int | None, i=i, name=name) -> None:
-                    now = time.monotonic()
-                    if now - last[0] > 0.1 or (total and done >= total):
-                        last[0] = now
-                        self.batchProgress.emit(BatchProgress(i, count, name, done, total))
-
-                try:
-                    source = open_source(file)
-                    try:
-                        take = process_source(source, request.config, progress=progress, cancel=cancel)
-                    finally:
-                        source.close()
-                    stem = Path(file).stem
-                    stems[stem] = stems.get(stem, 0) + 1
-                    if stems[stem] > 1:
-                        stem = f"{stem}_{stems[stem]}"
-                    export(take, ExportRequest(request.out_dir, stem, request.formats))
-                    succeeded.append(file)
-                except Cancelled:
-                    cancelled = True
-                    break
-                except Exception as exc:  # noqa: BLE001 - named in the summary, the batch goes on
-                    failures.append((file, describe_error(exc)))
+            job = BatchJob(request.out_dir, request.config, request.formats,
+                           settings={"source": "Monocap app batch"})
+            summary = run_batch(items, job, executor=serial_executor(on_start, progress, cancel),
+                                cancelled=cancel.is_set)
             self.batchProgress.emit(BatchProgress(count, count, "", 0, None))
+        except Exception as exc:  # noqa: BLE001 - the folder itself failed; said in the summary
+            failures = tuple((f, describe_error(exc)) for f in request.files)
+            self.batchFinished.emit(BatchResult(request.out_dir, (), failures, False, count))
+            return
         finally:
             self.busy = False
-            self.batchFinished.emit(BatchResult(request.out_dir, tuple(succeeded), tuple(failures), cancelled, count))
+        self.batchFinished.emit(BatchResult(
+            request.out_dir, tuple(r.input for r in summary.done + summary.skipped),
+            tuple((r.input, r.error) for r in summary.failed), cancel.is_set(), count))
 
 
 class EngineController(QObject):

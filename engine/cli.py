@@ -24,6 +24,7 @@ try:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C there i
     from engine.capture.frames import VIDEO_SUFFIXES, CameraSource, open_source
     from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes
     from engine.animation.formats import FORMATS, add_convert_parser, add_export_arguments, export_options_from_args, run_convert
+    from engine.session.batch import DEFAULT_RAY_RETRIES
     from engine.session.outputs import DEFAULT_FORMATS, write_outputs
     from engine.session.pipeline import PipelineConfig, process_source
     from engine.motion.smoothing import SmoothingConfig
@@ -56,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pipeline_arguments(p)
     b = sub.add_parser("batch", help="many videos (files, folders, globs) -> take files")
     b.add_argument("inputs", nargs="+", help="video files, folders of videos, or glob patterns")
+    b.add_argument("--jobs", "-j", type=int, default=None,
+                   help="worker processes (default: as many as the cores and free memory allow)")
+    b.add_argument("--ray", metavar="ADDRESS", default="",
+                   help="run each video as a task on the Ray cluster at ADDRESS ('auto': the one this machine is in, "
+                        "'local': start one here); "
+                        "needs pip install 'monocap[cluster]'")
+    b.add_argument("--retries", type=int, default=DEFAULT_RAY_RETRIES,
+                   help=f"with --ray: retries of a task whose worker died (default {DEFAULT_RAY_RETRIES})")
+    b.add_argument("--no-resume", action="store_true",
+                   help="redo every input, even those the folder's batch_manifest.jsonl says are complete")
     _add_pipeline_arguments(b)
     add_convert_parser(sub)
     return parser
@@ -139,16 +150,12 @@ def _process_into(args: argparse.Namespace, config: PipelineConfig, formats: tup
         bar.close()
         source.close()
     if getattr(source, "decode_errors", 0):
-        print(f"monocap: warning: {_cut_short(args.video, take.num_frames, source)}", file=sys.stderr)
+        print(f"monocap: warning: {args.video}: only {take.num_frames} of {source.frame_count} frames could be decoded "
+              "(truncated or damaged file); the take covers those", file=sys.stderr)
     written = write_outputs(take, out_dir, stem, formats, settings=vars(args),
                             options=export_options_from_args(args))
     _say(args, f"{take.num_frames} frames ({int(take.valid.sum())} with a person) -> " + ", ".join(str(p) for p in written))
     return 0
-
-
-def _cut_short(video, frames: int, source) -> str:
-    return (f"{video}: only {frames} of {source.frame_count} frames could be decoded "
-            "(truncated or damaged file); the take covers those")
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -173,51 +180,57 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
     return unique
 
 
+def _batch_executor(args: argparse.Namespace):
+    if args.ray:
+        from engine.session.ray_batch import ray_executor
+
+        return ray_executor(args.ray, retries=args.retries)
+    return None
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    formats = parse_formats(args.formats)
     from engine.core.atomic import output_folder
 
+    config = config_from_args(args)
+    formats = parse_formats(args.formats)
+    if args.jobs is not None and args.jobs < 1:
+        raise MonocapError(f"--jobs {args.jobs}: give 1 or more worker processes")
+    if args.retries < 0:
+        raise MonocapError(f"--retries {args.retries}: give 0 or more")
     with output_folder(args.output) as out_dir:
         return _batch_into(args, config, formats, out_dir)
 
 
 def _batch_into(args: argparse.Namespace, config: PipelineConfig, formats: tuple[str, ...], out_dir: Path) -> int:
+    from engine.session.batch import BatchJob, default_jobs, plan_items, run_batch
+
     files = expand_inputs(args.inputs)
     if not files:
         raise MonocapError("batch: no video files found in " + " ".join(args.inputs))
+    job = BatchJob(str(out_dir), config, formats, export_options_from_args(args),
+                   settings={k: v for k, v in vars(args).items() if k != "inputs"})
+    jobs = args.jobs or default_jobs()
     bar = _Bar(args.quiet, len(files), "batch")
-    failures: list[tuple[Path, str]] = []
-    cut_short: list[str] = []
-    done = 0
-    stems: dict[str, int] = {}
-    for i, path in enumerate(files):
-        bar.set_description(f"[{i + 1}/{len(files)}] {path.name}")
-        try:
-            source = open_source(path)
-            try:
-                take = process_source(source, config)
-            finally:
-                source.close()
-            if getattr(source, "decode_errors", 0):
-                cut_short.append(_cut_short(path, take.num_frames, source))
-            stem = path.stem
-            stems[stem] = stems.get(stem, 0) + 1
-            if stems[stem] > 1:
-                stem = f"{stem}_{stems[stem]}"
-            write_outputs(take, out_dir, stem, formats, settings=vars(args) | {"input": str(path)},
-                          options=export_options_from_args(args))
-            done += 1
-        except MonocapError as exc:
-            failures.append((path, str(exc)))
-        bar.update_to(i + 1)
-    bar.close()
-    print(f"batch: {done} of {len(files)} videos processed into {out_dir}" + (f"; {len(failures)} failed:" if failures else ""))
-    for path, why in failures:
-        print(f"  FAILED {path}: {why}")
-    for why in cut_short:
-        print(f"  CUT SHORT {why}")
-    return 1 if failures else 0
+    bar.set_description(f"batch ({'Ray' if args.ray else f'{jobs} jobs'})")
+
+    def on_result(result, done, total):
+        bar.set_description(f"[{done}/{total}] {Path(result.input).name}")
+        bar.update_to(done)
+
+    try:
+        summary = run_batch(plan_items(files), job, jobs=jobs, executor=_batch_executor(args), on_result=on_result,
+                            resume=not args.no_resume)
+    finally:
+        bar.close()
+    skipped = f" ({len(summary.skipped)} already done, skipped)" if summary.skipped else ""
+    print(f"batch: {len(summary.done) + len(summary.skipped)} of {len(files)} videos processed into {out_dir}"
+          + skipped + (f"; {len(summary.failed)} failed:" if summary.failed else ""))
+    for r in summary.results:
+        for note in r.warnings:
+            print(f"monocap: warning: {r.input}: {note}", file=sys.stderr)
+    for r in summary.failed:
+        print(f"  FAILED {r.input}: {r.error}")
+    return 1 if summary.failed else 0
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
