@@ -81,39 +81,52 @@ def frame_time(text: str, path: str) -> float:
     return seconds
 
 
-def motion_values(text: str, num_frames: int, joints, path: str) -> np.ndarray:
-    """(num_frames, channels) from the lines after `Frame Time:`: one frame per line, each with
-    exactly the hierarchy's channel count, finite, rotations within MAX_ANGLE_DEG and positions
-    within MAX_FILE_UNITS."""
+def motion_values(text: str, values: list[str], num_frames: int, joints, path: str) -> np.ndarray:
+    """(num_frames, channels) from `values`, the tokens after `Frame Time:`, checked against the
+    text's lines: one frame per line, each with exactly the hierarchy's channel count; finite,
+    rotations within MAX_ANGLE_DEG and positions within MAX_FILE_UNITS."""
     channels = [(j.name, c) for j in joints for c in j.channels]
     width = len(channels)
     head, marker, tail = text.rpartition("Frame Time:")
     if not marker:
         raise InputError(f"{path}: no Frame Time: line")
-    first = head.count("\n") + 2  # the line after Frame Time:'s
-    out = np.empty((num_frames, width))
-    line_of_row = np.empty(num_frames, dtype=np.int64)
-    row = 0
-    for number, line in enumerate(tail.splitlines()[1:], start=first):
-        fields = line.split()
-        if not fields:
-            continue
-        if row == num_frames:
-            raise InputError(f"{path}: line {number}: more frames than Frames: {num_frames} announces")
-        if len(fields) != width:
-            raise InputError(f"{path}: line {number}: {len(fields)} values, the HIERARCHY has {width} channels")
-        try:
-            out[row] = [float(v) for v in fields]
-        except ValueError:
-            bad = next(v for v in fields if not _is_float(v))
-            raise InputError(f"{path}: line {number}: {bad[:20]!r} is not a number") from None
-        line_of_row[row] = number
-        row += 1
-    if row < num_frames:
-        raise InputError(f"{path}: Frames: announces {num_frames} frames but the file has {row} "
+    first = head.count("\n") + 1  # the Frame Time: line's number; the rows follow it
+    counts = _values_per_line(tail)
+    rows = np.flatnonzero(counts)
+    rows = rows[rows > 0]  # line 0 is Frame Time:'s own
+    wrong = np.flatnonzero(counts[rows] != width)
+    if rows.size > num_frames and (not wrong.size or wrong[0] >= num_frames):
+        raise InputError(f"{path}: line {first + rows[num_frames]}: more frames than Frames: {num_frames} announces")
+    if wrong.size:
+        row = rows[wrong[0]]
+        raise InputError(f"{path}: line {first + row}: {counts[row]} values, the HIERARCHY has {width} channels")
+    if rows.size < num_frames:
+        raise InputError(f"{path}: Frames: announces {num_frames} frames but the file has {rows.size} "
                          "(it is truncated or damaged)")
+    line_of_row = first + rows
+    if len(values) != num_frames * width:  # whitespace str.split() sees and the line count does not
+        raise InputError(f"{path}: the MOTION section holds {len(values)} values, not {num_frames} x {width}")
+    try:
+        out = np.array(values, dtype=float).reshape(num_frames, width)
+    except ValueError:
+        k = next(i for i, v in enumerate(values) if not _is_float(v))
+        raise InputError(f"{path}: line {line_of_row[k // width]}: {values[k][:20]!r} is not a number") from None
     _check_values(out, channels, line_of_row, path)
     return out
+
+
+def _values_per_line(text: str) -> np.ndarray:
+    """How many whitespace-separated values each line of `text` holds (line 0 first), counted
+    without splitting it into strings."""
+    raw = np.frombuffer(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8", "replace"), dtype=np.uint8)
+    if raw.size == 0:
+        return np.zeros(1, dtype=np.int64)
+    newline = raw == 10
+    space = newline | (raw == 32) | (raw == 9) | (raw == 11) | (raw == 12)
+    starts = np.flatnonzero(~space & np.r_[True, space[:-1]])
+    newlines = np.flatnonzero(newline)
+    line = np.searchsorted(newlines, starts)  # the line each value starts on
+    return np.bincount(line, minlength=newlines.size + 1)
 
 
 def _check_values(values: np.ndarray, channels, line_of_row: np.ndarray, path: str) -> None:

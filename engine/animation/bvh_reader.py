@@ -162,7 +162,7 @@ def parse_bvh(text: str, path: str = "", limits: InputLimits = DEFAULT_LIMITS) -
     if tokens[pos + 2] != "Frame" or tokens[pos + 3] != "Time:":
         raise ValueError("missing Frame Time:")
     frame_time = bvh_checks.frame_time(tokens[pos + 4], path)
-    motion = bvh_checks.motion_values(text, num_frames, joints, path)
+    motion = bvh_checks.motion_values(text, tokens[pos + 5:], num_frames, joints, path)
     return BvhMotion(tuple(joints), frame_time, motion, path)
 
 
