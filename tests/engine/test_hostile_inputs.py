@@ -228,16 +228,15 @@ def test_npz_missing_field_and_bad_parents(tmp_path):
 # ---- CSV ------------------------------------------------------------------------------------
 
 
-def csv_text(take=None):
-    take = take or body_take(5)
-    path_text = io.StringIO()
+def csv_text(take=None) -> str:
     from engine.core.take import csv_header
 
-    path_text.write(",".join(csv_header(take.skeleton)) + "\n")
+    take = take or body_take(5)
+    lines = [",".join(csv_header(take.skeleton))]
     flat = take.joints_m.reshape(take.num_frames, -1)
     for i in range(take.num_frames):
-        path_text.write(f"{i},{take.timestamps_s[i]:.6f}," + ",".join(f"{v:.5f}" for v in flat[i]) + "\n")
-    return path_text.getvalue()
+        lines.append(f"{i},{take.timestamps_s[i]:.6f}," + ",".join(f"{v:.5f}" for v in flat[i]))
+    return "\n".join(lines) + "\n"
 
 
 def test_csv_not_utf8(tmp_path):

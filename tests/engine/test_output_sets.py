@@ -177,7 +177,7 @@ def finish(proc: subprocess.Popen) -> tuple[int, str]:
 
 def test_ctrl_c_during_start_up_is_one_line(tmp_path):
     proc = start_cli("convert", tmp_path / "missing.npz", tmp_path / "out.csv")
-    time.sleep(0.4)  # the engine's imports take seconds
+    time.sleep(0.3)  # the engine's imports take seconds
     proc.send_signal(signal.SIGINT)
     code, err = finish(proc)
     assert (code, err) == (130, "monocap: interrupted\n")
