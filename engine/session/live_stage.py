@@ -33,7 +33,7 @@ class TrackingStage:
         """depth: frames that may wait for tracking before `submit` blocks (the detector then waits)."""
         self.tracker = tracker
         self._on_pose = on_pose
-        self._needs_images = getattr(tracker.lifter, "needs_images", False)
+        self._needs_images = tracker.lifter.needs_images
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._error: BaseException | None = None
         self._failed = False

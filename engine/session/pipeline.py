@@ -202,9 +202,11 @@ def process_source(source: FrameSource, config: PipelineConfig = PipelineConfig(
     started = time.perf_counter()
     per_frame: list[np.ndarray] = []
     on_frame = None
-    if getattr(lifter, "needs_images", False):
+    if lifter.needs_images:
+        live = lifter.start_live()
+
         def on_frame(frame, det):
-            per_frame.append(lift_with_image(lifter, det, frame.image).astype(np.float32))
+            per_frame.append(live.push(det, bgr_to_rgb(frame.image)).astype(np.float32))
     with PoseDetector(config.detector) as detector:
         track = detect_source(source, detector, progress, cancel, on_frame=on_frame)
     rel_cam = np.array(per_frame, dtype=np.float64) if per_frame else None
@@ -213,12 +215,11 @@ def process_source(source: FrameSource, config: PipelineConfig = PipelineConfig(
     return take
 
 
-def lift_with_image(lifter: Lifter, detection: Detection | None, image_bgr: np.ndarray) -> np.ndarray:
-    """One frame through an image 3D mode -> (J, 3), NaN when nobody is in view."""
+def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
+    """A frame as sources give it (BGR) -> as image 3D modes take it (RGB)."""
     import cv2
 
-    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-    return lifter.lift([detection], causal=True, images=[rgb])[0]
+    return cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,8 +246,6 @@ class LiveTracker:
     `config.live_calibration_s` seconds with someone in view, then held.
     """
 
-    WINDOW = 9
-
     def __init__(self, config: PipelineConfig = PipelineConfig(), lifter: Lifter | None = None):
         self.config = config
         self.lifter = lifter or make_lifter(config.lift)
@@ -254,7 +253,7 @@ class LiveTracker:
         cutoff = config.smoothing.cutoff_hz() if config.smoothing.strength > 0 else 1e3
         self._rel_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
         self._root_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
-        self._window: list[Detection | None] = []
+        self._live = self.lifter.start_live()
         self._calib_rel: list[np.ndarray] = []
         self._calib_world: list[np.ndarray] = []
         self._calib_start: float | None = None
@@ -272,16 +271,16 @@ class LiveTracker:
 
     def push(self, index: int, timestamp_s: float, detection: Detection | None,
              image_bgr: np.ndarray | None = None) -> PoseFrame:
-        """image_bgr is needed only by image 3D modes."""
-        self._window = (self._window + [detection])[-self.WINDOW:]
+        """image_bgr is needed only by 3D modes that `needs_images`."""
         if detection is None:
+            self._live.push(None)
             return PoseFrame(index, timestamp_s, None, None, self.skeleton)
-        if getattr(self.lifter, "needs_images", False):
+        if self.lifter.needs_images:
             if image_bgr is None:
                 raise ValueError(f"3D mode {self.config.lift.mode!r} needs the frame's image")
-            rel_cam = lift_with_image(self.lifter, detection, image_bgr)
+            rel_cam = self._live.push(detection, bgr_to_rgb(image_bgr))
         else:
-            rel_cam = self.lifter.lift(self._window, causal=True)[-1]
+            rel_cam = self._live.push(detection)
         if not np.isfinite(rel_cam).all():
             return PoseFrame(index, timestamp_s, detection, None, self.skeleton)
         root_cam = self._root(rel_cam, detection)
