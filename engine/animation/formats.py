@@ -203,11 +203,19 @@ def export_take(take: Take, out_dir: str | Path, stem: str, formats=DEFAULT_FORM
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
+    """"bvh, .CSV" -> ("bvh", "csv"); InputError naming the unknown ones."""
     items = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
     bad = [f for f in items if f not in FORMATS]
     if bad or not items:
-        raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or text!r}; choose from {','.join(FORMATS)}")
+        raise InputError(f"--formats {text}: unknown format {', '.join(bad) or text!r}; choose from {','.join(FORMATS)}")
     return items
+
+
+def _formats_argument(text: str) -> tuple[str, ...]:
+    try:
+        return parse_formats(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _frame_range(text: str) -> tuple[int, int | None]:
@@ -227,7 +235,7 @@ def add_export_arguments(parser: argparse.ArgumentParser, formats: bool = True, 
     (`monocap process` has its own)."""
     g = parser.add_argument_group("export")
     if formats:
-        g.add_argument("--formats", type=parse_formats, default=DEFAULT_FORMATS,
+        g.add_argument("--formats", type=_formats_argument, default=DEFAULT_FORMATS,
                        help=f"comma-separated files to write, from {','.join(FORMATS)} "
                             f"(default {','.join(DEFAULT_FORMATS)})")
     g.add_argument("--rig", choices=sorted(RIGS), default="monocap",

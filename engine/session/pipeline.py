@@ -1,7 +1,8 @@
-"""The flow of frames: source -> detector -> 3D mode -> root -> temporal stage -> Take.
+"""The stages of a frame's flow: source -> detector -> 3D mode -> root -> temporal stage -> Take.
 
-`process_source` handles files (every frame in order, zero-lag temporal stage over the whole
-clip). `LiveTracker` handles live sources frame by frame with a causal temporal stage.
+`detect_source` + `take_from_track` are the two passes over a file (every frame in order, then
+the zero-lag temporal stage over the whole clip); `LiveTracker` is the causal temporal stage, one
+frame at a time. engine.session.session.Session drives them.
 """
 
 from __future__ import annotations
@@ -195,26 +196,6 @@ def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, l
     )
 
 
-def process_source(source: FrameSource, config: PipelineConfig = PipelineConfig(), progress: Progress | None = None,
-                   cancel: CancelFlag | None = None) -> Take:
-    """Every frame of `source` through the whole pipeline -> a Take (zero-lag temporal stage)."""
-    lifter = make_lifter(config.lift)
-    started = time.perf_counter()
-    per_frame: list[np.ndarray] = []
-    on_frame = None
-    if lifter.needs_images:
-        live = lifter.start_live()
-
-        def on_frame(frame, det):
-            per_frame.append(live.push(det, bgr_to_rgb(frame.image)).astype(np.float32))
-    with PoseDetector(config.detector) as detector:
-        track = detect_source(source, detector, progress, cancel, on_frame=on_frame)
-    rel_cam = np.array(per_frame, dtype=np.float64) if per_frame else None
-    take = take_from_track(track, source.fps, config, lifter, source.name, rel_cam=rel_cam)
-    take.metadata["processing_s"] = round(time.perf_counter() - started, 3)
-    return take
-
-
 def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
     """A frame as sources give it (BGR) -> as image 3D modes take it (RGB)."""
     import cv2
@@ -254,6 +235,7 @@ class LiveTracker:
         self._rel_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
         self._root_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
         self._live = self.lifter.start_live()
+        self.last_push_s = 0.0  # seconds the last `push` took
         self._calib_rel: list[np.ndarray] = []
         self._calib_world: list[np.ndarray] = []
         self._calib_start: float | None = None
@@ -272,6 +254,14 @@ class LiveTracker:
     def push(self, index: int, timestamp_s: float, detection: Detection | None,
              image_bgr: np.ndarray | None = None) -> PoseFrame:
         """image_bgr is needed only by 3D modes that `needs_images`."""
+        started = time.perf_counter()
+        try:
+            return self._push(index, timestamp_s, detection, image_bgr)
+        finally:
+            self.last_push_s = time.perf_counter() - started
+
+    def _push(self, index: int, timestamp_s: float, detection: Detection | None,
+              image_bgr: np.ndarray | None) -> PoseFrame:
         if detection is None:
             self._live.push(None)
             return PoseFrame(index, timestamp_s, None, None, self.skeleton)

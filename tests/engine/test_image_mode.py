@@ -7,7 +7,8 @@ from engine.capture.frames import VideoFileSource
 from engine.lift.modes import LiftConfig, available_modes
 from engine.lift.nets.checkpoint import save_checkpoint
 from engine.lift.nets.image_pose_net import ImagePoseNet
-from engine.session.pipeline import PipelineConfig, process_source
+from engine.session.pipeline import PipelineConfig
+from engine.session.session import Session
 
 from .test_cli import _assert_one_clear_line, monocap
 from .video_helpers import read_frames, write_video
@@ -24,7 +25,7 @@ def test_image_mode_runs_through_the_pipeline(tmp_path, sample_clip, tiny_checkp
     assert "image" in available_modes()
     video = write_video(tmp_path / "c.mp4", read_frames(sample_clip, 12), fps=24)
     config = PipelineConfig(lift=LiftConfig(mode="image", checkpoint=str(tiny_checkpoint), device="cpu"))
-    take = process_source(VideoFileSource(video), config)
+    take = Session(VideoFileSource(video), config).process()
     assert take.skeleton.name == "h36m_17"
     assert take.joints_m.shape == (12, 17, 3)
     assert take.valid.sum() >= 10
