@@ -29,6 +29,7 @@ from engine.core.rotations import EULER_ORDERS
 from engine.core.skeletons import MONOCAP_BODY, Skeleton
 from engine.animation.solver import SolverOptions, rig_motion, solve
 from engine.core.take import Take, load_npz, read_csv, save_npz, write_csv
+from engine.motion.gaps import runs
 
 FORMATS = ("npz", "csv", "bvh", "trc")
 DEFAULT_FORMATS = ("npz", "csv", "bvh")
@@ -175,17 +176,11 @@ def write_take(take: Take, path: str | Path, options: ExportOptions = ExportOpti
         return write_trc(take, path, units)
     body = to_body_take(take, what=str(take.metadata.get("source", path)))
     solution = solve(body, options.solver_options())
-    for a, b in _runs(solution.held):
+    for a, b in runs(solution.held):
         log.warning("%s: frames %d-%d (%.1f s) had nobody in view; the pose is held there",
                     path, a, b - 1, (b - a) / body.fps)
     motion = rig_motion(solution, get_rig(options.rig))
     return write_bvh(motion, path, options.units or "cm", options.euler_order)
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    from engine.motion.gaps import runs
-
-    return runs(mask)
 
 
 def export_take(take: Take, out_dir: str | Path, stem: str, formats=DEFAULT_FORMATS,

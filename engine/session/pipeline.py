@@ -21,6 +21,7 @@ from engine.capture.detection import Detection
 from engine.capture.detector import DetectorConfig, PoseDetector
 from engine.core.errors import InputError, NoValidFramesError
 from engine.capture.frames import FrameSource
+from engine.motion.gaps import bridge_gaps, hold_gaps
 from engine.motion.ground import floor_height, level_rotation
 from engine.core.keypoint_maps import MAPS, map_keypoints, map_scores
 from engine.lift.modes import LiftConfig, Lifter, make_lifter
@@ -100,14 +101,11 @@ def root_positions_cam(rel_cam: np.ndarray, track: DetectionTrack, skeleton: Ske
 
 def _fill_nan_rows(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Linear interpolation over NaN rows of (T, 3) among valid frames; edges hold."""
-    good = valid & np.isfinite(x).all(axis=1)
-    if not good.any():
+    missing = ~(valid & np.isfinite(x).all(axis=1))
+    if missing.all():
         return x
-    idx = np.arange(len(x))
-    out = x.copy()
-    for d in range(x.shape[1]):
-        out[:, d] = np.interp(idx, idx[good], x[good, d])
-    return out
+    filled, held = bridge_gaps(x, missing, np.inf)
+    return hold_gaps(filled, held)
 
 
 DEPTH_CUTOFF_FACTOR = 0.7

@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine.capture.detector import PoseDetector
+from engine.capture.detector import DetectorConfig, PoseDetector
 from engine.capture.frames import FrameSource
 from engine.capture.latest_frame import LatestFrameGrabber
 from engine.core.take import Take
@@ -46,11 +46,14 @@ _PACE_POLL_S = 0.05  # realtime files: how often a wait for the next frame's tim
 class Session:
     def __init__(self, source: FrameSource | Callable[[], FrameSource], config: PipelineConfig = PipelineConfig(),
                  events: SessionEvents | None = None, *, cancel: CancelFlag | None = None, name: str = "",
-                 takes_dir: str | Path = "", overlap_tracking: bool = True):
+                 takes_dir: str | Path = "", overlap_tracking: bool = True,
+                 detector: Callable[[DetectorConfig], PoseDetector] = PoseDetector):
         """source: an open source, or a function that opens one (its errors are then the session's).
         cancel: an outside flag the session also obeys. name: the source's name in messages until
         it is open. takes_dir: where `stream` records takes. overlap_tracking: `stream` tracks on a
-        thread of its own, overlapping the next frame's detection (False: in line)."""
+        thread of its own, overlapping the next frame's detection (False: in line). detector:
+        makes the detector from `config.detector` (a context manager with `detect(image_bgr,
+        timestamp_ns) -> Detection | None`)."""
         self.config = config
         self.events = events or SessionEvents()
         self._open = source if callable(source) else (lambda: source)
@@ -62,6 +65,7 @@ class Session:
         self._record_wanted = False
         self._sinks: list[PoseSink] = []
         self.overlap_tracking = overlap_tracking
+        self._make_detector = detector
 
     # ---- any thread ----
     def cancel(self) -> None:
@@ -101,7 +105,7 @@ class Session:
                 def on_frame(frame, det):
                     per_frame.append(live.push(det, bgr_to_rgb(frame.image)).astype(np.float32))
 
-            with PoseDetector(self.config.detector) as detector:
+            with self._make_detector(self.config.detector) as detector:
                 track = detect_source(source, detector, self.events.progress, self, on_frame=on_frame)
             frames = len(track)
             rel_cam = np.array(per_frame, dtype=np.float64) if per_frame else None
@@ -143,7 +147,7 @@ class Session:
                 self._emit(self.events.pose, tracked)
 
             stage_type = TrackingStage if self.overlap_tracking else InlineStage
-            with PoseDetector(self.config.detector) as detector, stage_type(tracker, on_pose) as stage:
+            with self._make_detector(self.config.detector) as detector, stage_type(tracker, on_pose) as stage:
                 if source.is_live:
                     grabber = LatestFrameGrabber(source).start()
                 frame_iter = iter(source) if grabber is None else None
