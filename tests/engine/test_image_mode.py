@@ -42,3 +42,33 @@ def test_cli_image_mode_writes_what_it_can_and_says_why_not_bvh(tmp_path, sample
     assert result.returncode == 0, result.stderr
     assert "s.bvh not written" in result.stderr and "Traceback" not in result.stderr
     assert (tmp_path / "o" / "s.npz").exists() and (tmp_path / "o" / "s.csv").exists()
+
+
+def test_image_mode_streams_live_with_each_frames_image(sample_clip, tiny_checkpoint):
+    from engine.session.events import SessionEvents
+
+    video_frames = read_frames(sample_clip, 6)
+    config = PipelineConfig(lift=LiftConfig(mode="image", checkpoint=str(tiny_checkpoint), device="cpu"))
+    poses = []
+    end = Session(lambda: _ListSource(video_frames), config, SessionEvents(pose=poses.append)).stream()
+    assert end.error is None and len(poses) == 6
+    assert all(p.pose.joints_m.shape == (17, 3) for p in poses if p.pose.joints_m is not None)
+    assert sum(p.pose.joints_m is not None for p in poses) >= 4
+
+
+class _ListSource:
+    is_live = False
+    name = "frames"
+    fps = 24.0
+
+    def __init__(self, images):
+        from engine.capture.frames import Frame
+
+        self.frame_count = len(images)
+        self._frames = [Frame(i, int(i * 1e9 / self.fps), im) for i, im in enumerate(images)]
+
+    def __iter__(self):
+        return iter(self._frames)
+
+    def close(self):
+        pass
