@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from engine.core.take import Take
 
-from .exporting import HAVE_FORMATS, UNITS, ExportRequest, available_formats, available_rigs
+from .exporting import UNITS, ExportRequest, available_formats, available_rigs
 from .settings import recent_list
 
 
@@ -33,8 +33,6 @@ class ExportDialog(QDialog):
             fl.addWidget(box)
         fl.addStretch(1)
         form.addRow("Formats", fmt_row)
-        if not HAVE_FORMATS:
-            form.addRow("", QLabel("This build exports NPZ and CSV only (BVH/TRC arrive with engine.animation.formats)."))
         self.rig = QComboBox()
         self.rig.addItem("default", "")
         for r in available_rigs():
@@ -53,8 +51,6 @@ class ExportDialog(QDialog):
         self.fps.setSpecialValueText("take's rate")
         self.fps.setValue(float(qsettings.value("export/fps", 0.0) or 0.0))
         form.addRow("Frame rate", self.fps)
-        for w in (self.rig, self.units, self.fps):
-            w.setEnabled(HAVE_FORMATS)  # the basic writers keep the take's skeleton, metres and rate
         rng = QWidget()
         rl = QHBoxLayout(rng)
         rl.setContentsMargins(0, 0, 0, 0)

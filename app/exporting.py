@@ -1,16 +1,17 @@
-"""The GUI's one door to the exporters (engine.animation.formats: BVH, CSV, TRC, NPZ)."""
+"""The GUI's export and batch requests, written by the engine's one writer of a take's files
+(engine.session.outputs: the same files and .json sidecar as `monocap process`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from engine.core.errors import MonocapError
-from engine.animation.formats import FORMATS, ExportOptions, export_take
+from engine.animation.formats import FORMATS, ExportOptions
 from engine.animation.rig import RIGS
+from engine.core.errors import MonocapError
 from engine.core.take import Take
+from engine.session.outputs import write_outputs
 
-HAVE_FORMATS = True
 UNITS = ("m", "cm", "mm")
 
 
@@ -49,8 +50,10 @@ def options_for(request: ExportRequest) -> ExportOptions:
         raise MonocapError(f"export settings: {exc}") from None
 
 
-def export(take: Take, request: ExportRequest) -> list[Path]:
-    """Writes each requested format to OUT_DIR/STEM.EXT as one set (all or none); returns the
-    paths. MonocapError on failure."""
+def export(take: Take, request: ExportRequest, settings: dict | None = None) -> list[Path]:
+    """Writes OUT_DIR/STEM.<format> for each requested format and STEM.json beside them; returns
+    the paths. MonocapError on failure. settings: what the sidecar records as the run's settings
+    (default: the request)."""
     options = options_for(request)
-    return export_take(take, Path(request.out_dir), request.stem, tuple(f.lower() for f in request.formats), options)
+    return write_outputs(take, request.out_dir, request.stem, tuple(f.lower() for f in request.formats),
+                         settings=asdict(request) if settings is None else settings, options=options)

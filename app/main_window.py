@@ -126,7 +126,6 @@ class MainWindow(QMainWindow):
         w.takeSaved.connect(self._on_take_saved)
         w.batchProgress.connect(self.batch_panel.on_progress)
         w.batchFinished.connect(self.batch_panel.on_finished)
-        w.error.connect(self.show_error)
         self.engine.start()
 
         refresh = QGuiApplication.primaryScreen().refreshRate() if QGuiApplication.primaryScreen() else 60.0

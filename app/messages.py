@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from engine.capture.detection import Detection
-from engine.session.pipeline import PipelineConfig
 from engine.core.skeletons import Skeleton
-from engine.core.take import Take
+from engine.session.events import RecordingState, TakeSaved  # the engine session's own, relayed as they are
+from engine.session.pipeline import PipelineConfig
+
+__all__ = ["StreamRequest", "SourceInfo", "LiveFrame", "SourceEnded", "RecordingState", "TakeSaved", "BatchRequest",
+           "BatchProgress", "BatchResult"]
 
 
 @dataclass(frozen=True)
@@ -60,22 +63,6 @@ class SourceEnded:
     error: str | None = None  # one-line message when it ended because of a problem
     cancelled: bool = False
     job_id: int = 0
-
-
-@dataclass(frozen=True)
-class RecordingState:
-    recording: bool
-    name: str = ""
-    frames: int = 0
-
-
-@dataclass(frozen=True, eq=False)
-class TakeSaved:
-    name: str
-    path: Path
-    take: Take
-    video_path: Path | None
-    recovered: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ def default_takes_dir() -> str:
 @dataclass(frozen=True)
 class AppSettings:
     mode: str = DEFAULT_MODE  # 3D mode (engine.lift.modes.available_modes())
-    smoothing: float = 0.5
+    smoothing: float = SmoothingConfig().strength
     device: str = "auto"  # auto | cpu | cuda
     camera_width: int = 640
     camera_height: int = 480

@@ -11,52 +11,19 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from engine.capture.detector import PoseDetector
-from engine.core.errors import MonocapError
 from engine.capture.frames import CameraSource, VideoFileSource, open_source
-from engine.lift.modes import make_lifter
-from engine.session.live_stage import TrackingStage
-from engine.session.pipeline import LiveTracker
-
-from engine.capture.latest_frame import LatestFrameGrabber
-from .messages import (BatchProgress, BatchRequest, BatchResult, LiveFrame, RecordingState, SourceEnded,
-                       SourceInfo, StreamRequest, TakeSaved)
+from engine.core.errors import describe_error
 from engine.session.batch import BatchJob, plan_items, run_batch, serial_executor
-from engine.session.recorder import TakeRecorder, next_take_name
+from engine.session.events import SessionEnd, SessionEvents, SessionInfo, TrackedFrame
+from engine.session.session import Session
 
+from .messages import BatchProgress, BatchRequest, BatchResult, LiveFrame, SourceEnded, SourceInfo, StreamRequest
 
-def device_name(device: str) -> str:
-    if device == "cpu":
-        return "CPU"
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            return f"CUDA ({torch.cuda.get_device_name(0)})"
-    except Exception:  # noqa: BLE001 - no torch, or a broken driver: the CPU it is
-        pass
-    return "CPU"
-
-
-def describe_error(exc: BaseException) -> str:
-    if isinstance(exc, MonocapError):
-        return str(exc)
-    return f"internal error: {type(exc).__name__}: {exc}"
-
-
-class _LiveState:
-    """What a live stream's tracking stage keeps between frames (touched by that thread only
-    while the stream runs)."""
-
-    def __init__(self):
-        self.recorder: TakeRecorder | None = None
-        self.frames = 0
-        self.done_times: deque[float] = deque(maxlen=30)
+__all__ = ["EngineController", "EngineWorker", "describe_error"]
 
 
 class _JobCancel:
@@ -78,7 +45,6 @@ class EngineWorker(QObject):
     takeSaved = Signal(object)  # TakeSaved
     batchProgress = Signal(object)  # BatchProgress
     batchFinished = Signal(object)  # BatchResult
-    error = Signal(str)
 
     def __init__(self):
         super().__init__()
@@ -86,6 +52,7 @@ class EngineWorker(QObject):
         self._quitting = threading.Event()
         self._wake = threading.Event()
         self._record_wanted = False
+        self._session: Session | None = None
         self._mailbox: LiveFrame | None = None
         self._mail_lock = threading.Lock()
         self._notified = False
@@ -102,6 +69,9 @@ class EngineWorker(QObject):
 
     def set_recording(self, on: bool) -> None:
         self._record_wanted = on
+        session = self._session
+        if session is not None:
+            session.set_recording(on)
 
     def take_latest(self) -> LiveFrame | None:
         with self._mail_lock:
@@ -132,101 +102,38 @@ class EngineWorker(QObject):
 
     @Slot(int, object)
     def stream(self, job_id: int, request: StreamRequest) -> None:
+        """Relays one engine session's events as signals; the session runs the frames."""
         self._lower_priority()
         cancel = _JobCancel(self, job_id)
         if cancel.is_set():
             return
         self.busy = True
-        source = None
-        grabber = None
-        live = _LiveState()
-        error = None
-        name = request.path if request.kind == "file" else f"camera {request.camera_index}"
-        try:
-            if request.kind == "camera":
-                w, h = request.camera_size or (None, None)
-                source = CameraSource(request.camera_index, w, h)
-            else:
-                source = VideoFileSource(request.path) if Path(request.path).is_file() else open_source(request.path)
-            name = source.name
-            lifter = make_lifter(request.config.lift)
-            tracker = LiveTracker(request.config, lifter)
-            self.sourceOpened.emit(SourceInfo(source.name, source.fps, source.frame_count, source.is_live,
-                                              device_name(request.config.lift.device), job_id))
+        opened: list[SessionInfo] = []
 
-            def on_pose(frame, det, pose, t0: float) -> None:  # on the tracking stage's thread, in order
-                # recording: the GUI flips a flag; the tracking stage opens and closes the take here
-                if self._record_wanted and live.recorder is None:
-                    folder = Path(request.takes_dir)
-                    folder.mkdir(parents=True, exist_ok=True)
-                    live.recorder = TakeRecorder(folder, next_take_name(folder), tracker.skeleton, source.fps,
-                                                 source.name, metadata={"config": request.config.to_dict()})
-                    self.recordingChanged.emit(RecordingState(True, live.recorder.name, 0))
-                if live.recorder is not None and not self._record_wanted:
-                    recorder, live.recorder = live.recorder, None
-                    self._finish_recording(recorder)
-                if live.recorder is not None:
-                    live.recorder.append(pose.timestamp_s, pose.joints_m, None if det is None else det.keypoints_px,
-                                         None if det is None else det.scores, frame.image)
-                now = time.perf_counter()
-                live.done_times.append(now)
-                done = live.done_times
-                fps = (len(done) - 1) / (done[-1] - done[0]) if len(done) > 1 else 0.0
-                live.frames += 1
-                self._post(LiveFrame(frame.index, pose.timestamp_s, frame.image, det, pose.joints_m, tracker.skeleton,
-                                     (now - t0) * 1e3, fps, grabber.dropped if grabber else 0,
-                                     live.recorder is not None, source.frame_count))
+        def on_opened(info: SessionInfo) -> None:
+            opened.append(info)
+            self.sourceOpened.emit(SourceInfo(info.name, info.fps, info.frame_count, info.is_live, info.device, job_id))
 
-            with PoseDetector(request.config.detector) as detector, TrackingStage(tracker, on_pose) as stage:
-                if source.is_live:
-                    grabber = LatestFrameGrabber(source).start()
-                    frame_iter = None
-                else:
-                    frame_iter = iter(source)
-                started = time.perf_counter()
-                while not cancel.is_set():
-                    if grabber is not None:
-                        frame = grabber.take(0.1)
-                        if frame is None:
-                            continue
-                    else:
-                        frame = next(frame_iter, None)
-                        if frame is None:
-                            break
-                        if request.realtime:
-                            due = started + frame.timestamp_ns / 1e9
-                            delay = due - time.perf_counter()
-                            if delay > 0:
-                                self._wake.clear()
-                                if self._wake.wait(delay) and cancel.is_set():
-                                    break
-                    t0 = time.perf_counter()
-                    det = detector.detect(frame.image, frame.timestamp_ns)
-                    stage.submit(frame, det, t0)
-        except Exception as exc:  # noqa: BLE001 - every problem ends as a message, never a crash
-            error = describe_error(exc)
-        finally:
-            if grabber is not None:
-                grabber.stop()
-            if source is not None:
-                try:
-                    source.close()
-                except Exception:  # noqa: BLE001
-                    pass
-            if live.recorder is not None:
-                try:
-                    self._finish_recording(live.recorder)
-                except Exception as exc:  # noqa: BLE001
-                    live.recorder.abort()
-                    error = error or describe_error(exc)
+        def on_pose(t: TrackedFrame) -> None:
+            self._post(LiveFrame(t.frame.index, t.pose.timestamp_s, t.frame.image, t.pose.detection, t.pose.joints_m,
+                                 t.pose.skeleton, t.latency_s * 1e3, t.engine_fps, t.dropped, t.recording,
+                                 opened[0].frame_count if opened else None))
+
+        def on_ended(end: SessionEnd) -> None:
+            self._session = None
             self._record_wanted = False
             self.busy = False
-            self.sourceEnded.emit(SourceEnded(name, live.frames, error, cancel.is_set(), job_id))
+            error = None if end.error is None else describe_error(end.error)
+            self.sourceEnded.emit(SourceEnded(end.name, end.frames, error, end.cancelled, job_id))
 
-    def _finish_recording(self, recorder: TakeRecorder) -> None:
-        take, path = recorder.finish()
-        self.recordingChanged.emit(RecordingState(False, recorder.name, take.num_frames))
-        self.takeSaved.emit(TakeSaved(recorder.name, path, take, recorder.video_path))
+        name = request.path if request.kind == "file" else f"camera {request.camera_index}"
+        events = SessionEvents(opened=on_opened, pose=on_pose, recording=self.recordingChanged.emit,
+                               take_saved=self.takeSaved.emit, ended=on_ended)
+        session = Session(lambda: _open(request), request.config, events, cancel=cancel, name=name,
+                          takes_dir=request.takes_dir)
+        self._session = session
+        session.set_recording(self._record_wanted)
+        session.stream(realtime=request.realtime)
 
     @Slot(int, object)
     def batch(self, job_id: int, request: BatchRequest) -> None:
@@ -265,6 +172,13 @@ class EngineWorker(QObject):
         self.batchFinished.emit(BatchResult(
             request.out_dir, tuple(r.input for r in summary.done + summary.skipped),
             tuple((r.input, r.error) for r in summary.failed), cancel.is_set(), count))
+
+
+def _open(request: StreamRequest):
+    if request.kind == "camera":
+        w, h = request.camera_size or (None, None)
+        return CameraSource(request.camera_index, w, h)
+    return VideoFileSource(request.path) if Path(request.path).is_file() else open_source(request.path)
 
 
 class EngineController(QObject):

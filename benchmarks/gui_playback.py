@@ -23,24 +23,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def engine_alone(frames: int) -> float:
-    from engine.capture.detector import PoseDetector
+    """The engine session the GUI drives, with nothing drawn: frames tracked per second."""
     from engine.capture.frames import VideoFileSource
-    from engine.session.pipeline import LiveTracker
     from engine.core.resources import sample_clip
+    from engine.session.events import SessionEvents
+    from engine.session.session import Session
 
-    source = VideoFileSource(sample_clip())
-    tracker = LiveTracker()
-    n = 0
-    with PoseDetector() as detector:
-        t0 = time.perf_counter()
-        for frame in source:
-            tracker.push(frame.index, frame.timestamp_ns / 1e9, detector.detect(frame.image, frame.timestamp_ns))
-            n += 1
-            if n >= frames:
-                break
-        dt = time.perf_counter() - t0
-    source.close()
-    return n / dt
+    done = []
+
+    def on_pose(tracked) -> None:
+        done.append(time.perf_counter())
+        if len(done) >= frames:
+            session.cancel()
+
+    session = Session(VideoFileSource(sample_clip()), events=SessionEvents(pose=on_pose))
+    t0 = time.perf_counter()
+    session.stream()
+    return len(done) / (done[-1] - t0)
 
 
 def main() -> int:

@@ -21,8 +21,8 @@ CHILD = """
 import resource, sys
 sys.path.insert(0, {repo!r})
 from engine.capture.frames import VideoFileSource
-from engine.session.pipeline import process_source
-take = process_source(VideoFileSource(sys.argv[1]))
+from engine.session.session import Session
+take = Session(VideoFileSource(sys.argv[1])).process()
 print(take.num_frames, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 

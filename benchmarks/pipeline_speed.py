@@ -3,7 +3,7 @@
     python benchmarks/pipeline_speed.py [VIDEO] [--frames N]
 
 Reference: decode every frame of VIDEO into memory, then time the detector alone on them.
-Pipeline: `engine.session.pipeline.process_source` on the same file (decoding, detection, 3D, root,
+Pipeline: `engine.session.session.Session.process` on the same file (decoding, detection, 3D, root,
 temporal stage). Prints both rates and their ratio (target >= 0.85).
 """
 
@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.capture.detector import PoseDetector  # noqa: E402
 from engine.capture.frames import VideoFileSource  # noqa: E402
-from engine.session.pipeline import PipelineConfig, process_source  # noqa: E402
+from engine.session.pipeline import PipelineConfig  # noqa: E402
+from engine.session.session import Session  # noqa: E402
 from engine.lift.modes import DEFAULT_MODE, LiftConfig  # noqa: E402
 
 DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "taiji_720p.mp4"
@@ -39,7 +40,7 @@ def detector_alone(video: Path) -> tuple[int, float]:
 def pipeline(video: Path, mode: str) -> tuple[int, float]:
     source = VideoFileSource(video)
     start = time.perf_counter()
-    take = process_source(source, PipelineConfig(lift=LiftConfig(mode=mode)))
+    take = Session(source, PipelineConfig(lift=LiftConfig(mode=mode))).process()
     elapsed = time.perf_counter() - start
     source.close()
     return take.num_frames, elapsed

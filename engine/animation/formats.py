@@ -30,6 +30,7 @@ from engine.animation.rig_mappings import to_body_take
 from engine.core.rotations import EULER_ORDERS
 from engine.animation.solver import SolverOptions, rig_motion, solve
 from engine.core.take import Take, load_npz, read_csv, save_npz, write_csv
+from engine.motion.gaps import runs
 
 FORMATS = ("npz", "csv", "bvh", "trc")
 DEFAULT_FORMATS = ("npz", "csv", "bvh")
@@ -179,7 +180,7 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path
     body = to_body_take(take, what=source)
     _check_bones(body, source)
     solution = solve(body, options.solver_options())
-    for a, b in _runs(solution.held):
+    for a, b in runs(solution.held):
         log.warning("%s: frames %d-%d (%.1f s) had nobody in view; the pose is held there",
                     path, a, b - 1, (b - a) / body.fps)
     motion = rig_motion(solution, get_rig(options.rig))
@@ -203,12 +204,6 @@ def _check_bones(body: Take, source: str) -> None:
                          "same place; the motion cannot be put on a rig (damaged file?)")
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    from engine.motion.gaps import runs
-
-    return runs(mask)
-
-
 def export_take(take: Take, out_dir: str | Path, stem: str, formats=DEFAULT_FORMATS,
                 options: ExportOptions = ExportOptions()) -> list[Path]:
     """Writes OUT_DIR/STEM.<fmt> for each format as one set: every file is written under a
@@ -227,11 +222,19 @@ def export_take(take: Take, out_dir: str | Path, stem: str, formats=DEFAULT_FORM
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
+    """"bvh, .CSV" -> ("bvh", "csv"); InputError naming the unknown ones."""
     items = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
     bad = [f for f in items if f not in FORMATS]
     if bad or not items:
-        raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or text!r}; choose from {','.join(FORMATS)}")
+        raise InputError(f"--formats {text}: unknown format {', '.join(bad) or text!r}; choose from {','.join(FORMATS)}")
     return items
+
+
+def _formats_argument(text: str) -> tuple[str, ...]:
+    try:
+        return parse_formats(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _frame_range(text: str) -> tuple[int, int | None]:
@@ -251,7 +254,7 @@ def add_export_arguments(parser: argparse.ArgumentParser, formats: bool = True, 
     (`monocap process` has its own)."""
     g = parser.add_argument_group("export")
     if formats:
-        g.add_argument("--formats", type=parse_formats, default=DEFAULT_FORMATS,
+        g.add_argument("--formats", type=_formats_argument, default=DEFAULT_FORMATS,
                        help=f"comma-separated files to write, from {','.join(FORMATS)} "
                             f"(default {','.join(DEFAULT_FORMATS)})")
     g.add_argument("--rig", choices=sorted(RIGS), default="monocap",

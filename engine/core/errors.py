@@ -15,3 +15,10 @@ class OutputError(MonocapError):
 
 class NoValidFramesError(MonocapError):
     """A take in which nobody was found in any frame."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """The one line a person reads: a MonocapError's own message, anything else named as internal."""
+    if isinstance(exc, MonocapError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc}"

@@ -22,14 +22,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.lift.camera import DEFAULT_FOV_DEG, Intrinsics
+
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
-DEFAULT_HFOV_DEG = 60.0
 
 
-def default_focal_px(image_size: tuple[int, int], hfov_deg: float = DEFAULT_HFOV_DEG) -> float:
+def default_focal_px(image_size: tuple[int, int], hfov_deg: float = DEFAULT_FOV_DEG) -> float:
     """Focal length in pixels of a camera with `hfov_deg` across the wider image side."""
-    return 0.5 * max(image_size) / np.tan(np.radians(hfov_deg) / 2)
+    return Intrinsics.from_fov(image_size, hfov_deg).fx
 
 
 def intrinsics(focal_px: float, image_size: tuple[int, int], principal=None) -> np.ndarray:

@@ -15,6 +15,7 @@ Interface (the same shape as the other 3D modes in engine/lift/modes.py):
     lifter.lift_image(image_rgb, box_xyxy) -> (J, 3)
     lifter.lift_images(images_rgb, boxes_xyxy) -> (T, J, 3)
     lifter.lift(detections, causal=False, images=frames) -> (T, J, 3), NaN where nothing is found
+    lifter.start_live().push(detection, image_rgb) -> (J, 3)
     make_image_lifter(config)  # config with .checkpoint and .device, e.g. engine.lift.modes.LiftConfig
 """
 
@@ -28,15 +29,11 @@ import torch
 
 from engine.core import skeletons
 from engine.core.errors import InputError
+from engine.lift.device import pick_device
 from engine.lift.image_crop import box_from_keypoints, crop_image, default_focal_px, intrinsics, make_crop, normalise_rgb
 from engine.lift.nets.checkpoint import load_checkpoint
 from engine.lift.nets.image_pose_net import MODEL_REGISTRY
-
-
-def _device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+from engine.lift.protocol import FrameByFrame, LiveLift
 
 
 class ImageLifter:
@@ -49,7 +46,7 @@ class ImageLifter:
         if not checkpoint:
             raise InputError("the image 3D mode needs a checkpoint: pass --checkpoint PATH "
                              "(train one with training/image_net/train.py, see docs/IMAGE_NETWORK.md)")
-        self.device = _device(device)
+        self.device = pick_device(device)
         self.model, payload = load_checkpoint(checkpoint, MODEL_REGISTRY, self.device)
         extra = payload.get("extra", {})
         self.skeleton = skeletons.get(self.model.skeleton)
@@ -83,6 +80,9 @@ class ImageLifter:
                 out[start + k] = joints - joints[self.root]
         return out
 
+    def start_live(self) -> LiveLift:
+        return FrameByFrame(self)
+
     def lift_image(self, image_rgb: np.ndarray, box_xyxy) -> np.ndarray:
         """One frame (H, W, 3) uint8 RGB and the person's box -> (J, 3) root-relative metres."""
         return self.lift_images([image_rgb], [box_xyxy])[0]
@@ -113,5 +113,5 @@ class ImageLifter:
 
 
 def make_image_lifter(config) -> ImageLifter:
-    """Factory for engine.lift.modes.register_mode("image", make_image_lifter)."""
-    return ImageLifter(config.checkpoint, device=getattr(config, "device", "auto"))
+    """The "image" mode of engine.lift.modes, from a LiftConfig."""
+    return ImageLifter(config.checkpoint, device=config.device)

@@ -13,19 +13,24 @@ import numpy as np
 from engine.capture.detection import Detection
 from engine.core import skeletons
 from engine.core.keypoint_maps import map_keypoints
-from engine.lift.protocol import DEFAULT_MODE, MODE_LABELS, LiftConfig, Lifter
+from engine.lift.protocol import DEFAULT_MODE, MODE_LABELS, FrameByFrame, LiftConfig, Lifter, LiveLift
 
-__all__ = ["DEFAULT_MODE", "MODE_LABELS", "LiftConfig", "Lifter", "DetectorWorldLifter", "available_modes",
-           "make_lifter"]
+__all__ = ["DEFAULT_MODE", "MODE_LABELS", "LiftConfig", "Lifter", "LiveLift", "DetectorWorldLifter",
+           "available_modes", "make_lifter"]
 
 
 class DetectorWorldLifter:
     """The detector's own metric world keypoints, mapped onto the target skeleton."""
 
+    needs_images = False
+
     def __init__(self, config: LiftConfig):
         self.skeleton = skeletons.get(config.skeleton)
 
-    def lift(self, detections: list[Detection | None], causal: bool = False) -> np.ndarray:
+    def start_live(self) -> LiveLift:
+        return FrameByFrame(self)
+
+    def lift(self, detections: list[Detection | None], causal: bool = False, images=None) -> np.ndarray:
         out = np.full((len(detections), self.skeleton.num_joints, 3), np.nan)
         for i, det in enumerate(detections):
             if det is not None and det.world_m is not None:

@@ -1,6 +1,6 @@
 """The network 3D mode: Monocap's own lifter (engine.lift.nets.lifter_net) behind the detector.
 
-`NetworkLifter` implements engine.lift.modes.Lifter: it undoes the detector's left/right limb swaps
+`NetworkLifter` implements engine.lift.protocol.Lifter: it undoes the detector's left/right limb swaps
 in 2D (engine.lift.swap_fix), feeds the 2D keypoints with their scores and the detector's own 3D to the
 network, makes the skeleton formats consistent with the model's affine autoencoder, and maps the
 prediction onto the requested skeleton. `lift_keypoints` is the same as a plain function of
@@ -13,6 +13,7 @@ plus coco_17 (from the 33 keypoints), h36m_17 and smpl_24 (affine maps of monoca
 
 from __future__ import annotations
 
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from engine.core import skeletons as skeleton_registry
 from engine.capture.detection import Detection
 from engine.core.keypoint_maps import MAPS as DETECTOR_MAPS
 from engine.core.keypoint_maps import affine_matrix, map_keypoints
+from engine.lift.device import pick_device
 from engine.lift.protocol import LiftConfig
 from engine.core.resources import resource_path
 from engine.core.rotations import frame_from_vectors
@@ -60,14 +62,6 @@ DERIVED: dict[str, tuple[str, np.ndarray]] = {
 }
 
 
-def _pick_device(device: str):
-    import torch
-
-    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
 @dataclass
 class _Model:
     net: object
@@ -87,7 +81,7 @@ def load_model(path: str | Path | None = None, device: str = "auto") -> _Model:
     from engine.lift.nets.lifter_net import load_lifter
 
     p = Path(path) if path else resource_path(DEFAULT_MODEL)
-    dev = _pick_device(device)
+    dev = pick_device(device)
     key = (str(p), str(dev))
     if key not in _CACHE:
         if not p.is_file():
@@ -268,7 +262,9 @@ def lift_keypoints(keypoints_px: np.ndarray, scores: np.ndarray, image_size: tup
 
 
 class NetworkLifter:
-    """The "lifter" 3D mode (engine.lift.modes.Lifter)."""
+    """The "lifter" 3D mode (engine.lift.protocol.Lifter)."""
+
+    needs_images = False
 
     def __init__(self, config: LiftConfig, swap_fix: SwapFixConfig | None = SwapFixConfig(),
                  detector_weight: float = 0.0):
@@ -282,13 +278,18 @@ class NetworkLifter:
         self.swap_fix = swap_fix
         self.detector_weight = detector_weight
 
-    def lift(self, detections: list[Detection | None], causal: bool = False) -> np.ndarray:
+    def start_live(self) -> "LiveNetworkLift":
+        return LiveNetworkLift(self)
+
+    def lift(self, detections: list[Detection | None], causal: bool = False, images=None) -> np.ndarray:
+        """causal=True lifts the frames in order as a live source would, skipping the empty ones."""
         out = np.full((len(detections), self.skeleton.num_joints, 3), np.nan)
         present = [i for i, d in enumerate(detections) if d is not None]
         if not present:
             return out
         if causal:
-            joints = self._lift_live([detections[i] for i in present])
+            live = self.start_live()
+            joints = np.stack([live.push(detections[i]) for i in present])
         else:
             kp, sc, world = self._arrays([detections[i] for i in present])
             if self.swap_fix is not None and len(kp) > 1:
@@ -314,47 +315,43 @@ class NetworkLifter:
             joints[ok] = (1 - self.detector_weight) * joints[ok] + self.detector_weight * det[ok]
         return joints
 
-    def _lift_live(self, dets: list[Detection]) -> np.ndarray:
-        """Causal lifting that remembers frames it has lifted, so each live call pays for its new frame only.
 
-        Frames are recognised by identity; a window that does not continue the last one starts over."""
-        if not hasattr(self, "_live"):
-            self._live = {"fixer": LiveSwapFixer(self.swap_fix or SwapFixConfig()), "last": None, "done": {},
-                          "recent": []}
-        st = self._live
-        window = self.model.net.window
-        first_new = next((k for k, d in enumerate(dets) if id(d) not in st["done"]), len(dets))
-        if first_new < len(dets) and (first_new == 0 or st["last"] is not dets[first_new - 1]):
-            st["fixer"].reset()  # not a continuation: replay this window from its start
-            st["done"].clear()
-            st["recent"].clear()
-            first_new = 0
-        new_inputs = []
-        for d in dets[first_new:]:
-            kp, sc, world = self._arrays([d])
-            if self.swap_fix is not None:
-                swaps = st["fixer"].push(kp[0], sc[0])
-                masks = {g: np.array([v]) for g, v in swaps.items() if g in GROUPS}
-                kp, sc, world = apply_swaps(kp, masks), apply_swaps(sc, masks), apply_swaps(world, masks)
-            st["recent"].append((kp[0], sc[0], world[0]))
-            st["recent"] = st["recent"][-window:]
-            ctx = st["recent"]
-            pad = [ctx[0]] * (window - len(ctx))
-            seq = pad + ctx
-            new_inputs.append((d, np.stack([x[0] for x in seq]), np.stack([x[1] for x in seq]),
-                               np.stack([x[2] for x in seq])))
-            st["last"] = d
-        if new_inputs:
-            # each new frame is the last of its own window; lift them in one batch
-            kp = np.stack([x[1] for x in new_inputs])
-            sc = np.stack([x[2] for x in new_inputs])
-            wd = np.stack([x[3] for x in new_inputs])
-            formats = predict_windows(self.model, kp, sc, wd)
-            joints = self._blend(to_skeleton(self.model, formats, self.skeleton.name), wd[:, -1])
-            for (d, *_), j in zip(new_inputs, joints):
-                st["done"][id(d)] = (d, j)
-            while len(st["done"]) > 512:
-                st["done"].pop(next(iter(st["done"])))
-        return np.stack([st["done"][id(d)][1] if id(d) in st["done"] else np.full((self.skeleton.num_joints, 3), np.nan)
-                         for d in dets])
+class LiveNetworkLift:
+    """The lifter's live state: the causal swap fixer and the network's window of recent frames.
 
+    Each pushed frame is swap-fixed against the frames before it and lifted as the newest frame of
+    a window of the last `window` frames with someone in view (the first repeated until there are
+    enough). A person missing for `RESTART_AFTER_MISSING` frames in a row starts the state over,
+    as a new person would."""
+
+    RESTART_AFTER_MISSING = 8
+
+    def __init__(self, lifter: NetworkLifter):
+        self._lifter = lifter
+        self._window = lifter.model.net.window
+        self._fixer = LiveSwapFixer(lifter.swap_fix or SwapFixConfig())
+        self._recent: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=self._window)
+        self._missing: int | None = None  # frames since the last detection; None before the first
+
+    def push(self, detection: Detection | None, image_rgb: np.ndarray | None = None) -> np.ndarray:
+        lifter = self._lifter
+        if detection is None:
+            if self._missing is not None:
+                self._missing += 1
+            return np.full((lifter.skeleton.num_joints, 3), np.nan)
+        if self._missing is None or self._missing >= self.RESTART_AFTER_MISSING:
+            self._fixer.reset()
+            self._recent.clear()
+        self._missing = 0
+        kp, sc, world = lifter._arrays([detection])
+        if lifter.swap_fix is not None:
+            swaps = self._fixer.push(kp[0], sc[0])
+            masks = {g: np.array([v]) for g, v in swaps.items() if g in GROUPS}
+            kp, sc, world = apply_swaps(kp, masks), apply_swaps(sc, masks), apply_swaps(world, masks)
+        self._recent.append((kp[0], sc[0], world[0]))
+        seq = [self._recent[0]] * (self._window - len(self._recent)) + list(self._recent)
+        kp_w = np.stack([x[0] for x in seq])[None]
+        sc_w = np.stack([x[1] for x in seq])[None]
+        world_w = np.stack([x[2] for x in seq])[None]
+        formats = predict_windows(lifter.model, kp_w, sc_w, world_w)
+        return lifter._blend(to_skeleton(lifter.model, formats, lifter.skeleton.name), world_w[:, -1])[0]

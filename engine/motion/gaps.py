@@ -33,37 +33,35 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
+def bridge_gaps(x: np.ndarray, missing: np.ndarray, max_gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation over each run of missing frames (T, ...) that has a frame on both
+    sides and is at most `max_gap` frames long. Returns (x, still missing)."""
+    x = np.array(x, copy=True)
+    still = np.array(missing, bool, copy=True)
+    for a, b in runs(still):
+        if a > 0 and b < len(still) and b - a <= max_gap:
+            w = ((np.arange(a, b) - (a - 1)) / (b - (a - 1))).reshape((-1,) + (1,) * (x.ndim - 1))
+            x[a:b] = x[a - 1] * (1 - w) + x[b] * w
+            still[a:b] = False
+    return x, still
+
+
+def hold_gaps(x: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """Each run of missing frames holds the frame before it (the one after it at the start).
+    Needs at least one frame that is not missing."""
+    x = np.array(x, copy=True)
+    for a, b in runs(missing):
+        x[a:b] = x[a - 1] if a > 0 else x[b]
+    return x
+
+
 def fill_gaps(joints_m: np.ndarray, valid: np.ndarray, fps: float, max_gap_s: float = 0.5,
               what: str = "take") -> GapFill:
     """joints_m: (T, J, 3) with NaN where invalid; valid: (T,) bool. A frame with any non-finite
     coordinate counts as invalid. Raises NoValidFramesError when no frame is valid."""
     joints_m = np.asarray(joints_m, dtype=float)
-    t_count = joints_m.shape[0]
     ok = np.asarray(valid, bool) & np.isfinite(joints_m).all(axis=(1, 2))
-    good = np.flatnonzero(ok)
-    if good.size == 0:
-        raise NoValidFramesError(f"{what}: nobody was found in any of its {t_count} frames; nothing to export")
-    out = joints_m.copy()
-    interpolated = np.zeros(t_count, bool)
-    held = np.zeros(t_count, bool)
-    bad = np.flatnonzero(~ok)
-    if bad.size:
-        nxt_pos = np.searchsorted(good, bad)  # index into good of the next valid frame
-        has_prev = nxt_pos > 0
-        has_next = nxt_pos < good.size
-        prev_f = good[np.clip(nxt_pos - 1, 0, good.size - 1)]
-        next_f = good[np.clip(nxt_pos, 0, good.size - 1)]
-        gap_len = next_f - prev_f - 1
-        max_gap = max(int(round(max_gap_s * fps)), 0)
-        interp = has_prev & has_next & (gap_len <= max_gap)
-        if interp.any():
-            b, p, n = bad[interp], prev_f[interp], next_f[interp]
-            w = ((b - p) / (n - p))[:, None, None]
-            out[b] = (1.0 - w) * joints_m[p] + w * joints_m[n]
-            interpolated[b] = True
-        hold = ~interp
-        if hold.any():
-            src = np.where(has_prev[hold], prev_f[hold], next_f[hold])
-            out[bad[hold]] = joints_m[src]
-            held[bad[hold]] = True
-    return GapFill(out, interpolated, held)
+    if not ok.any():
+        raise NoValidFramesError(f"{what}: nobody was found in any of its {len(joints_m)} frames; nothing to export")
+    out, held = bridge_gaps(joints_m, ~ok, max(int(round(max_gap_s * fps)), 0))
+    return GapFill(hold_gaps(out, held), ~ok & ~held, held)

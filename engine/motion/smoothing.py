@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
+from engine.motion.gaps import bridge_gaps, runs
+
 
 @dataclass(frozen=True)
 class SmoothingConfig:
@@ -29,40 +31,6 @@ class SmoothingConfig:
         return 12.0 * (0.75 / 12.0) ** self.strength
 
 
-def _fill_short_gaps(x: np.ndarray, missing: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Linear interpolation over runs of missing frames no longer than max_gap. Returns (x, still_missing)."""
-    x = x.copy()
-    still = missing.copy()
-    t = len(missing)
-    i = 0
-    while i < t:
-        if not missing[i]:
-            i += 1
-            continue
-        j = i
-        while j < t and missing[j]:
-            j += 1
-        if i > 0 and j < t and (j - i) <= max_gap:
-            w = (np.arange(i, j) - (i - 1)) / (j - (i - 1))
-            x[i:j] = x[i - 1] * (1 - w[:, None, None]) + x[j] * w[:, None, None]
-            still[i:j] = False
-        i = j
-    return x, still
-
-
-def _segments(missing: np.ndarray) -> list[tuple[int, int]]:
-    segs, start = [], None
-    for i, m in enumerate(missing):
-        if not m and start is None:
-            start = i
-        elif m and start is not None:
-            segs.append((start, i))
-            start = None
-    if start is not None:
-        segs.append((start, len(missing)))
-    return segs
-
-
 def zero_phase_lowpass(x: np.ndarray, valid: np.ndarray, fps: float, cutoff_hz: float, max_gap_s: float = 0.5) -> np.ndarray:
     """x: (T, ...) trajectories; frames where valid is False are NaN in the result.
 
@@ -71,12 +39,12 @@ def zero_phase_lowpass(x: np.ndarray, valid: np.ndarray, fps: float, cutoff_hz: 
     """
     shape = x.shape
     flat = x.reshape(shape[0], -1, 1)
-    filled, missing = _fill_short_gaps(flat, ~valid, max(int(round(max_gap_s * fps)), 0))
+    filled, missing = bridge_gaps(flat, ~valid, max(int(round(max_gap_s * fps)), 0))
     out = np.full_like(flat, np.nan)
     nyquist = fps / 2.0
     cutoff = min(cutoff_hz, 0.8 * nyquist)
     sos = butter(2, cutoff / nyquist, output="sos")
-    for a, b in _segments(missing):
+    for a, b in runs(~missing):
         seg = filled[a:b, :, 0]
         if b - a > 15:
             out[a:b, :, 0] = sosfiltfilt(sos, seg, axis=0, padtype="odd", padlen=min(3 * 6, b - a - 1))

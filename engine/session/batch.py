@@ -114,7 +114,8 @@ def process_item(item: BatchItem, job: BatchJob, progress: Callable[[int, int | 
     `progress(frames_done, frames_total)` and `cancel` (an object with is_set()) go to the pipeline."""
     from engine.capture.frames import open_source
     from engine.session.outputs import write_outputs
-    from engine.session.pipeline import process_source
+    from engine.session.events import SessionEvents
+    from engine.session.session import Session
 
     started = time.perf_counter()
     notes: list[str] = []
@@ -122,10 +123,7 @@ def process_item(item: BatchItem, job: BatchJob, progress: Callable[[int, int | 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             source = open_source(item.input)
-            try:
-                take = process_source(source, job.config, progress=progress, cancel=cancel)
-            finally:
-                source.close()
+            take = Session(source, job.config, SessionEvents(progress=progress), cancel=cancel).process()
             if getattr(source, "decode_errors", 0):
                 notes.append(f"only {take.num_frames} of {source.frame_count} frames could be decoded "
                              "(truncated or damaged file); the take covers those")

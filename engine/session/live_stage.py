@@ -11,7 +11,8 @@ tracker's causal state sees them exactly as it would sequentially.
             stage.submit(frame, detector.detect(frame.image, frame.timestamp_ns))
 
 `on_pose(frame, detection, pose, item)` runs on the stage's thread. An exception there (or in the tracker) stops the
-stage and is raised again by the next `submit` or by `close`.
+stage and is raised again by the next `submit` or by `close`. `InlineStage` has the same calls and
+tracks each frame in `submit` itself (for measurements that want the two steps apart).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class TrackingStage:
         """depth: frames that may wait for tracking before `submit` blocks (the detector then waits)."""
         self.tracker = tracker
         self._on_pose = on_pose
-        self._needs_images = getattr(tracker.lifter, "needs_images", False)
+        self._needs_images = tracker.lifter.needs_images
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._error: BaseException | None = None
         self._failed = False
@@ -96,3 +97,26 @@ class TrackingStage:
             except BaseException as exc:  # noqa: BLE001 - handed to the submitting thread
                 self._failed = True
                 self._error = exc
+
+
+class InlineStage:
+    """TrackingStage's calls without the thread: `submit` tracks the frame before it returns."""
+
+    def __init__(self, tracker: LiveTracker, on_pose: Callable[[Frame, Detection | None, PoseFrame, Any], None]):
+        self.tracker = tracker
+        self._on_pose = on_pose
+        self._needs_images = tracker.lifter.needs_images
+
+    def submit(self, frame: Frame, detection: Detection | None, item: Any = None) -> None:
+        image = frame.image if self._needs_images else None
+        pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image)
+        self._on_pose(frame, detection, pose, item)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "InlineStage":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        pass

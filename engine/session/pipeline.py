@@ -1,7 +1,8 @@
-"""The flow of frames: source -> detector -> 3D mode -> root -> temporal stage -> Take.
+"""The stages of a frame's flow: source -> detector -> 3D mode -> root -> temporal stage -> Take.
 
-`process_source` handles files (every frame in order, zero-lag temporal stage over the whole
-clip). `LiveTracker` handles live sources frame by frame with a causal temporal stage.
+`detect_source` + `take_from_track` are the two passes over a file (every frame in order, then
+the zero-lag temporal stage over the whole clip); `LiveTracker` is the causal temporal stage, one
+frame at a time. engine.session.session.Session drives them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from engine.capture.detection import Detection
 from engine.capture.detector import DetectorConfig, PoseDetector
 from engine.core.errors import InputError, NoValidFramesError
 from engine.capture.frames import FrameSource
+from engine.motion.gaps import bridge_gaps, hold_gaps
 from engine.motion.ground import floor_height, level_rotation
 from engine.core.keypoint_maps import MAPS, map_keypoints, map_scores
 from engine.lift.modes import LiftConfig, Lifter, make_lifter
@@ -99,14 +101,11 @@ def root_positions_cam(rel_cam: np.ndarray, track: DetectionTrack, skeleton: Ske
 
 def _fill_nan_rows(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Linear interpolation over NaN rows of (T, 3) among valid frames; edges hold."""
-    good = valid & np.isfinite(x).all(axis=1)
-    if not good.any():
+    missing = ~(valid & np.isfinite(x).all(axis=1))
+    if missing.all():
         return x
-    idx = np.arange(len(x))
-    out = x.copy()
-    for d in range(x.shape[1]):
-        out[:, d] = np.interp(idx, idx[good], x[good, d])
-    return out
+    filled, held = bridge_gaps(x, missing, np.inf)
+    return hold_gaps(filled, held)
 
 
 DEPTH_CUTOFF_FACTOR = 0.7
@@ -195,30 +194,11 @@ def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, l
     )
 
 
-def process_source(source: FrameSource, config: PipelineConfig = PipelineConfig(), progress: Progress | None = None,
-                   cancel: CancelFlag | None = None) -> Take:
-    """Every frame of `source` through the whole pipeline -> a Take (zero-lag temporal stage)."""
-    lifter = make_lifter(config.lift)
-    started = time.perf_counter()
-    per_frame: list[np.ndarray] = []
-    on_frame = None
-    if getattr(lifter, "needs_images", False):
-        def on_frame(frame, det):
-            per_frame.append(lift_with_image(lifter, det, frame.image).astype(np.float32))
-    with PoseDetector(config.detector) as detector:
-        track = detect_source(source, detector, progress, cancel, on_frame=on_frame)
-    rel_cam = np.array(per_frame, dtype=np.float64) if per_frame else None
-    take = take_from_track(track, source.fps, config, lifter, source.name, rel_cam=rel_cam)
-    take.metadata["processing_s"] = round(time.perf_counter() - started, 3)
-    return take
-
-
-def lift_with_image(lifter: Lifter, detection: Detection | None, image_bgr: np.ndarray) -> np.ndarray:
-    """One frame through an image 3D mode -> (J, 3), NaN when nobody is in view."""
+def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
+    """A frame as sources give it (BGR) -> as image 3D modes take it (RGB)."""
     import cv2
 
-    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-    return lifter.lift([detection], causal=True, images=[rgb])[0]
+    return cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,8 +225,6 @@ class LiveTracker:
     `config.live_calibration_s` seconds with someone in view, then held.
     """
 
-    WINDOW = 9
-
     def __init__(self, config: PipelineConfig = PipelineConfig(), lifter: Lifter | None = None):
         self.config = config
         self.lifter = lifter or make_lifter(config.lift)
@@ -254,7 +232,8 @@ class LiveTracker:
         cutoff = config.smoothing.cutoff_hz() if config.smoothing.strength > 0 else 1e3
         self._rel_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
         self._root_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
-        self._window: list[Detection | None] = []
+        self._live = self.lifter.start_live()
+        self.last_push_s = 0.0  # seconds the last `push` took
         self._calib_rel: list[np.ndarray] = []
         self._calib_world: list[np.ndarray] = []
         self._calib_start: float | None = None
@@ -272,16 +251,24 @@ class LiveTracker:
 
     def push(self, index: int, timestamp_s: float, detection: Detection | None,
              image_bgr: np.ndarray | None = None) -> PoseFrame:
-        """image_bgr is needed only by image 3D modes."""
-        self._window = (self._window + [detection])[-self.WINDOW:]
+        """image_bgr is needed only by 3D modes that `needs_images`."""
+        started = time.perf_counter()
+        try:
+            return self._push(index, timestamp_s, detection, image_bgr)
+        finally:
+            self.last_push_s = time.perf_counter() - started
+
+    def _push(self, index: int, timestamp_s: float, detection: Detection | None,
+              image_bgr: np.ndarray | None) -> PoseFrame:
         if detection is None:
+            self._live.push(None)
             return PoseFrame(index, timestamp_s, None, None, self.skeleton)
-        if getattr(self.lifter, "needs_images", False):
+        if self.lifter.needs_images:
             if image_bgr is None:
                 raise ValueError(f"3D mode {self.config.lift.mode!r} needs the frame's image")
-            rel_cam = lift_with_image(self.lifter, detection, image_bgr)
+            rel_cam = self._live.push(detection, bgr_to_rgb(image_bgr))
         else:
-            rel_cam = self.lifter.lift(self._window, causal=True)[-1]
+            rel_cam = self._live.push(detection)
         if not np.isfinite(rel_cam).all():
             return PoseFrame(index, timestamp_s, detection, None, self.skeleton)
         root_cam = self._root(rel_cam, detection)

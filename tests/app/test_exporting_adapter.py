@@ -1,4 +1,6 @@
-"""The GUI's export door writes real files through the engine's exporters."""
+"""The GUI's export door writes real files through the engine's one writer of a take's files."""
+
+import json
 
 import numpy as np
 import pytest
@@ -30,7 +32,10 @@ def test_offers_every_engine_format_and_rig():
 def test_frame_range_rig_and_units_reach_the_files(tmp_path):
     request = ExportRequest(str(tmp_path), "take", ("bvh", "csv"), rig="mixamo", units="m", frame_range=(5, 25))
     paths = export(_take(), request)
-    assert [p.name for p in paths] == ["take.bvh", "take.csv"]
+    assert [p.name for p in paths] == ["take.bvh", "take.csv", "take.json"]
+    sidecar = json.loads((tmp_path / "take.json").read_text())  # the same sidecar as `monocap process`
+    assert sidecar["files"] == ["take.bvh", "take.csv"] and sidecar["settings"]["rig"] == "mixamo"
+    assert "mediapipe" in sidecar["versions"] and sidecar["frames"] == 40
     bvh = read_bvh(tmp_path / "take.bvh")
     assert bvh.num_frames == 20
     assert any(j.name.startswith("mixamorig:") for j in bvh.joints)

@@ -1,11 +1,12 @@
 """Record a take from the GUI, play it back by scrubbing, export it."""
 
+import json
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-from app import exporting
 
 
 def _record_take(window, qtbot, frames=30):
@@ -71,8 +72,6 @@ def test_export_npz_and_csv_from_gui(window, qtbot, tmp_path):
     np.testing.assert_allclose(csv.joints_m, npz.joints_m, atol=1e-4, equal_nan=True)
 
 
-@pytest.mark.skipif(not exporting.HAVE_FORMATS,
-                    reason="engine.animation.formats (BVH/TRC exporters) is not in this engine yet; runs once it is merged")
 def test_export_bvh_and_csv_from_gui(window, qtbot, tmp_path):
     name, paths = _export_from_gui(window, qtbot, tmp_path, ("bvh", "csv"))
     from engine.animation.bvh_reader import read_bvh
@@ -80,6 +79,8 @@ def test_export_bvh_and_csv_from_gui(window, qtbot, tmp_path):
     bvh = tmp_path / "exports" / f"{name}.bvh"
     csv = tmp_path / "exports" / f"{name}.csv"
     assert bvh.exists() and csv.exists()
+    sidecar = json.loads((tmp_path / "exports" / f"{name}.json").read_text())  # as `monocap process` writes
+    assert set(sidecar["files"]) == {f"{name}.bvh", f"{name}.csv"} and "mediapipe" in sidecar["versions"]
     motion = read_bvh(bvh)
     assert motion is not None
     rows = csv.read_text().strip().splitlines()

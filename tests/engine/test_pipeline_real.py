@@ -7,7 +7,8 @@ from engine.capture.detector import PoseDetector
 from engine.core.errors import NoValidFramesError
 from engine.capture.frames import VideoFileSource
 from engine.core.keypoint_maps import map_keypoints
-from engine.session.pipeline import LiveTracker, PipelineConfig, detect_source, process_source, take_from_track
+from engine.session.pipeline import LiveTracker, PipelineConfig, detect_source, take_from_track
+from engine.session.session import Session
 from engine.core.skeletons import MONOCAP_BODY
 
 from .video_helpers import read_frames, write_video
@@ -75,7 +76,7 @@ def test_frames_without_a_person_are_marked_invalid(tmp_path, sample_clip):
     blank = [np.full_like(person[0], 40) for _ in range(15)]
     video = write_video(tmp_path / "gap.mp4", person[:15] + blank + person[15:], fps=24)
     source = VideoFileSource(video)
-    take = process_source(source, PipelineConfig())
+    take = Session(source, PipelineConfig()).process()
     assert take.num_frames == 45
     assert take.valid[:12].all() and take.valid[-12:].all()
     assert not take.valid[18:27].any()
@@ -86,4 +87,4 @@ def test_frames_without_a_person_are_marked_invalid(tmp_path, sample_clip):
 def test_nobody_at_all_is_a_clear_error(tmp_path):
     video = write_video(tmp_path / "empty_room.mp4", [np.full((240, 320, 3), 90, np.uint8)] * 10)
     with pytest.raises(NoValidFramesError, match="empty_room.mp4: nobody was found"):
-        process_source(VideoFileSource(video), PipelineConfig())
+        Session(VideoFileSource(video), PipelineConfig()).process()

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -35,6 +34,8 @@ from training.image_net.datasets.image_samples import PoseSample, subject_bone_l
 from training.image_net.augment import AugmentConfig
 from training.image_net.data import ImagePoseDataset, MixedSampler
 from training.image_net.losses import LossWeights, image_net_losses
+from training.common.config_args import add_config_arguments, config_from_args
+from training.common.distributed import Distributed, unwrapped
 
 
 @dataclass(frozen=True)
@@ -101,20 +102,12 @@ def _lr_factor(step: int, cfg: ImageNetTrainConfig) -> float:
     return 0.1 ** sum(step >= int(f * cfg.steps) for f in cfg.lr_decay_at)
 
 
-def _dist():
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist, dist.get_rank(), dist.get_world_size()
-    return None, 0, 1
-
-
 def config_dict(cfg: ImageNetTrainConfig) -> dict:
     return json.loads(json.dumps(asdict(cfg), default=list))
 
 
 def save_model(path: str | Path, model: ImagePoseNet, cfg: ImageNetTrainConfig, step: int, extra: dict | None = None) -> Path:
-    net = model.module if hasattr(model, "module") else model
+    net = unwrapped(model)
     return save_checkpoint(path, type(net).__name__, net.constructor_kwargs(), net.state_dict(), {
         "config": config_dict(cfg), "skeleton": net.skeleton, "box_scale": cfg.box_scale,
         "stage": cfg.stage, "step": step, **(extra or {})})
@@ -128,10 +121,9 @@ def train(cfg: ImageNetTrainConfig, samples_3d: list[PoseSample], samples_2d: li
     Under torchrun (torch.distributed initialised) the model is wrapped in DDP and each rank
     draws its own samples. Checkpoints go to cfg.out (rank 0) every cfg.checkpoint_every steps.
     """
-    dist, rank, world = _dist()
-    if device is None:
-        device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    dist = Distributed()
+    rank, world = dist.rank, dist.world
+    device = torch.device(device) if device is not None else dist.device
     torch.manual_seed(cfg.seed + rank)
     if model is None:
         model = build_model(cfg)
@@ -140,15 +132,8 @@ def train(cfg: ImageNetTrainConfig, samples_3d: list[PoseSample], samples_2d: li
             model.load_state_dict(init.state_dict())
         elif cfg.backbone_weights:
             load_backbone_weights(model, cfg.backbone_weights)
-    model = model.to(device).train()
-    net = model
-    if dist is not None:
-        if device.type == "cuda":
-            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-            net = model
-        model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None,
-            find_unused_parameters=cfg.stage == "heatmap")
+    model = dist.wrap(model.to(device).train(), find_unused_parameters=cfg.stage == "heatmap", sync_batchnorm=True)
+    net = unwrapped(model)
     skel = skeletons.get(cfg.skeleton)
     bones = torch.tensor(skel.bones, device=device)
     bank = subject_bone_lengths(samples_3d, cfg.skeleton)
@@ -199,42 +184,29 @@ def train(cfg: ImageNetTrainConfig, samples_3d: list[PoseSample], samples_2d: li
     return net, history
 
 
+_HELP = {
+    "base_width": "64: ResNet-50",
+    "layers": "blocks of ResNet stages 2..4 (3,4,6: ResNet-50)",
+    "pretrained_lr_mult": "learning-rate multiplier of the pre-trained ResNet stages (e.g. 0.1)",
+    "lr_decay_at": "fractions of --steps where the learning rate drops 10x",
+    "amp": "mixed precision (CUDA)",
+    "init": "checkpoint to start from (stage 2: the stage-1 result)",
+    "backbone_weights": "ImageNet ResNet-50 weights (state dict) for stage 1",
+}
+
+
 def _parse(argv: list[str] | None) -> tuple[ImageNetTrainConfig, argparse.Namespace]:
     p = argparse.ArgumentParser(prog="python -m training.image_net.train", description=__doc__.split("\n")[0])
-    p.add_argument("--stage", choices=["heatmap", "joint"], required=True)
     for name in ("h36m", "mpi-inf-3dhp", "mpii", "lsp", "lsp-extended", "coco"):
         p.add_argument(f"--{name}", default="", metavar="DIR", help=f"root folder of {name} (layout: docs/IMAGE_NETWORK.md)")
     p.add_argument("--h36m-frame-step", type=int, default=5)
     p.add_argument("--h36m-subjects", default="1,5,6,7,8", help="training subjects")
     p.add_argument("--mpi-inf-3dhp-frame-step", type=int, default=10)
-    d = ImageNetTrainConfig()
-    p.add_argument("--skeleton", default=d.skeleton)
-    p.add_argument("--input-size", type=int, default=d.input_size)
-    p.add_argument("--base-width", type=int, default=d.base_width, help="64: ResNet-50")
-    p.add_argument("--layers", default=",".join(map(str, d.layers)), help="blocks of ResNet stages 2..4 (3,4,6: ResNet-50)")
-    p.add_argument("--steps", type=int, default=d.steps)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--pretrained-lr-mult", type=float, default=d.pretrained_lr_mult,
-                   help="learning-rate multiplier of the pre-trained ResNet stages (e.g. 0.1)")
-    p.add_argument("--fraction-3d", type=float, default=d.fraction_3d)
-    p.add_argument("--amp", action="store_true", help="mixed precision (CUDA)")
     p.add_argument("--no-augment", action="store_true")
-    p.add_argument("--num-workers", type=int, default=d.num_workers)
-    p.add_argument("--init", default="", help="checkpoint to start from (stage 2: the stage-1 result)")
-    p.add_argument("--backbone-weights", default="", help="ImageNet ResNet-50 weights (state dict) for stage 1")
-    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
-    p.add_argument("--log-every", type=int, default=d.log_every)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--out", default=d.out)
+    add_config_arguments(p, ImageNetTrainConfig, help=_HELP, choices={"stage": ("heatmap", "joint")},
+                         required=("stage",))
     a = p.parse_args(argv)
-    cfg = replace(d, stage=a.stage, skeleton=a.skeleton, input_size=a.input_size, base_width=a.base_width,
-                  layers=tuple(int(v) for v in a.layers.split(",")),
-                  steps=a.steps, batch_size=a.batch_size, lr=a.lr, pretrained_lr_mult=a.pretrained_lr_mult,
-                  fraction_3d=a.fraction_3d, amp=a.amp, augment=None if a.no_augment else AugmentConfig(),
-                  num_workers=a.num_workers, init=a.init, backbone_weights=a.backbone_weights,
-                  checkpoint_every=a.checkpoint_every, log_every=a.log_every, seed=a.seed, out=a.out)
-    return cfg, a
+    return config_from_args(a, ImageNetTrainConfig, augment=None if a.no_augment else AugmentConfig()), a
 
 
 def load_training_samples(a: argparse.Namespace) -> tuple[list[PoseSample], list[PoseSample]]:
@@ -265,18 +237,12 @@ def load_training_samples(a: argparse.Namespace) -> tuple[list[PoseSample], list
 
 def main(argv: list[str] | None = None) -> int:
     cfg, args = _parse(argv)
-    distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1  # set by torchrun
-    if distributed:
-        import torch.distributed as dist
-
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-        if torch.cuda.is_available():
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    dist = Distributed()  # under torchrun: starts the process group for the whole run
+    rank = dist.rank
     try:
         s3, s2 = load_training_samples(args)
         if cfg.stage == "joint" and not s3:
             raise MonocapError("stage 'joint' needs a 3D data set (--h36m or --mpi-inf-3dhp)")
-        _, rank, _ = _dist()
         if rank == 0:
             print(f"{len(s3)} 3D-labelled and {len(s2)} 2D-only samples; stage {cfg.stage}", flush=True)
         log = lambda step, e: print(json.dumps({k: round(v, 5) if isinstance(v, float) else v for k, v in e.items()}), flush=True)
@@ -289,10 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        if distributed:
-            import torch.distributed as dist
-
-            dist.destroy_process_group()
+        dist.close()
     return 0
 
 

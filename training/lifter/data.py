@@ -23,6 +23,17 @@ from training.common.rigs import RIGS
 from training.common.synth import RigSynth
 
 
+RIG_NAMES = ("cmu_iclone", "cmu_daz", "cmu_asf")  # the mocap rigs the lifter learns, one head each
+
+
+@dataclass(frozen=True)
+class MocapData:
+    """Where the mocap is read from, and where its parsed cache goes."""
+
+    data_root: str = str(Path(__file__).resolve().parents[3] / "shared" / "data")
+    cache_dir: str = str(Path.home() / ".cache" / "monocap-training")
+
+
 @dataclass(frozen=True)
 class AugmentConfig:
     mirror: bool = True

@@ -26,12 +26,11 @@ from engine.core.keypoint_maps import map_keypoints
 from engine.lift.nets.lifter_net import consistent_outputs, load_lifter
 from engine.core.skeletons import MONOCAP_BODY
 
-from training.lifter.data import AugmentConfig, MocapSource
+from training.lifter.data import RIG_NAMES, AugmentConfig, MocapData, MocapSource
 from training.common.metrics import table_row_m
 from training.common.mocap import load_clips, split_of
 from training.common.noise import NoiseConfig
 from training.common.temporal_metrics import bone_length_variation, jitter
-from training.lifter.train import RIG_NAMES, TrainConfig
 
 SHARED_BODY = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_shoulder",
                "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist")
@@ -63,7 +62,7 @@ class Model:
         return {k: v.numpy().astype(np.float64) for k, v in out.items()}
 
 
-def held_out_batches(cfg: TrainConfig, window: int, target: int, noise: NoiseConfig, stride: int, seed: int) -> dict:
+def held_out_batches(cfg: MocapData, window: int, target: int, noise: NoiseConfig, stride: int, seed: int) -> dict:
     clips, skeletons = load_clips(cfg.data_root, cfg.cache_dir)
     test = [c for c in clips if split_of(c) == "test"]
     aug = AugmentConfig(mirror=True, bone_scale=0.0, global_scale=(1.0, 1.0), noise=noise)
@@ -75,7 +74,7 @@ def held_out_batches(cfg: TrainConfig, window: int, target: int, noise: NoiseCon
     return out
 
 
-def mocap_results(models: dict[str, Model], cfg: TrainConfig, stride: int = 2, seed: int = 123,
+def mocap_results(models: dict[str, Model], cfg: MocapData, stride: int = 2, seed: int = 123,
                   conditions: dict[str, NoiseConfig] = CONDITIONS) -> dict:
     any_model = next(iter(models.values()))
     window, target = any_model.net.window, any_model.net.target
@@ -184,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
-    cfg = TrainConfig()
+    cfg = MocapData()
     cfg = replace(cfg, **{k: v for k, v in {"data_root": a.data, "cache_dir": a.cache}.items() if v})
     paths = dict(m.split("=", 1) for m in a.models)
     models = {n: Model(p) for n, p in paths.items()}

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -33,19 +32,19 @@ from engine.lift.nets.lifter_net import LifterNet, consistent_outputs, save_lift
 from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY
 
 from training.lifter.autoencoder import concat_permutation, fit_autoencoder
-from training.lifter.data import AugmentConfig, MocapSource, VideoSource
+from training.lifter.data import RIG_NAMES, AugmentConfig, MocapData, MocapSource, VideoSource
+from training.common.distributed import Distributed
 from training.common.mocap import load_clips, split_of
 from training.common.noise import NoiseConfig
 
-RIG_NAMES = ("cmu_iclone", "cmu_daz", "cmu_asf")
 FORMATS = RIG_NAMES + (MONOCAP_BODY.name, MEDIAPIPE_33.name)
 VARIANTS = ("regularize", "latent", "hybrid")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data_root: str = str(Path(__file__).resolve().parents[3] / "shared" / "data")
-    cache_dir: str = str(Path.home() / ".cache" / "monocap-training")
+    data_root: str = MocapData.data_root
+    cache_dir: str = MocapData.cache_dir
     video_cache: str = ""  # .npz from training.common.video_keypoints; empty: no 2D-only samples
     video_frames: tuple[int, int] = (0, 300)  # frames of each video used for training
     workdir: str = "lifter_run"
@@ -103,43 +102,6 @@ ABLATIONS = {
     "video": lambda cfg: replace(cfg, video_cache=""),
     "det3d": lambda cfg: replace(cfg, augment=replace(cfg.augment, noise=replace(cfg.augment.noise, det3d_rate=0.0))),
 }
-
-
-class _Dist:
-    def __init__(self):
-        self.world = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank = int(os.environ.get("RANK", "0"))
-        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        self.device = torch.device("cpu")
-        if self.world > 1:
-            backend = "nccl" if torch.cuda.is_available() else "gloo"
-            if backend == "nccl":
-                torch.cuda.set_device(self.local_rank)
-                self.device = torch.device("cuda", self.local_rank)
-            torch.distributed.init_process_group(backend)
-        elif torch.cuda.is_available():
-            self.device = torch.device("cuda")
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    def any(self, flag: bool) -> bool:
-        if self.world == 1:
-            return flag
-        t = torch.tensor([1.0 if flag else 0.0], device=self.device)
-        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
-        return bool(t.item() > 0)
-
-    def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
-        if self.world == 1:
-            return model
-        ids = [self.local_rank] if self.device.type == "cuda" else None
-        return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True)
-
-    def close(self) -> None:
-        if self.world > 1:
-            torch.distributed.destroy_process_group()
 
 
 class Batches:
@@ -229,7 +191,7 @@ def _heads(model: torch.nn.Module) -> LifterNet:
     return model.module if hasattr(model, "module") else model
 
 
-def run_stage(name: str, model: torch.nn.Module, batches: Batches, cfg: TrainConfig, dist: _Dist, minutes: float,
+def run_stage(name: str, model: torch.nn.Module, batches: Batches, cfg: TrainConfig, dist: Distributed, minutes: float,
               steps: int, lr: float, bone_ref: torch.Tensor, variant: str = "heads", enc=None, dec=None,
               save=None) -> None:
     rng = np.random.default_rng(cfg.seed * 1000 + dist.rank + hash(name) % 997)
@@ -313,7 +275,7 @@ def collect_predictions(model: LifterNet, batches: Batches, count: int, device: 
 
 def train(cfg: TrainConfig) -> dict[str, Path]:
     torch.set_num_threads(cfg.threads)
-    dist = _Dist()
+    dist = Distributed()
     torch.manual_seed(cfg.seed)
     work = Path(cfg.workdir)
     if dist.main:

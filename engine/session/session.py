@@ -1,0 +1,282 @@
+"""The engine session: one object that runs a source's frames end to end, for every front end.
+
+    source -> detector -> 3D mode -> tracking -> (recording) -> poses and files
+
+    session = Session(source, config, SessionEvents(progress=..., pose=..., ended=...))
+    take = session.process()          # every frame, then the zero-lag whole-clip pass -> Take
+    end = session.stream(realtime=True)  # frame by frame, causal: a pose event per frame
+    session.set_recording(True)       # stream: the next frames go into a crash-safe take
+    session.add_sink(sink)            # stream: any per-frame consumer (events.PoseSink)
+    session.cancel()                  # from any thread
+
+`process` suits files, and cameras captured until Ctrl+C or `cancel` (`monocap process`, batch
+runs); it raises what went wrong after reporting it. `stream` suits showing poses as they come
+(the GUI, streaming out); live sources keep only their newest frame, files give every frame, in
+order, paced at their own rate when `realtime`. It never raises: a problem ends it and is
+reported by the `error` and `ended` events and in the `SessionEnd` it returns.
+The files of a take are written by engine.session.outputs.write_outputs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from engine.capture.detector import DetectorConfig, PoseDetector
+from engine.capture.frames import FrameSource
+from engine.capture.latest_frame import LatestFrameGrabber
+from engine.core.take import Take
+from engine.lift.device import describe_device
+from engine.lift.modes import make_lifter
+from engine.session.events import (PoseSink, RecordingState, SessionEnd, SessionEvents, SessionInfo, TakeSaved,
+                                   TrackedFrame)
+from engine.session.live_stage import InlineStage, TrackingStage
+from engine.session.pipeline import (CancelFlag, Cancelled, LiveTracker, PipelineConfig, bgr_to_rgb, detect_source,
+                                     take_from_track)
+from engine.session.recorder import TakeRecorder, next_take_name
+
+_PACE_POLL_S = 0.05  # realtime files: how often a wait for the next frame's time looks at cancel
+
+
+class Session:
+    def __init__(self, source: FrameSource | Callable[[], FrameSource], config: PipelineConfig = PipelineConfig(),
+                 events: SessionEvents | None = None, *, cancel: CancelFlag | None = None, name: str = "",
+                 takes_dir: str | Path = "", overlap_tracking: bool = True,
+                 detector: Callable[[DetectorConfig], PoseDetector] = PoseDetector):
+        """source: an open source, or a function that opens one (its errors are then the session's).
+        cancel: an outside flag the session also obeys. name: the source's name in messages until
+        it is open. takes_dir: where `stream` records takes. overlap_tracking: `stream` tracks on a
+        thread of its own, overlapping the next frame's detection (False: in line). detector:
+        makes the detector from `config.detector` (a context manager with `detect(image_bgr,
+        timestamp_ns) -> Detection | None`)."""
+        self.config = config
+        self.events = events or SessionEvents()
+        self._open = source if callable(source) else (lambda: source)
+        self.source: FrameSource | None = None
+        self.name = name or getattr(source, "name", "") or "source"
+        self.takes_dir = Path(takes_dir) if takes_dir else None
+        self._outside_cancel = cancel
+        self._cancelled = threading.Event()
+        self._record_wanted = False
+        self._sinks: list[PoseSink] = []
+        self.overlap_tracking = overlap_tracking
+        self._make_detector = detector
+
+    # ---- any thread ----
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def is_set(self) -> bool:
+        """True once cancelled (the session is its own cancel flag for the pipeline's calls)."""
+        return self._cancelled.is_set() or (self._outside_cancel is not None and self._outside_cancel.is_set())
+
+    @property
+    def cancelled(self) -> bool:
+        return self.is_set()
+
+    def set_recording(self, on: bool) -> None:
+        """stream: start or stop recording a take; takes effect at the next tracked frame."""
+        self._record_wanted = on
+
+    def add_sink(self, sink: PoseSink) -> None:
+        """Before `stream`: `sink.on_pose` gets every tracked frame, `sink.close` the end."""
+        self._sinks.append(sink)
+
+    # ---- the thread that runs the session ----
+    def process(self) -> Take:
+        """Every frame, then the whole-clip pass -> a Take. Raises Cancelled (with the partial
+        track) when cancelled, and any error after reporting it."""
+        frames = 0
+        error: BaseException | None = None
+        try:
+            source = self._open_source()
+            started = time.perf_counter()
+            lifter = make_lifter(self.config.lift)
+            per_frame: list[np.ndarray] = []
+            on_frame = None
+            if lifter.needs_images:
+                live = lifter.start_live()
+
+                def on_frame(frame, det):
+                    per_frame.append(live.push(det, bgr_to_rgb(frame.image)).astype(np.float32))
+
+            with self._make_detector(self.config.detector) as detector:
+                track = detect_source(source, detector, self.events.progress, self, on_frame=on_frame)
+            frames = len(track)
+            rel_cam = np.array(per_frame, dtype=np.float64) if per_frame else None
+            take = take_from_track(track, source.fps, self.config, lifter, source.name, rel_cam=rel_cam)
+            take.metadata["processing_s"] = round(time.perf_counter() - started, 3)
+            return take
+        except Cancelled as exc:
+            frames = len(exc.partial)
+            raise
+        except Exception as exc:
+            error = exc
+            self._emit(self.events.error, exc)
+            raise
+        finally:
+            self._close_source()
+            self._emit(self.events.ended, SessionEnd(self.name, frames, error, self.is_set()))
+
+    def stream(self, realtime: bool = False) -> SessionEnd:
+        """Tracks frame by frame until the source ends or the session is cancelled."""
+        grabber: LatestFrameGrabber | None = None
+        recording = _Recording(self)
+        counter = _FrameCounter()
+        error: BaseException | None = None
+        try:
+            source = self._open_source()
+            tracker = LiveTracker(self.config, make_lifter(self.config.lift))
+            recording.tracker = tracker
+            self._emit(self.events.opened, SessionInfo(source.name, source.fps, source.frame_count, source.is_live,
+                                                       describe_device(self.config.lift.device)))
+
+            def on_pose(frame, detection, pose, timing) -> None:  # the tracking thread, in frame order
+                picked_up, detect_s = timing
+                on = recording.update(frame, pose)
+                now = time.perf_counter()
+                tracked = TrackedFrame(frame, pose, detect_s, tracker.last_push_s, now - picked_up,
+                                       counter.tick(now), grabber.dropped if grabber else 0, on)
+                for sink in self._sinks:
+                    sink.on_pose(tracked)
+                self._emit(self.events.pose, tracked)
+
+            stage_type = TrackingStage if self.overlap_tracking else InlineStage
+            with self._make_detector(self.config.detector) as detector, stage_type(tracker, on_pose) as stage:
+                if source.is_live:
+                    grabber = LatestFrameGrabber(source).start()
+                frame_iter = iter(source) if grabber is None else None
+                started = time.perf_counter()
+                while not self.is_set():
+                    if grabber is not None:
+                        frame = grabber.take(0.1)
+                        if frame is None:
+                            continue
+                    else:
+                        frame = next(frame_iter, None)
+                        if frame is None:
+                            break
+                        if realtime and not self._wait_until(started + frame.timestamp_ns / 1e9):
+                            break
+                    picked_up = time.perf_counter()
+                    detection = detector.detect(frame.image, frame.timestamp_ns)
+                    stage.submit(frame, detection, (picked_up, time.perf_counter() - picked_up))
+        except Exception as exc:  # noqa: BLE001 - a stream ends with a report, never a crash
+            error = exc
+        finally:
+            if grabber is not None:
+                grabber.stop()
+            self._close_source()
+            error = _first(error, recording.close)
+            for sink in self._sinks:
+                error = _first(error, sink.close)
+            self._record_wanted = False
+        if error is not None:
+            self._emit(self.events.error, error)
+        end = SessionEnd(self.name, counter.frames, error, self.is_set())
+        self._emit(self.events.ended, end)
+        return end
+
+    # ---- inside ----
+    def _open_source(self) -> FrameSource:
+        self.source = self._open()
+        self.name = self.source.name
+        return self.source
+
+    def _close_source(self) -> None:
+        if self.source is not None:
+            try:
+                self.source.close()
+            except Exception:  # noqa: BLE001 - the run's own outcome is what gets reported
+                pass
+
+    def _wait_until(self, due: float) -> bool:
+        """Sleeps until `due` (perf_counter seconds); False when cancelled meanwhile."""
+        while (delay := due - time.perf_counter()) > 0:
+            if self._cancelled.wait(min(delay, _PACE_POLL_S)) or self.is_set():
+                return False
+        return not self.is_set()
+
+    @staticmethod
+    def _emit(event: Callable | None, value) -> None:
+        if event is not None:
+            event(value)
+
+
+def _first(error: BaseException | None, close: Callable[[], None]) -> BaseException | None:
+    """Runs `close`; the run's first error wins over one raised there."""
+    try:
+        close()
+    except Exception as exc:  # noqa: BLE001
+        return error or exc
+    return error
+
+
+class _FrameCounter:
+    """Frames finished, and their recent rate."""
+
+    def __init__(self, recent: int = 30):
+        self.frames = 0
+        self._times: deque[float] = deque(maxlen=recent)
+
+    def tick(self, now: float) -> float:
+        self.frames += 1
+        self._times.append(now)
+        t = self._times
+        return (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
+
+
+class _Recording:
+    """Opens, feeds and closes the crash-safe take (engine.session.recorder) as the session's
+    recording flag asks, on the tracking thread."""
+
+    def __init__(self, session: Session):
+        self._session = session
+        self.tracker: LiveTracker | None = None
+        self._recorder: TakeRecorder | None = None
+
+    def update(self, frame, pose) -> bool:
+        """Applies the recording flag, records this frame when on; -> whether it was recorded."""
+        s = self._session
+        if s._record_wanted and self._recorder is None:
+            self._start()
+        if self._recorder is not None and not s._record_wanted:
+            self._finish()
+        if self._recorder is None:
+            return False
+        det = pose.detection
+        self._recorder.append(pose.timestamp_s, pose.joints_m, None if det is None else det.keypoints_px,
+                              None if det is None else det.scores, frame.image)
+        return True
+
+    def close(self) -> None:
+        if self._recorder is not None:
+            try:
+                self._finish()
+            except Exception:
+                self._recorder.abort()  # what was written stays recoverable
+                self._recorder = None
+                raise
+
+    def _start(self) -> None:
+        s = self._session
+        if s.takes_dir is None:
+            raise ValueError("recording needs a takes folder (Session(takes_dir=...))")
+        s.takes_dir.mkdir(parents=True, exist_ok=True)
+        source = s.source
+        self._recorder = TakeRecorder(s.takes_dir, next_take_name(s.takes_dir), self.tracker.skeleton, source.fps,
+                                      source.name, metadata={"config": s.config.to_dict()})
+        s._emit(s.events.recording, RecordingState(True, self._recorder.name, 0))
+
+    def _finish(self) -> None:
+        recorder = self._recorder
+        take, path = recorder.finish()
+        self._recorder = None
+        s = self._session
+        s._emit(s.events.recording, RecordingState(False, recorder.name, take.num_frames))
+        s._emit(s.events.take_saved, TakeSaved(recorder.name, path, take, recorder.video_path))
