@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="redo every input, even those the folder's batch_manifest.jsonl says are complete")
     _add_pipeline_arguments(b)
     add_convert_parser(sub)
+    add_stream_parser(sub)
     return parser
 
 
@@ -207,6 +208,55 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
+def add_stream_parser(sub) -> None:
+    from engine.streaming.targets import VMC_DEFAULT_TARGET
+
+    s = sub.add_parser("stream", help="one video (at its own rate) or --camera N -> a live VMC / JSON stream")
+    s.add_argument("video", nargs="?", help="video file, played at its own rate")
+    s.add_argument("--camera", type=int, help="stream live from camera N until Ctrl+C")
+    s.add_argument("--vmc", default=VMC_DEFAULT_TARGET, metavar="HOST:PORT",
+                   help=f"where to send the VMC protocol (default {VMC_DEFAULT_TARGET}; 'off' for none)")
+    s.add_argument("--json", default="", metavar="HOST:PORT",
+                   help="also send world joint positions as JSON over UDP, one datagram per frame")
+    s.add_argument("--mode", default=DEFAULT_MODE, help=f"3D mode: {', '.join(available_modes())} (default: {DEFAULT_MODE})")
+    s.add_argument("--checkpoint", default="", help="model file for network 3D modes (default: the bundled one)")
+    s.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where networks run")
+    s.add_argument("--smoothing", type=float, default=0.5, help="smoothing strength 0..1 (default 0.5)")
+    s.add_argument("--fov", type=float, default=60.0, help="camera's horizontal field of view in degrees (default 60)")
+    s.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
+    s.add_argument("--frames", type=int, default=None, help="stop after this many frames")
+    s.add_argument("-q", "--quiet", action="store_true", help="no status line")
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    from engine.capture.paced_source import PacedSource
+    from engine.session.live_stream import stream_source
+    from engine.streaming.channels import channels_from_targets
+    from engine.streaming.sender import PoseStreamer
+
+    config = config_from_args(args)
+    if (args.video is None) == (args.camera is None):
+        raise MonocapError("stream: give a video file, or --camera N (not both)")
+    channels = channels_from_targets(vmc=args.vmc, json=args.json, warmup_s=config.live_calibration_s)
+    targets = ", ".join(f"{ch.encoder.name} to {ch.target}" for ch in channels)
+    source = CameraSource(args.camera) if args.camera is not None else PacedSource(open_source(args.video))
+    tty = sys.stdout.isatty()
+
+    def status(frames: int, stats) -> None:
+        if not args.quiet:
+            print(f"\r{frames} frames, {stats.summary}" + ("" if tty else "\n"), end="", flush=True)
+
+    try:
+        with PoseStreamer(channels) as streamer:
+            _say(args, f"Streaming {source.name}: {targets}; press Ctrl+C to stop.")
+            run = stream_source(source, config, streamer, on_status=status, max_frames=args.frames)
+    finally:
+        source.close()
+    _say(args, ("\n" if tty else "") + f"{run.frames} frames in {run.seconds:.1f} s; {run.stats.packets_sent} packets sent, "
+         f"{run.stats.refused} not taken (no receiver), {run.dropped_frames} frames dropped while busy")
+    return 0
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"monocap: warning: {message}", file=sys.stderr)
 
@@ -216,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        handler = {"process": cmd_process, "batch": cmd_batch, "convert": run_convert}[args.command]
+        handler = {"process": cmd_process, "batch": cmd_batch, "convert": run_convert,
+                   "stream": cmd_stream}[args.command]
         return handler(args)
     except MonocapError as exc:
         print(f"monocap: error: {exc}", file=sys.stderr)
