@@ -76,7 +76,7 @@ class PoseStreamer:
         self._errors = 0
         self._last_refused = -1e9
         self._last_error = ""
-        self._send_times: collections.deque = collections.deque(maxlen=4096)
+        self._send_times: collections.deque = collections.deque()  # sends of the last second
         self.latencies_ns: collections.deque = collections.deque(maxlen=LATENCY_SAMPLES)
         self._thread = threading.Thread(target=self._run, name="monocap-stream", daemon=True)
         self._thread.start()
@@ -94,10 +94,16 @@ class PoseStreamer:
             self._queue.append((pose_frame, captured_ns))
             self._cond.notify()
 
+    @property
+    def frames(self) -> int:
+        """Poses encoded and handed to the network so far."""
+        return self._frames
+
     def stats(self) -> StreamStats:
         now = time.monotonic()
         with self._cond:
-            recent = sum(1 for t in self._send_times if now - t <= _RATE_WINDOW_S)
+            self._forget_sends_before(now - _RATE_WINDOW_S)
+            recent = len(self._send_times)
             if now - self._last_refused <= _NO_RECEIVER_S:
                 receiver = "no receiver"
             elif self._last_error:
@@ -166,7 +172,13 @@ class PoseStreamer:
                 self._errors += 1
                 self._last_error = f"send failed: {exc.strerror or exc}"
             return
+        now = time.monotonic()
         with self._cond:
             self._packets += 1
             self._last_error = ""
-            self._send_times.append(time.monotonic())
+            self._send_times.append(now)
+            self._forget_sends_before(now - _RATE_WINDOW_S)
+
+    def _forget_sends_before(self, t: float) -> None:
+        while self._send_times and self._send_times[0] < t:
+            self._send_times.popleft()
