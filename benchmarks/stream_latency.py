@@ -1,0 +1,123 @@
+"""Streaming latency and cost, live on the sample clip played at its own rate.
+
+    python benchmarks/stream_latency.py [--video resources/sample/taiji_sample.mp4] [--mode lifter]
+
+Each run plays the clip as a camera would deliver it (newest frame wins) through the detector and
+the tracking stage, as `monocap stream` does. Latency: from a frame's capture time to its VMC
+packet leaving the socket (median and 95th percentile), beside the reference in the same run:
+capture to the pose being ready. Cost: frames tracked per second with streaming on (VMC + JSON to
+UDP receivers on the loopback address) as a ratio to the same clip with streaming off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+class UdpSink:
+    """A loopback UDP receiver that counts datagrams."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.count = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sock.recv(65536)
+                self.count += 1
+            except socket.timeout:
+                pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+class PoseClock:
+    """Stands in front of a streamer (or none): notes when each pose was ready."""
+
+    def __init__(self, streamer=None):
+        self.streamer = streamer
+        self.ready_ns: list[int] = []
+
+    def submit(self, pose, captured_ns=None) -> None:
+        self.ready_ns.append(time.monotonic_ns() - captured_ns)
+        if self.streamer is not None:
+            self.streamer.submit(pose, captured_ns)
+
+    def stats(self):
+        from engine.streaming.sender import StreamStats
+
+        return self.streamer.stats() if self.streamer else StreamStats(0, 0, 0.0, 0, 0, 0, "off")
+
+
+def run(video: str, config, streaming: bool):
+    from engine.capture.frames import open_source
+    from engine.capture.paced_source import PacedSource
+    from engine.session.live_stream import stream_source
+    from engine.streaming.channels import channels_from_targets
+    from engine.streaming.sender import PoseStreamer
+
+    source = PacedSource(open_source(video))
+    sinks, streamer = [], None
+    if streaming:
+        sinks = [UdpSink(), UdpSink()]
+        streamer = PoseStreamer(channels_from_targets(vmc=f"127.0.0.1:{sinks[0].port}",
+                                                      json=f"127.0.0.1:{sinks[1].port}",
+                                                      warmup_s=config.live_calibration_s))
+    clock = PoseClock(streamer)
+    try:
+        result = stream_source(source, config, clock)
+    finally:
+        source.close()
+        if streamer is not None:
+            streamer.close()
+        for s in sinks:
+            s.close()
+    sent = np.array(streamer.latencies_ns) / 1e6 if streamer else np.zeros(0)
+    return result, np.array(clock.ready_ns) / 1e6, sent, streamer
+
+
+def main() -> int:
+    from engine.core.resources import sample_clip
+    from engine.lift.modes import DEFAULT_MODE, LiftConfig
+    from engine.session.pipeline import PipelineConfig
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--video", default=str(sample_clip()))
+    ap.add_argument("--mode", default=DEFAULT_MODE)
+    a = ap.parse_args()
+    config = PipelineConfig(lift=LiftConfig(mode=a.mode, device="cpu"))
+    off, ready_off, _, _ = run(a.video, config, streaming=False)
+    on, ready_on, sent, streamer = run(a.video, config, streaming=True)
+    fps_off, fps_on = off.frames / off.seconds, on.frames / on.seconds
+    stats = streamer.stats()
+    print(f"clip {Path(a.video).name}, mode {a.mode}: {on.frames} frames tracked with streaming, {off.frames} without")
+    print(f"capture -> pose ready (reference): median {np.median(ready_on):.1f} ms, p95 {np.percentile(ready_on, 95):.1f} ms")
+    print(f"capture -> packet sent:            median {np.median(sent):.1f} ms, p95 {np.percentile(sent, 95):.1f} ms "
+          f"({len(sent)} frames sent, {stats.dropped} dropped by the sender)")
+    print(f"pose ready -> packet sent: median {np.median(sent) - np.median(ready_on):.1f} ms")
+    print(f"tracked frames per second: streaming off {fps_off:.1f}, on {fps_on:.1f}, ratio {fps_on / fps_off:.3f}")
+    print(f"frames dropped while busy (newest frame wins): off {off.dropped_frames}, on {on.dropped_frames}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
