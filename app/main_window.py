@@ -23,6 +23,7 @@ from .messages import BatchRequest, LiveFrame, RecordingState, SourceEnded, Sour
 from .playback import TakeVideo
 from engine.session.recorder import list_takes, load_take, recover_all, take_summary
 from .settings import AppSettings, push_recent, recent_list
+from .stream_control import StreamControl
 from .timeline import Timeline
 from .view3d import SkeletonView
 from .worker import EngineController, describe_error
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
 
         self.engine = EngineController(self)
         w = self.engine.worker
+        w.pose_sink = self.stream_control.switch.submit
         w.sourceOpened.connect(self._on_source_opened)
         w.frameAvailable.connect(self._on_frame_available)
         w.sourceEnded.connect(self._on_source_ended)
@@ -126,6 +128,7 @@ class MainWindow(QMainWindow):
         w.takeSaved.connect(self._on_take_saved)
         w.batchProgress.connect(self.batch_panel.on_progress)
         w.batchFinished.connect(self.batch_panel.on_finished)
+        w.error.connect(self.show_error)
         self.engine.start()
 
         refresh = QGuiApplication.primaryScreen().refreshRate() if QGuiApplication.primaryScreen() else 60.0
@@ -264,6 +267,9 @@ class MainWindow(QMainWindow):
         tb.addAction(self.act_reset_view)
         tb.addAction(self.act_follow)
         tb.addAction(self.act_trails)
+        tb.addSeparator()
+        self.stream_control = StreamControl(self.qsettings, self)
+        tb.addWidget(self.stream_control)
         tb.addSeparator()
         tb.addAction(self.act_settings)
         self._fill_recent()
@@ -656,6 +662,7 @@ class MainWindow(QMainWindow):
         self._render_timer.stop()
         self.timeline.set_playing(False)
         self._save_layout()
+        self.stream_control.shutdown()
         self.engine.shutdown()
         self._export_pool.shutdown(wait=True)
         if self._take_video is not None:

@@ -11,28 +11,20 @@ from pathlib import Path
 from engine.core.errors import MonocapError
 from engine.capture.frames import VIDEO_SUFFIXES, CameraSource, open_source
 from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes
-from engine.animation.formats import (FORMATS, add_convert_parser, add_export_arguments, export_options_from_args,
-                                     parse_formats, run_convert)
-from engine.lift.camera import DEFAULT_FOV_DEG
-from engine.lift.device import DEVICES
+from engine.animation.formats import FORMATS, add_convert_parser, add_export_arguments, export_options_from_args, run_convert
 from engine.session.batch import DEFAULT_RAY_RETRIES
-from engine.motion.smoothing import SmoothingConfig
 from engine.session.outputs import DEFAULT_FORMATS, write_outputs
-from engine.session.pipeline import PipelineConfig
-from engine.session.events import SessionEvents
-from engine.session.session import Session
-
-_SMOOTHING = SmoothingConfig().strength
+from engine.session.pipeline import PipelineConfig, process_source
+from engine.motion.smoothing import SmoothingConfig
 
 
 def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default="out", help="output folder (default: ./out)")
     p.add_argument("--mode", default=DEFAULT_MODE, help=f"3D mode: {', '.join(available_modes())} (default: {DEFAULT_MODE})")
     p.add_argument("--checkpoint", default="", help="model file for network 3D modes (default: the bundled one)")
-    p.add_argument("--device", default="auto", choices=DEVICES, help="where networks run")
-    p.add_argument("--smoothing", type=float, default=_SMOOTHING, help=f"smoothing strength 0..1 (default {_SMOOTHING})")
-    p.add_argument("--fov", type=float, default=DEFAULT_FOV_DEG,
-                   help=f"camera's horizontal field of view in degrees (default {DEFAULT_FOV_DEG:g})")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where networks run")
+    p.add_argument("--smoothing", type=float, default=0.5, help="smoothing strength 0..1 (default 0.5)")
+    p.add_argument("--fov", type=float, default=60.0, help="camera's horizontal field of view in degrees (default 60)")
     p.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
     p.add_argument("--formats", default=",".join(DEFAULT_FORMATS),
                    help=f"comma-separated output formats from {','.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)})")
@@ -77,6 +69,15 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         raise MonocapError(f"--mode {args.mode}: unknown 3D mode; choose one of {', '.join(available_modes())}")
     return PipelineConfig(lift=LiftConfig(mode=args.mode, checkpoint=args.checkpoint, device=args.device),
                           smoothing=smoothing, fov_deg=args.fov, root_motion=not args.no_root_motion)
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
+    known = FORMATS
+    bad = [f for f in formats if f not in known]
+    if bad or not formats:
+        raise MonocapError(f"--formats {text}: choose from {', '.join(known)}")
+    return formats
 
 
 class _Bar:
@@ -126,9 +127,10 @@ def cmd_process(args: argparse.Namespace) -> int:
         stem = Path(args.video).stem
     bar = _Bar(args.quiet, source.frame_count, stem)
     try:
-        take = Session(source, config, SessionEvents(progress=bar.update_to)).process()
+        take = process_source(source, config, progress=bar.update_to)
     finally:
         bar.close()
+        source.close()
     if getattr(source, "decode_errors", 0):
         print(f"monocap: warning: {args.video}: only {take.num_frames} of {source.frame_count} frames could be decoded "
               "(truncated or damaged file); the take covers those", file=sys.stderr)
@@ -218,6 +220,7 @@ def add_stream_parser(sub) -> None:
                    help=f"where to send the VMC protocol (default {VMC_DEFAULT_TARGET}; 'off' for none)")
     s.add_argument("--json", default="", metavar="HOST:PORT",
                    help="also send world joint positions as JSON over UDP, one datagram per frame")
+    s.add_argument("--rate", type=float, default=0.0, help="send at most this many frames per second (default: every frame)")
     s.add_argument("--mode", default=DEFAULT_MODE, help=f"3D mode: {', '.join(available_modes())} (default: {DEFAULT_MODE})")
     s.add_argument("--checkpoint", default="", help="model file for network 3D modes (default: the bundled one)")
     s.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where networks run")
@@ -237,6 +240,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if (args.video is None) == (args.camera is None):
         raise MonocapError("stream: give a video file, or --camera N (not both)")
+    if args.rate < 0:
+        raise MonocapError(f"--rate {args.rate}: a rate must be 0 (every frame) or more")
     channels = channels_from_targets(vmc=args.vmc, json=args.json, warmup_s=config.live_calibration_s)
     targets = ", ".join(f"{ch.encoder.name} to {ch.target}" for ch in channels)
     source = CameraSource(args.camera) if args.camera is not None else PacedSource(open_source(args.video))
@@ -247,7 +252,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
             print(f"\r{frames} frames, {stats.summary}" + ("" if tty else "\n"), end="", flush=True)
 
     try:
-        with PoseStreamer(channels) as streamer:
+        with PoseStreamer(channels, max_fps=args.rate) as streamer:
             _say(args, f"Streaming {source.name}: {targets}; press Ctrl+C to stop.")
             run = stream_source(source, config, streamer, on_status=status, max_frames=args.frames)
     finally:

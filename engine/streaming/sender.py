@@ -54,7 +54,8 @@ class StreamStats:
 
 
 class PoseStreamer:
-    def __init__(self, channels: Sequence[Channel], queue_frames: int = QUEUE_FRAMES):
+    def __init__(self, channels: Sequence[Channel], queue_frames: int = QUEUE_FRAMES, max_fps: float = 0.0):
+        """max_fps: send at most this many frames per second of the source (0: every frame)."""
         if not channels:
             raise ValueError("a streamer needs at least one channel")
         self.channels = tuple(channels)
@@ -66,6 +67,8 @@ class PoseStreamer:
             self._close_sockets()
             raise
         self._queue: collections.deque = collections.deque(maxlen=max(1, queue_frames))
+        self._min_gap_s = 1.0 / max_fps if max_fps > 0 else 0.0
+        self._last_time_s: float | None = None
         self._cond = threading.Condition()
         self._stopping = False
         self._error: BaseException | None = None
@@ -86,6 +89,12 @@ class PoseStreamer:
         for the latency figures. Raises an error the sender thread met (an encoder's)."""
         if self._error is not None:
             raise self._error
+        if self._min_gap_s:
+            t = pose_frame.timestamp_s
+            # a little slack, so that 30 fps capped at 30 keeps every frame despite jitter
+            if self._last_time_s is not None and 0.0 <= t - self._last_time_s < 0.9 * self._min_gap_s:
+                return
+            self._last_time_s = t
         with self._cond:
             if self._stopping:
                 raise RuntimeError("the streamer is closed")

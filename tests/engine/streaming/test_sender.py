@@ -224,3 +224,14 @@ def test_soak_vmc_overloaded_drops_without_growing():
     assert stats.frames > 10 and stats.frames + stats.dropped >= 6000 - QUEUE_FRAMES - 1
     assert encoder.solver.calibrated and not encoder.solver._warmup
     assert late - early < 256 * 1024, f"memory grew by {(late - early) / 1024:.0f} KiB"
+
+
+def test_a_rate_cap_sends_at_most_that_many_frames_per_second():
+    with JsonReceiver() as receiver:
+        with PoseStreamer(channels_from_targets(json=f"127.0.0.1:{receiver.port}"), max_fps=10) as streamer:
+            for i in range(30):  # one second at 30 fps
+                streamer.submit(pose(i))
+                time.sleep(0.002)
+            assert wait_until(lambda: streamer.frames >= 10)
+            time.sleep(0.2)
+    assert [json.loads(d)["frame"] for d in receiver.datagrams] == list(range(0, 30, 3))
