@@ -66,16 +66,34 @@ def swing_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     Antiparallel inputs turn by 180 degrees about an axis perpendicular to a."""
     a = normalize(a)
     b = normalize(b)
-    axis = cross(a, b)
+    v = cross(a, b)
     c = np.clip(np.sum(a * b, axis=-1), -1.0, 1.0)
+    # Rodrigues for unit a, b with v = a x b, c = a . b: R = c I + [v]x + v v^T / (1 + c)
+    x, y, z = v[..., 0], v[..., 1], v[..., 2]
+    k = 1.0 / np.maximum(1.0 + c, 1e-12)
+    out = v[..., :, None] * (v[..., None, :] * k[..., None, None])
+    out[..., 0, 0] += c
+    out[..., 1, 1] += c
+    out[..., 2, 2] += c
+    out[..., 0, 1] -= z
+    out[..., 1, 0] += z
+    out[..., 0, 2] += y
+    out[..., 2, 0] -= y
+    out[..., 1, 2] -= x
+    out[..., 2, 1] += x
+    near = c < -1.0 + 1e-6  # nearly opposite: the formula loses precision, the angle form does not
+    if np.any(near):
+        out[near] = _opposite_swing(a[near], b[near])
+    return out
+
+
+def _opposite_swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    axis = cross(a, b)
     s = norm(axis)
-    angle = np.arctan2(s, c)
-    flip = (s < 1e-9) & (c < 0)
-    if np.any(flip):
-        # any axis perpendicular to a
-        helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
-        perp = normalize(cross(a, helper))
-        axis = np.where(flip[..., None], perp, axis)
+    angle = np.arctan2(s, np.sum(a * b, axis=-1))
+    # exactly opposite: a half turn about any axis perpendicular to a
+    helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    axis = np.where((s < 1e-9)[..., None], cross(a, helper), axis)
     return axis_angle_matrix(normalize(axis), angle)
 
 
