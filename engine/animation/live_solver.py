@@ -23,6 +23,7 @@ from engine.core.skeletons import MONOCAP_BODY, Skeleton
 
 MAX_FOOT_PITCH_RAD = np.radians(45.0)
 _WARMUP_FRAMES_MAX = 600  # memory bound of the warm-up at high frame rates
+_REFIT_EVERY = 16
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,15 @@ class LiveSolver:
 
     def _learn(self, joints: np.ndarray, t: float) -> None:
         self._start_s = t if self._start_s is None else self._start_s
+        done = t - self._start_s >= self.warmup_s
         if len(self._warmup) < _WARMUP_FRAMES_MAX:
             self._warmup.append(joints)
-        frames = np.array(self._warmup)
-        self._rest = _standing_feet(rest_pose(frames, self.skeleton), frames, self.skeleton)
-        if t - self._start_s >= self.warmup_s:
+            n = len(self._warmup)
+            # refitted as the frames come in (often at first, then every _REFIT_EVERY frames)
+            if done or n & (n - 1) == 0 or n % _REFIT_EVERY == 0:
+                frames = np.array(self._warmup)
+                self._rest = _standing_feet(rest_pose(frames, self.skeleton), frames, self.skeleton)
+        if done:
             self.calibrated = True
             self._warmup.clear()
 
