@@ -52,6 +52,7 @@ class LiveSolver:
         self._warmup: list[np.ndarray] = []
         self._start_s: float | None = None
         self._rest: np.ndarray | None = None
+        self._last_s: float | None = None
         self.calibrated = False
 
     def solve(self, joints_m: np.ndarray, timestamp_s: float) -> LivePose | None:
@@ -59,6 +60,9 @@ class LiveSolver:
         joints = np.asarray(joints_m, dtype=np.float64)
         if joints.shape != (self.skeleton.num_joints, 3) or not np.isfinite(joints).all():
             return None
+        if self._last_s is not None and timestamp_s < self._last_s:
+            self.reset()  # time went back: another source, maybe another subject
+        self._last_s = timestamp_s
         if not self.calibrated:
             self._learn(joints, timestamp_s)
         _, rotations = solve_positions(joints[None], self._rest, self.skeleton)
@@ -68,6 +72,12 @@ class LiveSolver:
         motion: RigMotion = rig_motion(solution, self.rig)
         floor = -float(min(rest[SOLVER_INDEX[f"{s}_{j}"], 1] for s in ("left", "right") for j in ("toe", "ankle")))
         return LivePose(motion.local_rotations[0], motion.offsets_m, motion.root_m[0], floor, self.calibrated)
+
+    def reset(self) -> None:
+        """Learns the rest pose again from the next frames."""
+        self._warmup.clear()
+        self._start_s = None
+        self.calibrated = False
 
     def _learn(self, joints: np.ndarray, t: float) -> None:
         self._start_s = t if self._start_s is None else self._start_s

@@ -57,3 +57,12 @@ def test_missing_joints_give_no_pose_and_the_warm_up_stays_bounded(monkeypatch):
     for i in range(40):
         live.solve(frame, i / 30.0)
     assert len(live._warmup) == 20 and not live.calibrated
+
+
+def test_a_new_source_starts_a_new_warm_up():
+    poses = moving_take(20)
+    live = LiveSolver(UNITY_HUMANOID_RIG, warmup_s=0.2)
+    for p in poses:
+        live.solve(p.joints_m, p.timestamp_s)
+    assert live.calibrated
+    assert not live.solve(poses[0].joints_m, 0.0).calibrated  # time went back to 0
