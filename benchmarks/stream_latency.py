@@ -6,7 +6,9 @@ Each run plays the clip as a camera would deliver it (newest frame wins) through
 the tracking stage, as `monocap stream` does. Latency: from a frame's capture time to its VMC
 packet leaving the socket (median and 95th percentile), beside the reference in the same run:
 capture to the pose being ready. Cost: frames tracked per second with streaming on (VMC + JSON to
-UDP receivers on the loopback address) as a ratio to the same clip with streaming off.
+UDP receivers on the loopback address) as a ratio to the same clip with streaming off. And the
+CPU cost per frame of encoding a VMC frame (the live solve and the bundle) against the detector's,
+interleaved on the same frames, a ratio that holds on a loaded machine.
 """
 
 from __future__ import annotations
@@ -95,6 +97,36 @@ def run(video: str, config, streaming: bool):
     return result, np.array(clock.ready_ns) / 1e6, sent, streamer
 
 
+def encode_cost(video: str, config, frames: int = 60) -> tuple[float, float]:
+    """(detector ms, VMC encode ms) per frame, medians, the two timed in the same loop."""
+    from engine.capture.detector import PoseDetector
+    from engine.capture.frames import open_source
+    from engine.lift.modes import make_lifter
+    from engine.session.pipeline import LiveTracker
+    from engine.streaming.vmc import VmcEncoder
+
+    tracker = LiveTracker(config, make_lifter(config.lift))
+    encoder = VmcEncoder(warmup_s=0.5)
+    det_ms, enc_ms = [], []
+    source = open_source(video)
+    with PoseDetector(config.detector) as detector:
+        for frame in source:
+            t0 = time.perf_counter()
+            detection = detector.detect(frame.image, frame.timestamp_ns)
+            t1 = time.perf_counter()
+            pose = tracker.push(frame.index, frame.timestamp_ns / 1e9, detection)
+            t2 = time.perf_counter()
+            encoder.encode(pose)
+            t3 = time.perf_counter()
+            if frame.index >= 30 and pose.joints_m is not None:  # after the warm-up
+                det_ms.append((t1 - t0) * 1e3)
+                enc_ms.append((t3 - t2) * 1e3)
+            if len(enc_ms) >= frames:
+                break
+    source.close()
+    return float(np.median(det_ms)), float(np.median(enc_ms))
+
+
 def main() -> int:
     from engine.core.resources import sample_clip
     from engine.lift.modes import DEFAULT_MODE, LiftConfig
@@ -116,6 +148,8 @@ def main() -> int:
     print(f"pose ready -> packet sent: median {np.median(sent) - np.median(ready_on):.1f} ms")
     print(f"tracked frames per second: streaming off {fps_off:.1f}, on {fps_on:.1f}, ratio {fps_on / fps_off:.3f}")
     print(f"frames dropped while busy (newest frame wins): off {off.dropped_frames}, on {on.dropped_frames}")
+    det_ms, enc_ms = encode_cost(a.video, config)
+    print(f"cost per frame: detector {det_ms:.1f} ms, VMC encode {enc_ms:.1f} ms ({100 * enc_ms / det_ms:.0f} % of the detector)")
     return 0
 
 

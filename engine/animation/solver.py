@@ -180,7 +180,7 @@ def solve_positions(joints_m: np.ndarray, rest_m: np.ndarray | None = None,
         uh = normalize(u)
 
         def perp(v: np.ndarray) -> np.ndarray:
-            return normalize(v - np.sum(v * uh, axis=-1, keepdims=True) * uh)
+            return normalize(v - (v * uh).sum(-1, keepdims=True) * uh)
 
         blend = w * perp(s) + (1.0 - w) * perp(fallback)
         weak = norm(blend) < 1e-3
