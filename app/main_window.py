@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
 
         self.engine = EngineController(self)
         w = self.engine.worker
-        w.pose_sink = self.stream_control.switch.submit
+        w.pose_sink = self.stream_control.switch
         w.sourceOpened.connect(self._on_source_opened)
         w.frameAvailable.connect(self._on_frame_available)
         w.sourceEnded.connect(self._on_source_ended)
@@ -128,7 +128,6 @@ class MainWindow(QMainWindow):
         w.takeSaved.connect(self._on_take_saved)
         w.batchProgress.connect(self.batch_panel.on_progress)
         w.batchFinished.connect(self.batch_panel.on_finished)
-        w.error.connect(self.show_error)
         self.engine.start()
 
         refresh = QGuiApplication.primaryScreen().refreshRate() if QGuiApplication.primaryScreen() else 60.0

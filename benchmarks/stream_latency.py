@@ -2,13 +2,14 @@
 
     python benchmarks/stream_latency.py [--video resources/sample/taiji_sample.mp4] [--mode lifter]
 
-Each run plays the clip as a camera would deliver it (newest frame wins) through the detector and
-the tracking stage, as `monocap stream` does. Latency: from a frame's capture time to its VMC
-packet leaving the socket (median and 95th percentile), beside the reference in the same run:
-capture to the pose being ready. Cost: frames tracked per second with streaming on (VMC + JSON to
-UDP receivers on the loopback address) as a ratio to the same clip with streaming off. And the
-CPU cost per frame of encoding a VMC frame (the live solve and the bundle) against the detector's,
-interleaved on the same frames, a ratio that holds on a loaded machine.
+Each run plays the clip as a camera would deliver it (newest frame wins) through an engine
+session (detector, tracking stage), as `monocap stream` does. Latency: from a frame's capture
+time to its VMC packet leaving the socket (median and 95th percentile), beside the reference in
+the same run: capture to the pose being ready. Cost: frames tracked per second with streaming on
+(VMC + JSON to UDP receivers on the loopback address) as a ratio to the same clip with streaming
+off, after a warm-up play; and the CPU time of encoding a VMC frame (the live solve and the
+bundle) against the detector's, interleaved on the same frames, a ratio that holds on a loaded
+machine.
 """
 
 from __future__ import annotations
@@ -53,32 +54,34 @@ class UdpSink:
 
 
 class PoseClock:
-    """Stands in front of a streamer (or none): notes when each pose was ready."""
+    """An engine session's pose sink: notes when each pose was ready, hands it on to the stream."""
 
-    def __init__(self, streamer=None):
-        self.streamer = streamer
-        self.ready_ns: list[int] = []
+    def __init__(self, source, stream_sink=None):
+        self.source = source
+        self.stream_sink = stream_sink
+        self.ready_ms: list[float] = []
         self.times_s: list[float] = []
 
-    def submit(self, pose, captured_ns=None) -> None:
+    def on_pose(self, tracked) -> None:
+        from engine.streaming.sender import capture_time_ns
+
         now = time.monotonic_ns()
-        self.ready_ns.append(now - captured_ns)
+        self.ready_ms.append((now - capture_time_ns(tracked, self.source)) / 1e6)
         self.times_s.append(now / 1e9)
-        if self.streamer is not None:
-            self.streamer.submit(pose, captured_ns)
+        if self.stream_sink is not None:
+            self.stream_sink.on_pose(tracked)
 
-    def stats(self):
-        from engine.streaming.sender import StreamStats
-
-        return self.streamer.stats() if self.streamer else StreamStats(0, 0, 0.0, 0, 0, 0, "off")
+    def close(self) -> None:
+        pass
 
 
 def run(video: str, config, streaming: bool):
+    """One play of the clip -> (frames per second, capture -> pose ms, capture -> sent ms, streamer)."""
     from engine.capture.frames import open_source
     from engine.capture.paced_source import PacedSource
-    from engine.session.live_stream import stream_source
+    from engine.session.session import Session
     from engine.streaming.channels import channels_from_targets
-    from engine.streaming.sender import PoseStreamer
+    from engine.streaming.sender import PoseStreamer, StreamSink
 
     source = PacedSource(open_source(video))
     sinks, streamer = [], None
@@ -87,19 +90,22 @@ def run(video: str, config, streaming: bool):
         streamer = PoseStreamer(channels_from_targets(vmc=f"127.0.0.1:{sinks[0].port}",
                                                       json=f"127.0.0.1:{sinks[1].port}",
                                                       warmup_s=config.live_calibration_s))
-    clock = PoseClock(streamer)
+    clock = PoseClock(source, StreamSink(streamer, source) if streamer else None)
+    session = Session(source, config)
+    session.add_sink(clock)
     try:
-        result = stream_source(source, config, clock)
+        end = session.stream()
     finally:
-        source.close()
         if streamer is not None:
             streamer.close()
         for s in sinks:
             s.close()
-    sent = np.array(streamer.latencies_ns) / 1e6 if streamer else np.zeros(0)
+    if end.error is not None:
+        raise end.error
     times = clock.times_s
     fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0  # start-up left out
-    return result, fps, np.array(clock.ready_ns) / 1e6, sent, streamer
+    sent = np.array(streamer.latencies_ns) / 1e6 if streamer else np.zeros(0)
+    return fps, np.array(clock.ready_ms), sent, streamer
 
 
 def encode_cost(video: str, config, frames: int = 60) -> tuple[float, float]:
@@ -143,16 +149,16 @@ def main() -> int:
     a = ap.parse_args()
     config = PipelineConfig(lift=LiftConfig(mode=a.mode, device="cpu"))
     run(a.video, config, streaming=False)  # warms the caches and the models' first calls
-    off, fps_off, _, _, _ = run(a.video, config, streaming=False)
-    on, fps_on, ready_on, sent, streamer = run(a.video, config, streaming=True)
+    fps_off, ready_off, _, _ = run(a.video, config, streaming=False)
+    fps_on, ready_on, sent, streamer = run(a.video, config, streaming=True)
     stats = streamer.stats()
-    print(f"clip {Path(a.video).name}, mode {a.mode}: {on.frames} frames tracked with streaming, {off.frames} without")
+    print(f"clip {Path(a.video).name}, mode {a.mode}: {len(ready_on)} frames tracked with streaming, "
+          f"{len(ready_off)} without")
     print(f"capture -> pose ready (reference): median {np.median(ready_on):.1f} ms, p95 {np.percentile(ready_on, 95):.1f} ms")
     print(f"capture -> packet sent:            median {np.median(sent):.1f} ms, p95 {np.percentile(sent, 95):.1f} ms "
           f"({len(sent)} frames sent, {stats.dropped} dropped by the sender)")
     print(f"pose ready -> packet sent: median {np.median(sent) - np.median(ready_on):.1f} ms")
     print(f"tracked frames per second: streaming off {fps_off:.1f}, on {fps_on:.1f}, ratio {fps_on / fps_off:.3f}")
-    print(f"frames dropped while busy (newest frame wins): off {off.dropped_frames}, on {on.dropped_frames}")
     det_ms, enc_ms = encode_cost(a.video, config)
     print(f"cost per frame: detector {det_ms:.1f} ms, VMC encode {enc_ms:.1f} ms ({100 * enc_ms / det_ms:.0f} % of the detector)")
     return 0

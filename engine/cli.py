@@ -11,20 +11,28 @@ from pathlib import Path
 from engine.core.errors import MonocapError
 from engine.capture.frames import VIDEO_SUFFIXES, CameraSource, open_source
 from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes
-from engine.animation.formats import FORMATS, add_convert_parser, add_export_arguments, export_options_from_args, run_convert
+from engine.animation.formats import (FORMATS, add_convert_parser, add_export_arguments, export_options_from_args,
+                                     parse_formats, run_convert)
+from engine.lift.camera import DEFAULT_FOV_DEG
+from engine.lift.device import DEVICES
 from engine.session.batch import DEFAULT_RAY_RETRIES
-from engine.session.outputs import DEFAULT_FORMATS, write_outputs
-from engine.session.pipeline import PipelineConfig, process_source
 from engine.motion.smoothing import SmoothingConfig
+from engine.session.outputs import DEFAULT_FORMATS, write_outputs
+from engine.session.pipeline import PipelineConfig
+from engine.session.events import SessionEvents
+from engine.session.session import Session
+
+_SMOOTHING = SmoothingConfig().strength
 
 
 def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default="out", help="output folder (default: ./out)")
     p.add_argument("--mode", default=DEFAULT_MODE, help=f"3D mode: {', '.join(available_modes())} (default: {DEFAULT_MODE})")
     p.add_argument("--checkpoint", default="", help="model file for network 3D modes (default: the bundled one)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where networks run")
-    p.add_argument("--smoothing", type=float, default=0.5, help="smoothing strength 0..1 (default 0.5)")
-    p.add_argument("--fov", type=float, default=60.0, help="camera's horizontal field of view in degrees (default 60)")
+    p.add_argument("--device", default="auto", choices=DEVICES, help="where networks run")
+    p.add_argument("--smoothing", type=float, default=_SMOOTHING, help=f"smoothing strength 0..1 (default {_SMOOTHING})")
+    p.add_argument("--fov", type=float, default=DEFAULT_FOV_DEG,
+                   help=f"camera's horizontal field of view in degrees (default {DEFAULT_FOV_DEG:g})")
     p.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
     p.add_argument("--formats", default=",".join(DEFAULT_FORMATS),
                    help=f"comma-separated output formats from {','.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)})")
@@ -69,15 +77,6 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         raise MonocapError(f"--mode {args.mode}: unknown 3D mode; choose one of {', '.join(available_modes())}")
     return PipelineConfig(lift=LiftConfig(mode=args.mode, checkpoint=args.checkpoint, device=args.device),
                           smoothing=smoothing, fov_deg=args.fov, root_motion=not args.no_root_motion)
-
-
-def parse_formats(text: str) -> tuple[str, ...]:
-    formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
-    known = FORMATS
-    bad = [f for f in formats if f not in known]
-    if bad or not formats:
-        raise MonocapError(f"--formats {text}: choose from {', '.join(known)}")
-    return formats
 
 
 class _Bar:
@@ -127,10 +126,9 @@ def cmd_process(args: argparse.Namespace) -> int:
         stem = Path(args.video).stem
     bar = _Bar(args.quiet, source.frame_count, stem)
     try:
-        take = process_source(source, config, progress=bar.update_to)
+        take = Session(source, config, SessionEvents(progress=bar.update_to)).process()
     finally:
         bar.close()
-        source.close()
     if getattr(source, "decode_errors", 0):
         print(f"monocap: warning: {args.video}: only {take.num_frames} of {source.frame_count} frames could be decoded "
               "(truncated or damaged file); the take covers those", file=sys.stderr)
@@ -232,10 +230,13 @@ def add_stream_parser(sub) -> None:
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
+    import time
+
     from engine.capture.paced_source import PacedSource
-    from engine.session.live_stream import stream_source
+    from engine.session.events import SessionEvents
+    from engine.session.session import Session
     from engine.streaming.channels import channels_from_targets
-    from engine.streaming.sender import PoseStreamer
+    from engine.streaming.sender import PoseStreamer, StreamSink
 
     config = config_from_args(args)
     if (args.video is None) == (args.camera is None):
@@ -246,19 +247,32 @@ def cmd_stream(args: argparse.Namespace) -> int:
     targets = ", ".join(f"{ch.encoder.name} to {ch.target}" for ch in channels)
     source = CameraSource(args.camera) if args.camera is not None else PacedSource(open_source(args.video))
     tty = sys.stdout.isatty()
+    started = time.monotonic()
+    shown = {"frames": 0, "next": started + 1.0}
 
-    def status(frames: int, stats) -> None:
-        if not args.quiet:
-            print(f"\r{frames} frames, {stats.summary}" + ("" if tty else "\n"), end="", flush=True)
+    with PoseStreamer(channels, max_fps=args.rate) as streamer:
+        def on_pose(tracked) -> None:  # the session's tracking thread
+            shown["frames"] += 1
+            if args.frames is not None and shown["frames"] >= args.frames:
+                session.cancel()
+            if not args.quiet and time.monotonic() >= shown["next"]:
+                shown["next"] += 1.0
+                print(f"\r{shown['frames']} frames, {streamer.stats().summary}" + ("" if tty else "\n"),
+                      end="", flush=True)
 
-    try:
-        with PoseStreamer(channels, max_fps=args.rate) as streamer:
-            _say(args, f"Streaming {source.name}: {targets}; press Ctrl+C to stop.")
-            run = stream_source(source, config, streamer, on_status=status, max_frames=args.frames)
-    finally:
-        source.close()
-    _say(args, ("\n" if tty else "") + f"{run.frames} frames in {run.seconds:.1f} s; {run.stats.packets_sent} packets sent, "
-         f"{run.stats.refused} not taken (no receiver), {run.dropped_frames} frames dropped while busy")
+        session = Session(source, config, SessionEvents(pose=on_pose))
+        session.add_sink(StreamSink(streamer, source))
+        _say(args, f"Streaming {source.name}: {targets}; press Ctrl+C to stop.")
+        try:
+            end = session.stream()
+        except KeyboardInterrupt:
+            end = None
+        stats = streamer.stats()
+    if end is not None and end.error is not None:
+        raise end.error
+    _say(args, ("\n" if tty else "") + f"{shown['frames']} frames in {time.monotonic() - started:.1f} s; "
+         f"{stats.packets_sent} packets sent, {stats.refused} not taken (no receiver), "
+         f"{stats.dropped} poses dropped by the sender")
     return 0
 
 

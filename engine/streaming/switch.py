@@ -1,12 +1,13 @@
-"""A pose consumer that stays in place while streams start and stop: a loop hands every pose to
-`StreamSwitch.submit` (from its own thread); a front end attaches a PoseStreamer when the user
-turns streaming on and detaches it when they turn it off."""
+"""A pose consumer that stays in place while streams start and stop: an engine session hands it
+every tracked frame (it is a session PoseSink, engine/session/events.py), or any loop calls
+`submit`; a front end attaches a PoseStreamer when the user turns streaming on and detaches it
+when they turn it off. It outlives the sessions it is added to."""
 
 from __future__ import annotations
 
 import threading
 
-from engine.streaming.sender import PoseStreamer
+from engine.streaming.sender import PoseStreamer, capture_time_ns
 
 
 class StreamSwitch:
@@ -32,6 +33,13 @@ class StreamSwitch:
             old, self._streamer = self._streamer, None
         if old is not None:
             old.close()
+
+    def on_pose(self, tracked) -> None:
+        """A session's tracked frame (events.TrackedFrame), on its tracking thread."""
+        self.submit(tracked.pose, capture_time_ns(tracked))
+
+    def close(self) -> None:
+        """A session ended; the stream stays on for the next one."""
 
     def submit(self, pose_frame, captured_ns: int | None = None) -> None:
         """Never raises into the calling loop: a stream that fails is detached, its error kept."""
