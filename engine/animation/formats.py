@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.animation.bvh_reader import read_bvh, guess_scale_to_m
+from engine.animation.bvh_reader import UNITS_M, guess_units, read_bvh
 from engine.core.errors import InputError, NoValidFramesError, OutputError
 from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
 from engine.animation.trc import TRC_UNITS, read_trc, write_trc
@@ -74,36 +74,51 @@ def _extension(path: Path) -> str:
 # reading
 
 
-def read_take(path: str | Path) -> Take:
-    """Reads a take from .npz, .csv, .bvh or .trc. InputError naming the file otherwise."""
+def read_take(path: str | Path, units: str | None = None, joint_map: dict[str, str] | None = None) -> Take:
+    """Reads a take from .npz, .csv, .bvh or .trc. InputError naming the file otherwise.
+
+    BVH only: `units` (a key of bvh_reader.UNITS_M) overrides the unit guessed from the rest
+    pose; `joint_map` ({source joint: Monocap joint}) corrects the rig recogniser."""
     path = Path(path)
     ext = _extension(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     if ext == "npz":
-        return load_npz(path)
-    if ext == "csv":
-        return _read_any_csv(path)
-    if ext == "trc":
-        return read_trc(path)
-    if ext == "bvh":
-        return take_from_bvh(path)
-    raise InputError(f"{path}: unknown take format {path.suffix!r}; use one of .{', .'.join(FORMATS)}")
+        take = load_npz(path)
+    elif ext == "csv":
+        take = _read_any_csv(path)
+    elif ext == "trc":
+        take = read_trc(path)
+    elif ext == "bvh":
+        return take_from_bvh(path, units, joint_map)
+    else:
+        raise InputError(f"{path}: unknown take format {path.suffix!r}; use one of .{', .'.join(FORMATS)}")
+    if joint_map:
+        take = replace(take, metadata={**take.metadata, "joint_map": dict(joint_map)})
+    return take
 
 
-def take_from_bvh(path: str | Path) -> Take:
-    """A BVH from anywhere as a take on its own skeleton (end sites included), in metres."""
+def take_from_bvh(path: str | Path, units: str | None = None, joint_map: dict[str, str] | None = None) -> Take:
+    """A BVH from anywhere as a take on its own skeleton (end sites included), in metres. The
+    metadata keeps the unit, the rest pose (for the rig recogniser) and the joint map."""
     motion = read_bvh(path)
     if motion.num_frames == 0:
         raise InputError(f"{path}: the BVH file has no frames")
-    scale = guess_scale_to_m(motion)
+    if units is not None and units not in UNITS_M:
+        raise InputError(f"{path}: unknown unit {units!r}; use one of {', '.join(UNITS_M)}")
+    unit = units or guess_units(motion)
+    scale = UNITS_M[unit]
     joints = motion.positions(scale, include_end_sites=True)
     skeleton = motion.skeleton(include_end_sites=True)
     t_count = joints.shape[0]
     fps = motion.fps if motion.fps > 0 else 30.0
     valid = np.isfinite(joints).all(axis=(1, 2))
-    return Take(joints, skeleton, fps, np.arange(t_count) / fps, valid,
-                metadata={"source": str(path), "source_units_m": scale})
+    metadata = {"source": str(path), "source_units": unit, "source_units_m": scale,
+                "source_units_guessed": units is None,
+                "rest_pose_m": np.round(motion.rest_positions(scale, include_end_sites=True), 6).tolist()}
+    if joint_map:
+        metadata["joint_map"] = dict(joint_map)
+    return Take(joints, skeleton, fps, np.arange(t_count) / fps, valid, metadata=metadata)
 
 
 def _read_any_csv(path: Path) -> Take:
