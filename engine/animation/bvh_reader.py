@@ -95,7 +95,7 @@ def _positions_are_absolute(joint: BvhJoint, values: np.ndarray) -> bool:
     if not axes or not values.size:
         return False
     pos = values[:, [k for k, c in enumerate(joint.channels) if c in _POS]]
-    return float(np.median(np.abs(pos - joint.offset[axes]))) < float(np.median(np.abs(pos)))
+    return bool(np.median(np.linalg.norm(pos - joint.offset[axes], axis=1)) < np.median(np.linalg.norm(pos, axis=1)))
 
 
 def read_bvh(path: str | Path) -> BvhMotion:

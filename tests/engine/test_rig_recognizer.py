@@ -1,0 +1,153 @@
+"""Humanoid BVH from elsewhere: every family is recognised, and converting it to Monocap's rig and
+to Mixamo keeps the limb joints where the source has them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.animation.formats import ExportOptions, read_take, write_take
+from engine.animation.rig import MIXAMO_RIG, MONOCAP_RIG
+from engine.animation.rig_mappings import find_mapping, load_joint_map, to_body_take
+from engine.animation.rig_names import name_info
+from engine.animation.rig_recognizer import RigNotRecognisedError, recognise
+from engine.core.errors import InputError
+from engine.core.skeletons import Skeleton
+from tests.engine.bvhio_fk import bvhio_positions
+from tests.engine.humanoid_rigs import UNIT_M, Family, cmu_motion, families, synthetic_motion, write_family
+from tests.engine.test_bvh_export import rig_point_names
+
+FAMILIES = {f.name: f for f in families()}
+LIMBS = [f"{s}_{j}" for s in ("left", "right") for j in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")]
+EXACT = ExportOptions(ground=False, foot_contact=False)
+
+
+@pytest.fixture(scope="module")
+def motion():
+    from tests.conftest import SHARED_DATA
+
+    take = SHARED_DATA / "mocap" / "cmu_asf" / "01_01.bvh"
+    return cmu_motion(take) if take.is_file() else synthetic_motion()
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_every_family_maps_its_limbs_and_converts_within_a_centimetre(name, motion, tmp_path):
+    family = FAMILIES[name]
+    written = write_family(family, motion, tmp_path / f"{name}.bvh")
+    take = read_take(written.path)
+    assert take.metadata["source_units"] == family.units
+    mapping = find_mapping(take)
+    assert {j: mapping.describe(j) for j in family.truth} == family.truth
+    assert mapping.confidence >= (0.5 if name == "unnamed" else 0.9)
+    truth = np.stack([written.truth_m[family.truth[j]] for j in LIMBS], axis=1)
+    for rig in (MONOCAP_RIG, MIXAMO_RIG):
+        out = tmp_path / f"{name}_{rig.name}.bvh"
+        write_take(take, out, ExportOptions(rig=rig.name, ground=False, foot_contact=False))
+        positions, frames, _ = bvhio_positions(out)
+        assert frames == take.num_frames
+        names = rig_point_names(rig)
+        got = np.stack([positions[names[j]] for j in LIMBS], axis=1) / 100.0
+        err_cm = np.linalg.norm(got - truth, axis=-1) * 100.0
+        assert err_cm.mean() < 1.0, f"{name} -> {rig.name}: mean {err_cm.mean():.2f} cm"
+        assert err_cm.mean(axis=1).max() < 3.0, f"{name} -> {rig.name}: worst frame {err_cm.mean(axis=1).max():.2f} cm"
+
+
+def test_names_normalise_across_conventions():
+    cases = {
+        "mixamorig:LeftUpLeg": ("left", "upleg"), "DEF-thigh.L": ("left", "thigh"), "CC_Base_R_Calf": ("right", "calf"),
+        "lShldrBend": ("left", "shldrbend"), "HipRight": ("right", "hip"), "LUArm": ("left", "uarm"),
+        "LFArm": ("left", "farm"), "thigh_l": ("left", "thigh"), "Lft_Foot": ("left", "foot"),
+        "J_Bip_R_LowerArm": ("right", "lowerarm"), "lhand": ("left", "hand"), "lowerback": ("", "lowerback"),
+    }
+    assert {n: (name_info(n).side, name_info(n).word) for n in cases} == cases
+    assert name_info("upperarm_twist_01_l").limb is None  # helpers get no rank
+    assert name_info("LeftShoulder").limb == ("arm", (0, 1))  # clavicle or shoulder: settled by the chain
+
+
+def _mixamo_take(motion, tmp_path, **change) -> tuple:
+    family = FAMILIES["mixamo"]
+    if change:
+        family = Family(**{**family.__dict__, **change})
+    written = write_family(family, motion, tmp_path / "m.bvh")
+    return read_take(written.path), written
+
+
+def test_sides_from_the_rest_pose_when_names_say_nothing(motion, tmp_path):
+    take, _ = _mixamo_take(motion, tmp_path)
+    neutral = {n: n.replace("Left", "Aaa").replace("Right", "Bbb") for n in take.skeleton.joint_names}
+    renamed = Skeleton("x", tuple(neutral[n] for n in take.skeleton.joint_names), take.skeleton.parents)
+    mapping = recognise(renamed, take.metadata["rest_pose_m"])
+    assert mapping.describe("left_knee") == "mixamorig:AaaLeg" and mapping.describe("right_elbow") == "mixamorig:BbbForeArm"
+    # the same skeleton facing the other way (rest pose turned 180 degrees about Y): left is still left
+    rest = np.asarray(take.metadata["rest_pose_m"]) * np.array([-1.0, 1.0, -1.0])
+    assert recognise(renamed, rest).describe("left_knee") == "mixamorig:AaaLeg"
+
+
+def test_names_that_disagree_with_the_lengths_lose(motion, tmp_path):
+    take, _ = _mixamo_take(motion, tmp_path)
+    # a rig whose "knee" is named on the foot and "foot" on the toe: lengths give it away
+    swap = {"mixamorig:LeftLeg": "mixamorig:LeftKneeHelper", "mixamorig:LeftFoot": "mixamorig:LeftKnee",
+            "mixamorig:LeftToeBase": "mixamorig:LeftAnkle"}
+    names = tuple(swap.get(n, n) for n in take.skeleton.joint_names)
+    mapping = recognise(Skeleton("x", names, take.skeleton.parents), take.metadata["rest_pose_m"])
+    assert mapping.describe("left_knee") == "mixamorig:LeftKneeHelper"
+    assert mapping.describe("left_ankle") == "mixamorig:LeftKnee"
+    assert mapping.confidence < 0.9 and any("implausible" in n for n in mapping.notes)
+
+
+def test_a_joint_map_file_overrides_the_recogniser(motion, tmp_path):
+    take, written = _mixamo_take(motion, tmp_path)
+    (tmp_path / "map.toml").write_text('[map]\n"mixamorig:LeftHandMiddle2" = "left_hand"\n')
+    (tmp_path / "map.json").write_text('{"mixamorig:Spine1": "spine"}')
+    assert load_joint_map(tmp_path / "map.toml") == {"mixamorig:LeftHandMiddle2": "left_hand"}
+    mapping = find_mapping(take, load_joint_map(tmp_path / "map.toml"))
+    assert mapping.describe("left_hand") == "mixamorig:LeftHandMiddle2" and mapping.how["left_hand"] == "map file"
+    body = to_body_take(read_take(written.path, joint_map=load_joint_map(tmp_path / "map.json")))
+    np.testing.assert_allclose(body.joints_m[:, body.skeleton.index("spine")], written.truth_m["mixamorig:Spine1"], atol=1e-6)
+    (tmp_path / "bad.json").write_text('{"mixamorig:Spine1": "belly"}')
+    with pytest.raises(InputError, match="bad.json: belly"):
+        load_joint_map(tmp_path / "bad.json")
+    (tmp_path / "broken.toml").write_text("[map\n")
+    with pytest.raises(InputError, match="broken.toml: not a valid TOML"):
+        load_joint_map(tmp_path / "broken.toml")
+
+
+def test_a_rig_that_is_not_a_person_names_what_is_missing(tmp_path):
+    # a snake: one long chain
+    names = tuple(f"seg{i}" for i in range(8))
+    rest = np.array([[0.0, 0.0, 0.2 * i] for i in range(8)])
+    with pytest.raises(RigNotRecognisedError, match=r"snake.bvh: cannot place pelvis, spine, .*--map FILE"):
+        recognise(Skeleton("snake", names, tuple(range(-1, 7))), rest, what="snake.bvh")
+
+
+def test_units_from_the_rest_pose_and_the_override(motion, tmp_path):
+    for unit in ("ft", "mm", "in", "m"):
+        take, written = _mixamo_take(motion, tmp_path, units=unit)
+        assert take.metadata["source_units"] == unit, unit
+        hip = written.truth_m["mixamorig:LeftUpLeg"]
+        np.testing.assert_allclose(take.joints_m[:, take.skeleton.index("mixamorig:LeftUpLeg")], hip, atol=1e-5)
+    forced = read_take(written.path, units="cm")
+    assert forced.metadata["source_units"] == "cm" and not forced.metadata["source_units_guessed"]
+    np.testing.assert_allclose(forced.joints_m, take.joints_m * UNIT_M["cm"], atol=1e-7)
+
+
+def test_bad_motion_sections_are_one_line_errors(motion, tmp_path):
+    _, written = _mixamo_take(motion, tmp_path)
+    lines = Path(written.path).read_text().splitlines()
+    first = next(k for k, line in enumerate(lines) if line.startswith("Frame Time")) + 1
+    wide = lines[:first + 1] + [lines[first + 1] + " 1.0"] + lines[first + 2:]
+    nan = lines[:first + 2] + ["nan " + lines[first + 2].split(" ", 1)[1]] + lines[first + 3:]
+    broken = {
+        "noframes.bvh": "\n".join(line for line in lines if not line.startswith("Frames:")),
+        "width.bvh": "\n".join(wide),
+        "nan.bvh": "\n".join(nan),
+    }
+    expect = {"noframes.bvh": "missing the Frames: line", "width.bvh": "values where the hierarchy declares",
+              "nan.bvh": "NaN"}
+    for name, content in broken.items():
+        (tmp_path / name).write_text(content)
+        with pytest.raises(InputError, match=expect[name]) as info:
+            read_take(tmp_path / name)
+        assert name in str(info.value) and "\n" not in str(info.value)
