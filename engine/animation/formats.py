@@ -24,7 +24,7 @@ from engine.core.errors import InputError, NoValidFramesError, OutputError
 from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
 from engine.animation.trc import TRC_UNITS, read_trc, write_trc
 from engine.animation.rig import RIGS, get_rig
-from engine.animation.rig_mappings import to_body_take
+from engine.animation.rig_mappings import load_joint_map, to_body_take
 from engine.core.rotations import EULER_ORDERS
 from engine.core.skeletons import MONOCAP_BODY, Skeleton
 from engine.animation.solver import SolverOptions, rig_motion, solve
@@ -289,13 +289,19 @@ def add_convert_parser(subparsers) -> argparse.ArgumentParser:
                     "kinematics; writing it as BVH maps it onto Monocap's rig.")
     p.add_argument("input", metavar="IN", help="a .npz, .csv, .bvh or .trc file")
     p.add_argument("output", metavar="OUT", help="the file to write (.npz, .csv, .bvh or .trc)")
+    g = p.add_argument_group("reading a BVH from elsewhere")
+    g.add_argument("--in-units", choices=sorted(UNITS_M),
+                   help="the input BVH's length unit (default: guessed from its rest pose's height)")
+    g.add_argument("--map", metavar="MAP",
+                   help="a JSON or TOML joint map (source joint -> Monocap joint) correcting the rig recogniser")
     add_export_arguments(p, formats=False)
     return p
 
 
 def run_convert(args: argparse.Namespace) -> int:
     options = export_options_from_args(args)
-    take = read_take(args.input)
+    joint_map = load_joint_map(args.map) if getattr(args, "map", None) else None
+    take = read_take(args.input, units=getattr(args, "in_units", None), joint_map=joint_map)
     out = write_take(take, args.output, options)
     print(f"wrote {out}")
     return 0
