@@ -24,7 +24,7 @@ from engine.core.errors import InputError, NoValidFramesError, OutputError
 from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
 from engine.animation.trc import TRC_UNITS, read_trc, write_trc
 from engine.animation.rig import RIGS, get_rig
-from engine.animation.rig_mappings import load_joint_map, to_body_take
+from engine.animation.rig_mappings import load_joint_map, on_body_if_possible, to_body_take
 from engine.core.rotations import EULER_ORDERS
 from engine.core.skeletons import MONOCAP_BODY, Skeleton
 from engine.animation.solver import SolverOptions, rig_motion, solve
@@ -96,6 +96,12 @@ def read_take(path: str | Path, units: str | None = None, joint_map: dict[str, s
     if joint_map:
         take = replace(take, metadata={**take.metadata, "joint_map": dict(joint_map)})
     return take
+
+
+def read_take_as_body(path: str | Path) -> Take:
+    """Any take file, its skeleton mapped onto MONOCAP_BODY where it can be (so that joint
+    angles and comparisons with captures work); kept as it is otherwise."""
+    return on_body_if_possible(read_take(path), str(path))
 
 
 def take_from_bvh(path: str | Path, units: str | None = None, joint_map: dict[str, str] | None = None) -> Take:

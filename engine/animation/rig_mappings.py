@@ -67,6 +67,14 @@ def can_map(take: Take) -> bool:
     return True
 
 
+def on_body_if_possible(take: Take, what: str = "take") -> Take:
+    """to_body_take where the skeleton maps onto MONOCAP_BODY, the take unchanged otherwise."""
+    try:
+        return to_body_take(take, what)
+    except InputError:
+        return take
+
+
 def to_body_take(take: Take, what: str = "take", joint_map: dict[str, str] | None = None) -> Take:
     """A take of any humanoid skeleton -> the same motion on MONOCAP_BODY joints."""
     if take.skeleton.joint_names == MONOCAP_BODY.joint_names and not joint_map:
