@@ -25,7 +25,8 @@ from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
 from engine.animation.trc import TRC_UNITS, read_trc, write_trc
 from engine.animation.rig import RIGS, get_rig
 from engine.animation.rig_mappings import load_joint_map, on_body_if_possible, to_body_take
-from engine.core.rotations import EULER_ORDERS
+from engine.animation.rig_recognizer import up_direction
+from engine.core.rotations import EULER_ORDERS, swing_rotation
 from engine.core.skeletons import MONOCAP_BODY, Skeleton
 from engine.animation.solver import SolverOptions, rig_motion, solve
 from engine.core.take import Take, load_npz, read_csv, save_npz, write_csv
@@ -116,15 +117,34 @@ def take_from_bvh(path: str | Path, units: str | None = None, joint_map: dict[st
     scale = UNITS_M[unit]
     joints = motion.positions(scale, include_end_sites=True)
     skeleton = motion.skeleton(include_end_sites=True)
+    rest = motion.rest_positions(scale, include_end_sites=True)
+    up_axis, to_y_up = _turn_to_y_up(skeleton, rest)
+    if up_axis != "+Y":
+        joints, rest = joints @ to_y_up.T, rest @ to_y_up.T
     t_count = joints.shape[0]
     fps = motion.fps if motion.fps > 0 else 30.0
     valid = np.isfinite(joints).all(axis=(1, 2))
     metadata = {"source": str(path), "source_units": unit, "source_units_m": scale,
-                "source_units_guessed": units is None,
-                "rest_pose_m": np.round(motion.rest_positions(scale, include_end_sites=True), 6).tolist()}
+                "source_units_guessed": units is None, "source_up": up_axis,
+                "rest_pose_m": np.round(rest, 6).tolist()}
     if joint_map:
         metadata["joint_map"] = dict(joint_map)
     return Take(joints, skeleton, fps, np.arange(t_count) / fps, valid, metadata=metadata)
+
+
+def _turn_to_y_up(skeleton: Skeleton, rest_m: np.ndarray) -> tuple[str, np.ndarray]:
+    """The file's up axis (the principal axis nearest hips -> chest in the rest pose, "+Y" when
+    the rig is not a person) and the quarter turn that takes it onto +Y."""
+    up = up_direction(skeleton, rest_m)
+    if up is None:
+        return "+Y", np.eye(3)
+    k = int(np.argmax(np.abs(up)))
+    axis = np.zeros(3)
+    axis[k] = np.sign(up[k])
+    name = ("+" if up[k] > 0 else "-") + "XYZ"[k]
+    if name == "+Y":
+        return name, np.eye(3)
+    return name, np.round(swing_rotation(axis, np.array([0.0, 1.0, 0.0])))
 
 
 def _read_any_csv(path: Path) -> Take:

@@ -321,7 +321,8 @@ def _mid_of(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
     return out
 
 
-def _body_from_structure(tree: _Tree, ext: list[int], notes: list[str]):
+def _split(tree: _Tree, ext: list[int]):
+    """The five extremities -> (two feet, the upper three, the chest they hang from) or None."""
     split = None
     for k in range(5):
         for m in range(k + 1, 5):
@@ -330,6 +331,26 @@ def _body_from_structure(tree: _Tree, ext: list[int], notes: list[str]):
             top = tree.lca(triple)
             if tree.subtree_leaves(top) & set(ext) == set(triple) and tree.lca(pair) not in triple:
                 split = (pair, triple, top)
+    return split
+
+
+def up_direction(skeleton: Skeleton, rest_m: np.ndarray) -> np.ndarray | None:
+    """(3,) the unit direction from the legs' root to the chest in `rest_m`, None when the
+    skeleton has no humanoid shape."""
+    if sum(1 for p in skeleton.parents if p < 0) != 1:
+        return None
+    tree = _Tree(skeleton, np.asarray(rest_m, dtype=float))
+    ext = _extremities(tree) if tree.height > 0 else []
+    split = _split(tree, ext) if ext else None
+    if split is None:
+        return None
+    up = tree.rest[split[2]] - tree.rest[tree.lca(split[0])]
+    norm = np.linalg.norm(up)
+    return up / norm if norm > 0 else None
+
+
+def _body_from_structure(tree: _Tree, ext: list[int], notes: list[str]):
+    split = _split(tree, ext)
     if split is None:
         notes.append("no legs / arms / head split")
         return None

@@ -11,7 +11,7 @@ is this module's own forward kinematics of the generated rotations, in metres.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +64,7 @@ class Family:
     crlf: bool = False
     tabs: bool = False
     frame_time_text: str | None = None
-    extra: dict = field(default_factory=dict)
+    z_up: bool = False  # written Z up (facing -Y), as Z-up tools write it
 
 
 UNIT_M = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "ft": 0.3048, "cmu": 0.0254 / 0.45}
@@ -184,7 +184,7 @@ def families() -> list[Family]:
             ("middle_01_{s}", "hand_{s}", "knuckle", False), ("middle_02_{s}", "middle_01_{s}", "finger2", False),
             ("thumb_01_{s}", "hand_{s}", "thumb", False)]),
         _truth({"hip": "thigh_{s}", "knee": "calf_{s}", "ankle": "foot_{s}", "shoulder": "upperarm_{s}",
-                "elbow": "lowerarm_{s}", "wrist": "hand_{s}"}), arm_drop_deg=45, order="XYZ"))
+                "elbow": "lowerarm_{s}", "wrist": "hand_{s}"}), arm_drop_deg=45, order="XYZ", z_up=True))
     # Unity / VRM humanoid (UniVRM bone names), metres
     j = "J_Bip_"
     fams.append(Family("vrm", _mid([(j + "C_Hips", None, "pelvis"), (j + "C_Spine", j + "C_Hips", "lumbar"),
@@ -427,6 +427,11 @@ def write_family(family: Family, motion: SegmentMotion, path: Path) -> Written:
         else:
             offset = rest[k] - rest[parents[k]]
             pos[k] = pos[parents[k]] + np.einsum("tij,j->ti", glob[parents[k]], offset)
+    truth = {j.name: pos[k] for k, j in enumerate(joints)}
+    if family.z_up:
+        to_z_up = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
+        rest, pos = rest @ to_z_up.T, pos @ to_z_up.T
+        glob = to_z_up @ glob @ to_z_up.T
     root_k = 0
     unit = UNIT_M[family.units]
     channel_joints = [k for k, j in enumerate(joints) if not j.end_site]
@@ -470,7 +475,7 @@ def write_family(family: Family, motion: SegmentMotion, path: Path) -> Written:
     lines += [" ".join(f"{v:.5f}" for v in row) for row in data]
     newline = "\r\n" if family.crlf else "\n"
     path.write_bytes((newline.join(lines) + newline).encode())
-    return Written(path, family, {j.name: pos[k] for k, j in enumerate(joints)})
+    return Written(path, family, truth)
 
 
 def _file_order(parents: list[int]) -> list[int]:

@@ -38,6 +38,7 @@ def test_every_family_maps_its_limbs_and_converts_within_a_centimetre(name, moti
     written = write_family(family, motion, tmp_path / f"{name}.bvh")
     take = read_take(written.path)
     assert take.metadata["source_units"] == family.units
+    assert take.metadata["source_up"] == ("+Z" if family.z_up else "+Y")
     mapping = find_mapping(take)
     assert {j: mapping.describe(j) for j in family.truth} == family.truth
     assert mapping.confidence >= (0.5 if name == "unnamed" else 0.9)
