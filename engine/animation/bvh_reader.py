@@ -128,7 +128,12 @@ def _motion_section(text: str) -> tuple[int, float, list[str]]:
     return int(frames.group(1)), float(timing.group(1)), rows
 
 
+_NAME_WITH_SPACES = re.compile(r"(?m)^([ \t]*(?:ROOT|JOINT)[ \t]+)([^{}\r\n]*?\S)[ \t]*(\r?)$")
+
+
 def parse_bvh(text: str, path: str = "") -> BvhMotion:
+    # joint names with spaces (3ds Max: "Bip01 L Thigh") are read with underscores
+    text = _NAME_WITH_SPACES.sub(lambda m: m.group(1) + re.sub(r"\s+", "_", m.group(2)) + m.group(3), text)
     tokens = text.split()
     if not tokens or tokens[0] != "HIERARCHY":
         raise ValueError("missing HIERARCHY")

@@ -12,7 +12,8 @@ Structure finds the five chains, names settle what structure cannot, and lengths
    0.186, forearm 0.146 of the height).
 3. Left and right come from the names; without them, from the rest pose: up is hips -> chest,
    forward is ankle -> toe, left is up x forward.
-4. Pelvis is the midpoint of the hips; chest the joint the arms hang from; spine the first
+4. Pelvis is the midpoint of the hips; chest the joint the arms hang from (its parent when that
+   joint is named neck); spine the first
    joint above the pelvis (5 % of the height or more); neck the first above the chest; head the
    joint named so, else the last joint of the head chain; nose the eyes' midpoint, a joint
    named nose, or the head chain's end; hand the first joint past the wrist.
@@ -24,6 +25,7 @@ joint, a midpoint, or, where the rig has no such joint, a short extrapolation al
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,8 +132,16 @@ class _Tree:
         return out
 
 
+_NOT_BODY = re.compile(r"(?:^|[^a-z])(ik|ctrl|control|prop|weapon|gun|target|pole|socket|attach)(?:[^a-z]|$)")
+
+
+def _is_body(tree: _Tree, i: int) -> bool:
+    """False for leaves under IK targets, controls and props (Unreal's ik_hand_gun ...)."""
+    return not any(_NOT_BODY.search(tree.names[k].lower()) for k in tree.path_from_root(i)[1:])
+
+
 def _extremities(tree: _Tree) -> list[int]:
-    leaves = [i for i in range(tree.n) if not tree.children[i]]
+    leaves = [i for i in range(tree.n) if not tree.children[i] and _is_body(tree, i)]
     if len(leaves) < 5:
         return []
     dist = np.array([[tree.distance(a, b) for b in leaves] for a in leaves])
@@ -402,7 +412,9 @@ def _body_from_structure(tree: _Tree, ext: list[int], notes: list[str]):
     if "left_hip" in rows and "right_hip" in rows:
         rows["pelvis"] = _mid_of(rows["left_hip"], rows["right_hip"])
         how["pelvis"] = "structure"
-    rows["chest"] = {chest: 1.0}
+    # arms on a joint named neck (3ds Max Biped): the chest is the spine joint below it
+    arms_on_neck = tree.info[chest].is_word(("neck",)) and tree.parents[chest] >= 0
+    rows["chest"] = {tree.parents[chest] if arms_on_neck else chest: 1.0}
     how["chest"] = "structure"
     _spine_and_head(tree, legs_root, chest, head_end, rows, how, notes)
     if "nose" in how and how["nose"] == "extrapolated":
@@ -450,6 +462,8 @@ def _spine_and_head(tree: _Tree, legs_root: int, chest: int, head_end: int, rows
         how["head"] = "structure"
     neck_candidates = [n for n in head_path[:head_path.index(head)]
                        if np.linalg.norm(tree.rest[n] - tree.rest[chest]) > _MIN_STEP * h]
+    if tree.info[chest].is_word(("neck",)):
+        neck_candidates = [chest]
     rows["neck"] = {neck_candidates[0]: 1.0} if neck_candidates else {chest: 0.5, head: 0.5}
     how["neck"] = "structure"
     rows["head"] = {head: 1.0}

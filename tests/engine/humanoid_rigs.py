@@ -182,7 +182,11 @@ def families() -> list[Family]:
             ("upperarm_twist_01_{s}", "upperarm_{s}", "uarmmid", False), ("lowerarm_{s}", "upperarm_{s}", "elbow", False),
             ("lowerarm_twist_01_{s}", "lowerarm_{s}", "farmmid", False), ("hand_{s}", "lowerarm_{s}", "wrist", False),
             ("middle_01_{s}", "hand_{s}", "knuckle", False), ("middle_02_{s}", "middle_01_{s}", "finger2", False),
-            ("thumb_01_{s}", "hand_{s}", "thumb", False)]),
+            ("thumb_01_{s}", "hand_{s}", "thumb", False)])
+        + [Joint("ik_foot_root", "root", "floor"), Joint("ik_foot_l", "ik_foot_root", "ankle", "L"),
+           Joint("ik_foot_r", "ik_foot_root", "ankle", "R"), Joint("ik_hand_root", "root", "floor"),
+           Joint("ik_hand_gun", "ik_hand_root", "wrist", "R"), Joint("ik_hand_r", "ik_hand_gun", "wrist", "R"),
+           Joint("ik_hand_l", "ik_hand_gun", "wrist", "L")],
         _truth({"hip": "thigh_{s}", "knee": "calf_{s}", "ankle": "foot_{s}", "shoulder": "upperarm_{s}",
                 "elbow": "lowerarm_{s}", "wrist": "hand_{s}"}), arm_drop_deg=45, order="XYZ", z_up=True))
     # Unity / VRM humanoid (UniVRM bone names), metres
@@ -307,8 +311,25 @@ def families() -> list[Family]:
             (c + "{S}_Mid1", c + "{S}_Hand", "knuckle", False), (c + "{S}_Mid2", c + "{S}_Mid1", "finger2", False)]),
         _truth({"hip": c + "{S}_Thigh", "knee": c + "{S}_Calf", "ankle": c + "{S}_Foot",
                 "shoulder": c + "{S}_Upperarm", "elbow": c + "{S}_Forearm", "wrist": c + "{S}_Hand"})))
+    # 3ds Max Biped: names with spaces, thighs on the spine, clavicles on the neck
+    b = "Bip01 "
+    fams.append(Family("biped", _mid([("Bip01", None, "pelvis"), (b + "Pelvis", "Bip01", "hipjoint"),
+                                      (b + "Spine", b + "Pelvis", "lumbar"), (b + "Spine1", b + "Spine", "spine2"),
+                                      (b + "Spine2", b + "Spine1", "chest"), (b + "Neck", b + "Spine2", "neck"),
+                                      (b + "Head", b + "Neck", "head"), (b + "HeadNub", b + "Head", "headtop")])
+        + _sided(_side_names, [
+            (b + "{S} Thigh", b + "Spine", "hip", False), (b + "{S} Calf", b + "{S} Thigh", "knee", False),
+            (b + "{S} Foot", b + "{S} Calf", "ankle", False), (b + "{S} Toe0", b + "{S} Foot", "ball", False),
+            (b + "{S} Toe0Nub", b + "{S} Toe0", "toetip", False),
+            (b + "{S} Clavicle", b + "Neck", "clav", False), (b + "{S} UpperArm", b + "{S} Clavicle", "shoulder", False),
+            (b + "{S} Forearm", b + "{S} UpperArm", "elbow", False), (b + "{S} Hand", b + "{S} Forearm", "wrist", False),
+            (b + "{S} Finger2", b + "{S} Hand", "knuckle", False), (b + "{S} Finger21", b + "{S} Finger2", "finger2", False),
+            (b + "{S} Finger0", b + "{S} Hand", "thumb", False)]),
+        {k: v.replace(" ", "_") for k, v in _truth({
+            "hip": b + "{S} Thigh", "knee": b + "{S} Calf", "ankle": b + "{S} Foot", "shoulder": b + "{S} UpperArm",
+            "elbow": b + "{S} Forearm", "wrist": b + "{S} Hand"}).items()}, order="YXZ"))
     # no names at all: Joint1..JointN on a Mixamo-like tree, millimetres, mixed orders, tabs, CRLF
-    mix = fams[0]
+    mix = fams[0]  # Mixamo
     rename = {jt.name: f"Joint{k + 1}" for k, jt in enumerate(j for j in mix.joints if not j.end_site)}
     unnamed = [Joint(rename.get(jt.name, f"Site{k}"), rename.get(jt.parent) if jt.parent else None, jt.at, jt.side,
                      jt.end_site) for k, jt in enumerate(mix.joints)]
@@ -475,7 +496,7 @@ def write_family(family: Family, motion: SegmentMotion, path: Path) -> Written:
     lines += [" ".join(f"{v:.5f}" for v in row) for row in data]
     newline = "\r\n" if family.crlf else "\n"
     path.write_bytes((newline.join(lines) + newline).encode())
-    return Written(path, family, truth)
+    return Written(path, family, {name.replace(" ", "_"): p for name, p in truth.items()})
 
 
 def _file_order(parents: list[int]) -> list[int]:
