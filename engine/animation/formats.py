@@ -35,6 +35,7 @@ from engine.motion.gaps import runs
 FORMATS = ("npz", "csv", "bvh", "trc")
 DEFAULT_FORMATS = ("npz", "csv", "bvh")
 log = logging.getLogger("monocap.export")
+LOW_CONFIDENCE = 0.75  # below this, writing a BVH from a mapped skeleton warns
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,12 @@ def write_take(take: Take, path: str | Path, options: ExportOptions = ExportOpti
         if units not in TRC_UNITS:
             raise OutputError(f"{path}: TRC files are in {', '.join(TRC_UNITS)}, not {units}")
         return write_trc(take, path, units)
-    body = to_body_take(take, what=str(take.metadata.get("source", path)))
+    source = take.metadata.get("source", path)
+    body = to_body_take(take, what=str(source))
+    confidence = body.metadata.get("mapping_confidence", 1.0)
+    if confidence < LOW_CONFIDENCE:
+        log.warning("%s: its skeleton maps onto Monocap's body with confidence %.2f only; check the mapping "
+                    "with `monocap inspect`, correct it with --map FILE", source, confidence)
     solution = solve(body, options.solver_options())
     for a, b in runs(solution.held):
         log.warning("%s: frames %d-%d (%.1f s) had nobody in view; the pose is held there",

@@ -40,7 +40,8 @@ _ARM_TEMPLATE = ((0.11, 0.3), (0.186, 1.0), (0.146, 1.0))  # chest -> shoulder, 
 _PLAUSIBLE = {"leg": ((0.12, 0.40), (0.55, 1.8)), "arm": ((0.08, 0.30), (0.6, 1.9))}  # length, ratio
 _SPINE_ABOVE_PELVIS = 0.05  # of the height: the spine joint is the first this far above the pelvis
 _TOE_TO_HEAD = 1.08  # the bone path from a toe tip to the top of the head, in standing heights
-_MIN_STEP = 0.02  # of the height: joints closer than this to the previous one are the same place
+_MIN_STEP = 0.02
+_MAX_LIMB_JOINTS = 16  # joints looked at along a limb, from its root  # of the height: joints closer than this to the previous one are the same place
 
 
 class RigNotRecognisedError(InputError):
@@ -96,12 +97,17 @@ class _Tree:
         self.height = float(np.ptp(rest, axis=0).max()) if self.n > 1 else 0.0
         self.info: list[NameInfo] = [name_info(n) for n in self.names]
 
+        self._paths: dict[int, list[int]] = {}
+
     def path_from_root(self, i: int) -> list[int]:
-        out = []
-        while i >= 0:
-            out.append(i)
-            i = self.parents[i]
-        return out[::-1]
+        if i not in self._paths:
+            out = []
+            k = i
+            while k >= 0:
+                out.append(k)
+                k = self.parents[k]
+            self._paths[i] = out[::-1]
+        return self._paths[i]
 
     def lca(self, nodes) -> int:
         paths = [self.path_from_root(i) for i in nodes]
@@ -140,17 +146,36 @@ def _is_body(tree: _Tree, i: int) -> bool:
     return not any(_NOT_BODY.search(tree.names[k].lower()) for k in tree.path_from_root(i)[1:])
 
 
+def _distances_from(tree: _Tree, source: int) -> np.ndarray:
+    """(J,) distance along the bones from `source` to every joint."""
+    out = np.full(tree.n, np.inf)
+    out[source] = 0.0
+    stack = [source]
+    while stack:
+        k = stack.pop()
+        p = tree.parents[k]
+        for other, length in [(c, tree.length[c]) for c in tree.children[k]] + ([(p, tree.length[k])] if p >= 0 else []):
+            if out[other] == np.inf:
+                out[other] = out[k] + length
+                stack.append(other)
+    return out
+
+
 def _extremities(tree: _Tree) -> list[int]:
-    leaves = [i for i in range(tree.n) if not tree.children[i] and _is_body(tree, i)]
+    """Farthest-point sampling of five leaves, starting from the tree's two ends."""
+    leaves = np.array([i for i in range(tree.n) if not tree.children[i] and _is_body(tree, i)])
     if len(leaves) < 5:
         return []
-    dist = np.array([[tree.distance(a, b) for b in leaves] for a in leaves])
-    a, b = np.unravel_index(np.argmax(dist), dist.shape)
+    a = int(leaves[np.argmax(_distances_from(tree, int(leaves[0]))[leaves])])
+    from_a = _distances_from(tree, a)
+    b = int(leaves[np.argmax(from_a[leaves])])
     chosen = [a, b]
+    gap = np.minimum(from_a, _distances_from(tree, b))
     while len(chosen) < 5:
-        gap = dist[:, chosen].min(axis=1)
-        chosen.append(int(np.argmax(gap)))
-    return [leaves[k] for k in chosen]
+        nxt = int(leaves[np.argmax(gap[leaves])])
+        chosen.append(nxt)
+        gap = np.minimum(gap, _distances_from(tree, nxt))
+    return chosen
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,7 +263,7 @@ class _Limb:
 
 
 def _limb(tree: _Tree, root: int, extremity: int, limb: str, template) -> _Limb:
-    path = tree.path_between(root, extremity)
+    path = tree.path_between(root, extremity)[:_MAX_LIMB_JOINTS]
     named = _named_ranks(tree, path, limb)
     how = "name"
     notes = []

@@ -152,3 +152,25 @@ def test_bad_motion_sections_are_one_line_errors(motion, tmp_path):
         with pytest.raises(InputError, match=expect[name]) as info:
             read_take(tmp_path / name)
         assert name in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_face_rig_and_ik_bones_do_not_hide_the_body(motion, tmp_path, caplog):
+    take, _ = _mixamo_take(motion, tmp_path)
+    names, parents = list(take.skeleton.joint_names), list(take.skeleton.parents)
+    rest = list(np.asarray(take.metadata["rest_pose_m"]))
+    head = names.index("mixamorig:Head")
+    rng = np.random.default_rng(3)
+    for i in range(300):  # face joints, some of them chains
+        parents.append(head if i % 3 == 0 else len(names) - 1)
+        names.append(f"face{i}")
+        rest.append(rest[parents[-1]] + rng.normal(0, 0.02, 3))
+    mapping = recognise(Skeleton("face", tuple(names), tuple(parents)), np.array(rest))
+    assert mapping.describe("left_wrist") == "mixamorig:LeftHand" and mapping.describe("head") == "mixamorig:Head"
+
+
+def test_writing_a_low_confidence_mapping_warns(motion, tmp_path, caplog):
+    unnamed = FAMILIES["unnamed"]
+    written = write_family(unnamed, motion, tmp_path / "u.bvh")
+    with caplog.at_level("WARNING", logger="monocap.export"):
+        write_take(read_take(written.path), tmp_path / "o.bvh", EXACT)
+    assert "confidence 0.53 only" in caplog.text and "monocap inspect" in caplog.text
