@@ -224,7 +224,6 @@ def _by_proportions(tree: _Tree, root: int, path: list[int], template, fixed: di
     the template's lengths, keeping the ranks in `fixed`."""
     h = tree.height
     best = (np.inf, {})
-    idx = {node: k for k, node in enumerate(path)}
     m = len(path)
     for a in range(m):
         for b in range(a + 1, m):
@@ -239,7 +238,6 @@ def _by_proportions(tree: _Tree, root: int, path: list[int], template, fixed: di
                     cost += weight * np.log(length / expected) ** 2
                 if cost < best[0]:
                     best = (cost, pick)
-    del idx
     return best
 
 
@@ -269,15 +267,15 @@ def _limb(tree: _Tree, root: int, extremity: int, limb: str, template) -> _Limb:
     notes = []
     core = {r: named[r] for r in (1, 2, 3) if r in named}
     if len(core) == 3 and not _plausible(tree, limb, core[1], core[2], core[3]):
-        cost, pick = _by_proportions(tree, root, path, template, {})
+        _, pick = _by_proportions(tree, root, path, template, {})
         if pick:
             notes.append(f"names along the {limb} ending {tree.names[extremity]} give implausible lengths; "
                          "placed by proportions")
             named, core, how = {}, pick, "structure"
     if len(core) < 3:
-        cost, pick = _by_proportions(tree, root, path, template, core)
+        _, pick = _by_proportions(tree, root, path, template, core)
         if not pick:
-            cost, pick = _by_proportions(tree, root, path, template, {})
+            _, pick = _by_proportions(tree, root, path, template, {})
         core = pick
         how = "structure" if not named else "name+structure"
     ranks = dict(core)
@@ -379,9 +377,24 @@ def up_direction(skeleton: Skeleton, rest_m: np.ndarray) -> np.ndarray | None:
     split = _split(tree, ext) if ext else None
     if split is None:
         return None
-    up = tree.rest[split[2]] - tree.rest[tree.lca(split[0])]
+    legs_root = tree.lca(split[0])
+    up = tree.rest[split[2]] - tree.rest[legs_root]
     norm = np.linalg.norm(up)
-    return up / norm if norm > 0 else None
+    if not norm > 0 or _legs_hang(tree, legs_root, split[0], up) is False:
+        return None
+    return up / norm
+
+
+def _legs_hang(tree: _Tree, legs_root: int, feet: list[int], up: np.ndarray) -> bool:
+    """Whether the legs point away from the spine in the rest pose, as a person's do (a
+    four-legged animal's are at right angles to it)."""
+    down = np.mean([_unit(tree.rest[f] - tree.rest[legs_root]) for f in feet], axis=0)
+    return bool(np.dot(down, _unit(up)) < -0.5)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v)
+    return v / n if n > 0 else v
 
 
 def _body_from_structure(tree: _Tree, ext: list[int], notes: list[str]):
@@ -408,6 +421,9 @@ def _body_from_structure(tree: _Tree, ext: list[int], notes: list[str]):
     rows: dict[str, dict[int, float]] = {}
     how: dict[str, str] = {}
     up = tree.rest[chest] - tree.rest[legs_root]
+    if not _legs_hang(tree, legs_root, feet, up):
+        confidence *= 0.5
+        notes.append("the legs do not hang below the hips in the rest pose: this may not be a person")
     forward = np.zeros(3)
     for leg in legs:
         if 3 in leg.ranks and 4 in leg.ranks:

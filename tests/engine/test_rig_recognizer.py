@@ -174,3 +174,25 @@ def test_writing_a_low_confidence_mapping_warns(motion, tmp_path, caplog):
     with caplog.at_level("WARNING", logger="monocap.export"):
         write_take(read_take(written.path), tmp_path / "o.bvh", EXACT)
     assert "confidence 0.53 only" in caplog.text and "monocap inspect" in caplog.text
+
+
+def test_a_four_legged_rig_is_not_taken_for_a_person_with_confidence(tmp_path):
+    # a dog: spine along +Z, four legs down, a head in front
+    spec = [("root", None, (0, 0.5, 0)), ("spine", "root", (0, 0.5, 0.3)), ("chest", "spine", (0, 0.5, 0.6)),
+            ("neck", "chest", (0, 0.6, 0.75)), ("head", "neck", (0, 0.65, 0.9)), ("nose", "head", (0, 0.6, 1.05))]
+    for side, x in (("L", 0.1), ("R", -0.1)):
+        for part, z, parent in (("Hind", 0.0, "root"), ("Fore", 0.6, "chest")):
+            spec += [(f"{part}Leg_{side}", parent, (x, 0.45, z)), (f"{part}Knee_{side}", f"{part}Leg_{side}", (x, 0.25, z)),
+                     (f"{part}Paw_{side}", f"{part}Knee_{side}", (x, 0.03, z)),
+                     (f"{part}Toe_{side}", f"{part}Paw_{side}", (x, 0.0, z + 0.05))]
+    names = tuple(n for n, _, _ in spec)
+    parents = tuple(names.index(p) if p else -1 for _, p, _ in spec)
+    rest = np.array([at for _, _, at in spec], dtype=float)
+    dog = Skeleton("dog", names, parents)
+    with pytest.raises(RigNotRecognisedError, match="cannot place left_toe, right_toe"):
+        recognise(dog, rest)
+    mapping = recognise(dog, rest, {"HindToe_L": "left_toe", "HindToe_R": "right_toe"})
+    assert mapping.confidence < 0.75 and any("may not be a person" in n for n in mapping.notes)
+    from engine.animation.rig_recognizer import up_direction
+
+    assert up_direction(dog, rest) is None  # so it is never turned to stand on its hind legs
