@@ -132,9 +132,11 @@ _NAME_WITH_SPACES = re.compile(r"(?m)^([ \t]*(?:ROOT|JOINT)[ \t]+)([^{}\r\n]*?\S
 
 
 def parse_bvh(text: str, path: str = "") -> BvhMotion:
+    motion_at = re.search(r"\bMOTION\b", text)
+    hierarchy = text[:motion_at.start()] if motion_at else text
     # joint names with spaces (3ds Max: "Bip01 L Thigh") are read with underscores
-    text = _NAME_WITH_SPACES.sub(lambda m: m.group(1) + re.sub(r"\s+", "_", m.group(2)) + m.group(3), text)
-    tokens = text.split()
+    hierarchy = _NAME_WITH_SPACES.sub(lambda m: m.group(1) + re.sub(r"\s+", "_", m.group(2)) + m.group(3), hierarchy)
+    tokens = hierarchy.split() + (["MOTION"] if motion_at else [])
     if not tokens or tokens[0] != "HIERARCHY":
         raise ValueError("missing HIERARCHY")
     pos = 1
@@ -192,25 +194,20 @@ def parse_bvh(text: str, path: str = "") -> BvhMotion:
     if stack:
         raise ValueError("unbalanced braces")
     num_channels = sum(len(j.channels) for j in joints)
-    motion_at = re.search(r"\bMOTION\b", text)
+    if motion_at is None:
+        raise ValueError("missing MOTION")
     num_frames, frame_time, rows = _motion_section(text[motion_at.end():])
-    values = [r.split() for r in rows]
-    if values and {len(v) for v in values} != {num_channels}:
-        flat = [x for v in values for x in v]
-        if len(flat) != num_frames * num_channels:  # not merely wrapped lines
-            widths = sorted({len(v) for v in values})
-            raise ValueError(f"the motion rows have {'/'.join(map(str, widths[:4]))} values where the hierarchy "
-                             f"declares {num_channels} channels")
-        values = [flat[k:k + num_channels] for k in range(0, len(flat), num_channels)]
+    flat = " ".join(rows).split()
+    if len(flat) not in (len(rows) * num_channels, num_frames * num_channels):  # wrapped lines are fine
+        widths = sorted({len(r.split()) for r in rows})
+        raise ValueError(f"the motion rows have {'/'.join(map(str, widths[:4]))} values where the hierarchy "
+                         f"declares {num_channels} channels")
     try:
-        motion = np.array(values, dtype=float).reshape(len(values), num_channels)
+        motion = np.array(flat, dtype=float).reshape(-1, num_channels) if num_channels else np.zeros((len(rows), 0))
     except ValueError:
         raise ValueError("the motion holds a value that is not a number") from None
     if motion.shape[0] < num_frames:
         raise ValueError(f"{num_frames} frames announced but only {motion.shape[0]} present")
-    if motion.shape[1:] != (num_channels,):
-        raise ValueError(f"the motion rows have {motion.shape[1]} values where the hierarchy declares "
-                         f"{num_channels} channels")
     motion = motion[:num_frames]
     bad = np.flatnonzero(~np.isfinite(motion).all(axis=1))
     if bad.size:

@@ -144,9 +144,10 @@ def test_bad_motion_sections_are_one_line_errors(motion, tmp_path):
         "noframes.bvh": "\n".join(line for line in lines if not line.startswith("Frames:")),
         "width.bvh": "\n".join(wide),
         "nan.bvh": "\n".join(nan),
+        "nomotion.bvh": "\n".join(lines[:first - 3]),
     }
     expect = {"noframes.bvh": "missing the Frames: line", "width.bvh": "values where the hierarchy declares",
-              "nan.bvh": "NaN"}
+              "nan.bvh": "NaN", "nomotion.bvh": "missing MOTION"}
     for name, content in broken.items():
         (tmp_path / name).write_text(content)
         with pytest.raises(InputError, match=expect[name]) as info:
