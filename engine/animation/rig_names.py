@@ -110,4 +110,6 @@ def name_info(name: str) -> NameInfo:
                 break
     if not side and len(word) > 2 and word[0] in "lr" and _known(word[1:]) and not _known(word):
         side, word = ("left" if word[0] == "l" else "right"), word[1:]
+    if side and not _known(word):  # an unknown prefix ("m_avg_L_Hip"): the longest known tail
+        word = next((w for w in ("".join(kept[i:]) for i in range(1, len(kept))) if _known(w)), word)
     return NameInfo(side, word, index)

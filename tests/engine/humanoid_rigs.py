@@ -328,6 +328,39 @@ def families() -> list[Family]:
         {k: v.replace(" ", "_") for k, v in _truth({
             "hip": b + "{S} Thigh", "knee": b + "{S} Calf", "ankle": b + "{S} Foot", "shoulder": b + "{S} UpperArm",
             "elbow": b + "{S} Forearm", "wrist": b + "{S} Hand"}).items()}, order="YXZ"))
+    # SMPL as exported for Unity (m_avg_ prefix), metres: L_Foot is the toe, L_Hand the knuckles
+    m = "m_avg_"
+    fams.append(Family("smpl", _mid([(m + "Pelvis", None, "pelvis"), (m + "Spine1", m + "Pelvis", "lumbar"),
+                                     (m + "Spine2", m + "Spine1", "spine2"), (m + "Spine3", m + "Spine2", "chest"),
+                                     (m + "Neck", m + "Spine3", "neck"), (m + "Head", m + "Neck", "head")])
+        + [Joint(m + "Head_end", m + "Head", "headtop", "", True)] + _sided(_side_names, [
+            (m + "{S}_Hip", m + "Pelvis", "hip", False), (m + "{S}_Knee", m + "{S}_Hip", "knee", False),
+            (m + "{S}_Ankle", m + "{S}_Knee", "ankle", False), (m + "{S}_Foot", m + "{S}_Ankle", "ball", False),
+            (m + "{S}_Foot_end", m + "{S}_Foot", "toetip", True),
+            (m + "{S}_Collar", m + "Spine3", "clav", False), (m + "{S}_Shoulder", m + "{S}_Collar", "shoulder", False),
+            (m + "{S}_Elbow", m + "{S}_Shoulder", "elbow", False), (m + "{S}_Wrist", m + "{S}_Elbow", "wrist", False),
+            (m + "{S}_Hand", m + "{S}_Wrist", "knuckle", False), (m + "{S}_Hand_end", m + "{S}_Hand", "fingertip", True)]),
+        _truth({"hip": m + "{S}_Hip", "knee": m + "{S}_Knee", "ankle": m + "{S}_Ankle", "shoulder": m + "{S}_Shoulder",
+                "elbow": m + "{S}_Elbow", "wrist": m + "{S}_Wrist"}), units="m", order="XYZ"))
+    # MotionBuilder HumanIK: a Character1_ namespace prefix and roll bones
+    h = "Character1_"
+    fams.append(Family("humanik", _mid([(h + "Hips", None, "pelvis"), (h + "Spine", h + "Hips", "lumbar"),
+                                        (h + "Spine1", h + "Spine", "spine2"), (h + "Spine2", h + "Spine1", "chest"),
+                                        (h + "Neck", h + "Spine2", "neck"), (h + "Head", h + "Neck", "head")])
+        + [Joint(h + "Head_end", h + "Head", "headtop", "", True)] + _sided(_side_names, [
+            (h + "{Side}UpLeg", h + "Hips", "hip", False), (h + "{Side}UpLegRoll", h + "{Side}UpLeg", "thighmid", False),
+            (h + "{Side}Leg", h + "{Side}UpLeg", "knee", False), (h + "{Side}LegRoll", h + "{Side}Leg", "shinmid", False),
+            (h + "{Side}Foot", h + "{Side}Leg", "ankle", False), (h + "{Side}ToeBase", h + "{Side}Foot", "ball", False),
+            (h + "{Side}ToeBase_end", h + "{Side}ToeBase", "toetip", True),
+            (h + "{Side}Shoulder", h + "Spine2", "clav", False), (h + "{Side}Arm", h + "{Side}Shoulder", "shoulder", False),
+            (h + "{Side}ArmRoll", h + "{Side}Arm", "uarmmid", False), (h + "{Side}ForeArm", h + "{Side}ArmRoll", "elbow", False),
+            (h + "{Side}ForeArmRoll", h + "{Side}ForeArm", "farmmid", False),
+            (h + "{Side}Hand", h + "{Side}ForeArmRoll", "wrist", False),
+            (h + "{Side}HandMiddle1", h + "{Side}Hand", "knuckle", False),
+            (h + "{Side}HandMiddle1_end", h + "{Side}HandMiddle1", "fingertip", True)]),
+        _truth({"hip": h + "{Side}UpLeg", "knee": h + "{Side}Leg", "ankle": h + "{Side}Foot",
+                "shoulder": h + "{Side}Arm", "elbow": h + "{Side}ForeArm", "wrist": h + "{Side}Hand"}),
+        units="in", arm_drop_deg=20))
     # no names at all: Joint1..JointN on a Mixamo-like tree, millimetres, mixed orders, tabs, CRLF
     mix = fams[0]  # Mixamo
     rename = {jt.name: f"Joint{k + 1}" for k, jt in enumerate(j for j in mix.joints if not j.end_site)}

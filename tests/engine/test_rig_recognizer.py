@@ -61,6 +61,7 @@ def test_names_normalise_across_conventions():
         "lShldrBend": ("left", "shldrbend"), "HipRight": ("right", "hip"), "LUArm": ("left", "uarm"),
         "LFArm": ("left", "farm"), "thigh_l": ("left", "thigh"), "Lft_Foot": ("left", "foot"),
         "J_Bip_R_LowerArm": ("right", "lowerarm"), "lhand": ("left", "hand"), "lowerback": ("", "lowerback"),
+        "m_avg_L_Hip": ("left", "hip"), "Character1_RightForeArm": ("right", "forearm"),
     }
     assert {n: (name_info(n).side, name_info(n).word) for n in cases} == cases
     assert name_info("upperarm_twist_01_l").limb is None  # helpers get no rank
