@@ -63,6 +63,17 @@ class BvhMotion:
         keep = [i for i, j in enumerate(self.joints) if include_end_sites or not j.is_end_site]
         return out[keep] * scale
 
+    def shape_pose(self, scale: float = 1.0) -> np.ndarray:
+        """(J, 3) joints and end sites in the rest pose, or in the first frame where the rest pose
+        is collapsed (files that give every joint its place in position channels, offsets zero)."""
+        rest = self.rest_positions(scale, include_end_sites=True)
+        if self.num_frames:
+            first = BvhMotion(self.joints, self.frame_time_s, self.channels[:1], self.path)
+            frame = first.positions(scale, include_end_sites=True)[0]
+            if np.ptp(rest, axis=0).max() < 0.5 * np.ptp(frame, axis=0).max():
+                return frame
+        return rest
+
     def global_transforms(self) -> np.ndarray:
         """(T, J, 4, 4) global transforms of every joint and end site, in file units."""
         t_count = self.num_frames
@@ -222,7 +233,7 @@ _TYPICAL_HEIGHT_M = 1.7
 
 def guess_units(motion: BvhMotion) -> str:
     """The unit (a key of UNITS_M) that makes the rig's rest pose the nearest to a person's height."""
-    extent = float(np.ptp(motion.rest_positions(include_end_sites=True), axis=0).max())
+    extent = float(np.ptp(motion.shape_pose(), axis=0).max())
     if not extent > 0:
         return "cm"
     return min(UNITS_M, key=lambda u: abs(np.log(extent * UNITS_M[u] / _TYPICAL_HEIGHT_M)))

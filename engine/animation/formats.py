@@ -118,7 +118,7 @@ def take_from_bvh(path: str | Path, units: str | None = None, joint_map: dict[st
     scale = UNITS_M[unit]
     joints = motion.positions(scale, include_end_sites=True)
     skeleton = motion.skeleton(include_end_sites=True)
-    rest = motion.rest_positions(scale, include_end_sites=True)
+    rest = motion.shape_pose(scale)
     up_axis, to_y_up = _turn_to_y_up(skeleton, rest)
     if up_axis != "+Y":
         joints, rest = joints @ to_y_up.T, rest @ to_y_up.T

@@ -3,6 +3,8 @@ root (repeating the offset or adding to it), names with spaces, wrapped motion r
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,18 @@ def test_names_with_spaces_and_wrapped_rows():
     motion = parse_bvh(_bvh(root="Bip01 Pelvis", child="Bip01 L Calf", rows="0 90 0 0\n0 0 0 0 0\n5 90 0 0 0 0 0 0 90"))
     assert [j.name for j in motion.joints] == ["Bip01_Pelvis", "Bip01_L_Calf", "Bip01_L_Calf_end"]
     assert motion.num_frames == 2 and motion.channels[1, 8] == 90
+
+
+def test_joints_placed_by_position_channels_with_zero_offsets(tmp_path):
+    from engine.animation.formats import read_take
+    from engine.animation.rig_mappings import find_mapping
+    from tests.engine.humanoid_rigs import families, synthetic_motion, write_family
+
+    mixamo = next(f for f in families() if f.name == "mixamo")
+    mixamo.positions_everywhere = True
+    written = write_family(mixamo, synthetic_motion(frames=10), tmp_path / "p.bvh")
+    (tmp_path / "z.bvh").write_text(re.sub(r"OFFSET [^\n]*", "OFFSET 0 0 0", written.path.read_text()))
+    take = read_take(tmp_path / "z.bvh")
+    assert take.metadata["source_units"] == "cm"
+    np.testing.assert_allclose(take.joints_m, read_take(written.path).joints_m, atol=1e-6)
+    assert find_mapping(take).describe("left_knee") == "mixamorig:LeftLeg"
