@@ -14,19 +14,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# word -> (limb, ranks in order of preference)
-LIMB_WORDS: dict[str, tuple[str, tuple[int, ...]]] = {}
-for _limb, _table in (
-    ("leg", {
-        (0, 1): ("hipjoint",),
+_LIMB_TABLE = {
+    "leg": {
         (1, 0): ("hip",),
         (1,): ("thigh", "upleg", "upperleg", "legupper", "femur", "thighbend", "uleg"),
         (2,): ("shin", "calf", "leg", "lowerleg", "leglower", "knee", "lleg", "shinbend", "tibia", "loleg"),
         (3,): ("ankle", "talus"),
         (3, 4): ("foot",),
         (4,): ("toe", "toes", "toebase", "ball", "toe0", "toesbase", "footend"),
-    }),
-    ("arm", {
+    },
+    "arm": {
         (0,): ("clavicle", "collar", "clav", "scapula", "collarbone"),
         (0, 1): ("shoulder",),
         (1,): ("upperarm", "arm", "uparm", "uarm", "shldr", "shldrbend", "humerus", "armupper"),
@@ -35,11 +32,11 @@ for _limb, _table in (
         (3, 4): ("hand",),
         (4,): ("fingers", "finger", "fingerbase", "handmiddle", "middle", "mid", "palm", "knuckle", "handend",
                "wristend", "carpal"),
-    }),
-):
-    for _ranks, _words in _table.items():
-        for _w in _words:
-            LIMB_WORDS[_w] = (_limb, _ranks)
+    },
+}
+# word -> (limb, ranks in order of preference)
+LIMB_WORDS: dict[str, tuple[str, tuple[int, ...]]] = {
+    word: (limb, ranks) for limb, table in _LIMB_TABLE.items() for ranks, words in table.items() for word in words}
 
 HEAD_WORDS = ("head", "skull", "cranium")
 EYE_WORDS = ("eye",)

@@ -70,8 +70,10 @@ class RigMapping:
             return used[0][0]
         if len(used) == 2 and all(abs(w - 0.5) < 1e-9 for _, w in used):
             return f"mid({used[0][0]}, {used[1][0]})"
-        return " ".join(f"{'+' if w > 0 and i else ''}{'-' if w < 0 else ''}{abs(w):.2g} {n}"
-                        for i, (n, w) in enumerate(used)).replace("+", "+ ").replace("-", "- ")
+        used.sort(key=lambda t: -t[1])
+        terms = [f"{used[0][1]:.2g} {used[0][0]}"]
+        terms += [f"{'-' if w < 0 else '+'} {abs(w):.2g} {n}" for n, w in used[1:]]
+        return " ".join(terms)
 
 
 # ---------------------------------------------------------------------------------------------

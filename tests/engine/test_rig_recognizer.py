@@ -198,3 +198,14 @@ def test_a_four_legged_rig_is_not_taken_for_a_person_with_confidence(tmp_path):
     from engine.animation.rig_recognizer import up_direction
 
     assert up_direction(dog, rest) is None  # so it is never turned to stand on its hind legs
+
+
+def test_a_head_with_nothing_above_it_gets_an_extrapolated_nose(motion, tmp_path):
+    take, _ = _mixamo_take(motion, tmp_path)
+    rest = np.asarray(take.metadata["rest_pose_m"]).copy()
+    names = take.skeleton.joint_names
+    rest[names.index("mixamorig:HeadTop_End")] = rest[names.index("mixamorig:Head")]
+    mapping = recognise(take.skeleton, rest)
+    assert mapping.describe("nose") == "1.5 mixamorig:Head - 0.5 mixamorig:Neck"
+    assert mapping.how["nose"] == "extrapolated" and mapping.confidence == pytest.approx(0.9)
+    assert mapping.weights.sum(axis=1) == pytest.approx(np.ones(22))
