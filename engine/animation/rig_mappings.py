@@ -10,7 +10,7 @@ take's first valid frame.
 from __future__ import annotations
 
 import json
-import tomllib
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +20,11 @@ from engine.animation.rig_recognizer import RigMapping, recognise
 from engine.core.errors import InputError
 from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import Take
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 
 def load_joint_map(path: str | Path) -> dict[str, str]:
