@@ -16,6 +16,7 @@ from engine.animation.formats import (FORMATS, add_convert_parser, add_export_ar
 from engine.lift.camera import DEFAULT_FOV_DEG
 from engine.lift.device import DEVICES
 from engine.session.batch import DEFAULT_RAY_RETRIES
+from engine.animation.take_info import add_inspect_parser, run_inspect
 from engine.motion.smoothing import SmoothingConfig
 from engine.session.outputs import DEFAULT_FORMATS, write_outputs
 from engine.session.pipeline import PipelineConfig
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="redo every input, even those the folder's batch_manifest.jsonl says are complete")
     _add_pipeline_arguments(b)
     add_convert_parser(sub)
+    add_inspect_parser(sub)
     add_stream_parser(sub)
     return parser
 
@@ -286,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         handler = {"process": cmd_process, "batch": cmd_batch, "convert": run_convert,
+                   "inspect": run_inspect,
                    "stream": cmd_stream}[args.command]
         return handler(args)
     except MonocapError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,25 @@ class BvhMotion:
         keep = [i for i, j in enumerate(self.joints) if include_end_sites or not j.is_end_site]
         return globals_[:, keep][..., :3, 3] * scale
 
+    def rest_positions(self, scale: float = 1.0, include_end_sites: bool = False) -> np.ndarray:
+        """(J, 3) the rest pose: every rotation zero, every joint at its OFFSET from its parent."""
+        out = np.zeros((len(self.joints), 3))
+        for j, joint in enumerate(self.joints):
+            out[j] = joint.offset + (out[joint.parent] if joint.parent >= 0 else 0.0)
+        keep = [i for i, j in enumerate(self.joints) if include_end_sites or not j.is_end_site]
+        return out[keep] * scale
+
+    def shape_pose(self, scale: float = 1.0) -> np.ndarray:
+        """(J, 3) joints and end sites in the rest pose, or in the first frame where the rest pose
+        is collapsed (files that give every joint its place in position channels, offsets zero)."""
+        rest = self.rest_positions(scale, include_end_sites=True)
+        if self.num_frames:
+            first = BvhMotion(self.joints, self.frame_time_s, self.channels[:1], self.path)
+            frame = first.positions(scale, include_end_sites=True)[0]
+            if np.ptp(rest, axis=0).max() < 0.5 * np.ptp(frame, axis=0).max():
+                return frame
+        return rest
+
     def global_transforms(self) -> np.ndarray:
         """(T, J, 4, 4) global transforms of every joint and end site, in file units."""
         t_count = self.num_frames
@@ -66,16 +86,27 @@ class BvhMotion:
             values = self.channels[:, col:col + n]
             col += n
             rotation = np.tile(np.eye(3), (t_count, 1, 1))
+            absolute = joint.parent < 0 or _positions_are_absolute(joint, values)
             for k, c in enumerate(joint.channels):
                 if c in _ROT:
                     rotation = rotation @ axis_rotation(_ROT[c], np.radians(values[:, k]))
-                elif joint.parent < 0:
+                elif absolute:
                     local[:, _POS[c], 3] = values[:, k]
                 else:
                     local[:, _POS[c], 3] += values[:, k]
             local[:, :3, :3] = rotation
             out[:, j] = local if joint.parent < 0 else out[:, joint.parent] @ local
         return out
+
+
+def _positions_are_absolute(joint: BvhJoint, values: np.ndarray) -> bool:
+    """Position channels below the root either replace the OFFSET (most tools: every frame
+    repeats it) or add to it; whichever the values lie nearer to."""
+    axes = [_POS[c] for c in joint.channels if c in _POS]
+    if not axes or not values.size:
+        return False
+    pos = values[:, [k for k, c in enumerate(joint.channels) if c in _POS]]
+    return bool(np.median(np.linalg.norm(pos - joint.offset[axes], axis=1)) < np.median(np.linalg.norm(pos, axis=1)))
 
 
 def read_bvh(path: str | Path) -> BvhMotion:
@@ -91,8 +122,32 @@ def read_bvh(path: str | Path) -> BvhMotion:
         raise InputError(f"{path}: not a valid BVH file ({exc})") from None
 
 
+_FRAMES = re.compile(r"frames\s*:\s*(\S+)", re.IGNORECASE)
+_FRAME_TIME = re.compile(r"frame\s+time\s*:\s*(\S+)[^\n]*\n?", re.IGNORECASE)
+
+
+def _motion_section(text: str) -> tuple[int, float, list[str]]:
+    """The text after MOTION -> frame count, frame time and the data rows (one line a frame).
+    `Frames:N` and `Frame Time:.0333` are read as well as the spaced forms."""
+    frames = _FRAMES.search(text)
+    if frames is None:
+        raise ValueError("missing the Frames: line")
+    timing = _FRAME_TIME.search(text, frames.end())
+    if timing is None:
+        raise ValueError("missing the Frame Time: line")
+    rows = [r for r in text[timing.end():].splitlines() if r.strip()]
+    return int(frames.group(1)), float(timing.group(1)), rows
+
+
+_NAME_WITH_SPACES = re.compile(r"(?m)^([ \t]*(?:ROOT|JOINT)[ \t]+)([^{}\r\n]*?\S)[ \t]*(\r?)$")
+
+
 def parse_bvh(text: str, path: str = "") -> BvhMotion:
-    tokens = text.split()
+    motion_at = re.search(r"\bMOTION\b", text)
+    hierarchy = text[:motion_at.start()] if motion_at else text
+    # joint names with spaces (3ds Max: "Bip01 L Thigh") are read with underscores
+    hierarchy = _NAME_WITH_SPACES.sub(lambda m: m.group(1) + re.sub(r"\s+", "_", m.group(2)) + m.group(3), hierarchy)
+    tokens = hierarchy.split() + (["MOTION"] if motion_at else [])
     if not tokens or tokens[0] != "HIERARCHY":
         raise ValueError("missing HIERARCHY")
     pos = 1
@@ -130,7 +185,7 @@ def parse_bvh(text: str, path: str = "") -> BvhMotion:
             pos += 4
         elif tok == "CHANNELS":
             n = int(tokens[pos + 1])
-            chans = tokens[pos + 2:pos + 2 + n]
+            chans = [c[0].upper() + c[1:].lower() for c in tokens[pos + 2:pos + 2 + n]]
             for c in chans:
                 if c not in _ROT and c not in _POS:
                     raise ValueError(f"unknown channel {c}")
@@ -149,31 +204,41 @@ def parse_bvh(text: str, path: str = "") -> BvhMotion:
         raise ValueError("no joints")
     if stack:
         raise ValueError("unbalanced braces")
-    if tokens[pos] != "Frames:":
-        raise ValueError("missing Frames:")
-    num_frames = int(tokens[pos + 1])
-    if tokens[pos + 2] != "Frame" or tokens[pos + 3] != "Time:":
-        raise ValueError("missing Frame Time:")
-    frame_time = float(tokens[pos + 4])
     num_channels = sum(len(j.channels) for j in joints)
-    values = np.array(tokens[pos + 5:], dtype=float)
-    if values.size < num_frames * num_channels:
-        raise ValueError(f"{num_frames} frames announced but only {values.size // max(num_channels, 1)} present")
-    motion = values[:num_frames * num_channels].reshape(num_frames, num_channels)
+    if motion_at is None:
+        raise ValueError("missing MOTION")
+    num_frames, frame_time, rows = _motion_section(text[motion_at.end():])
+    flat = " ".join(rows).split()
+    if len(flat) not in (len(rows) * num_channels, num_frames * num_channels):  # wrapped lines are fine
+        widths = sorted({len(r.split()) for r in rows})
+        raise ValueError(f"the motion rows have {'/'.join(map(str, widths[:4]))} values where the hierarchy "
+                         f"declares {num_channels} channels")
+    try:
+        motion = np.array(flat, dtype=float).reshape(-1, num_channels) if num_channels else np.zeros((len(rows), 0))
+    except ValueError:
+        raise ValueError("the motion holds a value that is not a number") from None
+    if motion.shape[0] < num_frames:
+        raise ValueError(f"{num_frames} frames announced but only {motion.shape[0]} present")
+    motion = motion[:num_frames]
+    bad = np.flatnonzero(~np.isfinite(motion).all(axis=1))
+    if bad.size:
+        raise ValueError(f"frame {bad[0]} holds NaN or infinite values ({bad.size} such frames)")
     return BvhMotion(tuple(joints), frame_time, motion, path)
 
 
-# Metres per file unit for the units BVH files are found in: m, cm, mm, inches and the CMU ASF
-# unit (1/0.45 inch).
-_KNOWN_UNITS_M = (1.0, 0.01, 0.001, 0.0254, 0.0254 / 0.45)
+# Metres per file unit for the units BVH files are found in; "cmu" is the CMU ASF unit (1/0.45 inch).
+UNITS_M = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "ft": 0.3048, "cmu": 0.0254 / 0.45}
 _TYPICAL_HEIGHT_M = 1.7
 
 
+def guess_units(motion: BvhMotion) -> str:
+    """The unit (a key of UNITS_M) that makes the rig's rest pose the nearest to a person's height."""
+    extent = float(np.ptp(motion.shape_pose(), axis=0).max())
+    if not extent > 0:
+        return "cm"
+    return min(UNITS_M, key=lambda u: abs(np.log(extent * UNITS_M[u] / _TYPICAL_HEIGHT_M)))
+
+
 def guess_scale_to_m(motion: BvhMotion) -> float:
-    """Metres per file unit, judged from the rig's standing height in its rest (zero) pose."""
-    rest = BvhMotion(motion.joints, motion.frame_time_s, np.zeros((1, motion.channels.shape[1])), motion.path)
-    positions = rest.positions(include_end_sites=True)[0]
-    extent = float(np.ptp(positions, axis=0).max())
-    if extent <= 0:
-        return 0.01
-    return min(_KNOWN_UNITS_M, key=lambda s: abs(np.log(extent * s / _TYPICAL_HEIGHT_M)))
+    """Metres per file unit, judged from the rig's standing height in its rest pose."""
+    return UNITS_M[guess_units(motion)]

@@ -101,4 +101,4 @@ def read_trc(path: str | Path) -> Take:
     joints = data[:, 1:].reshape(len(rows), len(names), 3) / TRC_UNITS[units]
     skeleton = MONOCAP_BODY if names == MONOCAP_BODY.joint_names else Skeleton(path.stem, names, (-1,) * len(names))
     valid = np.isfinite(joints).all(axis=(1, 2))
-    return Take(joints, skeleton, fps, data[:, 0], valid, metadata={"source": str(path)})
+    return Take(joints, skeleton, fps, data[:, 0], valid, metadata={"source": str(path), "source_units": units})
