@@ -36,3 +36,4 @@ def test_bad_stream_targets_are_one_line(tmp_path, sample_clip):
     _assert_one_clear_line(monocap("stream", sample_clip, "--vmc", "127.0.0.1:99999"), "--vmc", "65535")
     _assert_one_clear_line(monocap("stream", sample_clip, "--vmc", "off", "--json", "nowhere"), "--json", "HOST:PORT")
     _assert_one_clear_line(monocap("stream", tmp_path / "missing.mp4"), "missing.mp4")
+    _assert_one_clear_line(monocap("stream", sample_clip, "--rate", "-5"), "--rate")
