@@ -23,6 +23,7 @@ from .messages import BatchRequest, LiveFrame, RecordingState, SourceEnded, Sour
 from .playback import TakeVideo
 from engine.session.recorder import list_takes, load_take, recover_all, take_summary
 from .settings import AppSettings, push_recent, recent_list
+from .stream_control import StreamControl
 from .timeline import Timeline
 from .view3d import SkeletonView
 from .worker import EngineController, describe_error
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
 
         self.engine = EngineController(self)
         w = self.engine.worker
+        w.pose_sink = self.stream_control.switch
         w.sourceOpened.connect(self._on_source_opened)
         w.frameAvailable.connect(self._on_frame_available)
         w.sourceEnded.connect(self._on_source_ended)
@@ -211,6 +213,9 @@ class MainWindow(QMainWindow):
         m_file = self.menuBar().addMenu("&File")
         self.act_open = QAction("&Open video…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self.open_dialog)
         self.act_sample = QAction("&Sample clip", self, triggered=self.open_sample)
+        self.act_open_take = QAction("Open &take…", self, shortcut=QKeySequence("Ctrl+Shift+O"),
+                                     triggered=self.open_take_dialog,
+                                     toolTip="Play back a take file: BVH from anywhere, CSV, TRC or NPZ")
         self.recent_menu = m_file.addMenu("Open &recent")
         self.act_record = QAction("● &Record", self, shortcut=QKeySequence("Ctrl+R"), checkable=True,
                                   toolTip="Record a take (Ctrl+R)")
@@ -231,7 +236,7 @@ class MainWindow(QMainWindow):
         for a in (self.act_play, self.act_prev, self.act_next):
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(a)
-        for a in (self.act_open, self.act_sample):
+        for a in (self.act_open, self.act_open_take, self.act_sample):
             m_file.addAction(a)
         m_file.addSeparator()
         for a in (self.act_record, self.act_stop, self.act_export, self.act_batch):
@@ -264,6 +269,9 @@ class MainWindow(QMainWindow):
         tb.addAction(self.act_reset_view)
         tb.addAction(self.act_follow)
         tb.addAction(self.act_trails)
+        tb.addSeparator()
+        self.stream_control = StreamControl(self.qsettings, self)
+        tb.addWidget(self.stream_control)
         tb.addSeparator()
         tb.addAction(self.act_settings)
         self._fill_recent()
@@ -376,6 +384,25 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open a video", str(folder), f"Videos ({patterns});;All files (*)")
         if path:
             self.open_file(path)
+
+    def open_take_dialog(self) -> None:
+        folder = self.qsettings.value("recent/take_folder") or str(self.app_settings.takes_folder)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a take", str(folder),
+                                              "Takes (*.bvh *.npz *.csv *.trc);;All files (*)")
+        if path:
+            self.open_take_file(path)
+
+    def open_take_file(self, path: str | Path) -> None:
+        """Lists a take file (any BVH, CSV, TRC, NPZ) with the takes and plays it back."""
+        path = Path(path)
+        try:
+            take, video = load_take(path)
+        except Exception as exc:  # noqa: BLE001 - a file Monocap cannot read: one clear line
+            self.show_error(describe_error(exc))
+            return
+        self.qsettings.setValue("recent/take_folder", str(path.parent))
+        self._add_take_item(path.name, path, video, take.num_frames, take.fps)
+        self.select_take(path.name)
 
     def stop_source(self) -> None:
         self.set_recording(False)
@@ -656,6 +683,7 @@ class MainWindow(QMainWindow):
         self._render_timer.stop()
         self.timeline.set_playing(False)
         self._save_layout()
+        self.stream_control.shutdown()
         self.engine.shutdown()
         self._export_pool.shutdown(wait=True)
         if self._take_video is not None:

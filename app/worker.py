@@ -57,6 +57,7 @@ class EngineWorker(QObject):
         self._mail_lock = threading.Lock()
         self._notified = False
         self.busy = False
+        self.pose_sink = None  # an engine PoseSink given every tracked frame of every stream (streaming out)
 
     # ---- called from the GUI thread (flags only, never blocking) ----
     def cancel_jobs_upto(self, job_id: int) -> None:
@@ -131,6 +132,8 @@ class EngineWorker(QObject):
                                take_saved=self.takeSaved.emit, ended=on_ended)
         session = Session(lambda: _open(request), request.config, events, cancel=cancel, name=name,
                           takes_dir=request.takes_dir)
+        if self.pose_sink is not None:
+            session.add_sink(self.pose_sink)
         self._session = session
         session.set_recording(self._record_wanted)
         session.stream(realtime=request.realtime)

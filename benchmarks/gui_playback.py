@@ -6,7 +6,9 @@ Run under Xvfb with the xcb platform (software OpenGL):
 Reports: frames shown per second, the longest gap of a 5 ms QTimer heartbeat in the GUI thread
 (the worst stall), and as an in-run reference the engine alone (detector + live tracker) on the
 same frames. --realtime paces the clip at its own rate (what a user sees); the default runs it as
-fast as the engine goes. --screenshot PATH grabs the window half-way through.
+fast as the engine goes. --screenshot PATH grabs the window half-way through. --stream turns the
+toolbar's Stream on, to a UDP receiver on the loopback address (compare display_fps with a run
+without it).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def main() -> int:
     ap.add_argument("--realtime", action="store_true", help="pace the clip at its own frame rate")
     ap.add_argument("--screenshot", default="", help="save a PNG of the window here")
     ap.add_argument("--frames", type=int, default=240)
+    ap.add_argument("--stream", action="store_true", help="stream VMC to a loopback receiver while playing")
     args = ap.parse_args()
 
     from app.main import create_application
@@ -59,6 +62,15 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="monocap-bench-")
     settings = QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat)
     settings.setValue("settings/realtime", args.realtime)
+    sink = None
+    if args.stream:
+        import socket
+
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind(("127.0.0.1", 0))
+        sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        settings.setValue("stream/target", f"127.0.0.1:{sink.getsockname()[1]}")
+        settings.setValue("stream/on", True)
     win = MainWindow(settings=settings, takes_dir=os.path.join(tmp, "takes"))
     win.resize(1400, 860)
     win.show()
@@ -116,7 +128,11 @@ def main() -> int:
         "worst_gui_stall_ms": round(gaps[-1] * 1e3, 1) if gaps else None,
         "p99_gui_gap_ms": round(gaps[int(0.99 * (len(gaps) - 1))] * 1e3, 1) if gaps else None,
         "heartbeats": len(gaps),
+        "streaming": args.stream,
     }
+    if sink is not None:
+        streamer = win.stream_control.switch.streamer
+        result["stream_frames_sent"] = streamer.frames if streamer else 0
     from app.main import dispose_window
 
     dispose_window(win)

@@ -28,6 +28,7 @@ try:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C there i
     from engine.lift.camera import DEFAULT_FOV_DEG
     from engine.lift.device import DEVICES
     from engine.session.batch import DEFAULT_RAY_RETRIES
+    from engine.animation.take_info import add_inspect_parser, run_inspect
     from engine.motion.smoothing import SmoothingConfig
     from engine.session.outputs import DEFAULT_FORMATS, write_outputs
     from engine.session.pipeline import PipelineConfig
@@ -77,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="redo every input, even those the folder's batch_manifest.jsonl says are complete")
     _add_pipeline_arguments(b)
     add_convert_parser(sub)
+    add_inspect_parser(sub)
+    add_stream_parser(sub)
     return parser
 
 
@@ -231,6 +234,74 @@ def _batch_into(args: argparse.Namespace, config: PipelineConfig, formats: tuple
     return 1 if summary.failed else 0
 
 
+def add_stream_parser(sub) -> None:
+    from engine.streaming.targets import VMC_DEFAULT_TARGET
+
+    s = sub.add_parser("stream", help="one video (at its own rate) or --camera N -> a live VMC / JSON stream")
+    s.add_argument("video", nargs="?", help="video file, played at its own rate")
+    s.add_argument("--camera", type=int, help="stream live from camera N until Ctrl+C")
+    s.add_argument("--vmc", default=VMC_DEFAULT_TARGET, metavar="HOST:PORT",
+                   help=f"where to send the VMC protocol (default {VMC_DEFAULT_TARGET}; 'off' for none)")
+    s.add_argument("--json", default="", metavar="HOST:PORT",
+                   help="also send world joint positions as JSON over UDP, one datagram per frame")
+    s.add_argument("--rate", type=float, default=0.0, help="send at most this many frames per second (default: every frame)")
+    s.add_argument("--mode", default=DEFAULT_MODE, help=f"3D mode: {', '.join(available_modes())} (default: {DEFAULT_MODE})")
+    s.add_argument("--checkpoint", default="", help="model file for network 3D modes (default: the bundled one)")
+    s.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where networks run")
+    s.add_argument("--smoothing", type=float, default=0.5, help="smoothing strength 0..1 (default 0.5)")
+    s.add_argument("--fov", type=float, default=60.0, help="camera's horizontal field of view in degrees (default 60)")
+    s.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
+    s.add_argument("--frames", type=int, default=None, help="stop after this many frames")
+    s.add_argument("-q", "--quiet", action="store_true", help="no status line")
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    import time
+
+    from engine.capture.paced_source import PacedSource
+    from engine.session.events import SessionEvents
+    from engine.session.session import Session
+    from engine.streaming.channels import channels_from_targets
+    from engine.streaming.sender import PoseStreamer, StreamSink
+
+    config = config_from_args(args)
+    if (args.video is None) == (args.camera is None):
+        raise MonocapError("stream: give a video file, or --camera N (not both)")
+    if args.rate < 0:
+        raise MonocapError(f"--rate {args.rate}: a rate must be 0 (every frame) or more")
+    channels = channels_from_targets(vmc=args.vmc, json=args.json, warmup_s=config.live_calibration_s)
+    targets = ", ".join(f"{ch.encoder.name} to {ch.target}" for ch in channels)
+    source = CameraSource(args.camera) if args.camera is not None else PacedSource(open_source(args.video))
+    tty = sys.stdout.isatty()
+    started = time.monotonic()
+    shown = {"frames": 0, "next": started + 1.0}
+
+    with PoseStreamer(channels, max_fps=args.rate) as streamer:
+        def on_pose(tracked) -> None:  # the session's tracking thread
+            shown["frames"] += 1
+            if args.frames is not None and shown["frames"] >= args.frames:
+                session.cancel()
+            if not args.quiet and time.monotonic() >= shown["next"]:
+                shown["next"] += 1.0
+                print(f"\r{shown['frames']} frames, {streamer.stats().summary}" + ("" if tty else "\n"),
+                      end="", flush=True)
+
+        session = Session(source, config, SessionEvents(pose=on_pose))
+        session.add_sink(StreamSink(streamer, source))
+        _say(args, f"Streaming {source.name}: {targets}; press Ctrl+C to stop.")
+        try:
+            end = session.stream()
+        except KeyboardInterrupt:
+            end = None
+        stats = streamer.stats()
+    if end is not None and end.error is not None:
+        raise end.error
+    _say(args, ("\n" if tty else "") + f"{shown['frames']} frames in {time.monotonic() - started:.1f} s; "
+         f"{stats.packets_sent} packets sent, {stats.refused} not taken (no receiver), "
+         f"{stats.dropped} poses dropped by the sender")
+    return 0
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"monocap: warning: {message}", file=sys.stderr)
 
@@ -245,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
         print("monocap: interrupted", file=sys.stderr)
         return 130
     try:
-        handler = {"process": cmd_process, "batch": cmd_batch, "convert": run_convert}[args.command]
+        handler = {"process": cmd_process, "batch": cmd_batch, "convert": run_convert,
+                   "inspect": run_inspect,
+                   "stream": cmd_stream}[args.command]
         return handler(args)
     except MonocapError as exc:
         print(f"monocap: error: {_one_line(exc)}", file=sys.stderr)

@@ -45,8 +45,6 @@ def check_hierarchy(joints, path: str) -> None:
             raise InputError(f"{path}: the joint name {joint.name!r} appears twice in the HIERARCHY; "
                              "names must be unique")
         seen.add(joint.name)
-        if joint.offset is None:
-            raise InputError(f"{path}: joint {joint.name} has no OFFSET")
         offset = np.asarray(joint.offset, dtype=float)
         if offset.shape != (3,):
             raise InputError(f"{path}: joint {joint.name}: OFFSET needs 3 numbers, has {offset.size}")
@@ -55,24 +53,16 @@ def check_hierarchy(joints, path: str) -> None:
                              f"finite and within {MAX_FILE_UNITS:g} units")
 
 
-def frame_count(text: str, limits: InputLimits, path: str) -> int:
-    """The `Frames:` value: a whole number, not negative, within the limit."""
-    try:
-        count = int(text)
-    except ValueError:
-        raise InputError(f"{path}: Frames: {text[:20]!r} is not a whole number") from None
+def frame_count(count: int, limits: InputLimits, path: str) -> int:
+    """The `Frames:` value: not negative, within the limit."""
     if count < 0:
         raise InputError(f"{path}: Frames: {count} is negative")
     limits.check_frames(count, f"{path}: Frames:")
     return count
 
 
-def frame_time(text: str, path: str) -> float:
+def frame_time(seconds: float, path: str) -> float:
     """The `Frame Time:` value: seconds per frame, finite, positive, a plausible rate."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise InputError(f"{path}: Frame Time: {text[:20]!r} is not a number") from None
     if not np.isfinite(seconds) or seconds <= 0:
         raise InputError(f"{path}: Frame Time: {seconds:g} is not a positive time in seconds")
     problem = rate_problem(1.0 / seconds)
@@ -81,55 +71,39 @@ def frame_time(text: str, path: str) -> float:
     return seconds
 
 
-def motion_values(text: str, values: list[str], num_frames: int, joints, path: str) -> np.ndarray:
-    """(num_frames, channels) from `values`, the tokens after `Frame Time:`, checked against the
-    text's lines: one frame per line, each with exactly the hierarchy's channel count; finite,
-    rotations within MAX_ANGLE_DEG and positions within MAX_FILE_UNITS."""
+def motion_values(text: str, rows: list[str], num_frames: int, joints, path: str) -> np.ndarray:
+    """(num_frames, channels) from the motion rows (the non-empty lines after `Frame Time:`).
+    A row is a frame of exactly the hierarchy's channel count; rows wrapped over several lines
+    are read when together they hold exactly `num_frames` frames. Values must be finite,
+    rotations within MAX_ANGLE_DEG, positions within MAX_FILE_UNITS."""
     channels = [(j.name, c) for j in joints for c in j.channels]
     width = len(channels)
-    head, marker, tail = text.rpartition("Frame Time:")
-    if not marker:
-        raise InputError(f"{path}: no Frame Time: line")
-    first = head.count("\n") + 1  # the Frame Time: line's number; the rows follow it
-    counts = _values_per_line(tail)
-    rows = np.flatnonzero(counts)
-    rows = rows[rows > 0]  # line 0 is Frame Time:'s own
-    wrong = np.flatnonzero(counts[rows] != width)
-    if rows.size > num_frames and (not wrong.size or wrong[0] >= num_frames):
-        raise InputError(f"{path}: line {first + rows[num_frames]}: more frames than Frames: {num_frames} announces")
-    if wrong.size:
-        row = rows[wrong[0]]
-        raise InputError(f"{path}: line {first + row}: {counts[row]} values, the HIERARCHY has {width} channels")
-    if rows.size < num_frames:
-        raise InputError(f"{path}: Frames: announces {num_frames} frames but the file has {rows.size} "
-                         "(it is truncated or damaged)")
-    line_of_row = first + rows
-    if len(values) != num_frames * width:  # whitespace str.split() sees and the line count does not
-        raise InputError(f"{path}: the MOTION section holds {len(values)} values, not {num_frames} x {width}")
+    counts = _values_per_line("\n".join(rows)) if rows else np.zeros(0, dtype=np.int64)
+    total = int(counts.sum())
+    wrapped = len(rows) != num_frames and total == num_frames * width
+    if not wrapped:
+        wrong = np.flatnonzero(counts != width)
+        if wrong.size:
+            k = int(wrong[0])
+            raise InputError(f"{path}: line {_row_line(text, k)}: {counts[k]} values, the HIERARCHY has "
+                             f"{width} channels")
+        if len(rows) != num_frames:
+            raise InputError(f"{path}: Frames: announces {num_frames} frames but the file has {len(rows)}"
+                             + (" (it is truncated or damaged)" if len(rows) < num_frames else ""))
+    flat = " ".join(rows).split()
     try:
-        out = np.array(values, dtype=float).reshape(num_frames, width)
+        out = np.array(flat, dtype=float).reshape(num_frames, width)
     except ValueError:
-        k = next(i for i, v in enumerate(values) if not _is_float(v))
-        raise InputError(f"{path}: line {line_of_row[k // width]}: {values[k][:20]!r} is not a number") from None
-    _check_values(out, channels, line_of_row, path)
+        k = next((i for i, v in enumerate(flat) if not _is_float(v)), None)
+        if k is None:
+            raise InputError(f"{path}: the MOTION section holds {len(flat)} values, not {num_frames} x {width}") from None
+        where = f"line {_row_line(text, k // width)}" if not wrapped else f"frame {k // width}"
+        raise InputError(f"{path}: {where}: {flat[k][:20]!r} is not a number") from None
+    _check_values(out, channels, text, wrapped, path)
     return out
 
 
-def _values_per_line(text: str) -> np.ndarray:
-    """How many whitespace-separated values each line of `text` holds (line 0 first), counted
-    without splitting it into strings."""
-    raw = np.frombuffer(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8", "replace"), dtype=np.uint8)
-    if raw.size == 0:
-        return np.zeros(1, dtype=np.int64)
-    newline = raw == 10
-    space = newline | (raw == 32) | (raw == 9) | (raw == 11) | (raw == 12)
-    starts = np.flatnonzero(~space & np.r_[True, space[:-1]])
-    newlines = np.flatnonzero(newline)
-    line = np.searchsorted(newlines, starts)  # the line each value starts on
-    return np.bincount(line, minlength=newlines.size + 1)
-
-
-def _check_values(values: np.ndarray, channels, line_of_row: np.ndarray, path: str) -> None:
+def _check_values(values: np.ndarray, channels, text: str, wrapped: bool, path: str) -> None:
     limits = np.array([MAX_ANGLE_DEG if c.endswith("rotation") else MAX_FILE_UNITS for _, c in channels])
     bad = ~(np.abs(values) <= limits)
     if bad.any():
@@ -137,7 +111,41 @@ def _check_values(values: np.ndarray, channels, line_of_row: np.ndarray, path: s
         name, channel = channels[k]
         value = values[r, k]
         why = "is not a finite number" if not np.isfinite(value) else f"is beyond {limits[k]:g}"
-        raise InputError(f"{path}: line {line_of_row[r]}, {name} {channel}: {value:.6g} {why}")
+        where = f"frame {r}" if wrapped else f"line {_row_line(text, int(r))}"
+        raise InputError(f"{path}: {where}, {name} {channel}: {value:.6g} {why}")
+
+
+_MOTION = re.compile(r"\bMOTION\b")
+_FRAME_TIME_LINE = re.compile(r"frame\s+time\s*:", re.IGNORECASE)
+
+
+def _row_line(text: str, row: int) -> int:
+    """The file's line number of motion row `row` (0 first), for messages."""
+    motion = _MOTION.search(text)
+    base = text.count("\n", 0, motion.end()) if motion else 0
+    lines = text[motion.end() if motion else 0:].split("\n")
+    start = next((i for i, line in enumerate(lines) if _FRAME_TIME_LINE.search(line)), 0)
+    seen = -1
+    for i in range(start + 1, len(lines)):
+        if lines[i].strip():
+            seen += 1
+            if seen == row:
+                return base + i + 1
+    return base + len(lines)
+
+
+def _values_per_line(text: str) -> np.ndarray:
+    """How many whitespace-separated values each line of `text` holds (line 0 first), counted
+    without splitting it into strings."""
+    raw = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+    if raw.size == 0:
+        return np.zeros(1, dtype=np.int64)
+    newline = raw == 10
+    space = newline | (raw == 32) | (raw == 9) | (raw == 11) | (raw == 12) | (raw == 13)
+    starts = np.flatnonzero(~space & np.r_[True, space[:-1]])
+    newlines = np.flatnonzero(newline)
+    line = np.searchsorted(newlines, starts)  # the line each value starts on
+    return np.bincount(line, minlength=newlines.size + 1)
 
 
 def _is_float(text: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,25 @@ class BvhMotion:
         keep = [i for i, j in enumerate(self.joints) if include_end_sites or not j.is_end_site]
         return globals_[:, keep][..., :3, 3] * scale
 
+    def rest_positions(self, scale: float = 1.0, include_end_sites: bool = False) -> np.ndarray:
+        """(J, 3) the rest pose: every rotation zero, every joint at its OFFSET from its parent."""
+        out = np.zeros((len(self.joints), 3))
+        for j, joint in enumerate(self.joints):
+            out[j] = joint.offset + (out[joint.parent] if joint.parent >= 0 else 0.0)
+        keep = [i for i, j in enumerate(self.joints) if include_end_sites or not j.is_end_site]
+        return out[keep] * scale
+
+    def shape_pose(self, scale: float = 1.0) -> np.ndarray:
+        """(J, 3) joints and end sites in the rest pose, or in the first frame where the rest pose
+        is collapsed (files that give every joint its place in position channels, offsets zero)."""
+        rest = self.rest_positions(scale, include_end_sites=True)
+        if self.num_frames:
+            first = BvhMotion(self.joints, self.frame_time_s, self.channels[:1], self.path)
+            frame = first.positions(scale, include_end_sites=True)[0]
+            if np.ptp(rest, axis=0).max() < 0.5 * np.ptp(frame, axis=0).max():
+                return frame
+        return rest
+
     def global_transforms(self) -> np.ndarray:
         """(T, J, 4, 4) global transforms of every joint and end site, in file units."""
         t_count = self.num_frames
@@ -68,16 +88,27 @@ class BvhMotion:
             values = self.channels[:, col:col + n]
             col += n
             rotation = np.tile(np.eye(3), (t_count, 1, 1))
+            absolute = joint.parent < 0 or _positions_are_absolute(joint, values)
             for k, c in enumerate(joint.channels):
                 if c in _ROT:
                     rotation = rotation @ axis_rotation(_ROT[c], np.radians(values[:, k]))
-                elif joint.parent < 0:
+                elif absolute:
                     local[:, _POS[c], 3] = values[:, k]
                 else:
                     local[:, _POS[c], 3] += values[:, k]
             local[:, :3, :3] = rotation
             out[:, j] = local if joint.parent < 0 else out[:, joint.parent] @ local
         return out
+
+
+def _positions_are_absolute(joint: BvhJoint, values: np.ndarray) -> bool:
+    """Position channels below the root either replace the OFFSET (most tools: every frame
+    repeats it) or add to it; whichever the values lie nearer to."""
+    axes = [_POS[c] for c in joint.channels if c in _POS]
+    if not axes or not values.size:
+        return False
+    pos = values[:, [k for k, c in enumerate(joint.channels) if c in _POS]]
+    return bool(np.median(np.linalg.norm(pos - joint.offset[axes], axis=1)) < np.median(np.linalg.norm(pos, axis=1)))
 
 
 def read_bvh(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> BvhMotion:
@@ -94,9 +125,33 @@ def read_bvh(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> BvhMotio
         raise InputError(f"{path}: not a valid BVH file ({exc})") from None
 
 
+_FRAMES = re.compile(r"frames\s*:\s*(\S+)", re.IGNORECASE)
+_FRAME_TIME = re.compile(r"frame\s+time\s*:\s*(\S+)[^\n]*\n?", re.IGNORECASE)
+
+
+def _motion_section(text: str) -> tuple[int, float, list[str]]:
+    """The text after MOTION -> frame count, frame time and the data rows (one line a frame).
+    `Frames:N` and `Frame Time:.0333` are read as well as the spaced forms."""
+    frames = _FRAMES.search(text)
+    if frames is None:
+        raise ValueError("missing the Frames: line")
+    timing = _FRAME_TIME.search(text, frames.end())
+    if timing is None:
+        raise ValueError("missing the Frame Time: line")
+    rows = [r for r in text[timing.end():].splitlines() if r.strip()]
+    return int(frames.group(1)), float(timing.group(1)), rows
+
+
+_NAME_WITH_SPACES = re.compile(r"(?m)^([ \t]*(?:ROOT|JOINT)[ \t]+)([^{}\r\n]*?\S)[ \t]*(\r?)$")
+
+
 def parse_bvh(text: str, path: str = "", limits: InputLimits = DEFAULT_LIMITS) -> BvhMotion:
     bvh_checks.check_hierarchy_size(text, limits, path)
-    tokens = text.split()
+    motion_at = re.search(r"\bMOTION\b", text)
+    hierarchy = text[:motion_at.start()] if motion_at else text
+    # joint names with spaces (3ds Max: "Bip01 L Thigh") are read with underscores
+    hierarchy = _NAME_WITH_SPACES.sub(lambda m: m.group(1) + re.sub(r"\s+", "_", m.group(2)) + m.group(3), hierarchy)
+    tokens = hierarchy.split() + (["MOTION"] if motion_at else [])
     if not tokens or tokens[0] != "HIERARCHY":
         raise ValueError("missing HIERARCHY")
     pos = 1
@@ -118,12 +173,12 @@ def parse_bvh(text: str, path: str = "", limits: InputLimits = DEFAULT_LIMITS) -
         if tok in ("ROOT", "JOINT"):
             flush()
             parent = stack[-1] if stack else -1
-            pending = {"name": tokens[pos + 1], "parent": parent, "offset": None, "channels": [], "end": False}
+            pending = {"name": tokens[pos + 1], "parent": parent, "offset": np.zeros(3), "channels": [], "end": False}
             pos += 2
         elif tok == "End":
             flush()
             parent = stack[-1]
-            pending = {"name": joints[parent].name + "_end", "parent": parent, "offset": None,
+            pending = {"name": joints[parent].name + "_end", "parent": parent, "offset": np.zeros(3),
                        "channels": [], "end": True}
             pos += 2
         elif tok == "{":
@@ -136,7 +191,7 @@ def parse_bvh(text: str, path: str = "", limits: InputLimits = DEFAULT_LIMITS) -
         elif tok == "CHANNELS":
             n = int(tokens[pos + 1])
             bvh_checks.check_channel_count(n, pending["name"], path)
-            chans = tokens[pos + 2:pos + 2 + n]
+            chans = [c[0].upper() + c[1:].lower() for c in tokens[pos + 2:pos + 2 + n]]
             for c in chans:
                 if c not in _ROT and c not in _POS:
                     raise ValueError(f"unknown channel {c}")
@@ -156,27 +211,28 @@ def parse_bvh(text: str, path: str = "", limits: InputLimits = DEFAULT_LIMITS) -
     if stack:
         raise ValueError("unbalanced braces")
     bvh_checks.check_hierarchy(joints, path)
-    if tokens[pos] != "Frames:":
-        raise ValueError("missing Frames:")
-    num_frames = bvh_checks.frame_count(tokens[pos + 1], limits, path)
-    if tokens[pos + 2] != "Frame" or tokens[pos + 3] != "Time:":
-        raise ValueError("missing Frame Time:")
-    frame_time = bvh_checks.frame_time(tokens[pos + 4], path)
-    motion = bvh_checks.motion_values(text, tokens[pos + 5:], num_frames, joints, path)
+    if motion_at is None:
+        raise ValueError("missing MOTION")
+    num_frames, frame_time, rows = _motion_section(text[motion_at.end():])
+    num_frames = bvh_checks.frame_count(num_frames, limits, path)
+    frame_time = bvh_checks.frame_time(frame_time, path)
+    motion = bvh_checks.motion_values(text, rows, num_frames, joints, path)
     return BvhMotion(tuple(joints), frame_time, motion, path)
 
 
-# Metres per file unit for the units BVH files are found in: m, cm, mm, inches and the CMU ASF
-# unit (1/0.45 inch).
-_KNOWN_UNITS_M = (1.0, 0.01, 0.001, 0.0254, 0.0254 / 0.45)
+# Metres per file unit for the units BVH files are found in; "cmu" is the CMU ASF unit (1/0.45 inch).
+UNITS_M = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "ft": 0.3048, "cmu": 0.0254 / 0.45}
 _TYPICAL_HEIGHT_M = 1.7
 
 
+def guess_units(motion: BvhMotion) -> str:
+    """The unit (a key of UNITS_M) that makes the rig's rest pose the nearest to a person's height."""
+    extent = float(np.ptp(motion.shape_pose(), axis=0).max())
+    if not extent > 0:
+        return "cm"
+    return min(UNITS_M, key=lambda u: abs(np.log(extent * UNITS_M[u] / _TYPICAL_HEIGHT_M)))
+
+
 def guess_scale_to_m(motion: BvhMotion) -> float:
-    """Metres per file unit, judged from the rig's standing height in its rest (zero) pose."""
-    rest = BvhMotion(motion.joints, motion.frame_time_s, np.zeros((1, motion.channels.shape[1])), motion.path)
-    positions = rest.positions(include_end_sites=True)[0]
-    extent = float(np.ptp(positions, axis=0).max())
-    if extent <= 0:
-        return 0.01
-    return min(_KNOWN_UNITS_M, key=lambda s: abs(np.log(extent * s / _TYPICAL_HEIGHT_M)))
+    """Metres per file unit, judged from the rig's standing height in its rest pose."""
+    return UNITS_M[guess_units(motion)]

@@ -19,15 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.animation.bvh_reader import read_bvh, guess_scale_to_m
+from engine.animation.bvh_reader import UNITS_M, guess_units, read_bvh
 from engine.core.atomic import file_set
 from engine.core.errors import InputError, NoValidFramesError, OutputError
 from engine.core.input_checks import DEFAULT_LIMITS, InputLimits, check_positions, check_rate, check_rate_to_write
 from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
 from engine.animation.trc import TRC_UNITS, read_trc, write_trc
 from engine.animation.rig import RIGS, get_rig
-from engine.animation.rig_mappings import to_body_take
-from engine.core.rotations import EULER_ORDERS
+from engine.animation.rig_mappings import load_joint_map, on_body_if_possible, to_body_take
+from engine.animation.rig_recognizer import up_direction
+from engine.core.rotations import EULER_ORDERS, swing_rotation
+from engine.core.skeletons import Skeleton
 from engine.animation.solver import SolverOptions, rig_motion, solve
 from engine.core.take import Take, load_npz, read_csv, save_npz, write_csv
 from engine.motion.gaps import runs
@@ -35,6 +37,7 @@ from engine.motion.gaps import runs
 FORMATS = ("npz", "csv", "bvh", "trc")
 DEFAULT_FORMATS = ("npz", "csv", "bvh")
 log = logging.getLogger("monocap.export")
+LOW_CONFIDENCE = 0.75  # below this, writing a BVH from a mapped skeleton warns
 
 
 @dataclass(frozen=True)
@@ -75,41 +78,83 @@ def _extension(path: Path) -> str:
 # reading
 
 
-def read_take(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
+def read_take(path: str | Path, units: str | None = None, joint_map: dict[str, str] | None = None,
+              limits: InputLimits = DEFAULT_LIMITS) -> Take:
     """Reads a take from .npz, .csv, .bvh or .trc, validated (counts, finite values, rate, sizes
-    within `limits`). InputError naming the file otherwise."""
+    within `limits`). InputError naming the file otherwise.
+
+    BVH only: `units` (a key of bvh_reader.UNITS_M) overrides the unit guessed from the rest
+    pose; `joint_map` ({source joint: Monocap joint}) corrects the rig recogniser."""
     path = Path(path)
     ext = _extension(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     if ext == "npz":
-        return load_npz(path, limits)
-    if ext == "csv":
-        return _read_any_csv(path, limits)
-    if ext == "trc":
-        return read_trc(path, limits)
-    if ext == "bvh":
-        return take_from_bvh(path, limits)
-    raise InputError(f"{path}: unknown take format {path.suffix!r}; use one of .{', '.join(FORMATS)}")
+        take = load_npz(path, limits)
+    elif ext == "csv":
+        take = _read_any_csv(path, limits)
+    elif ext == "trc":
+        take = read_trc(path, limits)
+    elif ext == "bvh":
+        return take_from_bvh(path, units, joint_map, limits)
+    else:
+        raise InputError(f"{path}: unknown take format {path.suffix!r}; use one of .{', .'.join(FORMATS)}")
+    if joint_map:
+        take = replace(take, metadata={**take.metadata, "joint_map": dict(joint_map)})
+    return take
 
 
-def take_from_bvh(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
-    """A BVH from anywhere as a take on its own skeleton (end sites included), in metres."""
+def read_take_as_body(path: str | Path) -> Take:
+    """Any take file, its skeleton mapped onto MONOCAP_BODY where it can be (so that joint
+    angles and comparisons with captures work); kept as it is otherwise."""
+    return on_body_if_possible(read_take(path), str(path))
+
+
+def take_from_bvh(path: str | Path, units: str | None = None, joint_map: dict[str, str] | None = None,
+                  limits: InputLimits = DEFAULT_LIMITS) -> Take:
+    """A BVH from anywhere as a take on its own skeleton (end sites included), in metres. The
+    metadata keeps the unit, the rest pose (for the rig recogniser) and the joint map."""
     motion = read_bvh(path, limits)
     if motion.num_frames == 0:
         raise InputError(f"{path}: the BVH file has no frames")
-    scale = guess_scale_to_m(motion)
+    if units is not None and units not in UNITS_M:
+        raise InputError(f"{path}: unknown unit {units!r}; use one of {', '.join(UNITS_M)}")
+    unit = units or guess_units(motion)
+    scale = UNITS_M[unit]
     joints = motion.positions(scale, include_end_sites=True)
     skeleton = motion.skeleton(include_end_sites=True)
+    rest = motion.shape_pose(scale)
+    up_axis, to_y_up = _turn_to_y_up(skeleton, rest)
+    if up_axis != "+Y":
+        joints, rest = joints @ to_y_up.T, rest @ to_y_up.T
     check_positions(joints, str(path), skeleton.joint_names, allow_nan=False)
     t_count = joints.shape[0]
     fps = check_rate(motion.fps, f"{path}: Frame Time")
     valid = np.isfinite(joints).all(axis=(1, 2))
-    return Take(joints, skeleton, fps, np.arange(t_count) / fps, valid,
-                metadata={"source": str(path), "source_units_m": scale})
+    metadata = {"source": str(path), "source_units": unit, "source_units_m": scale,
+                "source_units_guessed": units is None, "source_up": up_axis,
+                "rest_pose_m": np.round(rest, 6).tolist()}
+    if joint_map:
+        metadata["joint_map"] = dict(joint_map)
+    return Take(joints, skeleton, fps, np.arange(t_count) / fps, valid, metadata=metadata)
 
 
-def _read_any_csv(path: Path, limits: InputLimits) -> Take:
+def _turn_to_y_up(skeleton: Skeleton, rest_m: np.ndarray) -> tuple[str, np.ndarray]:
+    """The file's up axis (the principal axis nearest hips -> chest in the rest pose, "+Y" when
+    the rig is not a person) and the quarter turn that takes it onto +Y."""
+    up = up_direction(skeleton, rest_m)
+    if up is None:
+        return "+Y", np.eye(3)
+    k = int(np.argmax(np.abs(up)))
+    axis = np.zeros(3)
+    axis[k] = np.sign(up[k])
+    name = ("+" if up[k] > 0 else "-") + "XYZ"[k]
+    if name == "+Y":
+        return name, np.eye(3)
+    return name, np.round(swing_rotation(axis, np.array([0.0, 1.0, 0.0])))
+
+
+def _read_any_csv(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
     return read_csv(path, limits=limits, any_joints=True)
 
 
@@ -178,6 +223,10 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path
         return write_trc(take, path, units)
     source = str(take.metadata.get("source", path))
     body = to_body_take(take, what=source)
+    confidence = body.metadata.get("mapping_confidence", 1.0)
+    if confidence < LOW_CONFIDENCE:
+        log.warning("%s: its skeleton maps onto Monocap's body with confidence %.2f only; check the mapping "
+                    "with `monocap inspect`, correct it with --map FILE", source, confidence)
     _check_bones(body, source)
     solution = solve(body, options.solver_options())
     for a, b in runs(solution.held):
@@ -325,6 +374,11 @@ def add_convert_parser(subparsers) -> argparse.ArgumentParser:
                     "kinematics; writing it as BVH maps it onto Monocap's rig.")
     p.add_argument("input", metavar="IN", help="a .npz, .csv, .bvh or .trc file")
     p.add_argument("output", metavar="OUT", help="the file to write (.npz, .csv, .bvh or .trc)")
+    g = p.add_argument_group("reading a BVH from elsewhere")
+    g.add_argument("--in-units", choices=sorted(UNITS_M),
+                   help="the input BVH's length unit (default: guessed from its rest pose's height)")
+    g.add_argument("--map", metavar="MAP",
+                   help="a JSON or TOML joint map (source joint -> Monocap joint) correcting the rig recogniser")
     add_export_arguments(p, formats=False)
     add_limit_arguments(p)
     return p
@@ -332,7 +386,9 @@ def add_convert_parser(subparsers) -> argparse.ArgumentParser:
 
 def run_convert(args: argparse.Namespace) -> int:
     options = export_options_from_args(args)
-    take = read_take(args.input, limits_from_args(args))
+    joint_map = load_joint_map(args.map) if getattr(args, "map", None) else None
+    take = read_take(args.input, units=getattr(args, "in_units", None), joint_map=joint_map,
+                     limits=limits_from_args(args))
     try:
         out = write_take(take, args.output, options)
     except NoValidFramesError:

@@ -211,9 +211,41 @@ def _mixamo_spec() -> list[tuple]:
     return spec
 
 
+def _unity_humanoid_spec() -> list[tuple]:
+    # Unity's HumanBodyBones names. Each bone sits at a solver point (none part way along a
+    # bone), so a bone's offset from its parent turns with the parent's driver alone and the
+    # pose rebuilt from the local rotations puts every joint where the solver had it.
+    spec: list[tuple] = [
+        ("Hips", None, "pelvis", "pelvis"),
+        ("Spine", "Hips", "lumbar", "lumbar"),
+        ("Chest", "Spine", "spine", "spine"),
+        ("UpperChest", "Chest", "chest", "chest"),
+        ("Neck", "UpperChest", "neck", "neck"),
+        ("Head", "Neck", "head", "head", "nose"),
+    ]
+    for s, side in (("left", "Left"), ("right", "Right")):
+        spec += [
+            (f"{side}Shoulder", "UpperChest", f"{s}_clavicle", f"{s}_clavicle"),
+            (f"{side}UpperArm", f"{side}Shoulder", f"{s}_shoulder", f"{s}_shoulder"),
+            (f"{side}LowerArm", f"{side}UpperArm", f"{s}_elbow", f"{s}_elbow"),
+            (f"{side}Hand", f"{side}LowerArm", f"{s}_wrist", f"{s}_wrist", f"{s}_hand"),
+        ]
+    for s, side in (("left", "Left"), ("right", "Right")):
+        spec += [
+            (f"{side}UpperLeg", "Hips", f"{s}_hip", f"{s}_hip"),
+            (f"{side}LowerLeg", f"{side}UpperLeg", f"{s}_knee", f"{s}_knee"),
+            (f"{side}Foot", f"{side}LowerLeg", f"{s}_ankle", f"{s}_ankle", f"{s}_toe"),
+        ]
+    return spec
+
+
 MONOCAP_RIG = _build("monocap", "Monocap's body rig: MONOCAP_BODY joint names plus a lumbar joint and clavicles", _monocap_spec())
 MIXAMO_RIG = _build("mixamo", "Mixamo bone names (mixamorig:Hips ...), recognised by Unity's humanoid "
                     "importer and Blender/MotionBuilder retargeting", _mixamo_spec())
+# The bones of Unity's humanoid avatar that the solver drives, for live streams (VMC); not a BVH
+# export rig.
+UNITY_HUMANOID_RIG = _build("unity_humanoid", "Unity HumanBodyBones names (Hips, Spine, Chest, UpperChest, "
+                            "LeftUpperArm ...), the bones VMC receivers drive", _unity_humanoid_spec())
 RIGS: dict[str, Rig] = {r.name: r for r in (MONOCAP_RIG, MIXAMO_RIG)}
 
 

@@ -1,144 +1,92 @@
-"""Maps the joints of skeletons from elsewhere (BVH files) onto MONOCAP_BODY, so that their
-motion can be solved onto an export rig.
+"""Puts the motion of a skeleton from elsewhere (a BVH from a library, a game engine, another
+capture tool) onto MONOCAP_BODY joints, so that it can be solved onto an export rig.
 
-A mapping gives, for every MONOCAP_BODY joint, candidates tried in turn: a source joint name or
-("mid", a, b), the midpoint of two source joints. Names are compared after dropping a namespace
-prefix ("mixamorig:Hips" -> "Hips"); end sites are named "<joint>_end" as engine/bvh_reader
-names them. The pelvis is the midpoint of the hip joints for every source, so the hips sit
-symmetrically about it as they do in Monocap's own takes.
+The mapping is found by engine/animation/rig_recognizer.py (names in rig_names.py); a joint map
+file (`--map FILE`, JSON or TOML, {source joint: Monocap joint}) corrects it. The rest pose the
+recogniser looks at is the BVH's own (kept in the take's metadata as `rest_pose_m`), else the
+take's first valid frame.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
+from engine.animation.rig_recognizer import RigMapping, recognise
 from engine.core.errors import InputError
-from engine.core.skeletons import MONOCAP_BODY, Skeleton
+from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import Take
 
-Candidate = str | tuple[str, str, str]
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 
-def _limbs(hip, knee, ankle, toe, shoulder, elbow, wrist, hand) -> dict[str, tuple[Candidate, ...]]:
-    out: dict[str, tuple[Candidate, ...]] = {}
-    for side, code in (("left", "L"), ("right", "R")):
-        for joint, names in (("hip", hip), ("knee", knee), ("ankle", ankle), ("toe", toe),
-                             ("shoulder", shoulder), ("elbow", elbow), ("wrist", wrist), ("hand", hand)):
-            out[f"{side}_{joint}"] = tuple(n.format(S=code, s=code.lower(), Side=side.capitalize(), side=side)
-                                           for n in names)
-    return out
+def load_joint_map(path: str | Path) -> dict[str, str]:
+    """A JSON or TOML file of {source joint: Monocap joint} (TOML: `"LeftUpLeg" = "left_hip"`, or
+    the same under a [map] table). InputError naming the file when it cannot be used."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the joint map ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        raise InputError(f"{path}: not a valid {kind} joint map ({str(exc).splitlines()[0]})") from None
+    if isinstance(data, dict) and set(data) == {"map"} and isinstance(data["map"], dict):
+        data = data["map"]
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise InputError(f"{path}: a joint map is a table of source joint name -> Monocap joint name")
+    bad = sorted(v for v in data.values() if v not in MONOCAP_BODY.joint_names)
+    if bad:
+        raise InputError(f"{path}: {', '.join(bad)} not Monocap joints (use {', '.join(MONOCAP_BODY.joint_names)})")
+    return dict(data)
 
 
-def _mid(a: str, b: str) -> tuple[str, str, str]:
-    return ("mid", a, b)
+def rest_pose(take: Take) -> np.ndarray:
+    """(J, 3) the pose the recogniser looks at: the BVH's rest pose, else the first valid frame."""
+    rest = take.metadata.get("rest_pose_m")
+    if rest is not None and np.shape(rest) == (take.skeleton.num_joints, 3):
+        return np.asarray(rest, dtype=float)
+    ok = np.flatnonzero(take.valid & np.isfinite(take.joints_m).all(axis=(1, 2)))
+    return take.joints_m[ok[0]] if ok.size else np.zeros((take.skeleton.num_joints, 3))
 
 
-MAPPINGS: dict[str, dict[str, tuple[Candidate, ...]]] = {
-    # iClone / Character Creator (CC_Base_*), e.g. the cmu_iclone conversions
-    "iclone": {
-        "pelvis": (_mid("CC_Base_L_Thigh", "CC_Base_R_Thigh"),),
-        "spine": ("CC_Base_Spine01",),
-        "chest": ("CC_Base_Spine02",),
-        "neck": ("CC_Base_NeckTwist01",),
-        "head": ("CC_Base_Head",),
-        "nose": (_mid("CC_Base_L_Eye", "CC_Base_R_Eye"),),
-        **_limbs(("CC_Base_{S}_Thigh",), ("CC_Base_{S}_Calf",), ("CC_Base_{S}_Foot",), ("CC_Base_{S}_ToeBase",),
-                 ("CC_Base_{S}_Upperarm",), ("CC_Base_{S}_Forearm",), ("CC_Base_{S}_Hand",), ("CC_Base_{S}_Mid1",)),
-    },
-    # DAZ / Poser (hip, abdomen, chest, lShldr ...), e.g. the cmu_daz conversions
-    "daz": {
-        "pelvis": (_mid("lThigh", "rThigh"),),
-        "spine": ("abdomen",),
-        "chest": ("chest",),
-        "neck": ("neck",),
-        "head": ("head",),
-        "nose": (_mid("leftEye", "rightEye"), "head_end"),
-        **_limbs(("{s}Thigh",), ("{s}Shin",), ("{s}Foot",), ("{s}Foot_end", "{s}Toe"),
-                 ("{s}Shldr",), ("{s}ForeArm",), ("{s}Hand",), ("{s}Mid1", "{s}Hand_end")),
-    },
-    # the CMU ASF skeleton as BVH (Hips, LowerBack, Spine, Spine1, Neck1, LeftUpLeg ...)
-    "cmu_asf": {
-        "pelvis": (_mid("LeftUpLeg", "RightUpLeg"),),
-        "spine": ("Spine",),
-        "chest": ("Spine1",),
-        "neck": ("Neck1",),
-        "head": ("Head",),
-        "nose": ("Head_end",),
-        **_limbs(("{Side}UpLeg",), ("{Side}Leg",), ("{Side}Foot",), ("{Side}ToeBase",),
-                 ("{Side}Arm",), ("{Side}ForeArm",), ("{Side}Hand",), ("{S}Fingers",)),
-    },
-    # Mixamo (mixamorig:Hips, Spine, Spine1, Spine2 ...), Monocap's mixamo rig included
-    "mixamo": {
-        "pelvis": (_mid("LeftUpLeg", "RightUpLeg"),),
-        "spine": ("Spine",),
-        "chest": ("Spine2", "Spine1"),
-        "neck": ("Neck",),
-        "head": ("Head",),
-        "nose": ("Head_end", "HeadTop_End"),
-        **_limbs(("{Side}UpLeg",), ("{Side}Leg",), ("{Side}Foot",), ("{Side}ToeBase",),
-                 ("{Side}Arm",), ("{Side}ForeArm",), ("{Side}Hand",), ("{Side}Hand_end", "{Side}HandMiddle1")),
-    },
-    # Monocap's own body rig (engine/animation/rig.py MONOCAP_RIG) read back from BVH
-    "monocap_rig": {
-        **{n: (n,) for n in MONOCAP_BODY.joint_names},
-        "nose": ("head_end", "nose"),
-        "left_toe": ("left_ankle_end", "left_toe"),
-        "right_toe": ("right_ankle_end", "right_toe"),
-        "left_hand": ("left_wrist_end", "left_hand"),
-        "right_hand": ("right_wrist_end", "right_hand"),
-    },
-}
+def find_mapping(take: Take, joint_map: dict[str, str] | None = None, what: str = "take") -> RigMapping:
+    """The mapping of the take's skeleton onto MONOCAP_BODY (RigNotRecognisedError otherwise)."""
+    return recognise(take.skeleton, rest_pose(take), joint_map or take.metadata.get("joint_map"), what)
 
 
-def _strip(name: str) -> str:
-    return name.rsplit(":", 1)[-1]
+def can_map(take: Take) -> bool:
+    try:
+        find_mapping(take)
+    except InputError:
+        return False
+    return True
 
 
-def _resolve(mapping: dict[str, tuple[Candidate, ...]], names: dict[str, int]):
-    """-> {body joint: (source index, source index)} or None when a joint has no candidate."""
-    out = {}
-    for joint in MONOCAP_BODY.joint_names:
-        found = None
-        for cand in mapping[joint]:
-            if isinstance(cand, str):
-                if cand in names:
-                    found = (names[cand], names[cand])
-            elif cand[1] in names and cand[2] in names:
-                found = (names[cand[1]], names[cand[2]])
-            if found is not None:
-                break
-        if found is None:
-            return None
-        out[joint] = found
-    return out
+def on_body_if_possible(take: Take, what: str = "take") -> Take:
+    """to_body_take where the skeleton maps onto MONOCAP_BODY, the take unchanged otherwise."""
+    try:
+        return to_body_take(take, what)
+    except InputError:
+        return take
 
 
-def find_mapping(skeleton: Skeleton) -> tuple[str, np.ndarray] | None:
-    """-> (mapping name, (22, 2) source indices whose midpoint gives each MONOCAP_BODY joint)."""
-    names = {}
-    for i, n in enumerate(skeleton.joint_names):
-        names.setdefault(_strip(n), i)
-    for mname, mapping in MAPPINGS.items():
-        resolved = _resolve(mapping, names)
-        if resolved is not None:
-            return mname, np.array([resolved[j] for j in MONOCAP_BODY.joint_names])
-    return None
-
-
-def to_body_take(take: Take, what: str = "take") -> Take:
-    """A take of any recognised skeleton -> the same motion on MONOCAP_BODY joints."""
-    if take.skeleton.joint_names == MONOCAP_BODY.joint_names:
+def to_body_take(take: Take, what: str = "take", joint_map: dict[str, str] | None = None) -> Take:
+    """A take of any humanoid skeleton -> the same motion on MONOCAP_BODY joints."""
+    if take.skeleton.joint_names == MONOCAP_BODY.joint_names and not joint_map:
         return take if take.skeleton is MONOCAP_BODY else replace(take, skeleton=MONOCAP_BODY)
-    found = find_mapping(take.skeleton)
-    if found is None:
-        raise InputError(f"{what}: its skeleton ({take.skeleton.name}, joints {', '.join(take.skeleton.joint_names[:4])}"
-                         f"...) is not one Monocap can map onto a rig (known: {', '.join(MAPPINGS)}); "
-                         "export it as CSV, TRC or NPZ instead")
-    mname, idx = found
-    joints = 0.5 * (take.joints_m[:, idx[:, 0]] + take.joints_m[:, idx[:, 1]])
-    metadata = dict(take.metadata)
-    metadata["mapped_from"] = f"{take.skeleton.name} ({mname})"
-    return replace(take, joints_m=joints, skeleton=MONOCAP_BODY, metadata=metadata,
+    mapping = find_mapping(take, joint_map, what)
+    metadata = {k: v for k, v in take.metadata.items() if k not in ("rest_pose_m", "joint_map")}
+    metadata["mapped_from"] = take.skeleton.name
+    metadata["mapping_confidence"] = mapping.confidence
+    return replace(take, joints_m=mapping.apply(take.joints_m), skeleton=MONOCAP_BODY, metadata=metadata,
                    keypoints_px=None, keypoint_scores=None, keypoint_skeleton=None)

@@ -20,7 +20,7 @@ from engine.core.errors import InputError
 from engine.motion.foot_contact import FootContactOptions, detect_contacts, floor_height, pin_feet
 from engine.motion.gaps import fill_gaps
 from engine.animation.rig import SOLVER_INDEX, SOLVER_JOINTS, SOLVER_POINTS, Rig
-from engine.core.rotations import frame_from_vectors, normalize, swing_rotation
+from engine.core.rotations import cross, frame_from_vectors, norm, normalize, swing_rotation
 from engine.core.skeletons import MONOCAP_BODY, Skeleton
 from engine.core.take import Take
 
@@ -161,17 +161,17 @@ def solve_positions(joints_m: np.ndarray, rest_m: np.ndarray | None = None,
         if stype == "vec":
             s = sum(normalize(p[b] - p[a]) for a, b in secondary[1])
             s0 = sum(normalize(r[b] - r[a]) for a, b in secondary[1])
-            reliability = np.linalg.norm(np.cross(normalize(u), normalize(s)), axis=-1)
+            reliability = norm(cross(normalize(u), normalize(s)))
         elif stype == "up":
             a, b = secondary[1]
             s, s0 = p[b] - p[a], r[b] - r[a]
-            reliability = np.linalg.norm(np.cross(normalize(u), normalize(s)), axis=-1)
+            reliability = norm(cross(normalize(u), normalize(s)))
         elif stype == "cross":
             (a, b), (c, d), flex = secondary[1], secondary[2], secondary[3]
             v1, v2 = normalize(p[b] - p[a]), normalize(p[d] - p[c])
-            s = np.cross(v1, v2)
-            reliability = np.linalg.norm(s, axis=-1)
-            s0 = np.cross(r[b] - r[a], np.asarray(flex, float) if flex is not None else r[d] - r[c])
+            s = cross(v1, v2)
+            reliability = norm(s)
+            s0 = cross(r[b] - r[a], np.asarray(flex, float) if flex is not None else r[d] - r[c])
         else:
             raise ValueError(f"unknown secondary rule {secondary}")
         s0 = normalize(s0)
@@ -180,10 +180,10 @@ def solve_positions(joints_m: np.ndarray, rest_m: np.ndarray | None = None,
         uh = normalize(u)
 
         def perp(v: np.ndarray) -> np.ndarray:
-            return normalize(v - np.sum(v * uh, axis=-1, keepdims=True) * uh)
+            return normalize(v - (v * uh).sum(-1, keepdims=True) * uh)
 
         blend = w * perp(s) + (1.0 - w) * perp(fallback)
-        weak = np.linalg.norm(blend, axis=-1) < 1e-3
+        weak = norm(blend) < 1e-3
         blend = np.where(weak[:, None], fallback, blend)
         f_obs = frame_from_vectors(u, blend)
         f_rest = frame_from_vectors(u0, s0)

@@ -137,7 +137,7 @@ def read_trc(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
                          f"{data[at[0], 1 + 3 * at[1] + at[2]]:.6g} {units} is not a plausible position")
     skeleton = MONOCAP_BODY if names == MONOCAP_BODY.joint_names else Skeleton(path.stem, names, (-1,) * len(names))
     valid = np.isfinite(joints).all(axis=(1, 2))
-    return Take(joints, skeleton, fps, times, valid, metadata={"source": str(path)})
+    return Take(joints, skeleton, fps, times, valid, metadata={"source": str(path), "source_units": units})
 
 
 def _trc_lines(path: Path) -> list[str]:

@@ -128,7 +128,8 @@ class VideoFileSource:
 
 
 class CameraSource:
-    """A live camera. Timestamps are wall-clock since the first frame."""
+    """A live camera. Timestamps are wall-clock since the first frame, whose time.monotonic_ns()
+    is `clock_origin_ns`."""
 
     is_live = True
 
@@ -149,6 +150,7 @@ class CameraSource:
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else 30.0
         self._stopped = False
+        self.clock_origin_ns: int | None = None
 
     @property
     def frame_count(self) -> int | None:
@@ -168,7 +170,8 @@ class CameraSource:
                 continue
             failures = 0
             now = time.monotonic_ns()
-            start = now if start is None else start
+            if start is None:
+                start = self.clock_origin_ns = now
             yield Frame(index, now - start, image)
             index += 1
 

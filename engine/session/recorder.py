@@ -215,6 +215,16 @@ def take_summary(path: str | Path) -> tuple[int, float]:
 
 
 def load_take(path: str | Path) -> tuple[Take, Path | None]:
+    """A recorded take and its video; any other take file (.bvh, .csv, .trc, an .npz from
+    elsewhere) on Monocap's body where its skeleton maps onto it."""
     path = Path(path)
     video = path.with_suffix(".avi")
-    return load_npz(path), video if video.exists() else None
+    from engine.animation.formats import read_take_as_body
+    from engine.animation.rig_mappings import on_body_if_possible
+
+    if path.suffix.lower() != ".npz":
+        return read_take_as_body(path), None
+    take = load_npz(path)
+    if "rest_pose_m" in take.metadata:  # motion from a BVH elsewhere, saved as NPZ
+        take = on_body_if_possible(take, str(path))
+    return take, video if video.exists() else None

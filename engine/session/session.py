@@ -154,7 +154,10 @@ class Session:
                 started = time.perf_counter()
                 while not self.is_set():
                     if grabber is not None:
-                        frame = grabber.take(0.1)
+                        try:
+                            frame = grabber.take(0.1)
+                        except StopIteration:  # a live source that ends (a file played as live)
+                            break
                         if frame is None:
                             continue
                     else:

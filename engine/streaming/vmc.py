@@ -1,0 +1,109 @@
+"""Poses as the VMC protocol: OSC messages a VMC receiver (an avatar app, a Unity or Unreal scene)
+applies to a humanoid avatar. docs/STREAMING.md describes every message.
+
+Each tracked frame is one OSC bundle:
+  /VMC/Ext/Root/Pos  "root", position, rotation      where the avatar stands
+  /VMC/Ext/Bone/Pos  bone name, position, rotation    for each bone of UNITY_HUMANOID_RIG
+  /VMC/Ext/OK        loaded, calibration state, calibration mode, tracking status
+  /VMC/Ext/T         the frame's time in seconds
+A frame with nobody in view sends OK (tracking status 0) and T only, so the avatar holds its pose.
+
+Unity's axes: left-handed, Y up, the avatar facing +Z with its left hand towards -X. Monocap's world
+(engine/core/coords.py) is right-handed, Y up, the subject in the rest pose facing +Z with the left
+hand towards +X, so a point maps as (x, y, z) -> (-x, y, z) and a rotation R as S R S with
+S = diag(-1, 1, 1). Rotations are local to the parent bone and relative to the T-pose (every bone
+rotation the identity), the rest of Unity's normalised humanoid; positions are the T-pose's bone
+offsets in metres. The root stands on the floor below the hips: Root/Pos + the Hips' local
+position = the hips.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_message_builder import OscMessageBuilder
+from scipy.spatial.transform import Rotation
+
+from engine.animation.live_solver import LivePose, LiveSolver
+from engine.animation.rig import UNITY_HUMANOID_RIG, Rig
+from engine.core.skeletons import MONOCAP_BODY
+
+ROOT_ADDRESS = "/VMC/Ext/Root/Pos"
+BONE_ADDRESS = "/VMC/Ext/Bone/Pos"
+OK_ADDRESS = "/VMC/Ext/OK"
+TIME_ADDRESS = "/VMC/Ext/T"
+ROOT_NAME = "root"
+
+# /VMC/Ext/OK values
+LOADED = 1
+CALIBRATING, CALIBRATED = 2, 3
+CALIBRATION_MODE_NORMAL = 0
+TRACKING_LOST, TRACKING_OK = 0, 1
+
+UNITY_MIRROR = np.array([-1.0, 1.0, 1.0])  # S: Monocap world <-> Unity axes (its own inverse)
+
+
+def to_unity_positions(p: np.ndarray) -> np.ndarray:
+    """(..., 3) Monocap world -> Unity; also Unity -> Monocap world."""
+    return np.asarray(p) * UNITY_MIRROR
+
+
+def to_unity_quaternions(rotations: np.ndarray) -> np.ndarray:
+    """(N, 3, 3) Monocap rotations -> (N, 4) Unity quaternions (x, y, z, w)."""
+    s = np.diag(UNITY_MIRROR)
+    return Rotation.from_matrix(s @ rotations @ s).as_quat()
+
+
+def _transform(address: str, name: str, position: np.ndarray, quaternion: np.ndarray) -> OscMessageBuilder:
+    msg = OscMessageBuilder(address)
+    msg.add_arg(name, OscMessageBuilder.ARG_TYPE_STRING)
+    for value in (*position, *quaternion):
+        msg.add_arg(float(value), OscMessageBuilder.ARG_TYPE_FLOAT)
+    return msg
+
+
+def _ints(address: str, *values: int) -> OscMessageBuilder:
+    msg = OscMessageBuilder(address)
+    for v in values:
+        msg.add_arg(int(v), OscMessageBuilder.ARG_TYPE_INT)
+    return msg
+
+
+def bundle_for_pose(pose: LivePose | None, time_s: float, rig: Rig = UNITY_HUMANOID_RIG) -> bytes:
+    """One frame as one OSC bundle (its bytes). pose None: nobody in view."""
+    bundle = OscBundleBuilder(IMMEDIATELY)
+    if pose is not None:
+        hips_local = np.array([0.0, pose.floor_to_root_m, 0.0])
+        root = to_unity_positions(pose.root_m - hips_local)
+        bundle.add_content(_transform(ROOT_ADDRESS, ROOT_NAME, root, (0.0, 0.0, 0.0, 1.0)).build())
+        quats = to_unity_quaternions(pose.local_rotations)
+        offsets = to_unity_positions(pose.offsets_m)
+        offsets[0] = hips_local
+        for i, name in enumerate(rig.joint_names):
+            bundle.add_content(_transform(BONE_ADDRESS, name, offsets[i], quats[i]).build())
+    calibration = CALIBRATED if pose is not None and pose.calibrated else CALIBRATING
+    tracking = TRACKING_OK if pose is not None else TRACKING_LOST
+    bundle.add_content(_ints(OK_ADDRESS, LOADED, calibration, CALIBRATION_MODE_NORMAL, tracking).build())
+    time_msg = OscMessageBuilder(TIME_ADDRESS)
+    time_msg.add_arg(float(time_s), OscMessageBuilder.ARG_TYPE_FLOAT)
+    bundle.add_content(time_msg.build())
+    return bundle.build().dgram
+
+
+class VmcEncoder:
+    """PoseFrames -> VMC bundles. Keeps the live solver's state: feed it the frames in order."""
+
+    name = "VMC"
+
+    def __init__(self, warmup_s: float = 3.0, rig: Rig = UNITY_HUMANOID_RIG):
+        self.rig = rig
+        self.solver = LiveSolver(rig, warmup_s)
+
+    def encode(self, pose_frame) -> bytes:
+        joints = pose_frame.joints_m
+        pose = None
+        if joints is not None:
+            if pose_frame.skeleton.name != MONOCAP_BODY.name:
+                raise ValueError(f"VMC streams need {MONOCAP_BODY.name} poses, got {pose_frame.skeleton.name}")
+            pose = self.solver.solve(joints, pose_frame.timestamp_s)
+        return bundle_for_pose(pose, pose_frame.timestamp_s, self.rig)
