@@ -46,7 +46,7 @@ def bvh(tmp_path, frames="3", frame_time="0.5", rows=ROWS, head=BVH_HEAD, name="
 
 def one_line_error(path, match, limits=None):
     with pytest.raises(InputError) as info:
-        read_take(path) if limits is None else read_take(path, limits)
+        read_take(path) if limits is None else read_take(path, limits=limits)
     message = str(info.value)
     assert "\n" not in message and str(path) in message, message
     assert match in message, message
@@ -72,7 +72,7 @@ def test_bvh_negative_frame_count(tmp_path):
 
 def test_bvh_frame_count_that_disagrees_with_the_rows(tmp_path):
     one_line_error(bvh(tmp_path, frames="55"), "announces 55 frames but the file has 3")
-    one_line_error(bvh(tmp_path, frames="2"), "more frames than Frames: 2")
+    one_line_error(bvh(tmp_path, frames="2"), "Frames: announces 2 frames but the file has 3")
 
 
 @pytest.mark.parametrize("frame_time", ["0", "-0.033", "nan", "inf"])
