@@ -85,7 +85,7 @@ def motion_values(text: str, rows: list[str], num_frames: int, joints, path: str
         wrong = np.flatnonzero(counts != width)
         if wrong.size:
             k = int(wrong[0])
-            raise InputError(f"{path}: line {_row_line(text, k)}: {counts[k]} values, the HIERARCHY has "
+            raise InputError(f"{path}: line {_row_line(text, k)}: {counts[k]} values where the hierarchy declares "
                              f"{width} channels")
         if len(rows) != num_frames:
             raise InputError(f"{path}: Frames: announces {num_frames} frames but the file has {len(rows)}"
@@ -110,7 +110,7 @@ def _check_values(values: np.ndarray, channels, text: str, wrapped: bool, path: 
         r, k = np.unravel_index(int(np.argmax(bad)), bad.shape)
         name, channel = channels[k]
         value = values[r, k]
-        why = "is not a finite number" if not np.isfinite(value) else f"is beyond {limits[k]:g}"
+        why = "is not a finite number (NaN or infinity)" if not np.isfinite(value) else f"is beyond {limits[k]:g}"
         where = f"frame {r}" if wrapped else f"line {_row_line(text, int(r))}"
         raise InputError(f"{path}: {where}, {name} {channel}: {value:.6g} {why}")
 

@@ -63,7 +63,7 @@ def test_bvh_sample_reads(tmp_path):
 
 def test_bvh_extra_value_on_every_motion_row_is_an_error_naming_the_line(tmp_path):
     path = bvh(tmp_path, rows=[r + " 5" for r in ROWS])
-    one_line_error(path, "line 19: 10 values, the HIERARCHY has 9 channels")
+    one_line_error(path, "line 19: 10 values where the hierarchy declares 9 channels")
 
 
 def test_bvh_negative_frame_count(tmp_path):
