@@ -1,0 +1,88 @@
+"""Makes the detector's 3D agree with its own 2D keypoints, which are far more accurate.
+
+Per frame: the detector's hip-relative 3D is placed in front of the pinhole camera (root by the
+least squares of engine.lift.camera), turned by the rotation that best carries it onto the rays
+of the 2D keypoints at its own depths, and every joint is then moved onto its keypoint's ray at
+that depth: image-plane positions come from the 2D, depth from the detector. Then no limb bone
+may be longer than the subject's: where the image-plane part of a bone is already nearly its
+whole length, the detector's depth along it is cut down to what the length leaves (a straight
+leg seen straight in the image stays straight in 3D). Bone lengths per subject are a high
+percentile of the image-plane lengths over the clip (a bone's projection reaches its length
+when it lies across the view), left and right shared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.core.skeletons import MEDIAPIPE_33
+from engine.lift.camera import Intrinsics, estimate_root_translation
+
+_N = MEDIAPIPE_33.index
+_LEFT_HIP, _RIGHT_HIP = _N("left_hip"), _N("right_hip")
+ROTATION_ITERATIONS = 2
+LENGTH_PERCENTILE = 90.0
+_SIDES = ("left", "right")
+# limb bones (parent, child), and the keypoints that ride on each child
+LIMB_BONES = [(_N(f"{s}_{a}"), _N(f"{s}_{b}")) for s in _SIDES
+              for a, b in (("hip", "knee"), ("knee", "ankle"), ("shoulder", "elbow"), ("elbow", "wrist"))]
+_CARRIED = {}
+for _s in _SIDES:
+    _CARRIED[_N(f"{_s}_knee")] = [_N(f"{_s}_{x}") for x in ("ankle", "heel", "foot_index")]
+    _CARRIED[_N(f"{_s}_ankle")] = [_N(f"{_s}_{x}") for x in ("heel", "foot_index")]
+    _CARRIED[_N(f"{_s}_elbow")] = [_N(f"{_s}_{x}") for x in ("wrist", "pinky", "index", "thumb")]
+    _CARRIED[_N(f"{_s}_wrist")] = [_N(f"{_s}_{x}") for x in ("pinky", "index", "thumb")]
+_TWIN = len(LIMB_BONES) // 2  # bone k and bone k + _TWIN are left and right of the same bone
+
+
+def _rotation_onto(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The rotation R (no reflection) minimising sum w |R a - b|^2 over centred point sets."""
+    h = (a * w[:, None]).T @ b
+    u, _, vt = np.linalg.svd(h)
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    return vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+
+
+def fit_frame(world_rel: np.ndarray, keypoints_px: np.ndarray, scores: np.ndarray,
+              intrinsics: Intrinsics) -> np.ndarray:
+    """(33, 3) the detector's hip-relative 3D (camera axes) -> (33, 3) hip-relative, on the 2D rays.
+
+    Returns the input unchanged when the root cannot be placed (too few confident keypoints)."""
+    root = estimate_root_translation(world_rel, keypoints_px, scores, intrinsics)
+    if root is None:
+        return world_rel.copy()
+    rays = np.stack([(keypoints_px[:, 0] - intrinsics.cx) / intrinsics.fx,
+                     (keypoints_px[:, 1] - intrinsics.cy) / intrinsics.fy], axis=-1)
+    pose = world_rel
+    for i in range(ROTATION_ITERATIONS + 1):
+        depth = np.maximum(root[2] + pose[:, 2], 0.1)
+        on_rays = np.concatenate([rays * depth[:, None], depth[:, None]], axis=-1) - root
+        if i == ROTATION_ITERATIONS:
+            break
+        rot = _rotation_onto(pose - pose.mean(0), on_rays - on_rays.mean(0), scores)
+        pose = pose @ rot.T
+        root = estimate_root_translation(pose, keypoints_px, scores, intrinsics)
+        if root is None:
+            return world_rel.copy()
+    out = np.where((scores > 0)[:, None], on_rays, pose)
+    return out - 0.5 * (out[_LEFT_HIP] + out[_RIGHT_HIP])
+
+
+def limb_lengths(fitted: np.ndarray) -> np.ndarray:
+    """(T, 33, 3) fitted frames -> (len(LIMB_BONES),) lengths: a high percentile of each bone's
+    image-plane length, left and right shared."""
+    lengths = np.array([np.percentile(np.linalg.norm(fitted[:, c, :2] - fitted[:, p, :2], axis=-1), LENGTH_PERCENTILE)
+                        for p, c in LIMB_BONES])
+    return 0.5 * (lengths + np.roll(lengths, _TWIN))
+
+
+def clip_limb_depths(fitted: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """(33, 3) one fitted frame -> a copy whose limb bones are no longer than `lengths` (depth cut)."""
+    out = fitted.copy()
+    for (parent, child), length in zip(LIMB_BONES, lengths):
+        d = out[child] - out[parent]
+        room = float(np.sqrt(max(length ** 2 - d[0] ** 2 - d[1] ** 2, 0.0)))
+        shift = float(np.clip(d[2], -room, room)) - d[2]
+        if shift:
+            out[[child] + _CARRIED.get(child, []), 2] += shift
+    return out

@@ -1,0 +1,49 @@
+"""The default 3D mode against the detector's own 3D on real footage with real 3D truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.lift.modes import DEFAULT_MODE
+from training.common.real_truth import detect_video, mean_score, score_modes, score_view, truth_clips
+
+
+def _pose(rng: np.random.Generator) -> np.ndarray:
+    return rng.normal(scale=0.3, size=(12, 3))
+
+
+NAMES = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+         "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+
+
+def test_scores_forgive_what_each_metric_promises_to_forgive():
+    rng = np.random.default_rng(0)
+    truth = np.stack([_pose(rng) for _ in range(20)])
+    valid = np.ones((20, 12), bool)
+    angle = 0.7
+    rot = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
+    moved = truth + np.array([0.3, -0.2, 2.0])  # translation: every metric forgives it
+    s = score_view(moved, truth, valid, NAMES)
+    assert s["pa_mpjpe_mm"] < 1e-6 and s["mpjpe_hip_mm"] < 1e-6 and s["pck150"] == 1.0
+    turned = 1.3 * truth @ rot.T  # rotation and scale: only PA-MPJPE forgives them
+    s = score_view(turned, truth, valid, NAMES)
+    assert s["pa_mpjpe_mm"] < 1e-6 and s["mpjpe_hip_mm"] > 100
+    missing = moved.copy()
+    missing[:5] = np.nan  # frames without a prediction are misses, not free
+    s = score_view(missing, truth, valid, NAMES)
+    assert s["frames"] == 15 and s["pck150"] == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("clip_index", [0])
+def test_default_mode_is_no_worse_than_the_detector_on_real_truth(shared_data, clip_index):
+    clips = truth_clips(shared_data / "truth")
+    if len(clips) <= clip_index:
+        pytest.skip("no truth clip")
+    clip = clips[clip_index]
+    tracks = [detect_video(v) for v in clip.videos]
+    scores = score_modes(clip, tracks, ["detector", DEFAULT_MODE])
+    det, default = scores["detector"], scores[DEFAULT_MODE]
+    assert mean_score(default, "pa_mpjpe_mm") <= mean_score(det, "pa_mpjpe_mm"), (det, default)
+    for view, d, m in zip(clip.views, det, default):
+        assert m["pa_mpjpe_mm"] <= 1.05 * d["pa_mpjpe_mm"], (view, d, m)
