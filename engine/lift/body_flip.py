@@ -22,6 +22,8 @@ from engine.core.skeletons import MEDIAPIPE_33
 
 _LEFT_HIP = MEDIAPIPE_33.index("left_hip")
 _RIGHT_HIP = MEDIAPIPE_33.index("right_hip")
+_LEFT_SHOULDER = MEDIAPIPE_33.index("left_shoulder")
+_RIGHT_SHOULDER = MEDIAPIPE_33.index("right_shoulder")
 MIRROR = MEDIAPIPE_33.mirror_permutation()
 
 
@@ -30,6 +32,8 @@ class FlipFixConfig:
     flip_price: float = 0.02  # cost of one frame in the flipped state, in the units of a frame's motion
     body_scale_m: float = 0.5  # 3D motion is measured in units of this length
     min_score: float = 0.3  # keypoints that size the person's box
+    max_turn_deg: float = 25.0  # the fastest a body turns in one frame (750 degrees a second at 30 fps)
+    turn_price: float = 1.0  # cost of each further 90 degrees of turn in one frame
 
 
 def _hip_relative(world_m: np.ndarray) -> np.ndarray:
@@ -41,6 +45,15 @@ def flip_world(world_m: np.ndarray) -> np.ndarray:
     out = world_m[..., MIRROR, :].copy()
     out[..., 2] *= -1.0
     return out
+
+
+def facing(world_rel: np.ndarray) -> np.ndarray:
+    """(..., 33, 3) -> (..., 2) unit direction the torso faces, in the camera's horizontal (x, z) plane."""
+    up = 0.5 * (world_rel[..., _LEFT_SHOULDER, :] + world_rel[..., _RIGHT_SHOULDER, :])
+    across = (world_rel[..., _RIGHT_SHOULDER, :] - world_rel[..., _LEFT_SHOULDER, :]
+              + world_rel[..., _RIGHT_HIP, :] - world_rel[..., _LEFT_HIP, :])
+    ahead = np.cross(across, up)[..., [0, 2]]
+    return ahead / np.maximum(np.linalg.norm(ahead, axis=-1, keepdims=True), 1e-9)
 
 
 def _box_sizes(keypoints_px: np.ndarray, scores: np.ndarray, min_score: float) -> np.ndarray:
@@ -68,6 +81,8 @@ def find_flips(keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray
     pose2 = np.stack([kp, kp[:, MIRROR]], axis=1)
     weight = np.stack([sc, sc[:, MIRROR]], axis=1)
     size = _box_sizes(kp, sc, config.min_score)
+    heading = facing(pose3)  # (T, 2, 2)
+    max_turn = np.radians(config.max_turn_deg)
     unary = np.array([0.0, config.flip_price])
     cost = unary.copy()
     back = np.zeros((t_count, 2), np.int64)
@@ -77,6 +92,8 @@ def find_flips(keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray
         d2 = np.linalg.norm(pose2[t][None] - pose2[t - 1][:, None], axis=-1) / size[t]
         w = np.minimum(weight[t][None], weight[t - 1][:, None])
         step = ((d3 + d2) * w).sum(-1) / np.maximum(w.sum(-1), 1e-6)
+        turn = np.arccos(np.clip(heading[t - 1] @ heading[t].T, -1.0, 1.0))  # [a, b]
+        step = step + config.turn_price * np.maximum(turn - max_turn, 0.0) / (np.pi / 2)
         total = cost[:, None] + step + unary[None]
         back[t] = total.argmin(axis=0)
         cost = total.min(axis=0)
