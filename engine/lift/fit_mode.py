@@ -2,8 +2,8 @@
 
 Steps per clip (or live window): front/back flips undone (engine.lift.body_flip), every frame
 fitted to its 2D keypoints (engine.lift.keypoint_fit: image-plane positions from the 2D, depth
-from the detector), limb depths cut to the subject's bone lengths, then mapped onto the target
-skeleton. Live calls fit only the window's last frame and keep the bone lengths of the last
+from the detector), leg depths cut to the subject's bone lengths, then mapped onto the target
+skeleton. Live calls fit only the window's last frame; bone lengths come from the last
 LIVE_LENGTH_FRAMES frames.
 """
 
@@ -18,7 +18,7 @@ from engine.core import skeletons
 from engine.core.keypoint_maps import map_keypoints
 from engine.lift.body_flip import find_flips, unflip
 from engine.lift.camera import DEFAULT_FOV_DEG, Intrinsics
-from engine.lift.keypoint_fit import LIMB_BONES, clip_limb_depths, fit_frame, limb_lengths
+from engine.lift.keypoint_fit import clip_leg_depths, fit_frame, leg_bone_lengths, subject_leg_lengths
 from engine.lift.protocol import LiftConfig
 
 LIVE_LENGTH_FRAMES = 300
@@ -31,7 +31,7 @@ class KeypointFitLifter:
         self.skeleton = skeletons.get(config.skeleton)
         self.fov_deg = fov_deg
         self._root = self.skeleton.parents.index(-1)
-        self._live_fitted: deque[np.ndarray] = deque(maxlen=LIVE_LENGTH_FRAMES)
+        self._live_lengths: deque[np.ndarray] = deque(maxlen=LIVE_LENGTH_FRAMES)
 
     def lift(self, detections: list[Detection | None], causal: bool = False) -> np.ndarray:
         out = np.full((len(detections), self.skeleton.num_joints, 3), np.nan)
@@ -46,17 +46,11 @@ class KeypointFitLifter:
         todo = range(len(idx) - 1, len(idx)) if causal else range(len(idx))
         fitted = np.array([fit_frame(world[n], kp[n], sc[n], intrinsics) for n in todo])
         if causal:
-            self._live_fitted.append(fitted[-1][np.unique(np.ravel(LIMB_BONES))])
-            lengths = self._live_lengths()
+            self._live_lengths.append(leg_bone_lengths(world[-1]))
+            lengths = subject_leg_lengths(np.array(self._live_lengths))
         else:
-            lengths = limb_lengths(fitted)
+            lengths = subject_leg_lengths(leg_bone_lengths(world))
         for n, frame in zip(todo, fitted):
-            joints = map_keypoints(clip_limb_depths(frame, lengths), self.skeleton.name)
+            joints = map_keypoints(clip_leg_depths(frame, lengths), self.skeleton.name)
             out[idx[n]] = joints - joints[self._root]
         return out
-
-    def _live_lengths(self) -> np.ndarray:
-        used = np.unique(np.ravel(LIMB_BONES))
-        frames = np.zeros((len(self._live_fitted), max(used) + 1, 3))
-        frames[:, used] = np.array(self._live_fitted)
-        return limb_lengths(frames)

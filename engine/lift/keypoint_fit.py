@@ -3,12 +3,12 @@
 Per frame: the detector's hip-relative 3D is placed in front of the pinhole camera (root by the
 least squares of engine.lift.camera), turned by the rotation that best carries it onto the rays
 of the 2D keypoints at its own depths, and every joint is then moved onto its keypoint's ray at
-that depth: image-plane positions come from the 2D, depth from the detector. Then no limb bone
+that depth: image-plane positions come from the 2D, depth from the detector. Then no leg bone
 may be longer than the subject's: where the image-plane part of a bone is already nearly its
 whole length, the detector's depth along it is cut down to what the length leaves (a straight
 leg seen straight in the image stays straight in 3D). Bone lengths per subject are a high
-percentile of the image-plane lengths over the clip (a bone's projection reaches its length
-when it lies across the view), left and right shared.
+the medians of the detector's own metric 3D over the clip, left and right shared (the fit keeps
+the detector's scale, so its lengths are the ones that fit).
 """
 
 from __future__ import annotations
@@ -21,18 +21,15 @@ from engine.lift.camera import Intrinsics, estimate_root_translation
 _N = MEDIAPIPE_33.index
 _LEFT_HIP, _RIGHT_HIP = _N("left_hip"), _N("right_hip")
 ROTATION_ITERATIONS = 2
-LENGTH_PERCENTILE = 90.0
 _SIDES = ("left", "right")
-# limb bones (parent, child), and the keypoints that ride on each child
-LIMB_BONES = [(_N(f"{s}_{a}"), _N(f"{s}_{b}")) for s in _SIDES
-              for a, b in (("hip", "knee"), ("knee", "ankle"), ("shoulder", "elbow"), ("elbow", "wrist"))]
+# leg bones (parent, child), and the keypoints that ride on each child. Arms are left alone: the
+# detector's arm lengths are too unsteady to cut by (on real truth the cut made arms worse).
+LEG_BONES = [(_N(f"{s}_{a}"), _N(f"{s}_{b}")) for s in _SIDES for a, b in (("hip", "knee"), ("knee", "ankle"))]
 _CARRIED = {}
 for _s in _SIDES:
     _CARRIED[_N(f"{_s}_knee")] = [_N(f"{_s}_{x}") for x in ("ankle", "heel", "foot_index")]
     _CARRIED[_N(f"{_s}_ankle")] = [_N(f"{_s}_{x}") for x in ("heel", "foot_index")]
-    _CARRIED[_N(f"{_s}_elbow")] = [_N(f"{_s}_{x}") for x in ("wrist", "pinky", "index", "thumb")]
-    _CARRIED[_N(f"{_s}_wrist")] = [_N(f"{_s}_{x}") for x in ("pinky", "index", "thumb")]
-_TWIN = len(LIMB_BONES) // 2  # bone k and bone k + _TWIN are left and right of the same bone
+_TWIN = len(LEG_BONES) // 2  # bone k and bone k + _TWIN are left and right of the same bone
 
 
 def _rotation_onto(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -68,18 +65,22 @@ def fit_frame(world_rel: np.ndarray, keypoints_px: np.ndarray, scores: np.ndarra
     return out - 0.5 * (out[_LEFT_HIP] + out[_RIGHT_HIP])
 
 
-def limb_lengths(fitted: np.ndarray) -> np.ndarray:
-    """(T, 33, 3) fitted frames -> (len(LIMB_BONES),) lengths: a high percentile of each bone's
-    image-plane length, left and right shared."""
-    lengths = np.array([np.percentile(np.linalg.norm(fitted[:, c, :2] - fitted[:, p, :2], axis=-1), LENGTH_PERCENTILE)
-                        for p, c in LIMB_BONES])
+def leg_bone_lengths(world_m: np.ndarray) -> np.ndarray:
+    """(..., 33, 3) the detector's 3D -> (..., len(LEG_BONES)) each leg bone's length."""
+    parents, children = np.array(LEG_BONES).T
+    return np.linalg.norm(world_m[..., children, :] - world_m[..., parents, :], axis=-1)
+
+
+def subject_leg_lengths(per_frame: np.ndarray) -> np.ndarray:
+    """(T, len(LEG_BONES)) per-frame lengths -> the subject's: medians, left and right shared."""
+    lengths = np.median(per_frame, axis=0)
     return 0.5 * (lengths + np.roll(lengths, _TWIN))
 
 
-def clip_limb_depths(fitted: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """(33, 3) one fitted frame -> a copy whose limb bones are no longer than `lengths` (depth cut)."""
+def clip_leg_depths(fitted: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """(33, 3) one fitted frame -> a copy whose leg bones are no longer than `lengths` (depth cut)."""
     out = fitted.copy()
-    for (parent, child), length in zip(LIMB_BONES, lengths):
+    for (parent, child), length in zip(LEG_BONES, lengths):
         d = out[child] - out[parent]
         room = float(np.sqrt(max(length ** 2 - d[0] ** 2 - d[1] ** 2, 0.0)))
         shift = float(np.clip(d[2], -room, room)) - d[2]

@@ -8,7 +8,7 @@ from engine.capture.detection import Detection
 from engine.core.skeletons import MEDIAPIPE_33
 from engine.lift.body_flip import find_flips, flip_world, unflip
 from engine.lift.camera import Intrinsics
-from engine.lift.keypoint_fit import LIMB_BONES, clip_limb_depths, fit_frame, limb_lengths
+from engine.lift.keypoint_fit import LEG_BONES, clip_leg_depths, fit_frame, leg_bone_lengths, subject_leg_lengths
 from engine.lift.modes import LiftConfig, make_lifter
 
 N = MEDIAPIPE_33.index
@@ -114,13 +114,13 @@ def test_fit_puts_every_joint_on_its_keypoints_ray_and_keeps_depth():
     assert after < 0.8 * before
 
 
-def test_limb_depths_are_cut_to_what_the_bone_lengths_leave():
+def test_leg_depths_are_cut_to_what_the_bone_lengths_leave():
     pose = body_33()
     straight = pose.copy()
     straight[N("left_knee"), 2] = -0.15  # the detector bends a straight leg towards the camera
-    lengths = limb_lengths(np.stack([pose] * 5))
-    out = clip_limb_depths(straight, lengths)
-    for (p, c), length in zip(LIMB_BONES, lengths):
+    lengths = subject_leg_lengths(leg_bone_lengths(np.stack([pose] * 5)))
+    out = clip_leg_depths(straight, lengths)
+    for (p, c), length in zip(LEG_BONES, lengths):
         d = out[c] - out[p]  # depth only takes what the image-plane part leaves of the length
         assert abs(d[2]) <= np.sqrt(max(length ** 2 - d[0] ** 2 - d[1] ** 2, 0.0)) + 1e-9
     hip, knee, ankle = (out[N(f"left_{j}")] for j in ("hip", "knee", "ankle"))
