@@ -65,36 +65,52 @@ def _box_sizes(keypoints_px: np.ndarray, scores: np.ndarray, min_score: float) -
     return sizes
 
 
+@dataclass(frozen=True)
+class _Readings:
+    """Both readings of frames: pose3 (T, 2, 33, 3), pose2 (T, 2, 33, 2), weight (T, 2, 33),
+    heading (T, 2, 2), size (T,)."""
+
+    pose3: np.ndarray
+    pose2: np.ndarray
+    weight: np.ndarray
+    heading: np.ndarray
+    size: np.ndarray
+
+
+def _readings(keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray, config: FlipFixConfig) -> _Readings:
+    rel = _hip_relative(np.asarray(world_m, np.float64))
+    kp = np.asarray(keypoints_px, np.float64)
+    sc = np.asarray(scores, np.float64)
+    pose3 = np.stack([rel, flip_world(rel)], axis=1)
+    return _Readings(pose3, np.stack([kp, kp[:, MIRROR]], axis=1), np.stack([sc, sc[:, MIRROR]], axis=1),
+                     facing(pose3), _box_sizes(kp, sc, config.min_score))
+
+
+def _step(r: _Readings, prev: int, cur: int, config: FlipFixConfig) -> np.ndarray:
+    """(2, 2) cost of going from each reading of frame `prev` [a] to each reading of frame `cur` [b]."""
+    d3 = np.linalg.norm(r.pose3[cur][None] - r.pose3[prev][:, None], axis=-1) / config.body_scale_m
+    d2 = np.linalg.norm(r.pose2[cur][None] - r.pose2[prev][:, None], axis=-1) / r.size[cur]
+    w = np.minimum(r.weight[cur][None], r.weight[prev][:, None])
+    step = ((d3 + d2) * w).sum(-1) / np.maximum(w.sum(-1), 1e-6)
+    turn = np.arccos(np.clip(r.heading[prev] @ r.heading[cur].T, -1.0, 1.0))
+    return step + config.turn_price * np.maximum(turn - np.radians(config.max_turn_deg), 0.0) / (np.pi / 2)
+
+
 def find_flips(keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray,
                config: FlipFixConfig = FlipFixConfig()) -> np.ndarray:
     """(T, 33, 2) keypoints, (T, 33) scores, (T, 33, 3) the detector's 3D -> (T,) True where flipped.
 
-    The best path over the whole window (Viterbi); with a live window, its last frame's state."""
+    The best path over the whole sequence (Viterbi)."""
     t_count = len(keypoints_px)
     flips = np.zeros(t_count, bool)
     if t_count < 2:
         return flips
-    rel = _hip_relative(np.asarray(world_m, np.float64))
-    kp = np.asarray(keypoints_px, np.float64)
-    sc = np.asarray(scores, np.float64)
-    pose3 = np.stack([rel, flip_world(rel)], axis=1)  # (T, 2, 33, 3)
-    pose2 = np.stack([kp, kp[:, MIRROR]], axis=1)
-    weight = np.stack([sc, sc[:, MIRROR]], axis=1)
-    size = _box_sizes(kp, sc, config.min_score)
-    heading = facing(pose3)  # (T, 2, 2)
-    max_turn = np.radians(config.max_turn_deg)
+    r = _readings(keypoints_px, scores, world_m, config)
     unary = np.array([0.0, config.flip_price])
     cost = unary.copy()
     back = np.zeros((t_count, 2), np.int64)
     for t in range(1, t_count):
-        # [a, b]: from state a at t-1 to state b at t
-        d3 = np.linalg.norm(pose3[t][None] - pose3[t - 1][:, None], axis=-1) / config.body_scale_m
-        d2 = np.linalg.norm(pose2[t][None] - pose2[t - 1][:, None], axis=-1) / size[t]
-        w = np.minimum(weight[t][None], weight[t - 1][:, None])
-        step = ((d3 + d2) * w).sum(-1) / np.maximum(w.sum(-1), 1e-6)
-        turn = np.arccos(np.clip(heading[t - 1] @ heading[t].T, -1.0, 1.0))  # [a, b]
-        step = step + config.turn_price * np.maximum(turn - max_turn, 0.0) / (np.pi / 2)
-        total = cost[:, None] + step + unary[None]
+        total = cost[:, None] + _step(r, t - 1, t, config) + unary[None]
         back[t] = total.argmin(axis=0)
         cost = total.min(axis=0)
     state = int(cost.argmin())
@@ -102,6 +118,32 @@ def find_flips(keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray
         flips[t] = bool(state)
         state = back[t, state]
     return flips
+
+
+class LiveFlipFixer:
+    """The causal fixer, one frame at a time: each frame's reading is the best given the frames so
+    far (the same chain as find_flips, its costs fading by `memory` per frame so that a wrong call
+    is undone after a while)."""
+
+    def __init__(self, config: FlipFixConfig = FlipFixConfig(), memory: float = 0.99):
+        self.config = config
+        self.memory = memory
+        self._prev: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._cost = np.zeros(2)
+
+    def push(self, keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray) -> bool:
+        """One frame's (33, 2) keypoints, (33,) scores, (33, 3) 3D -> True when it is flipped."""
+        unary = np.array([0.0, self.config.flip_price])
+        if self._prev is None:
+            self._cost = unary.copy()
+        else:
+            r = _readings(np.stack([self._prev[0], keypoints_px]), np.stack([self._prev[1], scores]),
+                          np.stack([self._prev[2], world_m]), self.config)
+            total = self.memory * self._cost[:, None] + _step(r, 0, 1, self.config) + unary[None]
+            self._cost = total.min(axis=0)
+        self._prev = (np.asarray(keypoints_px, np.float64), np.asarray(scores, np.float64),
+                      np.asarray(world_m, np.float64))
+        return bool(self._cost.argmin() == 1)
 
 
 def unflip(keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray,

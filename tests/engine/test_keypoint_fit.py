@@ -142,3 +142,16 @@ def test_fit_mode_lifts_files_and_live_windows():
     good = [i for i in range(40) if i != 7]
     err = np.linalg.norm(np.array([rows[i] for i in good]) - out[good], axis=-1)
     assert np.median(err) < 0.02  # live and file agree once the bone lengths have settled
+
+
+def test_live_flip_fixer_undoes_flips_of_any_length_causally():
+    from engine.lift.body_flip import LiveFlipFixer
+
+    kp, sc, world = turning_person()
+    flipped = np.zeros(len(kp), bool)
+    flipped[50:58] = True
+    flipped[118:160] = True  # longer than any live window
+    bad = read_the_other_way(kp, sc, world, flipped)
+    fixer = LiveFlipFixer()
+    found = np.array([fixer.push(*(a[t] for a in bad)) for t in range(len(kp))])
+    assert (found == flipped).mean() > 0.97, np.flatnonzero(found != flipped)
