@@ -9,7 +9,8 @@ its track then goes through the offline pipeline in each 3D mode, exactly as `mo
 axes (training.common.real_truth). Prints per view and on average: PA-MPJPE, MPJPE after aligning
 the hip midpoints, PCK@150 mm; then the mean knee flexion over the first second of the knee
 video, where the person stands straight (truth: near 0 degrees). --cache keeps each video's
-detector track between runs (the detector is the slow part).
+detector track between runs (the detector is the slow part). Each clip is also scored mirrored
+left to right (a new person for the detector, seen from the other side; --no-mirror skips it).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from engine.capture.detection import Detection  # noqa: E402
 from engine.capture.track import DetectionTrack  # noqa: E402
 from engine.lift.modes import DEFAULT_MODE  # noqa: E402
 from training.common.real_truth import (  # noqa: E402
-    detect_video, mean_score, score_modes, standing_knee_flexion_deg, take_in_mode, truth_clips)
+    detect_video, mean_score, mirrored, score_modes, standing_knee_flexion_deg, take_in_mode, truth_clips)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 METRICS = (("pa_mpjpe_mm", "PA-MPJPE mm", "{:.1f}"), ("mpjpe_hip_mm", "MPJPE hip-aligned mm", "{:.1f}"),
@@ -53,14 +54,14 @@ def _load_track(path: Path) -> tuple[DetectionTrack, float]:
     return track, float(z["fps"])
 
 
-def tracked(video: Path, cache: Path | None, key: str) -> tuple[DetectionTrack, float]:
+def tracked(video: Path, cache: Path | None, key: str, mirror: bool = False) -> tuple[DetectionTrack, float]:
     if cache is None:
-        return detect_video(video)
-    path = cache / f"{key.replace('/', '__')}.npz"
+        return detect_video(video, mirror)
+    path = cache / f"{key.replace('/', '__').replace(' ', '_')}.npz"
     if path.is_file():
         return _load_track(path)
     cache.mkdir(parents=True, exist_ok=True)
-    track, fps = detect_video(video)
+    track, fps = detect_video(video, mirror)
     _save_track(path, track, fps)
     return track, fps
 
@@ -71,14 +72,17 @@ def main() -> int:
     ap.add_argument("--modes", default=",".join(dict.fromkeys(["detector", DEFAULT_MODE, "fit", "lifter"])))
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--knee-video", type=Path, default=SHARED / "video" / "taiji_720p.mp4")
+    ap.add_argument("--no-mirror", action="store_true", help="skip the views mirrored left to right")
     a = ap.parse_args()
     modes = [m for m in a.modes.split(",") if m]
     clips = truth_clips(a.truth)
     if not clips:
         print(f"no truth clips under {a.truth}", file=sys.stderr)
         return 1
-    for clip in clips:
-        tracks = [tracked(video, a.cache, f"{clip.name}/{view}") for view, video in zip(clip.views, clip.videos)]
+    for clip, mirror in [(c, m) for c in clips for m in ((False,) if a.no_mirror else (False, True))]:
+        if mirror:
+            clip = mirrored(clip)
+        tracks = [tracked(video, a.cache, f"{clip.name}/{view}", mirror) for view, video in zip(clip.views, clip.videos)]
         scores = score_modes(clip, tracks, modes)
         for key, title, fmt in METRICS:
             print(f"\n{clip.name}: {title}")

@@ -11,7 +11,7 @@ the hip midpoints (camera axes, no rotation), PCK@150 mm on the same hip-aligned
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ from engine.core.take import Take
 from engine.lift.modes import LiftConfig, make_lifter
 from engine.motion.joint_angles import joint_angle
 from engine.motion.smoothing import SmoothingConfig
-from engine.session.pipeline import PipelineConfig, detect_source, take_from_track
+from engine.session.pipeline import PipelineConfig, take_from_track
 from training.common.metrics import PCK_THRESHOLD_MM, joint_errors
 
 WORLD_TO_CAMERA_KEY = "world_to_camera_rotation"
@@ -113,15 +113,31 @@ def standing_knee_flexion_deg(take: Take, seconds: float = 1.0) -> tuple[float, 
                  for side in ("left", "right"))
 
 
-def detect_video(path: str | Path) -> tuple[DetectionTrack, float]:
-    """The detector over every frame of a video -> (track, fps)."""
+def detect_video(path: str | Path, mirror: bool = False) -> tuple[DetectionTrack, float]:
+    """The detector over every frame of a video (mirrored left to right with `mirror`) -> (track, fps)."""
+    import cv2
+
     source = open_source(path)
+    track = DetectionTrack()
     try:
         with PoseDetector(DetectorConfig()) as detector:
-            track = detect_source(source, detector)
+            for frame in source:
+                image = cv2.flip(frame.image, 1) if mirror else frame.image
+                track.image_size = (image.shape[1], image.shape[0])
+                track.append(frame.timestamp_ns / 1e9, detector.detect(image, frame.timestamp_ns))
     finally:
         source.close()
     return track, source.fps
+
+
+def mirrored(clip: TruthClip) -> TruthClip:
+    """The truth of the clip's videos mirrored left to right: x negated, and the mirrored person's
+    left is the original's right."""
+    perm = MEDIAPIPE_33.mirror_permutation()
+    order = [clip.joint_names.index(MEDIAPIPE_33.joint_names[perm[MEDIAPIPE_33.index(n)]]) for n in clip.joint_names]
+    joints = clip.joints_cam[:, :, order].copy()
+    joints[..., 0] *= -1.0
+    return replace(clip, name=f"{clip.name} mirrored", joints_cam=joints, valid=clip.valid[:, order])
 
 
 def take_in_mode(track: DetectionTrack, fps: float, mode: str, name: str,
