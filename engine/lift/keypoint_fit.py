@@ -56,7 +56,8 @@ def fit_frame(world_rel: np.ndarray, keypoints_px: np.ndarray, scores: np.ndarra
         on_rays = np.concatenate([rays * depth[:, None], depth[:, None]], axis=-1) - root
         if i == ROTATION_ITERATIONS:
             break
-        rot = _rotation_onto(pose - pose.mean(0), on_rays - on_rays.mean(0), scores)
+        w = scores / max(float(scores.sum()), 1e-9)
+        rot = _rotation_onto(pose - w @ pose, on_rays - w @ on_rays, scores)  # keypoints at score 0 play no part
         pose = pose @ rot.T
         root = estimate_root_translation(pose, keypoints_px, scores, intrinsics)
         if root is None:
