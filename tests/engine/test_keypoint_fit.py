@@ -184,3 +184,22 @@ def test_twelve_limb_keypoints_alone_lose_little():
     raw = map_keypoints(world_noisy, MONOCAP_BODY.name)
     raw -= raw[:, :1]
     assert errors["limbs"] < np.linalg.norm(raw[:, body] - truth[:, body], axis=-1).mean()  # still beats its 3D input
+
+
+def test_live_fit_soak_state_and_objects_stay_flat():
+    import gc
+
+    from engine.session.pipeline import LiveTracker, PipelineConfig
+
+    kp, sc, world = turning_person(frames=400, turns=2.0)
+    dets = detection_list(kp, sc, world)
+    tracker = LiveTracker(PipelineConfig(lift=LiftConfig(mode="fit")))
+    for i in range(2000):
+        if i == 500:
+            gc.collect()
+            base = len(gc.get_objects())
+        frame = tracker.push(i, i / 30.0, dets[i % len(dets)])
+        assert frame.joints_m is not None and np.isfinite(frame.joints_m).all()
+    gc.collect()
+    assert len(gc.get_objects()) - base < 200
+    assert len(tracker.lifter._live_lengths) == tracker.lifter._live_lengths.maxlen
