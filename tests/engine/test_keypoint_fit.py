@@ -136,8 +136,8 @@ def test_fit_mode_lifts_files_and_live_windows():
     out = lifter.lift(dets, causal=False)
     assert out.shape == (40, 22, 3) and np.isnan(out[7]).all()
     assert np.isfinite(np.delete(out, 7, axis=0)).all()
-    live = make_lifter(LiftConfig(mode="fit"))
-    rows = [live.lift(dets[max(0, i - 8):i + 1], causal=True)[-1] for i in range(len(dets))]
+    live = make_lifter(LiftConfig(mode="fit")).start_live()
+    rows = [live.push(d) for d in dets]
     assert np.isnan(rows[7]).all()
     good = [i for i in range(40) if i != 7]
     err = np.linalg.norm(np.array([rows[i] for i in good]) - out[good], axis=-1)
@@ -202,4 +202,4 @@ def test_live_fit_soak_state_and_objects_stay_flat():
         assert frame.joints_m is not None and np.isfinite(frame.joints_m).all()
     gc.collect()
     assert len(gc.get_objects()) - base < 200
-    assert len(tracker.lifter._live_lengths) == tracker.lifter._live_lengths.maxlen
+    assert len(tracker._live._lengths) == tracker._live._lengths.maxlen
