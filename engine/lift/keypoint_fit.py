@@ -6,8 +6,8 @@ of the 2D keypoints at its own depths, and every joint is then moved onto its ke
 that depth: image-plane positions come from the 2D, depth from the detector. Then no leg bone
 may be longer than the subject's: where the image-plane part of a bone is already nearly its
 whole length, the detector's depth along it is cut down to what the length leaves (a straight
-leg seen straight in the image stays straight in 3D). Bone lengths per subject are a high
-the medians of the detector's own metric 3D over the clip, left and right shared (the fit keeps
+leg seen straight in the image stays straight in 3D). Bone lengths per subject are the medians
+of the detector's own metric 3D over the clip, left and right shared (the fit keeps
 the detector's scale, so its lengths are the ones that fit).
 """
 

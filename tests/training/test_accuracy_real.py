@@ -62,3 +62,12 @@ def test_default_mode_beats_the_detector_on_a_mirrored_back_view(shared_data):
     one = replace(clip, views=(clip.views[view],), videos=(clip.videos[view],), joints_cam=clip.joints_cam[view:view + 1])
     scores = score_modes(one, [detect_video(one.videos[0], mirror=True)], ["detector", DEFAULT_MODE])
     assert scores[DEFAULT_MODE][0]["pa_mpjpe_mm"] <= scores["detector"][0]["pa_mpjpe_mm"], scores
+
+
+def test_a_folder_without_truth_is_a_one_line_error(tmp_path):
+    from engine.core.errors import InputError
+    from training.common.real_truth import load_truth_clip
+
+    (tmp_path / "truth.npz").write_bytes(b"not an npz")
+    with pytest.raises(InputError, match="truth.npz: not a truth clip"):
+        load_truth_clip(tmp_path)
