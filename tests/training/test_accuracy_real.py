@@ -71,3 +71,27 @@ def test_a_folder_without_truth_is_a_one_line_error(tmp_path):
     (tmp_path / "truth.npz").write_bytes(b"not an npz")
     with pytest.raises(InputError, match="truth.npz: not a truth clip"):
         load_truth_clip(tmp_path)
+
+
+def test_a_take_is_scored_in_its_cameras_axes():
+    """The rotation the take stores brings its world joints back to the camera's axes."""
+    from engine.capture.track import DetectionTrack
+    from engine.core.skeletons import MEDIAPIPE_33
+    from engine.motion.smoothing import SmoothingConfig
+    from tests.engine.test_keypoint_fit import detection_list, turning_person
+    from training.common.real_truth import take_in_mode, take_joints_cam
+
+    kp, sc, world = turning_person(frames=60, turns=0.1)
+    world = world @ np.array([[1, 0, 0], [0, np.cos(0.3), -np.sin(0.3)], [0, np.sin(0.3), np.cos(0.3)]]).T  # camera tilted
+    track = DetectionTrack()
+    for t, det in enumerate(detection_list(kp, sc, world)):
+        track.append(t / 30, det)
+    take = take_in_mode(track, 30.0, "detector", "synthetic", SmoothingConfig(strength=0.0))
+    cam = take_joints_cam(take, NAMES)
+    ids = [MEDIAPIPE_33.index(n) for n in NAMES]
+    expected = world[:, ids]
+    hips = [NAMES.index("left_hip"), NAMES.index("right_hip")]
+    got = cam - cam[:, hips].mean(axis=1, keepdims=True)
+    want = expected - expected[:, hips].mean(axis=1, keepdims=True)
+    rigid = [i for i, n in enumerate(NAMES) if "shoulder" in n or "hip" in n]  # limbs: bone lengths locked
+    assert np.abs(got - want)[:, rigid].max() < 0.01
