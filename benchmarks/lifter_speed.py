@@ -1,10 +1,11 @@
-"""Lifter cost per frame on CPU, as a fraction of the detector's, on the same frames of a real clip.
+"""3D-mode cost per frame on CPU, as a fraction of the detector's, on the same frames of a real clip.
 
     python benchmarks/lifter_speed.py [--video ../shared/data/video/taiji_720p.mp4] [--frames 150]
+                                      [--mode M]   (default: the default 3D mode)
 
 Live: the engine session (engine/session/session.py) streams the clip with tracking in line, so
 that each frame's detection and its tracking (the lifter's live call, then the causal temporal
-stage) are timed apart in the same loop. Then the lifter's live calls alone, back to back, without
+stage) are timed apart in the same loop. Then the mode's live calls alone, back to back, without
 the detector in between to evict the network's weights from the CPU's caches. File: one call for
 the whole clip's detections. Prints milliseconds per frame and the ratio to the detector.
 Threads: torch is limited to --threads (default 1) so the numbers mean the same on any machine.
@@ -21,6 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.lift.protocol import DEFAULT_MODE  # noqa: E402
+
 
 def main() -> int:
     default_video = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "taiji_720p.mp4"
@@ -29,6 +32,7 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--checkpoint", default="")
+    ap.add_argument("--mode", default=DEFAULT_MODE, help="3D mode to time (default: the default mode)")
     a = ap.parse_args()
     import torch
 
@@ -44,7 +48,7 @@ def main() -> int:
         from engine.core.resources import sample_clip
 
         video = str(sample_clip())
-    lift = LiftConfig(mode="lifter", checkpoint=a.checkpoint, device="cpu")
+    lift = LiftConfig(mode=a.mode, checkpoint=a.checkpoint, device="cpu")
     tracked = []
 
     def on_pose(frame) -> None:
@@ -72,12 +76,12 @@ def main() -> int:
     t0 = time.perf_counter()
     lifter.lift(dets, causal=False)
     file_ms = 1000 * (time.perf_counter() - t0) / len(dets)
-    print(f"video: {Path(video).name}, {len(tracked)} frames, torch threads {a.threads}")
+    print(f"video: {Path(video).name}, {len(tracked)} frames, 3D mode {a.mode}, torch threads {a.threads}")
     print(f"detector:            {det_ms:7.2f} ms/frame (median)")
-    print(f"tracking, live:      {track_ms:7.2f} ms/frame (median; swap fix + network + filters) "
+    print(f"tracking, live:      {track_ms:7.2f} ms/frame (median; the mode's live call + filters) "
           f"= {100 * track_ms / det_ms:.1f}% of the detector")
-    print(f"lifter, live calls back to back: {warm_ms:5.2f} ms/frame = {100 * warm_ms / det_ms:.1f}% of the detector")
-    print(f"lifter, whole file:  {file_ms:7.2f} ms/frame = {100 * file_ms / det_ms:.1f}% of the detector")
+    print(f"3D mode, live calls back to back: {warm_ms:5.2f} ms/frame = {100 * warm_ms / det_ms:.1f}% of the detector")
+    print(f"3D mode, whole file: {file_ms:7.2f} ms/frame = {100 * file_ms / det_ms:.1f}% of the detector")
     return 0
 
 

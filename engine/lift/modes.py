@@ -46,6 +46,12 @@ def _image_mode(config: LiftConfig) -> Lifter:
     return make_image_lifter(config)
 
 
+def _fit_mode(config: LiftConfig) -> Lifter:
+    from engine.lift.fit_mode import KeypointFitLifter
+
+    return KeypointFitLifter(config)
+
+
 def _network_lifter(config: LiftConfig) -> Lifter:
     """The "lifter" mode, Monocap's own network (engine.lift.network), imported only when chosen."""
     from engine.lift.network import NetworkLifter
@@ -54,7 +60,7 @@ def _network_lifter(config: LiftConfig) -> Lifter:
 
 
 _MODES: dict[str, Callable[[LiftConfig], Lifter]] = {
-    "detector": DetectorWorldLifter, "lifter": _network_lifter, "image": _image_mode}
+    "detector": DetectorWorldLifter, "fit": _fit_mode, "lifter": _network_lifter, "image": _image_mode}
 
 
 def available_modes() -> list[str]:

@@ -1,7 +1,7 @@
 """The network 3D mode: Monocap's own lifter (engine.lift.nets.lifter_net) behind the detector.
 
-`NetworkLifter` implements engine.lift.protocol.Lifter: it undoes the detector's left/right limb swaps
-in 2D (engine.lift.swap_fix), feeds the 2D keypoints with their scores and the detector's own 3D to the
+`NetworkLifter` implements engine.lift.protocol.Lifter: it undoes the detector's front/back flips
+(engine.lift.body_flip; the 2D limb swap fixer of engine.lift.swap_fix on request), feeds the 2D keypoints with their scores and the detector's own 3D to the
 network, makes the skeleton formats consistent with the model's affine autoencoder, and maps the
 prediction onto the requested skeleton. `lift_keypoints` is the same as a plain function of
 arrays, so the lifter can be evaluated on its own.
@@ -29,6 +29,7 @@ from engine.lift.protocol import LiftConfig
 from engine.core.resources import resource_path
 from engine.core.rotations import frame_from_vectors
 from engine.core.skeletons import H36M_17, MONOCAP_BODY, SMPL_24, Skeleton
+from engine.lift.body_flip import FlipFixConfig, LiveFlipFixer, find_flips, unflip
 from engine.lift.swap_fix import GROUPS, LiveSwapFixer, SwapFixConfig, apply_swaps, fix_swaps
 
 DEFAULT_MODEL = "models/lifter.pt"
@@ -266,9 +267,13 @@ class NetworkLifter:
 
     needs_images = False
 
-    def __init__(self, config: LiftConfig, swap_fix: SwapFixConfig | None = SwapFixConfig(),
-                 detector_weight: float = 0.0):
-        """detector_weight: blend of the detector's own 3D (mapped to the skeleton) into the output, 0..1."""
+    def __init__(self, config: LiftConfig, swap_fix: SwapFixConfig | None = None,
+                 detector_weight: float = 0.0, flip_fix: FlipFixConfig | None = FlipFixConfig()):
+        """detector_weight: blend of the detector's own 3D (mapped to the skeleton) into the output, 0..1.
+
+        flip_fix: the detector's front/back flips undone first (engine.lift.body_flip); swap_fix:
+        the 2D limb swap fixer after it (off by default: on real footage with 3D truth it finds
+        no swap the flip fixer leaves and marks correct frames of a back view as swapped)."""
         self.config = config
         self.model = load_model(config.checkpoint or None, config.device)
         if config.skeleton not in supported_skeletons(self.model):
@@ -276,6 +281,7 @@ class NetworkLifter:
                              f"{', '.join(supported_skeletons(self.model))}")
         self.skeleton = self.model.skeletons.get(config.skeleton) or skeleton_registry.get(config.skeleton)
         self.swap_fix = swap_fix
+        self.flip_fix = flip_fix
         self.detector_weight = detector_weight
 
     def start_live(self) -> "LiveNetworkLift":
@@ -292,6 +298,8 @@ class NetworkLifter:
             joints = np.stack([live.push(detections[i]) for i in present])
         else:
             kp, sc, world = self._arrays([detections[i] for i in present])
+            if self.flip_fix is not None and len(kp) > 1 and np.isfinite(world).all():
+                kp, sc, world = unflip(kp, sc, world, find_flips(kp, sc, world, self.flip_fix))
             if self.swap_fix is not None and len(kp) > 1:
                 kp, sc, world = fix_swaps(kp, sc, world, causal=False, config=self.swap_fix)
             joints = to_skeleton(self.model, predict_formats(self.model, kp, sc, world, False), self.skeleton.name)
@@ -317,9 +325,10 @@ class NetworkLifter:
 
 
 class LiveNetworkLift:
-    """The lifter's live state: the causal swap fixer and the network's window of recent frames.
+    """The lifter's live state: the causal flip (and, on request, swap) fixer and the network's
+    window of recent frames.
 
-    Each pushed frame is swap-fixed against the frames before it and lifted as the newest frame of
+    Each pushed frame is flip-fixed against the frames before it and lifted as the newest frame of
     a window of the last `window` frames with someone in view (the first repeated until there are
     enough). A person missing for `RESTART_AFTER_MISSING` frames in a row starts the state over,
     as a new person would."""
@@ -330,6 +339,7 @@ class LiveNetworkLift:
         self._lifter = lifter
         self._window = lifter.model.net.window
         self._fixer = LiveSwapFixer(lifter.swap_fix or SwapFixConfig())
+        self._flips = LiveFlipFixer(lifter.flip_fix or FlipFixConfig())
         self._recent: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque(maxlen=self._window)
         self._missing: int | None = None  # frames since the last detection; None before the first
 
@@ -341,9 +351,13 @@ class LiveNetworkLift:
             return np.full((lifter.skeleton.num_joints, 3), np.nan)
         if self._missing is None or self._missing >= self.RESTART_AFTER_MISSING:
             self._fixer.reset()
+            self._flips = LiveFlipFixer(lifter.flip_fix or FlipFixConfig())
             self._recent.clear()
         self._missing = 0
         kp, sc, world = lifter._arrays([detection])
+        if lifter.flip_fix is not None and np.isfinite(world).all():
+            flipped = self._flips.push(kp[0], sc[0], world[0])
+            kp, sc, world = unflip(kp, sc, world, np.array([flipped]))
         if lifter.swap_fix is not None:
             swaps = self._fixer.push(kp[0], sc[0])
             masks = {g: np.array([v]) for g, v in swaps.items() if g in GROUPS}

@@ -20,11 +20,11 @@ from engine.capture.detection import Detection
 from engine.core.skeletons import MONOCAP_BODY, Skeleton
 
 
-# The trained lifter (docs/LIFTER.md) is the default: on the project's checks it is more accurate
-# on held-out mocap than the detector-like 3D it takes in, and far steadier on real video
-# (docs/RESULTS.md).
-DEFAULT_MODE = "lifter"
+# The detector's 3D fitted to its 2D keypoints is the default: on real footage with real 3D truth
+# it is the most accurate mode, on every view (benchmarks/accuracy_real.py, docs/RESULTS.md).
+DEFAULT_MODE = "fit"
 MODE_LABELS = {
+    "fit": "detector 3D fitted to the 2D keypoints",
     "lifter": "Monocap lifter (2D + detector 3D, trained)",
     "detector": "detector 3D (MediaPipe world keypoints)",
     "image": "image network (needs a checkpoint)",
@@ -33,7 +33,8 @@ MODE_LABELS = {
 
 @dataclass(frozen=True)
 class LiftConfig:
-    # "lifter": the trained network behind the detector; "detector": the detector's own metric 3D;
+    # "fit": the detector's 3D, flips undone, fitted to the 2D keypoints; "detector": the
+    # detector's own metric 3D; "lifter": the trained network behind the detector;
     # "image": an image-network checkpoint
     mode: str = DEFAULT_MODE
     skeleton: str = MONOCAP_BODY.name

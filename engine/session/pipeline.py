@@ -150,7 +150,9 @@ def offline_temporal(rel_cam: np.ndarray, root_cam: np.ndarray, valid: np.ndarra
     joints[..., 2] -= origin[2]
     joints[~valid] = np.nan
     info = {"bone_lengths_m": dict(zip(skeleton.joint_names, np.round(lengths, 4).tolist())),
-            "level_rotation": np.round(level, 5).tolist(), "cutoff_hz": cutoff}
+            "level_rotation": np.round(level, 5).tolist(), "cutoff_hz": cutoff,
+            # camera-axis joints = world joints @ R.T (up to a translation): scores a take in the camera's axes
+            "world_to_camera_rotation": np.round(CAMERA_TO_WORLD.T @ level.T, 6).tolist()}
     return joints, info
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.lift.modes import DEFAULT_MODE
+
 from .video_helpers import read_frames, write_video
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,7 +49,7 @@ def test_process_writes_take_csv_and_settings(tmp_path, short_clip):
     assert header.startswith("frame,time_s,pelvis_x_m")
     meta = json.loads((out / "short take.json").read_text())
     assert meta["settings"]["smoothing"] == 0.5 and "mediapipe" in meta["versions"]
-    assert meta["settings"]["mode"] == "lifter" and meta["take"]["config"]["lift"]["mode"] == "lifter"
+    assert meta["settings"]["mode"] == DEFAULT_MODE and meta["take"]["config"]["lift"]["mode"] == DEFAULT_MODE
     assert not list(out.glob("*.part"))
 
 

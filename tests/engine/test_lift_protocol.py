@@ -16,7 +16,7 @@ def _detections(n=12, seed=0):
                       base_world + rng.normal(scale=0.01, size=(33, 3)), (640, 480)) for _ in range(n)]
 
 
-@pytest.mark.parametrize("mode", ["detector", "lifter"])
+@pytest.mark.parametrize("mode", ["detector", "fit", "lifter"])
 def test_live_pushes_give_the_causal_lift(mode):
     lifter = make_lifter(LiftConfig(mode=mode, device="cpu"))
     assert lifter.needs_images is False
