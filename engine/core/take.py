@@ -23,6 +23,8 @@ class Take:
 
     keypoints_px: (T, K, 2) the detector's 2D keypoints in pixels, keypoint_scores: (T, K) in
     [0, 1] (0 where nothing was detected); both None for takes that never had a detector.
+    hand_keypoints_px: (T, 2, 21, 2) both hands' 2D keypoints (left first; engine/hands.py), NaN
+    where a hand was not found; None for takes captured without hands.
     """
 
     joints_m: np.ndarray
@@ -35,6 +37,7 @@ class Take:
     keypoint_skeleton: Skeleton | None = None
     image_size: tuple[int, int] | None = None
     metadata: dict = field(default_factory=dict)
+    hand_keypoints_px: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         t, j = self.joints_m.shape[:2]
@@ -64,6 +67,7 @@ class Take:
             joints_m=self.joints_m[s], timestamps_s=self.timestamps_s[s], valid=self.valid[s],
             keypoints_px=None if self.keypoints_px is None else self.keypoints_px[s],
             keypoint_scores=None if self.keypoint_scores is None else self.keypoint_scores[s],
+            hand_keypoints_px=None if self.hand_keypoints_px is None else self.hand_keypoints_px[s],
         )
 
 
@@ -84,6 +88,8 @@ def save_npz(take: Take, path: str | Path) -> Path:
         if take.keypoint_skeleton is not None:
             arrays["keypoint_names"] = np.array(take.keypoint_skeleton.joint_names)
             arrays["keypoint_skeleton_name"] = np.array(take.keypoint_skeleton.name)
+    if take.hand_keypoints_px is not None:
+        arrays["hand_keypoints_px"] = take.hand_keypoints_px.astype(np.float32)
     if take.image_size is not None:
         arrays["image_size"] = np.array(take.image_size, dtype=np.int32)
     with atomic_path(path) as tmp:
@@ -120,6 +126,7 @@ def load_npz(path: str | Path) -> Take:
             keypoint_skeleton=kp_skeleton,
             image_size=tuple(int(v) for v in data["image_size"]) if "image_size" in data else None,
             metadata=json.loads(str(data["metadata_json"])) if "metadata_json" in data else {},
+            hand_keypoints_px=data["hand_keypoints_px"].astype(np.float64) if "hand_keypoints_px" in data else None,
         )
     except (OSError, KeyError, ValueError) as exc:
         raise InputError(f"{path}: not a Monocap take ({exc})") from None
@@ -158,7 +165,7 @@ def write_csv(take: Take, path: str | Path) -> Path:
 
 def read_csv(path: str | Path, skeleton: Skeleton | None = None) -> Take:
     """Reads a CSV written by write_csv back into a take (joint names from the header)."""
-    from engine.core.skeletons import MONOCAP_BODY
+    from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, frame_joints
 
     path = Path(path)
     try:
@@ -171,14 +178,14 @@ def read_csv(path: str | Path, skeleton: Skeleton | None = None) -> Take:
     except (OSError, ValueError, IndexError) as exc:
         raise InputError(f"{path}: not a Monocap CSV ({exc})") from None
     if skeleton is None:
-        skeleton = MONOCAP_BODY if names == MONOCAP_BODY.joint_names else None
+        skeleton = next((s for s in (MONOCAP_BODY, MONOCAP_HANDS) if s.joint_names == names), None)
     if skeleton is None or skeleton.joint_names != names:
         raise InputError(f"{path}: joints {names[:3]}... do not match a known skeleton")
     joints = data[:, 2:].reshape(len(data), len(names), 3)
     times = data[:, 1]
     span = float(times[-1] - times[0]) if len(times) > 1 else 0.0
     fps = (len(times) - 1) / span if span > 0 else 30.0
-    valid = np.isfinite(joints).all(axis=(1, 2))
+    valid = np.isfinite(joints[:, frame_joints(skeleton)]).all(axis=(1, 2))
     return Take(joints, skeleton, fps, times, valid)
 
 
