@@ -7,6 +7,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from engine.capture.hands import HAND_EDGES
 from engine.core.skeletons import MEDIAPIPE_33, Skeleton
 
 
@@ -26,14 +27,18 @@ class ImageView(QWidget):
         self._image: QImage | None = None
         self._kp: np.ndarray | None = None
         self._scores: np.ndarray | None = None
+        self._hands: np.ndarray | None = None
         self._skeleton: Skeleton = MEDIAPIPE_33
         self.placeholder = "Open a video, pick a camera, or play the sample clip"
         self.show_overlay = True
 
     def set_frame(self, image: np.ndarray | None, keypoints_px: np.ndarray | None = None,
-                  scores: np.ndarray | None = None, skeleton: Skeleton = MEDIAPIPE_33) -> None:
+                  scores: np.ndarray | None = None, skeleton: Skeleton = MEDIAPIPE_33,
+                  hands_px: np.ndarray | None = None) -> None:
+        """hands_px: (2, 21, 2) both hands' keypoints (NaN where a hand was not found), or None."""
         if image is not None:
             self._image = bgr_to_qimage(image)
+        self._hands = hands_px
         self._kp = keypoints_px
         self._scores = scores
         self._skeleton = skeleton
@@ -78,3 +83,15 @@ class ImageView(QWidget):
                 p.drawLines(lines[side])
             p.setPen(QPen(QColor(255, 235, 50), 5.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
             p.drawPoints([QPointF(*q) for q in pts[ok]])
+            if self._hands is not None:
+                self._draw_hands(p, self._hands * s + np.array([r.left(), r.top()]))
+
+    @staticmethod
+    def _draw_hands(p: QPainter, hands: np.ndarray) -> None:
+        for hand, colour in zip(hands, (QColor(255, 140, 0), QColor(0, 200, 255))):
+            if not np.isfinite(hand).all():
+                continue
+            p.setPen(QPen(colour, 1.5))
+            p.drawLines([QLineF(QPointF(*hand[a]), QPointF(*hand[b])) for a, b in HAND_EDGES])
+            p.setPen(QPen(QColor(255, 235, 50), 3.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            p.drawPoints([QPointF(*q) for q in hand])

@@ -459,7 +459,8 @@ class MainWindow(QMainWindow):
         if self.mode == "playback":
             return
         det = frame.detection
-        self.image_view.set_frame(frame.image, None if det is None else det.keypoints_px, None if det is None else det.scores)
+        self.image_view.set_frame(frame.image, None if det is None else det.keypoints_px, None if det is None else det.scores,
+                                  hands_px=frame.hands_px)
         self.view3d.set_pose(frame.joints_m, frame.skeleton)
         redraw = now - self._last_plot >= 0.1  # the plot redraws at most 10 times a second
         if redraw:

@@ -54,6 +54,7 @@ class LiveFrame:
     dropped: int  # live: frames skipped because a newer one had arrived
     recording: bool
     frame_count: int | None = None
+    hands_px: np.ndarray | None = None  # (2, 21, 2) both hands' keypoints when hands are tracked
 
 
 @dataclass(frozen=True)

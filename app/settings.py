@@ -29,10 +29,12 @@ class AppSettings:
     camera_height: int = 480
     realtime: bool = True  # files play at their own rate (off: as fast as the engine goes)
     takes_dir: str = ""
+    hands: bool = False  # track the fingers too (docs/HANDS.md)
 
     def pipeline_config(self) -> PipelineConfig:
         return PipelineConfig(lift=LiftConfig(mode=self.mode, device=self.device),
-                              smoothing=SmoothingConfig(strength=min(max(self.smoothing, 0.0), 1.0)))
+                              smoothing=SmoothingConfig(strength=min(max(self.smoothing, 0.0), 1.0)),
+                              hands=self.hands)
 
     @property
     def takes_folder(self) -> str:

@@ -1,4 +1,4 @@
-"""Settings: 3D mode, smoothing, device, camera resolution, playback pacing, takes folder."""
+"""Settings: 3D mode, smoothing, hands, device, camera resolution, playback pacing, takes folder."""
 
 from __future__ import annotations
 
@@ -55,6 +55,9 @@ class SettingsDialog(QDialog):
             self.camera_size.addItem(f"{w} × {h}", (w, h))
         self.camera_size.setCurrentIndex(max(self.camera_size.findData((settings.camera_width, settings.camera_height)), 0))
         form.addRow("Camera resolution", self.camera_size)
+        self.hands = QCheckBox("Track hands and fingers (slower)")
+        self.hands.setChecked(settings.hands)
+        form.addRow("Hands", self.hands)
         self.realtime = QCheckBox("Play video files at their own speed")
         self.realtime.setChecked(settings.realtime)
         form.addRow("", self.realtime)
@@ -69,4 +72,5 @@ class SettingsDialog(QDialog):
         w, h = self.camera_size.currentData()
         return self._settings.with_(mode=self.mode.currentData(), smoothing=self.smoothing.value() / 100,
                                     device=self.device.currentData(), camera_width=w, camera_height=h,
-                                    realtime=self.realtime.isChecked(), takes_dir=self.takes_dir.text().strip())
+                                    realtime=self.realtime.isChecked(), takes_dir=self.takes_dir.text().strip(),
+                                    hands=self.hands.isChecked())

@@ -17,7 +17,7 @@ from PySide6.QtGui import QOpenGLContext, QVector3D
 from PySide6.QtOpenGL import QOpenGLWindow
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from engine.core.skeletons import Skeleton
+from engine.core.skeletons import Skeleton, frame_joints
 
 LEFT_RGBA = (1.0, 0.55, 0.0, 1.0)  # orange
 RIGHT_RGBA = (0.0, 0.78, 1.0, 1.0)  # cyan
@@ -135,8 +135,13 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
     def set_pose(self, joints_m: np.ndarray | None, skeleton: Skeleton, trail: bool = True) -> None:
         """joints_m: (J, 3) world metres, or None (nobody): the last pose stays, dimmed trails keep."""
         self._set_skeleton(skeleton)
-        if joints_m is None or not np.isfinite(joints_m).all():
+        if joints_m is None or not np.isfinite(joints_m[frame_joints(skeleton)]).all():
             return
+        if not np.isfinite(joints_m).all():  # a hand out of view: its fingers fold into the wrist
+            joints_m = joints_m.copy()
+            for i, parent in enumerate(skeleton.parents):
+                if parent >= 0 and not np.isfinite(joints_m[i]).all():
+                    joints_m[i] = joints_m[parent]
         self.last_joints_m = joints_m
         p = to_gl(joints_m).astype(np.float32)
         self.bones.setData(pos=p[self._edges], color=self._colours)

@@ -118,7 +118,8 @@ class EngineWorker(QObject):
         def on_pose(t: TrackedFrame) -> None:
             self._post(LiveFrame(t.frame.index, t.pose.timestamp_s, t.frame.image, t.pose.detection, t.pose.joints_m,
                                  t.pose.skeleton, t.latency_s * 1e3, t.engine_fps, t.dropped, t.recording,
-                                 opened[0].frame_count if opened else None))
+                                 opened[0].frame_count if opened else None,
+                                 None if t.pose.hands is None else t.pose.hands.keypoints_px))
 
         def on_ended(end: SessionEnd) -> None:
             self._session = None

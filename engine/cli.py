@@ -50,6 +50,8 @@ def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fov", type=float, default=DEFAULT_FOV_DEG,
                    help=f"camera's horizontal field of view in degrees (default {DEFAULT_FOV_DEG:g})")
     p.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
+    p.add_argument("--hands", action="store_true",
+                   help="track the fingers too: 15 finger joints per hand in every export (docs/HANDS.md)")
     p.add_argument("--formats", default=",".join(DEFAULT_FORMATS),
                    help=f"comma-separated output formats from {','.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)})")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -93,7 +95,8 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
     if args.mode not in available_modes():
         raise MonocapError(f"--mode {args.mode}: unknown 3D mode; choose one of {', '.join(available_modes())}")
     return PipelineConfig(lift=LiftConfig(mode=args.mode, checkpoint=args.checkpoint, device=args.device),
-                          smoothing=smoothing, fov_deg=args.fov, root_motion=not args.no_root_motion)
+                          smoothing=smoothing, fov_deg=args.fov, root_motion=not args.no_root_motion,
+                          hands=args.hands)
 
 
 class _Bar:

@@ -29,7 +29,7 @@ from engine.animation.rig import RIGS, get_rig
 from engine.animation.rig_mappings import load_joint_map, on_body_if_possible, to_body_take
 from engine.animation.rig_recognizer import up_direction
 from engine.core.rotations import EULER_ORDERS, swing_rotation
-from engine.core.skeletons import Skeleton
+from engine.core.skeletons import Skeleton, frame_joints
 from engine.animation.solver import SolverOptions, rig_motion, solve
 from engine.core.take import Take, load_npz, read_csv, save_npz, write_csv
 from engine.motion.gaps import runs
@@ -191,7 +191,7 @@ def select_frames(take: Take, options: ExportOptions) -> Take:
 
 
 def _require_valid(take: Take, path: Path) -> None:
-    if not np.any(take.valid & np.isfinite(take.joints_m).all(axis=(1, 2))):
+    if not np.any(take.valid & np.isfinite(take.joints_m[:, frame_joints(take.skeleton)]).all(axis=(1, 2))):
         raise NoValidFramesError(f"{path}: nobody was found in any of the take's {take.num_frames} frames; "
                                  "nothing to export")
 
@@ -232,7 +232,7 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path
     for a, b in runs(solution.held):
         log.warning("%s: frames %d-%d (%.1f s) had nobody in view; the pose is held there",
                     path, a, b - 1, (b - a) / body.fps)
-    motion = rig_motion(solution, get_rig(options.rig))
+    motion = rig_motion(solution, get_rig(options.rig, fingers=solution.has_fingers))
     return write_bvh(motion, path, options.units or "cm", options.euler_order)
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.core.skeletons import MONOCAP_BODY
+from engine.core.skeletons import FINGERS, MONOCAP_BODY, MONOCAP_HANDS
 
 _UP = (0.0, 1.0, 0.0)
 _DOWN = (0.0, -1.0, 0.0)
@@ -108,6 +108,56 @@ SOLVER_INDEX = {p.name: i for i, p in enumerate(SOLVER_POINTS)}
 SOLVER_JOINTS = tuple(p.name for p in SOLVER_POINTS if p.rule is not None)
 
 
+def _palm_lateral(s: str) -> tuple:
+    """Twist from the palm plane: the line across the knuckles, pinky base to index base, which a
+    finger's flexion never turns."""
+    return ("up", (f"{s}_pinky1", f"{s}_index1"))
+
+
+def _hand(side: str) -> list[SolverPoint]:
+    """The wrist turned by the palm, and three joints and a tip per finger. Rest pose: fingers
+    straight along the hand, palm down (the back of the hand up); the finger bases and the thumb
+    keep the subject's median offsets in the palm's frame."""
+    s = side
+    x = 1.0 if side == "left" else -1.0
+    palm = f"{s}_palm"
+    points = [SolverPoint(f"{s}_wrist", f"{s}_elbow", f"{s}_wrist", ("dir", (x, 0.0, 0.0)),
+                          ("aim", f"{s}_hand", _palm_lateral(s)))]
+    for finger in FINGERS:
+        names = [f"{s}_{finger}{k}" for k in (1, 2, 3)] + [f"{s}_{finger}_tip"]
+        thumb = finger == "thumb"
+        # the thumb turns across the palm, so its twist follows the palm's normal instead
+        twist = (("cross", (f"{s}_wrist", f"{s}_index1"), (f"{s}_wrist", f"{s}_pinky1"), None) if thumb
+                 else _palm_lateral(s))
+        for k, name in enumerate(names):
+            parent = f"{s}_wrist" if k == 0 else names[k - 1]
+            rest = ("median", palm) if thumb or k == 0 else ("dir", (x, 0.0, 0.0))
+            rule = ("aim", names[k + 1], twist) if k < 3 else None
+            points.append(SolverPoint(name, parent, name, rest, rule))
+    return points
+
+
+def _with_hands(points: tuple[SolverPoint, ...]) -> tuple[SolverPoint, ...]:
+    hands = {s: _hand(s) for s in ("left", "right")}
+    out: list[SolverPoint] = []
+    for pt in points:
+        side = pt.name.split("_")[0]
+        if pt.name == f"{side}_wrist":
+            out += hands[side]
+        else:
+            out.append(pt)
+    return tuple(out)
+
+
+# The solver's points for MONOCAP_HANDS takes: the body's, the wrists turned by the palm, the fingers.
+SOLVER_POINTS_HANDS: tuple[SolverPoint, ...] = _with_hands(SOLVER_POINTS)
+SOLVER_JOINTS_HANDS = tuple(p.name for p in SOLVER_POINTS_HANDS if p.rule is not None)
+
+
+def solver_points(hands: bool) -> tuple[SolverPoint, ...]:
+    return SOLVER_POINTS_HANDS if hands else SOLVER_POINTS
+
+
 @dataclass(frozen=True)
 class RigJoint:
     """One joint of a written rig.
@@ -142,7 +192,7 @@ class Rig:
         return None
 
 
-def _build(name: str, description: str, spec: list[tuple]) -> Rig:
+def _build(name: str, description: str, spec: list[tuple], joints_known: tuple[str, ...] = SOLVER_JOINTS) -> Rig:
     names = [s[0] for s in spec]
     joints = []
     for entry in spec:
@@ -153,7 +203,7 @@ def _build(name: str, description: str, spec: list[tuple]) -> Rig:
     for i, j in enumerate(rig.joints):
         if j.parent >= i:
             raise ValueError(f"{name}: parent of {j.name} must come first")
-        if j.driver not in SOLVER_JOINTS:
+        if j.driver not in joints_known:
             raise ValueError(f"{name}: {j.name} driven by unknown solver joint {j.driver}")
     return rig
 
@@ -239,6 +289,24 @@ def _unity_humanoid_spec() -> list[tuple]:
     return spec
 
 
+def _finger_spec(spec: list[tuple], wrist_name, finger_name) -> list[tuple]:
+    """The rig's spec with three joints per finger under each wrist (its tip the End Site); the
+    wrists lose their own End Site. wrist_name(side), finger_name(side, finger, k) give names."""
+    out = [entry[:4] if entry[0] in (wrist_name("left"), wrist_name("right")) else entry for entry in spec]
+    for s in ("left", "right"):
+        for finger in FINGERS:
+            for k in (1, 2, 3):
+                parent = wrist_name(s) if k == 1 else finger_name(s, finger, k - 1)
+                end = f"{s}_{finger}_tip" if k == 3 else None
+                entry = (finger_name(s, finger, k), parent, f"{s}_{finger}{k}", f"{s}_{finger}{k}")
+                out.append(entry + ((end,) if end else ()))
+    return out
+
+
+def _mixamo_finger(s: str, finger: str, k: int) -> str:
+    return f"mixamorig:{s.capitalize()}Hand{finger.capitalize()}{k}"
+
+
 MONOCAP_RIG = _build("monocap", "Monocap's body rig: MONOCAP_BODY joint names plus a lumbar joint and clavicles", _monocap_spec())
 MIXAMO_RIG = _build("mixamo", "Mixamo bone names (mixamorig:Hips ...), recognised by Unity's humanoid "
                     "importer and Blender/MotionBuilder retargeting", _mixamo_spec())
@@ -247,24 +315,35 @@ MIXAMO_RIG = _build("mixamo", "Mixamo bone names (mixamorig:Hips ...), recognise
 UNITY_HUMANOID_RIG = _build("unity_humanoid", "Unity HumanBodyBones names (Hips, Spine, Chest, UpperChest, "
                             "LeftUpperArm ...), the bones VMC receivers drive", _unity_humanoid_spec())
 RIGS: dict[str, Rig] = {r.name: r for r in (MONOCAP_RIG, MIXAMO_RIG)}
+# The same rigs with fingers, for MONOCAP_HANDS takes: Monocap's finger names (left_index1 ...) and
+# Mixamo's (mixamorig:LeftHandIndex1 ...).
+RIGS_WITH_FINGERS: dict[str, Rig] = {
+    "monocap": _build("monocap", MONOCAP_RIG.description + ", and three joints per finger",
+                      _finger_spec(_monocap_spec(), lambda s: f"{s}_wrist", lambda s, f, k: f"{s}_{f}{k}"),
+                      SOLVER_JOINTS_HANDS),
+    "mixamo": _build("mixamo", MIXAMO_RIG.description + ", and three joints per finger",
+                     _finger_spec(_mixamo_spec(), lambda s: f"mixamorig:{s.capitalize()}Hand", _mixamo_finger),
+                     SOLVER_JOINTS_HANDS),
+}
 
 
-def get_rig(name: str) -> Rig:
+def get_rig(name: str, fingers: bool = False) -> Rig:
     try:
-        return RIGS[name]
+        return (RIGS_WITH_FINGERS if fingers else RIGS)[name]
     except KeyError:
         raise KeyError(f"unknown rig {name!r}; known: {', '.join(RIGS)}") from None
 
 
 def _check() -> None:
-    body = set(MONOCAP_BODY.joint_names)
-    for p in SOLVER_POINTS:
-        if (p.source is None) != (p.rest[0] == "pivot"):
-            raise ValueError(f"solver point {p.name}: only pivot points have no source joint")
-        if p.source is not None and p.source not in body:
-            raise ValueError(f"solver point {p.name} reads unknown joint {p.source}")
-        if p.parent is not None and SOLVER_INDEX[p.parent] >= SOLVER_INDEX[p.name]:
-            raise ValueError(f"solver point {p.name} must come after its parent")
+    for points, skeleton in ((SOLVER_POINTS, MONOCAP_BODY), (SOLVER_POINTS_HANDS, MONOCAP_HANDS)):
+        index = {p.name: i for i, p in enumerate(points)}
+        for p in points:
+            if (p.source is None) != (p.rest[0] == "pivot"):
+                raise ValueError(f"solver point {p.name}: only pivot points have no source joint")
+            if p.source is not None and p.source not in skeleton.joint_names:
+                raise ValueError(f"solver point {p.name} reads unknown joint {p.source}")
+            if p.parent is not None and index[p.parent] >= index[p.name]:
+                raise ValueError(f"solver point {p.name} must come after its parent")
 
 
 _check()

@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.animation.rig_recognizer import RigMapping, recognise
 from engine.core.errors import InputError
-from engine.core.skeletons import MONOCAP_BODY
+from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS
 from engine.core.take import Take
 
 if sys.version_info >= (3, 11):
@@ -81,7 +81,10 @@ def on_body_if_possible(take: Take, what: str = "take") -> Take:
 
 
 def to_body_take(take: Take, what: str = "take", joint_map: dict[str, str] | None = None) -> Take:
-    """A take of any humanoid skeleton -> the same motion on MONOCAP_BODY joints."""
+    """A take of any humanoid skeleton -> the same motion on MONOCAP_BODY joints (a take with
+    fingers, MONOCAP_HANDS, is kept as it is: the solver reads its fingers too)."""
+    if take.skeleton.joint_names == MONOCAP_HANDS.joint_names and not joint_map:
+        return take if take.skeleton is MONOCAP_HANDS else replace(take, skeleton=MONOCAP_HANDS)
     if take.skeleton.joint_names == MONOCAP_BODY.joint_names and not joint_map:
         return take if take.skeleton is MONOCAP_BODY else replace(take, skeleton=MONOCAP_BODY)
     mapping = find_mapping(take, joint_map, what)

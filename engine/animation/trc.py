@@ -26,7 +26,7 @@ from engine.core.atomic import atomic_path
 from engine.core.errors import InputError
 from engine.core.input_checks import (DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, check_rate, check_rate_to_write,
                                       first_implausible, unique_names)
-from engine.core.skeletons import MONOCAP_BODY, Skeleton
+from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, Skeleton, frame_joints
 from engine.core.take import Take
 
 TRC_UNITS = {"mm": 1000.0, "cm": 100.0, "m": 1.0}
@@ -57,12 +57,18 @@ def write_trc(take: Take, path: str | Path, units: str = "mm", start_frame: int 
         "",
     ]
     data = take.joints_m.reshape(t_count, -1) * scale
-    ok = take.valid & np.isfinite(data).all(axis=1)
+    ok = take.valid & np.isfinite(take.joints_m[:, frame_joints(take.skeleton)]).all(axis=(1, 2))
+    complete = np.isfinite(data).all(axis=1)
     row_fmt = "\t".join(["%.4f"] * data.shape[1])
     empty = "\t".join([""] * data.shape[1])
     times = take.timestamps_s - (take.timestamps_s[0] if t_count else 0.0)
     for i in range(t_count):
-        values = row_fmt % tuple(data[i]) if ok[i] else empty
+        if not ok[i]:
+            values = empty
+        elif complete[i]:
+            values = row_fmt % tuple(data[i])
+        else:  # a hand out of view: its markers are missing, the rest are there
+            values = "\t".join("" if not np.isfinite(v) else f"{v:.4f}" for v in data[i])
         lines.append(f"{i + start_frame}\t{times[i]:.6f}\t{values}")
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -135,8 +141,9 @@ def read_trc(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
     if at is not None:
         raise InputError(f"{path}: line {first_line + at[0]}, marker {names[at[1]]}: "
                          f"{data[at[0], 1 + 3 * at[1] + at[2]]:.6g} {units} is not a plausible position")
-    skeleton = MONOCAP_BODY if names == MONOCAP_BODY.joint_names else Skeleton(path.stem, names, (-1,) * len(names))
-    valid = np.isfinite(joints).all(axis=(1, 2))
+    skeleton = next((s for s in (MONOCAP_BODY, MONOCAP_HANDS) if s.joint_names == names),
+                    None) or Skeleton(path.stem, names, (-1,) * len(names))
+    valid = np.isfinite(joints[:, frame_joints(skeleton)]).all(axis=(1, 2))
     return Take(joints, skeleton, fps, times, valid, metadata={"source": str(path), "source_units": units})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.capture.detection import Detection
+from engine.capture.hands import NUM_HAND_KEYPOINTS, HandsFrame
 from engine.core.skeletons import MEDIAPIPE_33
 
 
@@ -12,6 +13,7 @@ class DetectionTrack:
     """Growable float32 arrays of keypoints, scores and the detector's 3D, one row per frame."""
 
     def __init__(self, num_keypoints: int = MEDIAPIPE_33.num_joints, capacity: int = 1024):
+        self.hands: HandTrack | None = None  # both hands per frame, when they are tracked
         self.k = num_keypoints
         self._n = 0
         self._kp = np.zeros((capacity, self.k, 2), np.float32)
@@ -75,3 +77,41 @@ class DetectionTrack:
 
     def detections(self) -> list[Detection | None]:
         return [self.detection(i) for i in range(self._n)]
+
+
+class HandTrack:
+    """Both hands over a whole source, float32: keypoints_px (T, 2, 21, 2), world_m (T, 2, 21, 3)
+    (engine.hands.HandsFrame per frame; index 0 the left hand) and found (T, 2)."""
+
+    def __init__(self, capacity: int = 1024):
+        self._n = 0
+        self._kp = np.full((capacity, 2, NUM_HAND_KEYPOINTS, 2), np.nan, np.float32)
+        self._w = np.full((capacity, 2, NUM_HAND_KEYPOINTS, 3), np.nan, np.float32)
+        self._found = np.zeros((capacity, 2), bool)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, hands: HandsFrame) -> None:
+        if self._n == len(self._found):
+            for name in ("_kp", "_w", "_found"):
+                a = getattr(self, name)
+                b = np.full((2 * len(a),) + a.shape[1:], np.nan if a.dtype != bool else False, a.dtype)
+                b[: len(a)] = a
+                setattr(self, name, b)
+        self._kp[self._n] = hands.keypoints_px
+        self._w[self._n] = hands.world_m
+        self._found[self._n] = hands.found
+        self._n += 1
+
+    @property
+    def keypoints_px(self) -> np.ndarray:
+        return self._kp[: self._n]
+
+    @property
+    def world_m(self) -> np.ndarray:
+        return self._w[: self._n]
+
+    @property
+    def found(self) -> np.ndarray:
+        return self._found[: self._n]

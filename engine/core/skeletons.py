@@ -108,6 +108,42 @@ MONOCAP_BODY = _tree("monocap_body", [
     ("right_hand", "right_wrist"),
 ], "left_", "right_")
 
+FINGERS = ("thumb", "index", "middle", "ring", "pinky")
+
+
+def finger_joint_names(side: str) -> tuple[str, ...]:
+    """The 20 finger points of one hand, in MediaPipe's hand keypoint order after the wrist: three
+    joints per finger from the base outwards (thumb: CMC, MCP, IP; the others: MCP, PIP, DIP), then
+    its tip."""
+    return tuple(f"{side}_{f}{k}" if k < 4 else f"{side}_{f}_tip" for f in FINGERS for k in (1, 2, 3, 4))
+
+
+def _with_fingers() -> Skeleton:
+    spec = [(n, None if p < 0 else MONOCAP_BODY.joint_names[p]) for n, p in zip(MONOCAP_BODY.joint_names, MONOCAP_BODY.parents)]
+    for side in ("left", "right"):
+        names = finger_joint_names(side)
+        for i, n in enumerate(names):
+            spec.append((n, f"{side}_wrist" if i % 4 == 0 else names[i - 1]))
+    edges = tuple((f"{side}_{a}1", f"{side}_{b}1") for side in ("left", "right")
+                  for a, b in (("index", "middle"), ("middle", "ring"), ("ring", "pinky")))
+    return _tree("monocap_hands", spec, "left_", "right_", extra_edges=edges)
+
+
+def finger_point_names() -> frozenset[str]:
+    return frozenset(finger_joint_names("left") + finger_joint_names("right"))
+
+
+def frame_joints(skeleton: Skeleton) -> np.ndarray:
+    """Indices of the joints a frame needs to count as valid: all but the finger points (a hand
+    may be out of view while the body is not)."""
+    fingers = finger_point_names()
+    return np.array([i for i, n in enumerate(skeleton.joint_names) if n not in fingers], dtype=int)
+
+
+# MONOCAP_BODY with fingers: the body's 22 joints, then 20 finger points per hand (15 joints, three
+# per finger, and the five tips), each finger rooted at the wrist. What takes captured with hands use.
+MONOCAP_HANDS = _with_fingers()
+
 # BlazePose GHUM's 33 keypoints, in the detector's order. Not a kinematic tree: the root is
 # the nose and parents follow the drawing edges.
 MEDIAPIPE_33 = _tree("mediapipe_33", [
@@ -208,7 +244,7 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-for _s in (MONOCAP_BODY, MEDIAPIPE_33, COCO_17, H36M_17, SMPL_24):
+for _s in (MONOCAP_BODY, MONOCAP_HANDS, MEDIAPIPE_33, COCO_17, H36M_17, SMPL_24):
     register(_s)
 
 

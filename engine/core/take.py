@@ -30,6 +30,8 @@ class Take:
 
     keypoints_px: (T, K, 2) the detector's 2D keypoints in pixels, keypoint_scores: (T, K) in
     [0, 1] (0 where nothing was detected); both None for takes that never had a detector.
+    hand_keypoints_px: (T, 2, 21, 2) both hands' 2D keypoints (left first; engine/hands.py), NaN
+    where a hand was not found; None for takes captured without hands.
     """
 
     joints_m: np.ndarray
@@ -42,6 +44,7 @@ class Take:
     keypoint_skeleton: Skeleton | None = None
     image_size: tuple[int, int] | None = None
     metadata: dict = field(default_factory=dict)
+    hand_keypoints_px: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         t, j = self.joints_m.shape[:2]
@@ -71,6 +74,7 @@ class Take:
             joints_m=self.joints_m[s], timestamps_s=self.timestamps_s[s], valid=self.valid[s],
             keypoints_px=None if self.keypoints_px is None else self.keypoints_px[s],
             keypoint_scores=None if self.keypoint_scores is None else self.keypoint_scores[s],
+            hand_keypoints_px=None if self.hand_keypoints_px is None else self.hand_keypoints_px[s],
         )
 
 
@@ -92,6 +96,8 @@ def save_npz(take: Take, path: str | Path) -> Path:
         if take.keypoint_skeleton is not None:
             arrays["keypoint_names"] = np.array(take.keypoint_skeleton.joint_names)
             arrays["keypoint_skeleton_name"] = np.array(take.keypoint_skeleton.name)
+    if take.hand_keypoints_px is not None:
+        arrays["hand_keypoints_px"] = take.hand_keypoints_px.astype(np.float32)
     if take.image_size is not None:
         arrays["image_size"] = np.array(take.image_size, dtype=np.int32)
     with atomic_path(path) as tmp:
@@ -127,6 +133,10 @@ def _check_npz_shapes(path: Path, headers: dict, limits: InputLimits) -> None:
     for name, shape in expected.items():
         if name in headers and headers[name].shape != shape:
             raise InputError(f"{path}: {name} has shape {headers[name].shape}, expected {shape}")
+    hands = headers.get("hand_keypoints_px")
+    if hands is not None and (len(hands.shape) != 4 or hands.shape[0] != t_count or hands.shape[1] != 2
+                              or hands.shape[3] != 2):
+        raise InputError(f"{path}: hand_keypoints_px has shape {hands.shape}, expected ({t_count}, 2, keypoints, 2)")
     limits.check_joints(k_count, f"{path}: keypoints_px")
     if "keypoints_px" in headers and "keypoint_scores" not in headers:
         raise InputError(f"{path}: keypoints_px without keypoint_scores")
@@ -165,6 +175,7 @@ def load_npz(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
 
 def _take_from_arrays(path: Path, data: dict) -> Take:
     from engine.core import skeletons
+    from engine.core.skeletons import frame_joints
 
     where = str(path)
     fps = check_rate(data["fps"], f"{where}: fps")
@@ -176,12 +187,10 @@ def _take_from_arrays(path: Path, data: dict) -> Take:
             raise InputError(f"{where}: parents[{i}] is {p}; a joint's parent must come before it (or be -1)")
     skeleton_name = str(data["skeleton_name"]) if "skeleton_name" in data else path.stem
     skeleton = _registered_or_new(skeleton_name, names, parents)
-    valid = data["valid"].astype(bool)
     joints = data["joints_m"].astype(np.float64)
-    check_positions(np.where(valid[:, None, None], joints, 0.0), f"{where}: joints_m", names, allow_nan=False)
-    with np.errstate(invalid="ignore"):
-        if np.isinf(joints).any():
-            check_positions(joints, f"{where}: joints_m", names, allow_nan=True)
+    check_positions(joints, f"{where}: joints_m", names, allow_nan=True)
+    # NaN is "missing": a frame whose body joints are missing is one with nobody in view
+    valid = data["valid"].astype(bool) & np.isfinite(joints[:, frame_joints(skeleton)]).all(axis=(1, 2))
     joints[~valid] = np.nan
     times = data["timestamps_s"].astype(np.float64)
     _check_times(times, f"{where}: timestamps_s")
@@ -215,9 +224,14 @@ def _take_from_arrays(path: Path, data: dict) -> Take:
             raise InputError(f"{where}: metadata_json is not valid JSON ({exc})") from None
         if not isinstance(metadata, dict):
             raise InputError(f"{where}: metadata_json is not a JSON object")
+    hands = None
+    if "hand_keypoints_px" in data:
+        hands = data["hand_keypoints_px"].astype(np.float64)
+        if first_implausible(hands, 1e7, allow_nan=True) is not None:
+            raise InputError(f"{where}: hand_keypoints_px holds infinite or implausibly large pixel positions")
     return Take(joints_m=joints, skeleton=skeleton, fps=fps, timestamps_s=times, valid=valid,
                 keypoints_px=keypoints, keypoint_scores=scores, keypoint_skeleton=kp_skeleton,
-                image_size=image_size, metadata=metadata)
+                image_size=image_size, metadata=metadata, hand_keypoints_px=hands)
 
 
 def _check_times(times: np.ndarray, where: str) -> None:
@@ -301,7 +315,7 @@ def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLi
     `any_joints`, joints that are no known skeleton's become a skeleton of their own). Every row
     must have the header's columns, every value be finite, of a plausible size (or empty: nobody
     in view), and time must increase; InputError naming the file and line otherwise."""
-    from engine.core.skeletons import MONOCAP_BODY
+    from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, frame_joints
 
     path = Path(path)
     rows = read_text_file(path, "CSV").splitlines()
@@ -315,7 +329,7 @@ def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLi
     if len(rows) < 2:
         raise InputError(f"{path}: the CSV has a header but no frames")
     if skeleton is None:
-        skeleton = MONOCAP_BODY if names == MONOCAP_BODY.joint_names else None
+        skeleton = next((s for s in (MONOCAP_BODY, MONOCAP_HANDS) if s.joint_names == names), None)
         if skeleton is None and any_joints:
             skeleton = Skeleton(path.stem, names, (-1,) * len(names))
     if skeleton is None or skeleton.joint_names != names:
@@ -346,7 +360,7 @@ def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLi
     if len(times) > 1 and span <= 0:
         raise InputError(f"{path}: time_s does not advance, so the frame rate is unknown")
     fps = check_rate((len(times) - 1) / span, f"{path}: time_s") if span > 0 else DEFAULT_FPS
-    valid = np.isfinite(joints).all(axis=(1, 2))
+    valid = np.isfinite(joints[:, frame_joints(skeleton)]).all(axis=(1, 2))
     joints[~valid] = np.nan
     return Take(joints, skeleton, fps, times, valid)
 

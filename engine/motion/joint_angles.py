@@ -3,7 +3,8 @@
 Each angle is the angle between two segments. Knee and elbow: flexion (0 = straight, grows as the
 joint bends). Hip: the thigh against the line down the torso (0 = standing straight, 90 = thigh
 horizontal). Shoulder: the upper arm against the line down the torso (0 = arm hanging, 90 = arm
-out horizontally).
+out horizontally). Finger curl (takes with hands): the flexion of the finger's middle joint (the
+thumb's MCP joint), 0 = straight, about 90 = curled into a fist.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.core.skeletons import Skeleton
+from engine.core.skeletons import FINGERS, Skeleton
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ ANGLES: dict[str, AngleDef] = {d.name: d for d in (
     + _sides("elbow", "{s}_shoulder", "{s}_elbow", "{s}_elbow", "{s}_wrist")
     + _sides("hip", "spine", "pelvis", "{s}_hip", "{s}_knee")
     + _sides("shoulder", "chest", "pelvis", "{s}_shoulder", "{s}_elbow")
+    + [d for f in FINGERS for d in _sides(f"{f}_curl", f"{{s}}_{f}1", f"{{s}}_{f}2", f"{{s}}_{f}2", f"{{s}}_{f}3")]
 )}
 
 

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from engine.capture.detection import Detection
 from engine.capture.frames import Frame
+from engine.capture.hands import HandTracker
 from engine.session.pipeline import LiveTracker, PoseFrame
 
 _STOP = object()
@@ -35,6 +36,8 @@ class TrackingStage:
         self.tracker = tracker
         self._on_pose = on_pose
         self._needs_images = tracker.lifter.needs_images
+        # with hands on, the hands are tracked here too, beside the next frame's body detection
+        self._hands = HandTracker(tracker.config.hand) if tracker.config.hands else None
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._error: BaseException | None = None
         self._failed = False
@@ -65,6 +68,8 @@ class TrackingStage:
                 except queue.Full:
                     continue
             self._thread.join()
+            if self._hands is not None:
+                self._hands.close()
         self._raise_error()
 
     def __enter__(self) -> "TrackingStage":
@@ -92,7 +97,8 @@ class TrackingStage:
             frame, detection, item = entry
             try:
                 image = frame.image if self._needs_images else None
-                pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image)
+                hands = None if self._hands is None else self._hands.track(frame.image, detection, frame.timestamp_ns)
+                pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image, hands)
                 self._on_pose(frame, detection, pose, item)
             except BaseException as exc:  # noqa: BLE001 - handed to the submitting thread
                 self._failed = True
@@ -106,17 +112,20 @@ class InlineStage:
         self.tracker = tracker
         self._on_pose = on_pose
         self._needs_images = tracker.lifter.needs_images
+        self._hands = HandTracker(tracker.config.hand) if tracker.config.hands else None
 
     def submit(self, frame: Frame, detection: Detection | None, item: Any = None) -> None:
         image = frame.image if self._needs_images else None
-        pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image)
+        hands = None if self._hands is None else self._hands.track(frame.image, detection, frame.timestamp_ns)
+        pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image, hands)
         self._on_pose(frame, detection, pose, item)
 
     def close(self) -> None:
-        pass
+        if self._hands is not None:
+            self._hands.close()
 
     def __enter__(self) -> "InlineStage":
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        pass
+        self.close()

@@ -11,7 +11,7 @@ from engine.core.atomic import file_set
 from engine.core.errors import NoValidFramesError
 from engine.animation.formats import DEFAULT_FORMATS, FORMATS, ExportOptions, export_take
 from engine.animation.rig_mappings import can_map
-from engine.core.skeletons import MONOCAP_BODY
+from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS
 from engine.core.take import Take, save_npz, write_json
 
 
@@ -46,7 +46,7 @@ def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     skipped = {}
-    if "bvh" in formats and take.skeleton is not MONOCAP_BODY and not can_map(take):
+    if "bvh" in formats and take.skeleton not in (MONOCAP_BODY, MONOCAP_HANDS) and not can_map(take):
         skipped["bvh"] = (f"skeleton {take.skeleton.name} lacks joints the animation rig needs; "
                           "use the detector or lifter 3D mode for BVH")
         formats = tuple(f for f in formats if f != "bvh")

@@ -8,6 +8,8 @@ frame at a time. engine.session.session.Session drives them.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Protocol
 
@@ -19,16 +21,18 @@ from engine.lift.camera import DEFAULT_FOV_DEG, Intrinsics, estimate_root_transl
 from engine.core.coords import CAMERA_TO_WORLD
 from engine.capture.detection import Detection
 from engine.capture.detector import DetectorConfig, PoseDetector
+from engine.capture.hands import HandsConfig, HandsFrame, HandTracker
 from engine.core.errors import InputError, NoValidFramesError
 from engine.capture.frames import FrameSource
+from engine.motion.fingers import LiveFingers, offline_fingers
 from engine.motion.gaps import bridge_gaps, hold_gaps
 from engine.motion.ground import floor_height, level_rotation
 from engine.core.keypoint_maps import MAPS, map_keypoints, map_scores
 from engine.lift.modes import LiftConfig, Lifter, make_lifter
-from engine.core.skeletons import MEDIAPIPE_33, Skeleton
+from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY, MONOCAP_HANDS, Skeleton
 from engine.motion.smoothing import OneEuroFilter, SmoothingConfig, zero_phase_lowpass
 from engine.core.take import Take
-from engine.capture.track import DetectionTrack
+from engine.capture.track import DetectionTrack, HandTrack
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,12 @@ class PipelineConfig:
     fov_deg: float = DEFAULT_FOV_DEG  # assumed horizontal field of view of the camera
     root_motion: bool = True  # False: the subject stays over the origin
     live_calibration_s: float = 3.0  # live: bone lengths and the floor come from the first seconds
+    hands: bool = False  # track the fingers too (the monocap_hands skeleton; docs/HANDS.md)
+    hand: HandsConfig = field(default_factory=HandsConfig)
+
+    def __post_init__(self) -> None:
+        if self.hands and self.lift.skeleton != MONOCAP_BODY.name:
+            raise InputError(f"hands need the {MONOCAP_BODY.name} skeleton, not {self.lift.skeleton}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,25 +71,41 @@ class Cancelled(Exception):
 
 
 def detect_source(source: FrameSource, detector: PoseDetector, progress: Progress | None = None,
-                  cancel: CancelFlag | None = None, on_frame: Callable | None = None) -> DetectionTrack:
-    """Runs the detector over every frame of `source`. Memory holds keypoints only, never images."""
+                  cancel: CancelFlag | None = None, on_frame: Callable | None = None,
+                  hand_tracker: HandTracker | None = None) -> DetectionTrack:
+    """Runs the detector over every frame of `source`. Memory holds keypoints only, never images.
+
+    With a hand tracker, each frame's hands are tracked on a second thread while the next frame's
+    body is detected; `track.hands` then holds them."""
     track = DetectionTrack()
     total = source.frame_count
-    try:
-        for frame in source:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled(track)
-            det = detector.detect(frame.image, frame.timestamp_ns)
-            if track.image_size is None:
-                track.image_size = (frame.image.shape[1], frame.image.shape[0])
-            track.append(frame.timestamp_ns / 1e9, det)
-            if on_frame is not None:
-                on_frame(frame, det)
-            if progress is not None:
-                progress(len(track), total)
-    except KeyboardInterrupt:
-        if not source.is_live:
-            raise
+    hands = HandTrack() if hand_tracker is not None else None
+    track.hands = hands
+    pending: Future | None = None
+    with ThreadPoolExecutor(1, thread_name_prefix="monocap-hands") if hand_tracker else nullcontext() as pool:
+        try:
+            for frame in source:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled(track)
+                det = detector.detect(frame.image, frame.timestamp_ns)
+                if pending is not None:
+                    hands.append(pending.result())
+                    pending = None
+                if track.image_size is None:
+                    track.image_size = (frame.image.shape[1], frame.image.shape[0])
+                track.append(frame.timestamp_ns / 1e9, det)
+                if hand_tracker is not None:
+                    pending = pool.submit(hand_tracker.track, frame.image, det, frame.timestamp_ns)
+                if on_frame is not None:
+                    on_frame(frame, det)
+                if progress is not None:
+                    progress(len(track), total)
+        except KeyboardInterrupt:
+            if not source.is_live:
+                raise
+        finally:
+            if pending is not None:
+                hands.append(pending.result() if not pending.exception() else HandsFrame.empty())
     return track
 
 
@@ -173,6 +199,16 @@ def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, l
     valid = track.valid & np.isfinite(rel_cam).all(axis=(1, 2))
     root_cam = root_positions_cam(rel_cam, track, skeleton, config.fov_deg)
     joints, info = offline_temporal(rel_cam, root_cam, valid, fps, skeleton, config)
+    hand_keypoints = None
+    if track.hands is not None and skeleton.name == MONOCAP_BODY.name:
+        found = track.hands.found & valid[:, None]
+        to_world = np.array(info["level_rotation"]) @ CAMERA_TO_WORLD
+        joints, finger_info = offline_fingers(joints, track.hands.world_m.astype(np.float64), found, to_world,
+                                              fps, config.smoothing)
+        joints[~valid] = np.nan
+        skeleton = MONOCAP_HANDS
+        info |= finger_info
+        hand_keypoints = np.where(found[:, :, None, None], track.hands.keypoints_px, np.nan).astype(np.float64)
     metadata = {
         "monocap_version": __version__,
         "source": source_name,
@@ -193,6 +229,7 @@ def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, l
         keypoint_skeleton=MEDIAPIPE_33,
         image_size=track.image_size,
         metadata=metadata,
+        hand_keypoints_px=hand_keypoints,
     )
 
 
@@ -205,13 +242,15 @@ def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class PoseFrame:
-    """One frame's result. joints_m: (J, 3) world metres (causal temporal stage), None if nobody."""
+    """One frame's result. joints_m: (J, 3) world metres (causal temporal stage), None if nobody.
+    hands: both hands' keypoints when hands are tracked (then the skeleton is MONOCAP_HANDS)."""
 
     index: int
     timestamp_s: float
     detection: Detection | None
     joints_m: np.ndarray | None
     skeleton: Skeleton
+    hands: HandsFrame | None = None
 
 
 # One Euro settings for joints in metres, tuned on CMU mocap with 1.5 cm jitter at 30 fps
@@ -231,6 +270,7 @@ class LiveTracker:
         self.config = config
         self.lifter = lifter or make_lifter(config.lift)
         self.skeleton = self.lifter.skeleton
+        self._body = self.skeleton  # what the lifter gives; the output adds fingers when hands are on
         cutoff = config.smoothing.cutoff_hz() if config.smoothing.strength > 0 else 1e3
         self._rel_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
         self._root_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
@@ -246,25 +286,29 @@ class LiveTracker:
         self._calibrated = False
         self._last_root: np.ndarray | None = None
         self._fixed_root: np.ndarray | None = None
+        self._fingers = LiveFingers(config.smoothing) if config.hands else None
+        if self._fingers is not None:
+            self.skeleton = MONOCAP_HANDS
 
     @property
     def calibrated(self) -> bool:
         return self._calibrated
 
     def push(self, index: int, timestamp_s: float, detection: Detection | None,
-             image_bgr: np.ndarray | None = None) -> PoseFrame:
-        """image_bgr is needed only by 3D modes that `needs_images`."""
+             image_bgr: np.ndarray | None = None, hands: HandsFrame | None = None) -> PoseFrame:
+        """image_bgr is needed only by 3D modes that `needs_images`; hands (engine.capture.hands.
+        HandTracker's, for the same frame) when the config tracks hands."""
         started = time.perf_counter()
         try:
-            return self._push(index, timestamp_s, detection, image_bgr)
+            return self._push(index, timestamp_s, detection, image_bgr, hands)
         finally:
             self.last_push_s = time.perf_counter() - started
 
     def _push(self, index: int, timestamp_s: float, detection: Detection | None,
-              image_bgr: np.ndarray | None) -> PoseFrame:
+              image_bgr: np.ndarray | None, hands: HandsFrame | None = None) -> PoseFrame:
         if detection is None:
             self._live.push(None)
-            return PoseFrame(index, timestamp_s, None, None, self.skeleton)
+            return PoseFrame(index, timestamp_s, None, None, self.skeleton, hands)
         if self.lifter.needs_images:
             if image_bgr is None:
                 raise ValueError(f"3D mode {self.config.lift.mode!r} needs the frame's image")
@@ -272,7 +316,7 @@ class LiveTracker:
         else:
             rel_cam = self._live.push(detection)
         if not np.isfinite(rel_cam).all():
-            return PoseFrame(index, timestamp_s, detection, None, self.skeleton)
+            return PoseFrame(index, timestamp_s, detection, None, self.skeleton, hands)
         root_cam = self._root(rel_cam, detection)
         rel = self._rel_filter(rel_cam @ CAMERA_TO_WORLD.T, timestamp_s)
         root = self._root_filter(root_cam @ CAMERA_TO_WORLD.T, timestamp_s)
@@ -281,18 +325,22 @@ class LiveTracker:
             root = self._fixed_root
         if not self._calibrated:
             self._calibrate(rel, root, timestamp_s)
-        rel = impose_bone_lengths(rel, self.skeleton, self._lengths)
+        rel = impose_bone_lengths(rel, self._body, self._lengths)
         joints = (rel + root) @ self._level.T
         joints[:, 1] -= self._floor
         joints[:, [0, 2]] -= self._origin[[0, 2]]
-        return PoseFrame(index, timestamp_s, detection, joints, self.skeleton)
+        if self._fingers is not None:
+            hands = hands if hands is not None else HandsFrame.empty()
+            joints = self._fingers.push(joints, hands.world_m, hands.found, self._level @ CAMERA_TO_WORLD,
+                                        timestamp_s)
+        return PoseFrame(index, timestamp_s, detection, joints, self.skeleton, hands)
 
     def _root(self, rel_cam: np.ndarray, detection: Detection) -> np.ndarray:
         root = None
-        if self.skeleton.name in MAPS:
+        if self._body.name in MAPS:
             intrinsics = Intrinsics.from_fov(detection.image_size, self.config.fov_deg)
-            kp = map_keypoints(detection.keypoints_px, self.skeleton.name)
-            sc = map_scores(detection.scores, self.skeleton.name)
+            kp = map_keypoints(detection.keypoints_px, self._body.name)
+            sc = map_scores(detection.scores, self._body.name)
             root = estimate_root_translation(rel_cam, kp, sc, intrinsics)
         if root is None:
             root = self._last_root if self._last_root is not None else np.array([0.0, 0.0, 3.0])
@@ -305,12 +353,12 @@ class LiveTracker:
         self._calib_world.append(rel + root)
         rel_all = np.array(self._calib_rel)
         ok = np.ones(len(rel_all), bool)
-        self._lengths = estimate_bone_lengths(rel_all, ok, self.skeleton)
-        locked = impose_bone_lengths(rel_all, self.skeleton, self._lengths)
-        self._level = level_rotation(locked, ok, self.skeleton)
+        self._lengths = estimate_bone_lengths(rel_all, ok, self._body)
+        locked = impose_bone_lengths(rel_all, self._body, self._lengths)
+        self._level = level_rotation(locked, ok, self._body)
         world = (locked + (np.array(self._calib_world) - rel_all)) @ self._level.T
-        self._floor = floor_height(world, ok, self.skeleton)
-        root_idx = self.skeleton.parents.index(-1)
+        self._floor = floor_height(world, ok, self._body)
+        root_idx = self._body.parents.index(-1)
         self._origin = np.median(world[:, root_idx], axis=0)
         if t - self._calib_start >= self.config.live_calibration_s:
             self._calibrated = True

@@ -21,7 +21,7 @@ from engine.core import skeletons
 from engine.core.atomic import ensure_writable_dir, write_text_atomic
 from engine.core.errors import InputError, OutputError
 from engine.core.npz_inspect import npz_headers
-from engine.core.skeletons import MEDIAPIPE_33, Skeleton
+from engine.core.skeletons import MEDIAPIPE_33, Skeleton, frame_joints
 from engine.core.take import Take, load_npz, save_npz
 
 
@@ -45,6 +45,7 @@ class TakeRecorder:
         self.folder = ensure_writable_dir(folder)
         self.name = name
         self.skeleton = skeleton
+        self._needed = frame_joints(skeleton)  # a hand out of view leaves the frame valid
         self.keypoint_skeleton = keypoint_skeleton
         self.fps = fps
         self.flush_s = flush_s
@@ -80,7 +81,7 @@ class TakeRecorder:
         rec = np.zeros(1, self._dtype)
         self._t0 = timestamp_s if self._t0 is None else self._t0
         rec["t"] = timestamp_s - self._t0
-        if joints_m is not None and np.isfinite(joints_m).all():
+        if joints_m is not None and np.isfinite(joints_m[self._needed]).all():
             rec["valid"] = 1
             rec["joints"] = joints_m
         else:

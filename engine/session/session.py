@@ -22,12 +22,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from engine.capture.detector import DetectorConfig, PoseDetector
+from engine.capture.hands import HandTracker
 from engine.capture.frames import FrameSource
 from engine.capture.latest_frame import LatestFrameGrabber
 from engine.core.take import Take
@@ -105,8 +107,10 @@ class Session:
                 def on_frame(frame, det):
                     per_frame.append(live.push(det, bgr_to_rgb(frame.image)).astype(np.float32))
 
-            with self._make_detector(self.config.detector) as detector:
-                track = detect_source(source, detector, self.events.progress, self, on_frame=on_frame)
+            with self._make_detector(self.config.detector) as detector, \
+                    (HandTracker(self.config.hand) if self.config.hands else nullcontext()) as hand_tracker:
+                track = detect_source(source, detector, self.events.progress, self, on_frame=on_frame,
+                                      hand_tracker=hand_tracker)
             frames = len(track)
             rel_cam = np.array(per_frame, dtype=np.float64) if per_frame else None
             take = take_from_track(track, source.fps, self.config, lifter, source.name, rel_cam=rel_cam)

@@ -13,9 +13,11 @@ Needs mediapipe (1.2.x) installed for its metadata writer. Not used at run time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import tempfile
+import time
 import types
 import zipfile
 from pathlib import Path
@@ -52,14 +54,32 @@ def _install_parser_version_shim() -> None:
     setattr(sys.modules[".".join(parts[:-1])], parts[-1], shim)
 
 
-def add_image_normalization(landmark_model: bytes) -> bytes:
+# Every zip member, the metadata writer's own archives included, gets this date, so the same
+# wheel always gives the same bytes.
+ZIP_DATE = (2025, 1, 31, 0, 0, 0)
+
+
+@contextlib.contextmanager
+def fixed_zip_dates():
+    real = time.localtime
+    time.localtime = lambda *_args: time.struct_time(ZIP_DATE + (4, 31, 0))
+    try:
+        yield
+    finally:
+        time.localtime = real
+
+
+def add_image_normalization(model: bytes, name: str = "pose_landmarks_detector",
+                            description: str = "BlazePose GHUM full landmark model") -> bytes:
+    """The model with metadata saying its float input is the image's RGB / 255."""
     _install_parser_version_shim()
     from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
 
-    writer = metadata_writer.MetadataWriter.create(bytearray(landmark_model))
-    writer.add_general_info("pose_landmarks_detector", "BlazePose GHUM full landmark model")
+    writer = metadata_writer.MetadataWriter.create(bytearray(model))
+    writer.add_general_info(name, description)
     writer.add_image_input(norm_mean=[0.0], norm_std=[255.0])
-    model_with_metadata, _json = writer.populate()
+    with fixed_zip_dates():
+        model_with_metadata, _json = writer.populate()
     return bytes(model_with_metadata)
 
 
@@ -79,8 +99,8 @@ def build(wheel: Path, output: Path = OUTPUT) -> Path:
         landmarker = zf.read(LANDMARKER_MEMBER)
     tmp = output.with_suffix(".task.tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.writestr("pose_detector.tflite", detector)
-        zf.writestr("pose_landmarks_detector.tflite", add_image_normalization(landmarker))
+        zf.writestr(zipfile.ZipInfo("pose_detector.tflite", ZIP_DATE), detector)
+        zf.writestr(zipfile.ZipInfo("pose_landmarks_detector.tflite", ZIP_DATE), add_image_normalization(landmarker))
     tmp.replace(output)
     return output
 

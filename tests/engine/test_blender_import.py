@@ -69,3 +69,28 @@ def test_blender_puts_every_joint_where_the_take_has_it(shared_data, tmp_path, s
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+@pytest.mark.parametrize("rig", ["monocap", "mixamo"])
+def test_blender_imports_fifteen_finger_bones_per_hand_where_the_take_has_them(tmp_path, rig):
+    from engine.animation.rig import get_rig
+    from engine.core.skeletons import FINGERS, MONOCAP_HANDS
+    from tests.engine.synthetic_hands import hands_take
+    from tests.engine.test_bvh_export import spin_take
+
+    curl = np.concatenate([np.full(20, 5.0), np.linspace(5.0, 80.0, 20), np.full(20, 80.0)])
+    take = hands_take(spin_take(frames=60, turns=0.3), curl)
+    path = tmp_path / "hands.bvh"
+    write_take(take, path, ExportOptions(rig=rig, units="cm", ground=False, foot_contact=False))
+    heads, _ = blender_heads(path, 0.01)
+    fingers_rig = get_rig(rig, fingers=True)
+    for side in ("left", "right"):
+        bones = [n for n in heads if any(f in n.lower() for f in FINGERS) and n.lower().replace("mixamorig:", "")
+                 .startswith(side)]
+        assert len(bones) == 15, f"{side}: {len(bones)} finger bones in Blender: {bones}"
+        for finger in FINGERS:
+            for k in (1, 2, 3):
+                joint = f"{side}_{finger}{k}"
+                got = heads[fingers_rig.joints[fingers_rig.joint_at(joint)].name][:take.num_frames]
+                err = np.linalg.norm(got - take.joints_m[:, MONOCAP_HANDS.index(joint)], axis=-1) * 100
+                assert err.max() < 0.5, f"{joint}: {err.max():.2f} cm off"

@@ -53,6 +53,20 @@ def test_process_writes_take_csv_and_settings(tmp_path, short_clip):
     assert not list(out.glob("*.part"))
 
 
+def test_process_with_hands_writes_finger_columns_and_joints(tmp_path, short_clip):
+    result = monocap("process", short_clip, "-o", tmp_path / "out", "--quiet", "--hands", "--rig", "mixamo",
+                     "--formats", "npz,csv,bvh")
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    data = np.load(out / "short take.npz")
+    assert data["joints_m"].shape == (40, 62, 3) and str(data["skeleton_name"]) == "monocap_hands"
+    assert data["hand_keypoints_px"].shape == (40, 2, 21, 2)
+    assert "left_index1_x_m" in (out / "short take.csv").read_text().splitlines()[0]
+    bvh = (out / "short take.bvh").read_text()
+    assert bvh.count("JOINT mixamorig:LeftHandIndex") == 3 and bvh.count("JOINT mixamorig:RightHandThumb") == 3
+    assert json.loads((out / "short take.json").read_text())["take"]["config"]["hands"] is True
+
+
 def test_bad_inputs_give_one_line(tmp_path):
     junk = tmp_path / "holiday.mp4"
     junk.write_bytes(b"\x00" * 5000)
