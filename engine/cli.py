@@ -330,11 +330,24 @@ def main(argv: list[str] | None = None) -> int:
         print("monocap: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the user gets one line; --debug shows the traceback
+        if _interrupted(exc):  # a library's clean-up failed after Ctrl+C (zipfile closing a half-written file)
+            print("monocap: interrupted", file=sys.stderr)
+            return 130
         if args.debug:
             raise
         print(f"monocap: internal error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for details)",
               file=sys.stderr)
         return 3
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__context__
+    return False
 
 
 def _one_line(exc: BaseException, limit: int = 300) -> str:

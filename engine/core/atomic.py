@@ -144,10 +144,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     ensure_writable_dir(path.parent)
     check_replaceable(path)
-    tmp = _temporary_beside(path)
     files = _active.get()
     staged = False
+    tmp: Path | None = None
     try:
+        with _signals_held():  # an interrupt between creating the temporary and knowing its name
+            tmp = _temporary_beside(path)
         yield tmp
         if files is not None:
             files.stage(path, tmp)
@@ -161,7 +163,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({_why(exc)})") from None
     finally:
-        if not staged and tmp.exists():
+        if tmp is not None and not staged and tmp.exists():
             tmp.unlink()
 
 
@@ -182,12 +184,18 @@ class StemLock:
 
     def __enter__(self) -> "StemLock":
         deadline = time.monotonic() + self.wait_s
-        while not self._try_acquire():
-            if time.monotonic() > deadline:
-                raise OutputError(f"{self.path.parent}: another run is writing {self.path.name[1:-5]}'s files "
-                                  f"there (lock {self.path.name}); try again when it is done")
-            time.sleep(0.02)
-        return self
+        try:
+            while True:
+                with _signals_held():  # never a lock file made and then forgotten
+                    if self._try_acquire():
+                        return self
+                if time.monotonic() > deadline:
+                    raise OutputError(f"{self.path.parent}: another run is writing {self.path.name[1:-5]}'s files "
+                                      f"there (lock {self.path.name}); try again when it is done")
+                time.sleep(0.02)
+        except BaseException:
+            self.__exit__()
+            raise
 
     def _try_acquire(self) -> bool:
         try:
