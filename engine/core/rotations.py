@@ -88,6 +88,9 @@ def swing_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     near = c < -1.0 + 1e-6  # nearly opposite: the formula loses precision, the angle form does not
     if np.any(near):
         out[near] = _opposite_swing(a[near], b[near])
+    degenerate = ((a * a).sum(-1) < 0.5) | ((b * b).sum(-1) < 0.5)  # a zero vector: no direction, no turn
+    if np.any(degenerate):
+        out[degenerate] = np.eye(3)
     return out
 
 

@@ -179,3 +179,11 @@ def test_foot_contact_detects_stance_and_pins_the_planted_foot():
         assert after < 0.2 * before, "the planted foot still slides"
     lengths = np.linalg.norm(pinned[:, J("left_knee")] - pinned[:, J("left_hip")], axis=1)
     np.testing.assert_allclose(lengths, np.linalg.norm(take.joints_m[:, J("left_knee")] - take.joints_m[:, J("left_hip")], axis=1), atol=1e-6)
+
+
+def test_swing_rotation_of_a_zero_vector_is_no_turn():
+    from engine.core.rotations import swing_rotation
+
+    out = swing_rotation(np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]))
+    np.testing.assert_allclose(out[0], np.eye(3))
+    np.testing.assert_allclose(out[1] @ [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], atol=1e-12)
