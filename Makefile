@@ -14,11 +14,14 @@ BLENDER_STAMP := $(BLENDER_VENV)/.installed
 
 .PHONY: run test env sysdeps model bench clean bundle bundle-test blender-env
 
-$(STAMP): pyproject.toml
+# constraints.txt: the exact versions of what the app's stability rests on, for every target
+PIP_INSTALL := $(PY) -m pip install -q -c constraints.txt
+
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[dev,training,cluster]"
+	$(PIP_INSTALL) torch==2.13.0
+	$(PIP_INSTALL) -e ".[dev,training,cluster]"
 	touch $(STAMP)
 
 env: $(STAMP)
@@ -61,7 +64,7 @@ bench: $(STAMP) $(MODEL) $(HAND_MODEL)
 # The desktop bundle (docs/BUNDLE.md): dist/monocap/monocap, the GUI and the command line in one
 # executable that needs no Python. Several minutes on two cores; niced so other work keeps going.
 bundle: $(STAMP) $(MODEL) $(HAND_MODEL)
-	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PY) -m pip install -q -e ".[bundle]"
+	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PIP_INSTALL) -e ".[bundle]"
 	@start=$$(date +%s); \
 	nice -n 10 $(PY) -m PyInstaller --noconfirm --log-level WARN build.spec || exit $$?; \
 	echo "bundle: built in $$(( $$(date +%s) - start )) s, $$(du -sh dist/monocap | cut -f1) in dist/monocap"
