@@ -6,9 +6,9 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from engine.motion.joint_angles import ANGLES, joint_angles
 from engine.core.skeletons import Skeleton
@@ -16,6 +16,26 @@ from engine.core.skeletons import Skeleton
 PALETTE = ["#ff8c00", "#00c8ff", "#ffd700", "#7cfc00", "#ff69b4", "#b19cd9", "#f08080", "#20b2aa"]
 DEFAULT_ANGLES = ("left_knee", "right_knee")
 LIVE_WINDOW_S = 10.0
+EMPTY_RANGE_DEG = (0.0, 180.0)  # the angle axis before there is anything to plot
+
+
+class StayOpenMenu(QMenu):
+    """A menu of check boxes that stays open while they are ticked (Qt closes it after each one)."""
+
+    def mouseReleaseEvent(self, event):  # noqa: N802 - Qt's name
+        action = self.actionAt(event.position().toPoint())
+        if action is not None and action.isCheckable() and action.isEnabled():
+            action.trigger()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event):  # noqa: N802
+        action = self.activeAction()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and action is not None \
+                and action.isCheckable() and action.isEnabled():
+            action.trigger()
+            return
+        super().keyPressEvent(event)
 
 
 class AnglePlot(QWidget):
@@ -28,7 +48,7 @@ class AnglePlot(QWidget):
         bar = QHBoxLayout()
         self.choose = QToolButton(text="Joints ▾", toolTip="Which joint angles to plot")
         self.choose.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.choose)
+        menu = StayOpenMenu(self.choose)
         self.actions: dict[str, QAction] = {}
         for name in ANGLES:
             act = QAction(name.replace("_", " "), menu, checkable=True)
@@ -37,14 +57,22 @@ class AnglePlot(QWidget):
             menu.addAction(act)
             self.actions[name] = act
         self.choose.setMenu(menu)
+        self.menu = menu
         bar.addWidget(self.choose)
+        # the legend sits beside the button, never over the curves
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        bar.addWidget(self.legend)
         bar.addStretch(1)
         lay.addLayout(bar)
         self.plot = pg.PlotWidget(background=(28, 30, 36))
-        self.plot.setLabel("left", "angle", units="°")
-        self.plot.setLabel("bottom", "time", units="s")
-        self.plot.addLegend(offset=(5, 5))
+        # fixed units: pyqtgraph would switch between ms and s (and ° and k°) as the range changes
+        for axis, label in (("left", "angle (°)"), ("bottom", "time (s)")):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
+            self.plot.setLabel(axis, label)
         self.plot.setMinimumHeight(120)
+        self.plot.setXRange(0.0, LIVE_WINDOW_S, padding=0)
+        self.plot.setYRange(*EMPTY_RANGE_DEG, padding=0)
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ffffff", width=1))
         self.plot.addItem(self.cursor)
         lay.addWidget(self.plot)
@@ -78,8 +106,12 @@ class AnglePlot(QWidget):
             self.plot.removeItem(c)
         self.curves.clear()
         names = [n for n in self.selected() if self._skeleton is None or self._has(n)]
+        legend = []
         for i, name in enumerate(names):
-            self.curves[name] = self.plot.plot(pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2), name=name.replace("_", " "))
+            colour = PALETTE[i % len(PALETTE)]
+            self.curves[name] = self.plot.plot(pen=pg.mkPen(colour, width=2))
+            legend.append(f"<span style='color:{colour}'>━ {name.replace('_', ' ')}</span>")
+        self.legend.setText("&nbsp;&nbsp;".join(legend))
 
     def _has(self, name: str) -> bool:
         d = ANGLES[name]
@@ -93,7 +125,9 @@ class AnglePlot(QWidget):
         self._take_angles = angles
         for name, curve in self.curves.items():
             curve.setData(times_s, angles[name], connect="finite")
-        self.plot.enableAutoRange()
+        end = float(times_s[-1]) if len(times_s) else LIVE_WINDOW_S
+        self.plot.setXRange(0.0, max(end, 1.0), padding=0.01)
+        self._fit_angles([angles[n] for n in self.curves])
 
     def set_cursor(self, t: float) -> None:
         self.cursor.setValue(t)
@@ -105,6 +139,8 @@ class AnglePlot(QWidget):
         self._live_t = deque()
         self._live = {}
         self._rebuild_curves()
+        self.plot.setXRange(0.0, LIVE_WINDOW_S, padding=0)
+        self.plot.setYRange(*EMPTY_RANGE_DEG, padding=0)
 
     def add_live(self, t: float, joints_m: np.ndarray | None, skeleton: Skeleton, redraw: bool = True) -> None:
         if self._skeleton is not skeleton:
@@ -127,3 +163,18 @@ class AnglePlot(QWidget):
                 n = min(len(tt), len(v))
                 curve.setData(tt[-n:], v[-n:], connect="finite")
             self.cursor.setValue(t)
+            # a steady 10 s window that scrolls with time, from 0 until the first 10 s have passed
+            start = max(0.0, t - LIVE_WINDOW_S) if not tt.size else max(float(tt[0]), t - LIVE_WINDOW_S)
+            self.plot.setXRange(start, start + LIVE_WINDOW_S, padding=0)
+            self._fit_angles([np.fromiter(d, float) for d in self._live.values()])
+
+    def _fit_angles(self, series) -> None:
+        values = [v[np.isfinite(v)] for v in series if len(v)]
+        values = [v for v in values if v.size]
+        if not values:
+            self.plot.setYRange(*EMPTY_RANGE_DEG, padding=0)
+            return
+        lo = min(float(v.min()) for v in values)
+        hi = max(float(v.max()) for v in values)
+        pad = max(5.0, 0.1 * (hi - lo))
+        self.plot.setYRange(lo - pad, hi + pad, padding=0)

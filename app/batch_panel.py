@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QProgressBar,
+                               QPushButton, QVBoxLayout, QWidget)
 
 from engine.capture.frames import VIDEO_SUFFIXES
 
-from .exporting import available_formats
+from .exporting import DEFAULT_FORMATS, available_formats
 from .messages import BatchProgress, BatchRequest, BatchResult
+from .path_field import PathField, open_folder
 from .settings import push_recent, recent_list
 
 
@@ -20,7 +21,8 @@ class BatchPanel(QWidget):
     cancelRequested = Signal()
     finished = Signal(object)  # BatchResult
 
-    def __init__(self, qsettings: QSettings, parent=None):
+    def __init__(self, qsettings: QSettings, default_folder: str, parent=None):
+        """default_folder: where outputs go unless the user picked another folder (remembered)."""
         super().__init__(parent)
         self.qsettings = qsettings
         self.running = False
@@ -36,15 +38,11 @@ class BatchPanel(QWidget):
         for b in (self.add_files_button, self.add_folder_button, self.clear_button):
             row.addWidget(b)
         lay.addLayout(row)
-        out_row = QHBoxLayout()
-        self.out_dir = QLineEdit(str(qsettings.value("batch/out_dir") or (Path.home() / "monocap_out")))
-        self.out_button = QPushButton("Output…")
-        out_row.addWidget(self.out_dir, 1)
-        out_row.addWidget(self.out_button)
+        self.out_dir = PathField(str(qsettings.value("batch/out_dir") or default_folder), "Output folder")
         lay.addWidget(QLabel("Output folder"))
-        lay.addLayout(out_row)
+        lay.addWidget(self.out_dir)
         fmt_row = QHBoxLayout()
-        saved = set(recent_list(qsettings, "batch/formats")) or {"csv", "npz"}
+        saved = set(recent_list(qsettings, "batch/formats")) or set(DEFAULT_FORMATS)
         self.format_boxes: dict[str, QCheckBox] = {}
         for fmt in available_formats():
             box = QCheckBox(fmt.upper())
@@ -65,8 +63,11 @@ class BatchPanel(QWidget):
         self.start_button = QPushButton("Start batch")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
+        self.open_button = QPushButton("Open folder")
+        self.open_button.setEnabled(False)
         run_row.addWidget(self.start_button)
         run_row.addWidget(self.cancel_button)
+        run_row.addWidget(self.open_button)
         lay.addLayout(run_row)
         self.summary = QPlainTextEdit()
         self.summary.setReadOnly(True)
@@ -75,7 +76,7 @@ class BatchPanel(QWidget):
         self.add_files_button.clicked.connect(self._pick_files)
         self.add_folder_button.clicked.connect(self._pick_folder)
         self.clear_button.clicked.connect(self.files.clear)
-        self.out_button.clicked.connect(self._pick_out)
+        self.open_button.clicked.connect(self._open_out)
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
 
@@ -108,10 +109,12 @@ class BatchPanel(QWidget):
             push_recent(self.qsettings, "recent/folders", folder)
             self.add_paths([folder])
 
-    def _pick_out(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Output folder", self.out_dir.text())
-        if folder:
+    def set_default_folder(self, folder: str) -> None:
+        if not self.qsettings.value("batch/out_dir"):
             self.out_dir.setText(folder)
+
+    def _open_out(self) -> None:
+        open_folder(self.last_result.out_dir if self.last_result else self.out_dir.text())
 
     def formats(self) -> tuple[str, ...]:
         return tuple(f for f, b in self.format_boxes.items() if b.isChecked())
@@ -161,4 +164,5 @@ class BatchPanel(QWidget):
         self.file_progress.setValue(1 if not result.cancelled else 0)
         self.overall_progress.setValue(len(result.succeeded) + len(result.failures))
         self.summary.setPlainText(result.summary())
+        self.open_button.setEnabled(bool(result.succeeded))
         self.finished.emit(result)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget)
 
 from engine.core.take import Take
 
-from .exporting import UNITS, ExportRequest, available_formats, available_rigs
+from .exporting import DEFAULT_FORMATS, UNITS, ExportRequest, available_formats, available_rigs
+from .path_field import PathField
 from .settings import recent_list
 
 
 class ExportDialog(QDialog):
-    def __init__(self, take: Take, name: str, qsettings: QSettings, parent=None):
+    def __init__(self, take: Take, name: str, qsettings: QSettings, default_folder: str, parent=None):
         super().__init__(parent)
         self.setWindowTitle(f"Export {name}")
         self.take = take
@@ -24,7 +23,7 @@ class ExportDialog(QDialog):
         fmt_row = QWidget()
         fl = QHBoxLayout(fmt_row)
         fl.setContentsMargins(0, 0, 0, 0)
-        saved = set(recent_list(qsettings, "export/formats")) or {"bvh", "csv"}
+        saved = set(recent_list(qsettings, "export/formats")) or set(DEFAULT_FORMATS)
         self.format_boxes: dict[str, QCheckBox] = {}
         for fmt in available_formats():
             box = QCheckBox(fmt.upper())
@@ -64,15 +63,8 @@ class ExportDialog(QDialog):
         rl.addWidget(QLabel("to"))
         rl.addWidget(self.stop)
         form.addRow("Frames", rng)
-        out = QWidget()
-        ol = QHBoxLayout(out)
-        ol.setContentsMargins(0, 0, 0, 0)
-        self.out_dir = QLineEdit(str(qsettings.value("export/out_dir") or (Path.home() / "monocap_exports")))
-        browse = QPushButton("…")
-        browse.clicked.connect(self._browse)
-        ol.addWidget(self.out_dir, 1)
-        ol.addWidget(browse)
-        form.addRow("Folder", out)
+        self.out_dir = PathField(str(qsettings.value("export/out_dir") or default_folder), "Export to")
+        form.addRow("Folder", self.out_dir)
         self.stem = QLineEdit(name)
         form.addRow("File name", self.stem)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -88,11 +80,6 @@ class ExportDialog(QDialog):
     def _select(combo: QComboBox, value) -> None:
         i = combo.findData(value or "")
         combo.setCurrentIndex(max(i, 0))
-
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to", self.out_dir.text())
-        if folder:
-            self.out_dir.setText(folder)
 
     def set_formats(self, formats) -> None:
         wanted = {f.lower() for f in formats}

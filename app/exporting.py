@@ -6,11 +6,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from engine.animation.formats import FORMATS, ExportOptions
+from engine.animation.formats import DEFAULT_FORMATS, FORMATS, ExportOptions
 from engine.animation.rig import RIGS
 from engine.core.errors import MonocapError
 from engine.core.take import Take
 from engine.session.outputs import write_outputs
+
+__all__ = ["DEFAULT_FORMATS", "UNITS", "ExportRequest", "available_formats", "available_rigs", "export",
+           "options_for"]
 
 UNITS = ("m", "cm", "mm")
 

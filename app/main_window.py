@@ -1,34 +1,43 @@
-"""The main window: sources, the image and 3D views, takes, playback, angles, export, batch."""
+"""The main window: sources, the image and 3D views, takes, playback, angles, export, batch.
+
+What the window is doing lives in `app.window_state.WindowState` (no widgets); this class feeds it
+the worker's reports and the user's actions, and draws what it says.
+"""
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QMainWindow, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QHBoxLayout,
+                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from engine.capture.frames import VIDEO_SUFFIXES
 from engine.core.resources import sample_clip
 from engine.core.take import Take
+from engine.session.recorder import list_takes, load_take, recover_all, take_summary
 
 from .angle_plot import AnglePlot
+from .banner import MessageBanner
 from .exporting import ExportRequest, export
 from .image_view import ImageView
-from .messages import BatchRequest, LiveFrame, RecordingState, SourceEnded, SourceInfo, StreamRequest, TakeSaved
+from .path_field import open_folder
+from .messages import BatchRequest, BatchResult, LiveFrame, RecordingState, SourceEnded, SourceInfo, StreamRequest, TakeSaved
 from .playback import TakeVideo
-from engine.session.recorder import list_takes, load_take, recover_all, take_summary
 from .settings import AppSettings, push_recent, recent_list
 from .stream_control import StreamControl
 from .timeline import Timeline
 from .view3d import SkeletonView
+from .window_state import Banner, BannerScope, Mode, Source, SourceKind, WindowState, format_seconds, source_for_path
 from .worker import EngineController, describe_error
 
 STATE_VERSION = 1
+NO_CAMERA_TEXT = ("No camera found, so Monocap is playing its sample clip. Open a video file, or connect a camera "
+                  "and restart.")
 
 
 def list_cameras() -> list[tuple[int, str]]:
@@ -41,48 +50,25 @@ def list_cameras() -> list[tuple[int, str]]:
         return []
 
 
-class MessageBanner(QFrame):
-    """A non-modal message strip above the views, with an optional action button."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("banner")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 4, 8, 4)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.action_button = QPushButton()
-        self.close_button = QToolButton(text="✕")
-        lay.addWidget(self.label, 1)
-        lay.addWidget(self.action_button)
-        lay.addWidget(self.close_button)
-        self.close_button.clicked.connect(self.hide)
-        self._callback = None
-        self.action_button.clicked.connect(self._act)
-        self.hide()
-
-    def show_message(self, text: str, level: str = "info", action: str | None = None, callback=None) -> None:
-        colours = {"info": "#23415a", "warning": "#5a4a1a", "error": "#5a2323"}
-        self.setStyleSheet(f"#banner {{ background: {colours.get(level, '#23415a')}; border-radius: 4px; }} QLabel {{ color: white; }}")
-        self.label.setText(text)
-        self._callback = callback
-        self.action_button.setVisible(bool(action))
-        self.action_button.setText(action or "")
-        self.show()
-
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
-
-    def _act(self) -> None:
-        cb = self._callback
-        self.hide()
-        if cb is not None:
-            cb()
-
-
 class _ExportBridge(QObject):
     finished = Signal(object, object)  # (list of paths | None, error message | None)
+
+
+class _SpaceToPause(QObject):
+    """Space plays and pauses a take wherever the focus is (a focused list or button would otherwise
+    take the key for itself), except in text and number fields."""
+
+    def __init__(self, window: "MainWindow"):
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Space \
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier and self._window.state.mode is Mode.PLAYBACK \
+                and self._window.isActiveWindow() and not isinstance(QApplication.focusWidget(), (QLineEdit, QAbstractSpinBox)):
+            self._window.toggle_play()
+            return True
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -96,17 +82,13 @@ class MainWindow(QMainWindow):
         self.app_settings = AppSettings.load(self.qsettings)
         if takes_dir:
             self.app_settings = self.app_settings.with_(takes_dir=takes_dir)
-        self.mode = "idle"  # idle | live | playback
+        self.state = WindowState(self.app_settings.device)
         self.source_info: SourceInfo | None = None
-        self.source_running = False
-        self.recording = False
         self.takes: dict[str, tuple[Path, Path | None]] = {}
         self.current_take: Take | None = None
-        self.current_take_name = ""
         self._take_video: TakeVideo | None = None
         self._last_render = 0.0
         self._last_plot = 0.0
-        self._render_times: deque[float] = deque(maxlen=60)
         self.frames_rendered = 0
         self.last_frame: LiveFrame | None = None
         self._closing = False
@@ -117,6 +99,8 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._build_actions()
         self._restore_layout()
+        self._space = _SpaceToPause(self)
+        QApplication.instance().installEventFilter(self._space)
 
         self.engine = EngineController(self)
         w = self.engine.worker
@@ -139,8 +123,46 @@ class MainWindow(QMainWindow):
         self._recover_and_list_takes()
         self.cameras = list_cameras()
         self._fill_cameras()
+        self._sync()
         if autostart:
             QTimer.singleShot(0, self.start_default_source)
+
+    # ------------------------------------------------------------------ state, as the window shows it
+    @property
+    def mode(self) -> Mode:
+        return self.state.mode
+
+    @property
+    def source_running(self) -> bool:
+        return self.state.source_running
+
+    @property
+    def recording(self) -> bool:
+        return self.state.recording
+
+    @property
+    def current_take_name(self) -> str:
+        return self.state.take_name
+
+    def _sync(self) -> None:
+        """Draws the state: the strip above the views, the status bar, the Record button."""
+        st = self.state
+        self.banner.show_banner(st.banner)
+        self.banner.set_activity(" — ".join(t for t in (st.activity_text(), st.progress_text()) if t))
+        done = st.progress()
+        self.banner.set_progress(*(done or (None, None)))
+        self.banner.set_recording(st.recording_text())
+        self.fps_label.setText(st.fps_text())
+        self.latency_label.setText(st.latency_text())
+        self.device_label.setText(st.device_text())
+        self.person_label.setText(st.person_text())
+        if self.act_record.isChecked() != st.recording:
+            self.act_record.setChecked(st.recording)
+        self.act_record.setText("■ Stop recording" if st.recording else "● Record")
+
+    def _show(self, banner: Banner | None) -> None:
+        self.state.show(banner)
+        self._sync()
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
@@ -148,6 +170,8 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
         self.banner = MessageBanner()
+        self.banner.closed.connect(lambda: self._show(None))
+        self.banner.acted.connect(self._banner_action)
         lay.addWidget(self.banner)
         self.view_split = QSplitter(Qt.Orientation.Horizontal)
         self.image_view = ImageView()
@@ -163,6 +187,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.main_split, 1)
         self.timeline = Timeline()
         self.timeline.frameChanged.connect(self.show_take_frame)
+        self.timeline.playingChanged.connect(self._on_playing_changed)
         lay.addWidget(self.timeline)
         self.setCentralWidget(central)
 
@@ -189,9 +214,10 @@ class MainWindow(QMainWindow):
 
         from .batch_panel import BatchPanel
 
-        self.batch_panel = BatchPanel(self.qsettings)
+        self.batch_panel = BatchPanel(self.qsettings, self.app_settings.batch_folder)
         self.batch_panel.startRequested.connect(self.run_batch)
         self.batch_panel.cancelRequested.connect(lambda: self.engine.cancel_batch())
+        self.batch_panel.finished.connect(self._on_batch_finished)
         self.batch_dock = QDockWidget("Batch", self)
         self.batch_dock.setObjectName("batch_dock")
         self.batch_dock.setWidget(self.batch_panel)
@@ -199,12 +225,13 @@ class MainWindow(QMainWindow):
         self.batch_dock.hide()
 
         sb = self.statusBar()
-        self.fps_label = QLabel("— fps")
-        self.latency_label = QLabel("latency —")
-        self.device_label = QLabel(f"device {self.app_settings.device}")
-        self.person_label = QLabel("no source")
-        for lbl in (self.fps_label, self.latency_label, self.device_label, self.person_label):
-            lbl.setMinimumWidth(110)
+        self.fps_label = QLabel()
+        self.latency_label = QLabel()
+        self.device_label = QLabel()
+        self.person_label = QLabel()
+        for lbl, width in ((self.fps_label, 150), (self.latency_label, 100), (self.device_label, 150),
+                           (self.person_label, 110)):
+            lbl.setMinimumWidth(width)
             sb.addPermanentWidget(lbl)
 
     def _build_actions(self) -> None:
@@ -217,12 +244,19 @@ class MainWindow(QMainWindow):
                                      triggered=self.open_take_dialog,
                                      toolTip="Play back a take file: BVH from anywhere, CSV, TRC or NPZ")
         self.recent_menu = m_file.addMenu("Open &recent")
-        self.act_record = QAction("● &Record", self, shortcut=QKeySequence("Ctrl+R"), checkable=True,
+        self.act_record = QAction("● Record", self, shortcut=QKeySequence("Ctrl+R"), checkable=True,
                                   toolTip="Record a take (Ctrl+R)")
         self.act_record.triggered.connect(self.set_recording)
+        self.act_record_files = QAction("Record files from their start", self, checkable=True,
+                                        checked=self.app_settings.record_files,
+                                        toolTip="Opening a video file records it as a take from its first frame")
+        self.act_record_files.toggled.connect(
+            lambda on: self.apply_settings(self.app_settings.with_(record_files=on), quiet=True))
         self.act_stop = QAction("■ Stop source", self, shortcut=QKeySequence("Ctrl+."), triggered=self.stop_source)
         self.act_export = QAction("&Export take…", self, shortcut=QKeySequence("Ctrl+E"), triggered=self.open_export_dialog)
         self.act_batch = QAction("&Batch…", self, shortcut=QKeySequence("Ctrl+B"), triggered=self.show_batch)
+        self.act_open_output = QAction("Open output &folder", self,
+                                       triggered=lambda: open_folder(self.app_settings.output_folder))
         self.act_settings = QAction("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"), triggered=self.open_settings)
         self.act_quit = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
         self.act_about = QAction("&About Monocap", self, triggered=self.show_about)
@@ -230,16 +264,16 @@ class MainWindow(QMainWindow):
         self.act_follow = QAction("Follow", self, checkable=True, shortcut=QKeySequence("F"),
                                   toggled=self.view3d.set_follow, toolTip="Keep the subject in the middle of the 3D view (F)")
         self.act_trails = QAction("Trails", self, checkable=True, checked=True, toggled=self.view3d.set_trails_visible)
-        self.act_play = QAction("Play/pause", self, shortcut=QKeySequence("Space"), triggered=self.timeline.toggle_play)
         self.act_prev = QAction("Previous frame", self, shortcut=QKeySequence(","), triggered=lambda: self.timeline.step(-1))
         self.act_next = QAction("Next frame", self, shortcut=QKeySequence("."), triggered=lambda: self.timeline.step(1))
-        for a in (self.act_play, self.act_prev, self.act_next):
+        for a in (self.act_prev, self.act_next):
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(a)
         for a in (self.act_open, self.act_open_take, self.act_sample):
             m_file.addAction(a)
         m_file.addSeparator()
-        for a in (self.act_record, self.act_stop, self.act_export, self.act_batch):
+        for a in (self.act_record, self.act_record_files, self.act_stop, self.act_export, self.act_batch,
+                  self.act_open_output):
             m_file.addAction(a)
         m_file.addSeparator()
         m_file.addAction(self.act_quit)
@@ -261,6 +295,7 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.camera_button)
         tb.addSeparator()
         tb.addAction(self.act_record)
+        tb.widgetForAction(self.act_record).setStyleSheet("QToolButton:checked { background: #c0392b; color: white; }")
         tb.addAction(self.act_stop)
         tb.addSeparator()
         tb.addAction(self.act_export)
@@ -320,11 +355,19 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ messages
     @Slot(str)
     def show_error(self, text: str) -> None:
-        self.banner.show_message(text, "error")
-        self.statusBar().showMessage(text, 10000)
+        self._show(Banner(text, "error"))
 
-    def show_info(self, text: str, action: str | None = None, callback=None) -> None:
-        self.banner.show_message(text, "info", action, callback)
+    def show_info(self, text: str, action: str = "", action_id: str = "", folder: str = "") -> None:
+        self._show(Banner(text, "info", action, action_id, folder=folder))
+
+    @Slot(object)
+    def _banner_action(self, banner: Banner | None) -> None:
+        if banner is None:
+            return
+        if banner.action_id == "sample":
+            self.open_sample()
+        elif banner.action_id == "open_folder":
+            open_folder(banner.folder)
 
     # ------------------------------------------------------------------ sources
     def start_default_source(self) -> None:
@@ -333,28 +376,28 @@ class MainWindow(QMainWindow):
             self.open_camera(self.cameras[0][0])
         else:
             self.open_sample()
-            self.show_info("No camera found, so Monocap is playing its sample clip. Open a video file, or connect a "
-                           "camera and restart.", "Play sample clip again", self.open_sample)
+            self._show(Banner(NO_CAMERA_TEXT, "info", "Play sample clip again", "sample", BannerScope.SOURCE))
 
     def check_cameras(self) -> None:
         """Tells the user when there is no camera and offers the sample clip (no exception, no dialog)."""
         self.cameras = list_cameras()
         self._fill_cameras()
         if not self.cameras:
-            self.show_info("No camera found. Connect one and restart, open a video file, or play the sample clip.",
-                           "Play sample clip", self.open_sample)
+            self._show(Banner("No camera found. Connect one and restart, open a video file, or play the sample clip.",
+                              "info", "Play sample clip", "sample", BannerScope.SOURCE))
 
-    def _stream(self, request: StreamRequest) -> None:
+    def _stream(self, source: Source, request: StreamRequest) -> None:
         # a take being recorded ends (and is saved) when another source replaces its own
         self.engine.set_recording(False)
-        self.act_record.setChecked(False)
         self._leave_playback()
-        self.mode = "live"
-        self.source_running = True
+        self.timeline.clear()
+        self.current_take = None
+        self.state.open_source(source)
         self.view3d.clear_trails()
         self.view3d.clear_pose()
+        self.image_view.clear("Opening " + source.label + "…")
         self.angle_plot.start_live()
-        self.banner.hide()
+        self._sync()
         self.engine.open_stream(request)
 
     def _request(self, **kw) -> StreamRequest:
@@ -366,17 +409,22 @@ class MainWindow(QMainWindow):
         self._remember("recent/files", path)
         self.qsettings.setValue("recent/folder", str(Path(path).parent))
         self._fill_recent()
-        self._stream(self._request(kind="file", path=path))
+        self._stream(source_for_path(path, sample_clip()),
+                     self._request(kind="file", path=path, record=self.app_settings.record_files))
 
     def open_sample(self) -> None:
-        self._stream(self._request(kind="file", path=str(sample_clip())))
+        path = sample_clip()
+        self._stream(Source(SourceKind.SAMPLE, path.name, str(path)),
+                     self._request(kind="file", path=str(path), record=self.app_settings.record_files))
 
     def open_camera(self, index: int | None) -> None:
         if index is None:
             self.check_cameras()
             return
         s = self.app_settings
-        self._stream(self._request(kind="camera", camera_index=int(index), camera_size=(s.camera_width, s.camera_height)))
+        label = next((name for i, name in self.cameras if i == index), f"camera {index}")
+        self._stream(Source(SourceKind.CAMERA, label, camera_index=int(index)),
+                     self._request(kind="camera", camera_index=int(index), camera_size=(s.camera_width, s.camera_height)))
 
     def open_dialog(self) -> None:
         folder = self.qsettings.value("recent/folder") or str(Path.home())
@@ -434,8 +482,8 @@ class MainWindow(QMainWindow):
         if info.job_id != self.engine.stream_job:
             return
         self.source_info = info
-        self.device_label.setText(f"device {info.device}")
-        self.statusBar().showMessage(f"Playing {info.name}" if not info.is_live else f"Live from {info.name}", 5000)
+        self.state.source_opened(info.device, info.fps, info.frame_count)
+        self._sync()
 
     @Slot()
     def _on_frame_available(self) -> None:
@@ -449,16 +497,18 @@ class MainWindow(QMainWindow):
 
     def _render_latest(self) -> None:
         frame = self.engine.worker.take_latest()
-        if frame is None:
+        if frame is None or not self.state.source_running:
             return
         self.last_frame = frame
         now = time.perf_counter()
         self._last_render = now
-        self._render_times.append(now)
         self.frames_rendered += 1
-        if self.mode == "playback":
-            return
         det = frame.detection
+        self.state.frame_shown(now, frame.index, frame.timestamp_s, frame.engine_fps, frame.latency_ms, det is not None,
+                               frame.recording, frame.frame_count)
+        if self.state.mode is Mode.PLAYBACK:
+            self._sync()
+            return
         self.image_view.set_frame(frame.image, None if det is None else det.keypoints_px, None if det is None else det.scores,
                                   hands_px=frame.hands_px)
         self.view3d.set_pose(frame.joints_m, frame.skeleton)
@@ -466,46 +516,30 @@ class MainWindow(QMainWindow):
         if redraw:
             self._last_plot = now
         self.angle_plot.add_live(frame.timestamp_s, frame.joints_m, frame.skeleton, redraw=redraw)
-        if len(self._render_times) > 1:
-            fps = (len(self._render_times) - 1) / (self._render_times[-1] - self._render_times[0])
-            self.fps_label.setText(f"{fps:.1f} fps (engine {frame.engine_fps:.0f})")
-        self.latency_label.setText(f"latency {frame.latency_ms:.0f} ms")
-        self.person_label.setText("person found" if det is not None else "nobody in view")
-        if frame.recording:
-            self.statusBar().showMessage(f"Recording… frame {frame.index + 1}", 1000)
+        self._sync()
 
     @Slot(object)
     def _on_source_ended(self, ended: SourceEnded) -> None:
         if ended.job_id != self.engine.stream_job:
             return  # a source that was replaced by a newer one
-        self.source_running = False
-        self.act_record.setChecked(False)
-        self.recording = False
-        if ended.error and ended.name.startswith("camera"):
-            # a camera that is missing or was unplugged: say so and offer something to look at
-            self.banner.show_message(ended.error, "error", "Play sample clip", self.open_sample)
-            self.statusBar().showMessage(ended.error, 10000)
-        elif ended.error:
-            self.show_error(ended.error)
-        elif not ended.cancelled:
-            self.statusBar().showMessage(f"{ended.name}: finished ({ended.frames} frames)", 5000)
-        self.person_label.setText("no source")
+        self.state.source_ended(ended.error, ended.cancelled, ended.frames)
+        self._sync()
 
     @Slot(object)
-    def _on_recording_changed(self, state: RecordingState) -> None:
-        self.recording = state.recording
-        self.act_record.setChecked(state.recording)
-        self.statusBar().showMessage(f"Recording {state.name}…" if state.recording else f"Recorded {state.name}", 3000)
+    def _on_recording_changed(self, rec: RecordingState) -> None:
+        self.state.recording_changed(rec.recording, rec.name)
+        self._sync()
 
     @Slot(object)
     def _on_take_saved(self, saved: TakeSaved) -> None:
         self._add_take_item(saved.name, saved.path, saved.video_path, saved.take.num_frames, saved.take.fps)
-        self.statusBar().showMessage(f"Take {saved.name} saved: {saved.take.num_frames} frames in {saved.path}", 5000)
+        self.statusBar().showMessage(f"Take {saved.name} saved: {format_seconds(saved.take.num_frames / (saved.take.fps or 30))}"
+                                     f" in {saved.path}", 8000)
 
     # ------------------------------------------------------------------ recording
     def set_recording(self, on: bool) -> None:
         on = bool(on)
-        if on and not self.source_running:
+        if on and not self.state.source_running:
             self.act_record.setChecked(False)
             self.show_error("Nothing to record: open a video, a camera or the sample clip first.")
             return
@@ -521,15 +555,18 @@ class MainWindow(QMainWindow):
         recovered = recover_all(folder)
         self.takes_list.clear()
         self.takes.clear()
+        lengths = {}
         for path in list_takes(folder):
             try:
                 frames, fps = take_summary(path)
             except Exception:  # noqa: BLE001 - a damaged take is skipped, not fatal
                 continue
+            lengths[path.stem] = frames / (fps or 30)
             video = path.with_suffix(".avi")
             self._add_take_item(path.stem, path, video if video.exists() else None, frames, fps)
         if recovered:
-            self.show_info("Recovered takes that were cut short: " + ", ".join(n for n, _ in recovered))
+            said = [f"{name} was recovered after a crash: {format_seconds(lengths.get(name, 0.0))}" for name, _ in recovered]
+            self.show_info("; ".join(said) + ".", "Open folder", "open_folder", folder)
 
     def _add_take_item(self, name: str, path: Path, video: Path | None, frames: int, fps: float) -> None:
         self.takes[name] = (Path(path), video)
@@ -537,11 +574,13 @@ class MainWindow(QMainWindow):
             if self.takes_list.item(i).data(Qt.ItemDataRole.UserRole) == name:
                 self.takes_list.takeItem(i)
                 break
-        item = QListWidgetItem(f"{name}  —  {frames} frames, {frames / (fps or 30):.1f} s")
+        item = QListWidgetItem(f"{name}  —  {frames} frames, {format_seconds(frames / (fps or 30))}")
         item.setData(Qt.ItemDataRole.UserRole, name)
         self.takes_list.addItem(item)
 
     def select_take(self, name: str) -> None:
+        if self.state.mode is Mode.PLAYBACK and name == self.state.take_name and self.current_take is not None:
+            return  # clicking the take that plays keeps its place
         path, video = self.takes[name]
         try:
             take, video = load_take(path)
@@ -550,16 +589,24 @@ class MainWindow(QMainWindow):
             return
         self._leave_playback()
         self.current_take = take
-        self.current_take_name = name
         self._take_video = TakeVideo(video) if video else None
-        self.mode = "playback"
+        self.state.select_take(name)
         for i in range(self.takes_list.count()):
             if self.takes_list.item(i).data(Qt.ItemDataRole.UserRole) == name:
                 self.takes_list.setCurrentRow(i)
         self.angle_plot.set_take(take.timestamps_s, take.joints_m, take.skeleton)
         self.view3d.clear_trails()
         self.timeline.set_take(take.num_frames, take.fps)
-        self.statusBar().showMessage(f"Playing back {name}", 3000)
+        self._sync()
+
+    def toggle_play(self) -> None:
+        if self.state.mode is Mode.PLAYBACK:
+            self.timeline.toggle_play()
+
+    @Slot(bool)
+    def _on_playing_changed(self, on: bool) -> None:
+        self.state.set_playing(on)
+        self._sync()
 
     def _leave_playback(self) -> None:
         self.timeline.set_playing(False)
@@ -570,14 +617,16 @@ class MainWindow(QMainWindow):
     def back_to_live(self) -> None:
         self._leave_playback()
         self.timeline.clear()
-        self.mode = "live" if self.source_running else "idle"
+        self.current_take = None
+        self.state.back_to_live()
         self.angle_plot.start_live()
         self.view3d.clear_trails()
+        self._sync()
 
     @Slot(int)
     def show_take_frame(self, i: int) -> None:
         take = self.current_take
-        if take is None or self.mode != "playback" or not 0 <= i < take.num_frames:
+        if take is None or self.state.mode is not Mode.PLAYBACK or not 0 <= i < take.num_frames:
             return
         joints = take.joints_m[i]
         if take.valid[i]:
@@ -603,7 +652,8 @@ class MainWindow(QMainWindow):
                 return
         from .export_dialog import ExportDialog
 
-        dlg = ExportDialog(self.current_take, self.current_take_name, self.qsettings, self)
+        dlg = ExportDialog(self.current_take, self.current_take_name, self.qsettings, self.app_settings.exports_folder,
+                           self)
         if dlg.exec():
             self.start_export(self.current_take, dlg.request())
 
@@ -623,8 +673,10 @@ class MainWindow(QMainWindow):
         if error:
             self.show_error(f"Export failed: {error}")
         else:
-            self.statusBar().showMessage("Exported " + ", ".join(Path(p).name for p in paths), 8000)
-            self.show_info("Exported " + ", ".join(str(p) for p in paths))
+            folder = str(Path(paths[0]).parent) if paths else ""
+            self.statusBar().clearMessage()
+            self.show_info(f"Exported {', '.join(Path(p).name for p in paths)} to {folder}", "Open folder",
+                           "open_folder", folder)
         self.exportFinished.emit(paths, error)
 
     # ------------------------------------------------------------------ batch, settings, about
@@ -633,12 +685,17 @@ class MainWindow(QMainWindow):
         self.batch_dock.raise_()
 
     def run_batch(self, request: BatchRequest) -> None:
-        if self.source_running:
+        if self.state.source_running:
             self.set_recording(False)
             self.statusBar().showMessage("The running source stops while the batch works.", 5000)
         request = BatchRequest(request.files, request.out_dir, request.formats, self.app_settings.pipeline_config())
-        self.source_running = False
         self.engine.run_batch(request)
+
+    @Slot(object)
+    def _on_batch_finished(self, result: BatchResult) -> None:
+        level = "error" if result.failures else "info"
+        self._show(Banner(result.summary().splitlines()[0] + (f"; {len(result.failures)} failed" if result.failures else ""),
+                          level, "Open folder", "open_folder", folder=result.out_dir))
 
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
@@ -647,14 +704,19 @@ class MainWindow(QMainWindow):
         if dlg.exec():
             self.apply_settings(dlg.result_settings())
 
-    def apply_settings(self, settings: AppSettings) -> None:
+    def apply_settings(self, settings: AppSettings, quiet: bool = False) -> None:
         changed_folder = settings.takes_folder != self.app_settings.takes_folder
         self.app_settings = settings
         settings.save(self.qsettings)
-        self.device_label.setText(f"device {settings.device}")
+        self.state.device_choice = settings.device
+        self.batch_panel.set_default_folder(settings.batch_folder)
+        if self.act_record_files.isChecked() != settings.record_files:
+            self.act_record_files.setChecked(settings.record_files)
         if changed_folder:
             self._recover_and_list_takes()
-        self.statusBar().showMessage("Settings saved; they apply to the next source you open.", 5000)
+        self._sync()
+        if not quiet:
+            self.statusBar().showMessage("Settings saved; they apply to the next source you open.", 5000)
 
     def show_about(self) -> None:
         from .about import AboutDialog
@@ -681,6 +743,7 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._closing = True
+        QApplication.instance().removeEventFilter(self._space)
         self._render_timer.stop()
         self.timeline.set_playing(False)
         self._save_layout()

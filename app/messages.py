@@ -27,6 +27,7 @@ class StreamRequest:
     config: PipelineConfig = field(default_factory=PipelineConfig)
     realtime: bool = True  # files: pace frames at the file's rate (False: as fast as the engine goes)
     takes_dir: str = ""
+    record: bool = False  # record a take from the source's first frame
 
 
 @dataclass(frozen=True)

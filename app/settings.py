@@ -15,30 +15,58 @@ CAMERA_SIZES = ((640, 480), (1280, 720), (1920, 1080))
 MAX_RECENT = 10
 
 
-def default_takes_dir() -> str:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation) or str(Path.home() / ".monocap")
-    return str(Path(base) / "takes")
+IMAGE_MODE = "image"  # the 3D mode that needs a checkpoint file
+
+
+def default_output_dir() -> str:
+    """Monocap's one home for what it writes: Documents/Monocap (takes/, exports/, batch/ inside)."""
+    docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return str(Path(docs or Path.home()) / "Monocap")
 
 
 @dataclass(frozen=True)
 class AppSettings:
     mode: str = DEFAULT_MODE  # 3D mode (engine.lift.modes.available_modes())
+    checkpoint: str = ""  # the image mode's network file
     smoothing: float = SmoothingConfig().strength
     device: str = "auto"  # auto | cpu | cuda
     camera_width: int = 640
     camera_height: int = 480
     realtime: bool = True  # files play at their own rate (off: as fast as the engine goes)
-    takes_dir: str = ""
+    record_files: bool = False  # record a video file from its first frame when it is opened
+    output_dir: str = ""  # empty: default_output_dir()
+    takes_dir: str = ""  # empty: OUTPUT/takes
     hands: bool = False  # track the fingers too (docs/HANDS.md)
 
+    @property
+    def lift_mode(self) -> str:
+        """The 3D mode to run: the image mode only with its checkpoint chosen, else the default."""
+        if self.mode == IMAGE_MODE and not self.checkpoint:
+            return DEFAULT_MODE
+        return self.mode
+
     def pipeline_config(self) -> PipelineConfig:
-        return PipelineConfig(lift=LiftConfig(mode=self.mode, device=self.device),
+        mode = self.lift_mode
+        return PipelineConfig(lift=LiftConfig(mode=mode, device=self.device,
+                                              checkpoint=self.checkpoint if mode == IMAGE_MODE else ""),
                               smoothing=SmoothingConfig(strength=min(max(self.smoothing, 0.0), 1.0)),
                               hands=self.hands)
 
     @property
+    def output_folder(self) -> str:
+        return self.output_dir or default_output_dir()
+
+    @property
     def takes_folder(self) -> str:
-        return self.takes_dir or default_takes_dir()
+        return self.takes_dir or str(Path(self.output_folder) / "takes")
+
+    @property
+    def exports_folder(self) -> str:
+        return str(Path(self.output_folder) / "exports")
+
+    @property
+    def batch_folder(self) -> str:
+        return str(Path(self.output_folder) / "batch")
 
     @classmethod
     def load(cls, qs: QSettings) -> "AppSettings":

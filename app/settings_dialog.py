@@ -1,14 +1,25 @@
-"""Settings: 3D mode, smoothing, hands, device, camera resolution, playback pacing, takes folder."""
+"""Settings: 3D mode (the image mode with its checkpoint file), smoothing, hands, device, camera resolution,
+playback pacing, recording files from their start, the output folder and the takes folder.
+
+OK checks the 3D mode before anything changes: a mode that cannot start (a checkpoint that does not
+load) says why in the dialog, and the mode that runs stays as it is.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QSlider, QWidget)
+                               QSlider, QWidget)
 
-from engine.lift.modes import MODE_LABELS, available_modes
+from engine.lift.modes import MODE_LABELS, available_modes, make_lifter
 
-from .settings import CAMERA_SIZES, AppSettings
+from .path_field import PathField
+from .settings import CAMERA_SIZES, IMAGE_MODE, AppSettings
+from .worker import describe_error
+
+CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
 
 
 def cuda_available() -> bool:
@@ -20,6 +31,19 @@ def cuda_available() -> bool:
         return False
 
 
+def check_mode(settings: AppSettings) -> str:
+    """'' when the settings' 3D mode starts; else one line saying why not."""
+    if settings.mode == IMAGE_MODE and not settings.checkpoint:
+        return "The image 3D mode needs a checkpoint: choose its file."
+    if settings.mode == IMAGE_MODE and not Path(settings.checkpoint).is_file():
+        return f"{settings.checkpoint}: no such checkpoint file."
+    try:
+        make_lifter(settings.pipeline_config().lift)
+    except Exception as exc:  # noqa: BLE001 - any failure to build the mode is the message
+        return f"The {MODE_LABELS.get(settings.mode, settings.mode)} cannot start: {describe_error(exc)}"
+    return ""
+
+
 class SettingsDialog(QDialog):
     def __init__(self, settings: AppSettings, parent=None):
         super().__init__(parent)
@@ -29,8 +53,13 @@ class SettingsDialog(QDialog):
         self.mode = QComboBox()
         for m in available_modes():
             self.mode.addItem(MODE_LABELS.get(m, m), m)
-        self.mode.setCurrentIndex(max(self.mode.findData(settings.mode), 0))
         form.addRow("3D mode", self.mode)
+        self.checkpoint = PathField(settings.checkpoint, "Image network checkpoint", CHECKPOINT_FILTER,
+                                    placeholder="(choose a checkpoint file for the image mode)")
+        form.addRow("Image network", self.checkpoint)
+        self.checkpoint.changed.connect(lambda _: self._offer_image_mode())
+        self._offer_image_mode()
+        self.mode.setCurrentIndex(max(self.mode.findData(settings.lift_mode), 0))
         sm = QWidget()
         sl = QHBoxLayout(sm)
         sl.setContentsMargins(0, 0, 0, 0)
@@ -43,6 +72,9 @@ class SettingsDialog(QDialog):
         sl.addWidget(self.smoothing, 1)
         sl.addWidget(self.smoothing_label)
         form.addRow("Smoothing", sm)
+        self.hands = QCheckBox("Track hands and fingers (slower)")
+        self.hands.setChecked(settings.hands)
+        form.addRow("Hands", self.hands)
         self.device = QComboBox()
         self.device.addItem("automatic", "auto")
         self.device.addItem("CPU", "cpu")
@@ -61,16 +93,53 @@ class SettingsDialog(QDialog):
         self.realtime = QCheckBox("Play video files at their own speed")
         self.realtime.setChecked(settings.realtime)
         form.addRow("", self.realtime)
-        self.takes_dir = QLineEdit(settings.takes_folder)
+        self.record_files = QCheckBox("Record a video file from its start when it is opened")
+        self.record_files.setChecked(settings.record_files)
+        form.addRow("", self.record_files)
+        self.output_dir = PathField(settings.output_folder, "Output folder")
+        form.addRow("Output folder", self.output_dir)
+        self.takes_dir = PathField(settings.takes_folder, "Takes folder")
         form.addRow("Takes folder", self.takes_dir)
+        self.error_label = QLabel("")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #e06060")
+        form.addRow(self.error_label)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
+        buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
+    def _offer_image_mode(self) -> None:
+        """The image mode can be chosen only once its checkpoint file is."""
+        i = self.mode.findData(IMAGE_MODE)
+        if i < 0:
+            return
+        item = self.mode.model().item(i)
+        item.setEnabled(bool(self.checkpoint.text()))
+        if not self.checkpoint.text() and self.mode.currentIndex() == i:
+            self.mode.setCurrentIndex(max(self.mode.findData(self._settings.lift_mode), 0))
+
     def result_settings(self) -> AppSettings:
         w, h = self.camera_size.currentData()
-        return self._settings.with_(mode=self.mode.currentData(), smoothing=self.smoothing.value() / 100,
-                                    device=self.device.currentData(), camera_width=w, camera_height=h,
-                                    realtime=self.realtime.isChecked(), takes_dir=self.takes_dir.text().strip(),
-                                    hands=self.hands.isChecked())
+        takes = self.takes_dir.text().strip()
+        output = self.output_dir.text().strip()
+        # a takes folder left where it was (inside the output folder) moves with the output folder
+        if takes == self._settings.takes_folder and not self._settings.takes_dir:
+            takes = ""
+        return self._settings.with_(mode=self.mode.currentData(), checkpoint=self.checkpoint.text().strip(),
+                                    smoothing=self.smoothing.value() / 100, device=self.device.currentData(),
+                                    camera_width=w, camera_height=h, realtime=self.realtime.isChecked(),
+                                    record_files=self.record_files.isChecked(),
+                                    hands=self.hands.isChecked(),
+                                    output_dir="" if output == self._settings.output_folder and not self._settings.output_dir
+                                    else output, takes_dir=takes)
+
+    def _accept(self) -> None:
+        new = self.result_settings()
+        old = self._settings
+        if (new.mode, new.checkpoint, new.device) != (old.mode, old.checkpoint, old.device):
+            why = check_mode(new)
+            if why:
+                self.error_label.setText(why)
+                return
+        self.accept()

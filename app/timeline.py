@@ -12,6 +12,7 @@ SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 class Timeline(QWidget):
     frameChanged = Signal(int)
+    playingChanged = Signal(bool)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -31,7 +32,7 @@ class Timeline(QWidget):
             self.speed.addItem(f"{s:g}×", s)
         self.speed.setCurrentIndex(SPEEDS.index(1.0))
         self.label = QLabel("no take")
-        self.label.setMinimumWidth(150)
+        self.label.setMinimumWidth(230)
         for w in (self.step_back, self.play_button, self.step_fwd):
             lay.addWidget(w)
         lay.addWidget(self.slider, 1)
@@ -83,14 +84,21 @@ class Timeline(QWidget):
             self.play_button.setChecked(on)
             self.play_button.blockSignals(False)
         self.play_button.setText("❚❚" if on else "▶")
+        was = self.timer.isActive()
         if on and self._frames:
             if self.frame >= self._frames - 1:
-                self.set_frame(0)
+                self.set_frame(0)  # at the end, play starts again from the beginning
             self._restart_clock()
             self.timer.start(10)
         else:
             self.timer.stop()
             self._play_start = None
+        if self.timer.isActive() != was:
+            self.playingChanged.emit(self.timer.isActive())
+
+    @property
+    def playing(self) -> bool:
+        return self.timer.isActive()
 
     def toggle_play(self) -> None:
         self.set_playing(not self.timer.isActive())
@@ -110,5 +118,5 @@ class Timeline(QWidget):
             self.set_frame(target)
 
     def _on_value(self, i: int) -> None:
-        self.label.setText(f"{i + 1} / {self._frames}  ({i / self._fps:.2f} s)")
+        self.label.setText(f"{i + 1} / {self._frames}  ({i / self._fps:.2f} s of {self._frames / self._fps:.2f} s)")
         self.frameChanged.emit(i)

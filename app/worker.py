@@ -109,6 +109,7 @@ class EngineWorker(QObject):
         if cancel.is_set():
             return
         self.busy = True
+        self._record_wanted = request.record
         opened: list[SessionInfo] = []
 
         def on_opened(info: SessionInfo) -> None:
