@@ -16,7 +16,10 @@ from engine.core.skeletons import Skeleton
 PALETTE = ["#ff8c00", "#00c8ff", "#ffd700", "#7cfc00", "#ff69b4", "#b19cd9", "#f08080", "#20b2aa"]
 DEFAULT_ANGLES = ("left_knee", "right_knee")
 LIVE_WINDOW_S = 10.0
-EMPTY_RANGE_DEG = (0.0, 180.0)  # the angle axis before there is anything to plot
+ANGLE_RANGE_DEG = (0.0, 180.0)  # every angle plotted lies in it (flexion, elevation)
+# Live, the axes never move: time runs from -10 s to now (0) and the curves scroll through it.
+# (A range that changes on every redraw regenerates the axis ticks each time, and that drawing path
+# in PySide6 6.11 takes references from None that it never gives back.)
 
 
 class StayOpenMenu(QMenu):
@@ -71,8 +74,8 @@ class AnglePlot(QWidget):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
             self.plot.setLabel(axis, label)
         self.plot.setMinimumHeight(120)
-        self.plot.setXRange(0.0, LIVE_WINDOW_S, padding=0)
-        self.plot.setYRange(*EMPTY_RANGE_DEG, padding=0)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self._live_axes()
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ffffff", width=1))
         self.plot.addItem(self.cursor)
         lay.addWidget(self.plot)
@@ -126,8 +129,9 @@ class AnglePlot(QWidget):
         for name, curve in self.curves.items():
             curve.setData(times_s, angles[name], connect="finite")
         end = float(times_s[-1]) if len(times_s) else LIVE_WINDOW_S
+        self.plot.setLabel("bottom", "time (s)")
         self.plot.setXRange(0.0, max(end, 1.0), padding=0.01)
-        self._fit_angles([angles[n] for n in self.curves])
+        self.plot.setYRange(*ANGLE_RANGE_DEG, padding=0)
 
     def set_cursor(self, t: float) -> None:
         self.cursor.setValue(t)
@@ -139,8 +143,13 @@ class AnglePlot(QWidget):
         self._live_t = deque()
         self._live = {}
         self._rebuild_curves()
-        self.plot.setXRange(0.0, LIVE_WINDOW_S, padding=0)
-        self.plot.setYRange(*EMPTY_RANGE_DEG, padding=0)
+        self._live_axes()
+
+    def _live_axes(self) -> None:
+        self.plot.setLabel("bottom", "time (s, 0 = now)")
+        self.plot.setXRange(-LIVE_WINDOW_S, 0.0, padding=0)
+        self.plot.setYRange(*ANGLE_RANGE_DEG, padding=0)
+        self.cursor.setValue(0.0)
 
     def add_live(self, t: float, joints_m: np.ndarray | None, skeleton: Skeleton, redraw: bool = True) -> None:
         if self._skeleton is not skeleton:
@@ -161,20 +170,4 @@ class AnglePlot(QWidget):
             for name, curve in self.curves.items():
                 v = np.fromiter(self._live.get(name, ()), float)
                 n = min(len(tt), len(v))
-                curve.setData(tt[-n:], v[-n:], connect="finite")
-            self.cursor.setValue(t)
-            # a steady 10 s window that scrolls with time, from 0 until the first 10 s have passed
-            start = max(0.0, t - LIVE_WINDOW_S) if not tt.size else max(float(tt[0]), t - LIVE_WINDOW_S)
-            self.plot.setXRange(start, start + LIVE_WINDOW_S, padding=0)
-            self._fit_angles([np.fromiter(d, float) for d in self._live.values()])
-
-    def _fit_angles(self, series) -> None:
-        values = [v[np.isfinite(v)] for v in series if len(v)]
-        values = [v for v in values if v.size]
-        if not values:
-            self.plot.setYRange(*EMPTY_RANGE_DEG, padding=0)
-            return
-        lo = min(float(v.min()) for v in values)
-        hi = max(float(v.max()) for v in values)
-        pad = max(5.0, 0.1 * (hi - lo))
-        self.plot.setYRange(lo - pad, hi + pad, padding=0)
+                curve.setData(tt[-n:] - t, v[-n:], connect="finite")
