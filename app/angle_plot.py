@@ -75,9 +75,9 @@ class AnglePlot(QWidget):
             self.plot.setLabel(axis, label)
         self.plot.setMinimumHeight(120)
         self.plot.setMouseEnabled(x=False, y=False)
-        self._live_axes()
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ffffff", width=1))
         self.plot.addItem(self.cursor)
+        self._live_axes()
         lay.addWidget(self.plot)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._take_times: np.ndarray | None = None

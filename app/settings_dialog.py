@@ -13,11 +13,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QSlider, QWidget)
 
+from engine.core.errors import describe_error
 from engine.lift.modes import MODE_LABELS, available_modes, make_lifter
 
 from .path_field import PathField
 from .settings import CAMERA_SIZES, IMAGE_MODE, AppSettings
-from .worker import describe_error
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
 

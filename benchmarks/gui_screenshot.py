@@ -1,6 +1,7 @@
-"""Makes docs/screenshot.png: the sample clip recorded as a take and shown in playback.
+"""Makes docs/screenshot.png: the sample clip recorded as a take and shown in playback, and
+docs/screenshot_recording.png: the window while it records.
 
-  QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/gui_screenshot.py [OUT.png]
+  QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/gui_screenshot.py [OUT.png [REC.png]]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> int:
     out = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "docs" / "screenshot.png")
+    rec_out = sys.argv[2] if len(sys.argv) > 2 else str(ROOT / "docs" / "screenshot_recording.png")
     from app.main import create_application, dispose_window
 
     app = create_application([sys.argv[0]])
@@ -39,6 +41,9 @@ def main() -> int:
     win.open_sample()
     pump(lambda: win.frames_rendered > 2)
     win.set_recording(True)
+    pump(lambda: win.last_frame is not None and win.last_frame.index > 150)
+    pump(lambda: False, 0.3)
+    win.screenshot().save(rec_out)
     pump(lambda: win.last_frame is not None and win.last_frame.index > 200)
     win.set_recording(False)
     pump(lambda: len(win.takes) == 1)
