@@ -129,7 +129,7 @@ class AnglePlot(QWidget):
         for name, curve in self.curves.items():
             curve.setData(times_s, angles[name], connect="finite")
         end = float(times_s[-1]) if len(times_s) else LIVE_WINDOW_S
-        self.plot.setLabel("bottom", "time (s)")
+        self._time_label("time (s)")
         self.plot.setXRange(0.0, max(end, 1.0), padding=0.01)
         self.plot.setYRange(*ANGLE_RANGE_DEG, padding=0)
 
@@ -145,8 +145,12 @@ class AnglePlot(QWidget):
         self._rebuild_curves()
         self._live_axes()
 
+    def _time_label(self, text: str) -> None:
+        self.plot.setLabel("bottom", text)
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+
     def _live_axes(self) -> None:
-        self.plot.setLabel("bottom", "time (s, 0 = now)")
+        self._time_label("time (s, 0 = now)")
         self.plot.setXRange(-LIVE_WINDOW_S, 0.0, padding=0)
         self.plot.setYRange(*ANGLE_RANGE_DEG, padding=0)
         self.cursor.setValue(0.0)

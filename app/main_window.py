@@ -63,12 +63,17 @@ class _SpaceToPause(QObject):
         self._window = window
 
     def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
-        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Space \
-                and event.modifiers() == Qt.KeyboardModifier.NoModifier and self._window.state.mode is Mode.PLAYBACK \
-                and self._window.isActiveWindow() and not isinstance(QApplication.focusWidget(), (QLineEdit, QAbstractSpinBox)):
+        kind = event.type()
+        if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) or event.key() != Qt.Key.Key_Space \
+                or event.modifiers() != Qt.KeyboardModifier.NoModifier or self._window.state.mode is not Mode.PLAYBACK:
+            return False
+        if not isinstance(obj, QWidget) or obj.window() is not self._window or isinstance(obj, (QLineEdit, QAbstractSpinBox)):
+            return False
+        if kind == QEvent.Type.ShortcutOverride:
+            event.accept()  # no shortcut takes it: it arrives as a key press, here
+        elif not event.isAutoRepeat():
             self._window.toggle_play()
-            return True
-        return False
+        return True
 
 
 class MainWindow(QMainWindow):
