@@ -4,6 +4,7 @@ timeline and in the joint-angle plots, on Monocap's body so it compares with a c
 import numpy as np
 from PySide6.QtWidgets import QFileDialog
 
+from app.window_state import Mode
 from engine.animation.formats import write_take
 from engine.core.skeletons import MONOCAP_BODY
 from tests.engine.humanoid_rigs import families, synthetic_motion, write_family
@@ -12,7 +13,7 @@ from tests.engine.test_bvh_export import spin_take
 
 def _check_playback(window, frames: int, knee_bends: bool = True) -> None:
     take = window.current_take
-    assert window.mode == "playback" and take.num_frames == frames
+    assert window.mode is Mode.PLAYBACK and take.num_frames == frames
     assert take.skeleton is MONOCAP_BODY
     assert window.timeline.slider.maximum() == frames - 1
     window.timeline.slider.setValue(frames - 1)
