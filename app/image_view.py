@@ -1,14 +1,17 @@
-"""The video image with the detector's 2D skeleton drawn over it."""
+"""The video image with the detector's 2D skeleton drawn over it, and everyone tracked (a box and
+a number each, app/people_overlay.py); a click on a person emits `personClicked(id)`."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from engine.capture.hands import HAND_EDGES
 from engine.core.skeletons import MEDIAPIPE_33, Skeleton
+
+from .people_overlay import PersonMark, draw_people, person_at
 
 
 def bgr_to_qimage(image: np.ndarray) -> QImage:
@@ -19,6 +22,8 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
 
 
 class ImageView(QWidget):
+    personClicked = Signal(int)  # the tracker id of the person clicked on
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -31,6 +36,32 @@ class ImageView(QWidget):
         self._skeleton: Skeleton = MEDIAPIPE_33
         self.placeholder = "Open a video, pick a camera, or play the sample clip"
         self.show_overlay = True
+        self._people: tuple[PersonMark, ...] = ()
+        self._chosen: int | None = None
+
+    def set_people(self, marks: tuple[PersonMark, ...], chosen: int | None) -> None:
+        """Everyone tracked in the frame shown, and the person followed (drawn bold)."""
+        self._people = tuple(marks)
+        self._chosen = chosen
+        self.update()
+
+    def image_point(self, x: float, y: float) -> tuple[float, float] | None:
+        """Widget point -> image pixel, or None outside the image."""
+        r = self.image_rect()
+        if r.isEmpty() or not r.contains(QPointF(x, y)):
+            return None
+        s = r.width() / self._image.width()
+        return (x - r.left()) / s, (y - r.top()) / s
+
+    def mousePressEvent(self, event):
+        pos = event.position()
+        point = self.image_point(pos.x(), pos.y())
+        pid = person_at(self._people, *point) if point is not None else None
+        if pid is not None:
+            self.personClicked.emit(pid)
+            event.accept()
+            return
+        super().mousePressEvent(event)
 
     def set_frame(self, image: np.ndarray | None, keypoints_px: np.ndarray | None = None,
                   scores: np.ndarray | None = None, skeleton: Skeleton = MEDIAPIPE_33,
@@ -47,6 +78,7 @@ class ImageView(QWidget):
     def clear(self, placeholder: str | None = None) -> None:
         self._image = None
         self._kp = None
+        self._people = ()
         if placeholder is not None:
             self.placeholder = placeholder
         self.update()
@@ -67,6 +99,8 @@ class ImageView(QWidget):
             return
         r = self.image_rect()
         p.drawImage(r, self._image)
+        if self.show_overlay and len(self._people) > 1:
+            draw_people(p, self._people, self._chosen, r.width() / self._image.width(), r.topLeft())
         if self.show_overlay and self._kp is not None:
             s = r.width() / self._image.width()
             pts = self._kp * s + np.array([r.left(), r.top()])

@@ -56,6 +56,8 @@ class LiveFrame:
     recording: bool
     frame_count: int | None = None
     hands_px: np.ndarray | None = None  # (2, 21, 2) both hands' keypoints when hands are tracked
+    people: tuple = ()  # app.people_overlay.PersonMark of everyone tracked in the frame
+    person_id: int | None = None  # the person followed (their tracker id), None before anyone was seen
 
 
 @dataclass(frozen=True)

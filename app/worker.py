@@ -21,6 +21,7 @@ from engine.session.batch import BatchJob, plan_items, run_batch, serial_executo
 from engine.session.events import SessionEnd, SessionEvents, SessionInfo, TrackedFrame
 from engine.session.session import Session
 
+from .people_overlay import marks_from_people
 from .messages import BatchProgress, BatchRequest, BatchResult, LiveFrame, SourceEnded, SourceInfo, StreamRequest
 
 __all__ = ["EngineController", "EngineWorker", "describe_error"]
@@ -67,6 +68,12 @@ class EngineWorker(QObject):
     def quit(self) -> None:
         self._quitting.set()
         self._wake.set()
+
+    def choose_person(self, person_id: int) -> None:
+        """Follow this person (a tracker id from LiveFrame.people) from the next frame on."""
+        session = self._session
+        if session is not None:
+            session.choose_person(person_id)
 
     def set_recording(self, on: bool) -> None:
         self._record_wanted = on
@@ -120,7 +127,8 @@ class EngineWorker(QObject):
             self._post(LiveFrame(t.frame.index, t.pose.timestamp_s, t.frame.image, t.pose.detection, t.pose.joints_m,
                                  t.pose.skeleton, t.latency_s * 1e3, t.engine_fps, t.dropped, t.recording,
                                  opened[0].frame_count if opened else None,
-                                 None if t.pose.hands is None else t.pose.hands.keypoints_px))
+                                 None if t.pose.hands is None else t.pose.hands.keypoints_px,
+                                 marks_from_people(t.people), t.person_id))
 
         def on_ended(end: SessionEnd) -> None:
             self._session = None
@@ -242,6 +250,10 @@ class EngineController(QObject):
 
     def set_recording(self, on: bool) -> None:
         self.worker.set_recording(on)
+
+    def choose_person(self, person_id: int) -> None:
+        """Live: follow this person (ImageView.personClicked gives the id) instead of the one locked on to."""
+        self.worker.choose_person(person_id)
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Cancels the work (a take being recorded is finished and saved) and ends the thread."""

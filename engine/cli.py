@@ -30,7 +30,9 @@ try:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C there i
     from engine.session.batch import DEFAULT_RAY_RETRIES
     from engine.animation.take_info import add_inspect_parser, run_inspect
     from engine.motion.smoothing import SmoothingConfig
-    from engine.session.outputs import DEFAULT_FORMATS, write_outputs
+    from engine.session.outputs import DEFAULT_FORMATS
+    from engine.session.people_files import process_to_files
+    from engine.session.people_takes import detector_for
     from engine.session.pipeline import PipelineConfig
     from engine.session.events import SessionEvents
     from engine.session.session import Session
@@ -54,6 +56,14 @@ def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
                    help="track the fingers too: 15 finger joints per hand in every export (docs/HANDS.md)")
     p.add_argument("--formats", default=",".join(DEFAULT_FORMATS),
                    help=f"comma-separated output formats from {','.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)})")
+    p.add_argument("--people", default="1",
+                   help="people to capture: 1 (default) follows one person, a number N the N largest and most "
+                        "central, 'all' everyone; N > 1 and 'all' write STEM_p1.*, STEM_p2.* ... and STEM_people.json")
+    p.add_argument("--person", type=int, default=0,
+                   help="with --people 1: follow person N (numbered in order of first appearance, as in "
+                        "STEM_people.json) instead of the largest and most central")
+    p.add_argument("--max-people", type=int, default=0,
+                   help="people the detector looks for in each frame (default: one more than --people, 6 for all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_export_arguments(p, formats=False, root_motion=False)
 
@@ -85,7 +95,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def people_wanted(args: argparse.Namespace) -> int | None:
+    """--people: a count (1 for a one-person take), or None for everyone."""
+    text = str(args.people).strip().lower()
+    if text == "all":
+        wanted = None
+    elif text.isdigit() and int(text) >= 1:
+        wanted = int(text)
+    else:
+        raise MonocapError(f"--people {args.people}: give a number of people (1, 2, ...) or 'all'")
+    if args.person < 0 or (args.person and wanted != 1):
+        raise MonocapError(f"--person {args.person}: give a person number (1, 2, ...) together with --people 1")
+    if args.max_people < 0 or (args.max_people and wanted and args.max_people < wanted):
+        raise MonocapError(f"--max-people {args.max_people}: must be at least --people {args.people}")
+    return wanted
+
+
 def config_from_args(args: argparse.Namespace) -> PipelineConfig:
+    wanted = people_wanted(args)
     try:
         smoothing = SmoothingConfig(strength=args.smoothing)
     except ValueError as exc:
@@ -96,7 +123,8 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         raise MonocapError(f"--mode {args.mode}: unknown 3D mode; choose one of {', '.join(available_modes())}")
     return PipelineConfig(lift=LiftConfig(mode=args.mode, checkpoint=args.checkpoint, device=args.device),
                           smoothing=smoothing, fov_deg=args.fov, root_motion=not args.no_root_motion,
-                          hands=args.hands)
+                          hands=args.hands, detector=detector_for(wanted, max_people=args.max_people),
+                          person=args.person)
 
 
 class _Bar:
@@ -150,15 +178,15 @@ def _process_into(args: argparse.Namespace, config: PipelineConfig, formats: tup
         stem = Path(args.video).stem
     bar = _Bar(args.quiet, source.frame_count, stem)
     try:
-        take = Session(source, config, SessionEvents(progress=bar.update_to)).process()
+        files = process_to_files(Session(source, config, SessionEvents(progress=bar.update_to)), people_wanted(args),
+                                 out_dir, stem, formats, settings=vars(args), options=export_options_from_args(args))
     finally:
         bar.close()
     if getattr(source, "decode_errors", 0):
-        print(f"monocap: warning: {args.video}: only {take.num_frames} of {source.frame_count} frames could be decoded "
+        read = source.frame_count - source.decode_errors
+        print(f"monocap: warning: {args.video}: only {read} of {source.frame_count} frames could be decoded "
               "(truncated or damaged file); the take covers those", file=sys.stderr)
-    written = write_outputs(take, out_dir, stem, formats, settings=vars(args),
-                            options=export_options_from_args(args))
-    _say(args, f"{take.num_frames} frames ({int(take.valid.sum())} with a person) -> " + ", ".join(str(p) for p in written))
+    _say(args, f"{files.summary} -> " + ", ".join(str(p) for p in files.written))
     return 0
 
 
@@ -212,7 +240,7 @@ def _batch_into(args: argparse.Namespace, config: PipelineConfig, formats: tuple
     if not files:
         raise MonocapError("batch: no video files found in " + " ".join(args.inputs))
     job = BatchJob(str(out_dir), config, formats, export_options_from_args(args),
-                   settings={k: v for k, v in vars(args).items() if k != "inputs"})
+                   settings={k: v for k, v in vars(args).items() if k != "inputs"}, people=people_wanted(args))
     jobs = args.jobs or default_jobs()
     bar = _Bar(args.quiet, len(files), "batch")
     bar.set_description(f"batch ({'Ray' if args.ray else f'{jobs} jobs'})")

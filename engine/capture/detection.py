@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -23,9 +24,10 @@ class Detection:
     world_m: np.ndarray | None
     image_size: tuple[int, int]
 
-    @property
+    @cached_property
     def box_xyxy(self) -> np.ndarray:
-        """(4,) bounding box of the confident keypoints, in pixels."""
+        """(4,) bounding box of the confident keypoints, in pixels (a detection's arrays are not
+        changed in place, so it is computed once)."""
         pts = self.keypoints_px[self.scores > 0.3]
         if len(pts) == 0:
             pts = self.keypoints_px

@@ -22,10 +22,17 @@ class DetectorConfig:
     min_detection_confidence: float = 0.5
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    # people looked for in each frame: the chosen one plus one more by default, so that a second
+    # person is seen as someone else (engine/people.py) instead of being taken for the first
+    max_people: int = 2
+
+    def __post_init__(self) -> None:
+        if self.max_people < 1:
+            raise ValueError(f"max_people must be at least 1, got {self.max_people}")
 
 
 class PoseDetector:
-    """Finds one person per frame. Use as a context manager so the landmarker is closed.
+    """Finds up to `config.max_people` people per frame. Use as a context manager so the landmarker is closed.
 
     Frames must be fed in order with increasing timestamps (video/tracking mode).
     """
@@ -46,7 +53,7 @@ class PoseDetector:
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path)),
             running_mode=vision.RunningMode.VIDEO,
-            num_poses=1,
+            num_poses=config.max_people,
             min_pose_detection_confidence=config.min_detection_confidence,
             min_pose_presence_confidence=config.min_presence_confidence,
             min_tracking_confidence=config.min_tracking_confidence,
@@ -68,7 +75,13 @@ class PoseDetector:
             self._landmarker = None
 
     def detect(self, image_bgr: np.ndarray, timestamp_ns: int) -> Detection | None:
-        """image_bgr: (H, W, 3) uint8. Returns None when nobody is in view."""
+        """The detector's first person, or None. With several people in view that one may change
+        from frame to frame: follow one with engine.people instead."""
+        people = self.detect_people(image_bgr, timestamp_ns)
+        return people[0] if people else None
+
+    def detect_people(self, image_bgr: np.ndarray, timestamp_ns: int) -> list[Detection]:
+        """image_bgr: (H, W, 3) uint8 -> everyone found (at most max_people), in no set order."""
         cv2, mp = self._cv2, self._mp
         h, w = image_bgr.shape[:2]
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
@@ -81,12 +94,12 @@ class PoseDetector:
         else:
             result = self._landmarker.detect_for_video(image, ms)
         self._frames_seen += 1
-        if not result.pose_landmarks:
-            return None
-        lms = result.pose_landmarks[0]
-        keypoints = np.array([[p.x * w, p.y * h] for p in lms], dtype=np.float64)
-        scores = np.array([min(p.visibility or 0.0, p.presence or 0.0) for p in lms], dtype=np.float64)
-        world = None
-        if result.pose_world_landmarks:
-            world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks[0]], dtype=np.float64)
-        return Detection(keypoints, np.clip(scores, 0.0, 1.0), world, (w, h))
+        people = []
+        for i, lms in enumerate(result.pose_landmarks):
+            keypoints = np.array([[p.x * w, p.y * h] for p in lms], dtype=np.float64)
+            scores = np.array([min(p.visibility or 0.0, p.presence or 0.0) for p in lms], dtype=np.float64)
+            world = None
+            if i < len(result.pose_world_landmarks):
+                world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks[i]], dtype=np.float64)
+            people.append(Detection(keypoints, np.clip(scores, 0.0, 1.0), world, (w, h)))
+        return people

@@ -45,6 +45,7 @@ class BatchJob:
     formats: tuple[str, ...] = DEFAULT_FORMATS
     options: ExportOptions = field(default_factory=ExportOptions)
     settings: dict = field(default_factory=dict)
+    people: int | None = 1  # 1: one take following one person; N: the N best; None: everyone (docs/PEOPLE.md)
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,8 @@ def process_item(item: BatchItem, job: BatchJob, progress: Callable[[int, int | 
 
     `progress(frames_done, frames_total)` and `cancel` (an object with is_set()) go to the pipeline."""
     from engine.capture.frames import open_source
-    from engine.session.outputs import write_outputs
     from engine.session.events import SessionEvents
+    from engine.session.people_files import process_to_files
     from engine.session.session import Session
 
     started = time.perf_counter()
@@ -123,12 +124,13 @@ def process_item(item: BatchItem, job: BatchJob, progress: Callable[[int, int | 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             source = open_source(item.input)
-            take = Session(source, job.config, SessionEvents(progress=progress), cancel=cancel).process()
+            session = Session(source, job.config, SessionEvents(progress=progress), cancel=cancel)
+            files = process_to_files(session, job.people, job.out_dir, item.stem, job.formats,
+                                     settings=job.settings | {"input": item.input}, options=job.options)
+            take, written = files.takes[0], files.written
             if getattr(source, "decode_errors", 0):
-                notes.append(f"only {take.num_frames} of {source.frame_count} frames could be decoded "
-                             "(truncated or damaged file); the take covers those")
-            written = write_outputs(take, job.out_dir, item.stem, job.formats,
-                                    settings=job.settings | {"input": item.input}, options=job.options)
+                notes.append(f"only {source.frame_count - source.decode_errors} of {source.frame_count} frames "
+                             "could be decoded (truncated or damaged file); the take covers those")
         notes += [str(w.message) for w in caught]
     except MonocapError as exc:
         return ItemResult(item.input, item.stem, "failed", error=str(exc), seconds=_since(started),

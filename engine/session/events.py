@@ -39,6 +39,8 @@ class TrackedFrame:
     engine_fps: float  # frames finished per second, recent average
     dropped: int  # live sources: frames skipped because a newer one had arrived
     recording: bool  # this frame went into the take being recorded
+    people: tuple = ()  # engine.capture.people.TrackedPerson: everyone tracked in this frame
+    person_id: int | None = None  # the tracker id of the person followed (None before anyone was seen)
 
 
 @dataclass(frozen=True)

@@ -45,14 +45,15 @@ class TrackingStage:
         self._thread.start()
         self._closed = False
 
-    def submit(self, frame: Frame, detection: Detection | None, item: Any = None) -> None:
-        """Queues one detected frame; `item` is handed on to `on_pose` with it."""
+    def submit(self, frame: Frame, detection: Detection | None, item: Any = None, restart: bool = False) -> None:
+        """Queues one detected frame; `item` is handed on to `on_pose` with it. restart: the
+        tracker starts over (`LiveTracker.restart`) before this frame, e.g. for another person."""
         self._raise_error()
         if self._closed:
             raise RuntimeError("the tracking stage is closed")
         while True:
             try:
-                self._queue.put((frame, detection, item), timeout=0.1)
+                self._queue.put((frame, detection, item, restart), timeout=0.1)
                 return
             except queue.Full:
                 self._raise_error()
@@ -94,8 +95,10 @@ class TrackingStage:
                 return
             if self._failed:
                 continue  # drain what is queued without tracking it
-            frame, detection, item = entry
+            frame, detection, item, restart = entry
             try:
+                if restart:
+                    self.tracker.restart()
                 image = frame.image if self._needs_images else None
                 hands = None if self._hands is None else self._hands.track(frame.image, detection, frame.timestamp_ns)
                 pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image, hands)
@@ -114,7 +117,9 @@ class InlineStage:
         self._needs_images = tracker.lifter.needs_images
         self._hands = HandTracker(tracker.config.hand) if tracker.config.hands else None
 
-    def submit(self, frame: Frame, detection: Detection | None, item: Any = None) -> None:
+    def submit(self, frame: Frame, detection: Detection | None, item: Any = None, restart: bool = False) -> None:
+        if restart:
+            self.tracker.restart()
         image = frame.image if self._needs_images else None
         hands = None if self._hands is None else self._hands.track(frame.image, detection, frame.timestamp_ns)
         pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image, hands)

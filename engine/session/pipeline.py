@@ -29,6 +29,8 @@ from engine.motion.gaps import bridge_gaps, hold_gaps
 from engine.motion.ground import floor_height, level_rotation
 from engine.core.keypoint_maps import MAPS, map_keypoints, map_scores
 from engine.lift.modes import LiftConfig, Lifter, make_lifter
+from engine.capture.people import LockOn, PeopleConfig, PeopleTracker
+from engine.capture.people_tracks import PeopleTracks
 from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY, MONOCAP_HANDS, Skeleton
 from engine.motion.smoothing import OneEuroFilter, SmoothingConfig, zero_phase_lowpass
 from engine.core.take import Take
@@ -49,6 +51,8 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         if self.hands and self.lift.skeleton != MONOCAP_BODY.name:
             raise InputError(f"hands need the {MONOCAP_BODY.name} skeleton, not {self.lift.skeleton}")
+    people: PeopleConfig = field(default_factory=PeopleConfig)
+    person: int = 0  # whom a one-person take follows: 0 the lock-on rule (engine/capture/people.py), n person n
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -65,48 +69,63 @@ class CancelFlag(Protocol):
 class Cancelled(Exception):
     """Raised when processing was cancelled; the partial result is attached."""
 
-    def __init__(self, partial: DetectionTrack):
+    def __init__(self, partial: PeopleTracks):
         super().__init__("cancelled")
         self.partial = partial
 
 
-def detect_source(source: FrameSource, detector: PoseDetector, progress: Progress | None = None,
-                  cancel: CancelFlag | None = None, on_frame: Callable | None = None,
-                  hand_tracker: HandTracker | None = None) -> DetectionTrack:
-    """Runs the detector over every frame of `source`. Memory holds keypoints only, never images.
+def detect_people_source(source: FrameSource, detector: PoseDetector, progress: Progress | None = None,
+                         cancel: CancelFlag | None = None, on_frame: Callable | None = None,
+                         people: PeopleConfig = PeopleConfig(),
+                         hand_tracker: HandTracker | None = None) -> PeopleTracks:
+    """Runs the detector and the people tracker over every frame of `source`. Memory holds
+    keypoints only, never images.
 
-    With a hand tracker, each frame's hands are tracked on a second thread while the next frame's
-    body is detected; `track.hands` then holds them."""
-    track = DetectionTrack()
+    on_frame(row, frame, tracked_people) runs after each frame. With a hand tracker, the hands of
+    the person a causal lock-on follows (engine.capture.people.LockOn, the live rule) are tracked
+    on a second thread while the next frame's people are detected; that person's track then
+    holds them (`PeopleTracks.hands_person`)."""
+    tracker = PeopleTracker(people)
+    tracks = PeopleTracks()
     total = source.frame_count
     hands = HandTrack() if hand_tracker is not None else None
-    track.hands = hands
+    lock = LockOn()
     pending: Future | None = None
     with ThreadPoolExecutor(1, thread_name_prefix="monocap-hands") if hand_tracker else nullcontext() as pool:
         try:
             for frame in source:
                 if cancel is not None and cancel.is_set():
-                    raise Cancelled(track)
-                det = detector.detect(frame.image, frame.timestamp_ns)
+                    raise Cancelled(tracks)
+                t = frame.timestamp_ns / 1e9
+                found = tracker.update(t, detector.detect_people(frame.image, frame.timestamp_ns))
                 if pending is not None:
                     hands.append(pending.result())
                     pending = None
-                if track.image_size is None:
-                    track.image_size = (frame.image.shape[1], frame.image.shape[0])
-                track.append(frame.timestamp_ns / 1e9, det)
+                tracks.append(t, found, (frame.image.shape[1], frame.image.shape[0]))
                 if hand_tracker is not None:
-                    pending = pool.submit(hand_tracker.track, frame.image, det, frame.timestamp_ns)
+                    pending = pool.submit(hand_tracker.track, frame.image, lock.pick(found), frame.timestamp_ns)
                 if on_frame is not None:
-                    on_frame(frame, det)
+                    on_frame(len(tracks) - 1, frame, found)
                 if progress is not None:
-                    progress(len(track), total)
+                    progress(len(tracks), total)
         except KeyboardInterrupt:
             if not source.is_live:
                 raise
         finally:
             if pending is not None:
                 hands.append(pending.result() if not pending.exception() else HandsFrame.empty())
-    return track
+    if hands is not None and lock.person_id is not None:
+        tracks.set_hands(lock.person_id, hands)
+    return tracks
+
+
+def detect_source(source: FrameSource, detector: PoseDetector, progress: Progress | None = None,
+                  cancel: CancelFlag | None = None, people: PeopleConfig = PeopleConfig(),
+                  hand_tracker: HandTracker | None = None) -> DetectionTrack:
+    """The detections of the person the lock-on rule (engine/capture/people.py) picks over `source`."""
+    tracks = detect_people_source(source, detector, progress, cancel, people=people, hand_tracker=hand_tracker)
+    chosen = tracks.chosen(people.min_frames(source.fps))
+    return tracks.track(chosen if chosen is not None else -1)
 
 
 def root_positions_cam(rel_cam: np.ndarray, track: DetectionTrack, skeleton: Skeleton, fov_deg: float) -> np.ndarray:
@@ -158,7 +177,8 @@ def filter_and_lock(rel: np.ndarray, root: np.ndarray, valid: np.ndarray, fps: f
 
 
 def offline_temporal(rel_cam: np.ndarray, root_cam: np.ndarray, valid: np.ndarray, fps: float,
-                     skeleton: Skeleton, config: PipelineConfig) -> tuple[np.ndarray, dict]:
+                     skeleton: Skeleton, config: PipelineConfig,
+                     origin_m: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Zero-lag temporal stage over a whole clip -> (T, J, 3) world joints (NaN where invalid), info."""
     rel = rel_cam @ CAMERA_TO_WORLD.T
     root = _fill_nan_rows(root_cam, valid) @ CAMERA_TO_WORLD.T
@@ -171,22 +191,27 @@ def offline_temporal(rel_cam: np.ndarray, root_cam: np.ndarray, valid: np.ndarra
     joints[..., 1] -= floor_height(joints, valid, skeleton)
     first = np.flatnonzero(valid)[: max(int(fps), 1)]
     root_idx = skeleton.parents.index(-1)
-    origin = np.nanmedian(joints[first, root_idx], axis=0)
+    # origin_m: another take's info["origin_m"], to place several people in one world
+    origin = np.nanmedian(joints[first, root_idx], axis=0) if origin_m is None else np.asarray(origin_m, float)
     joints[..., 0] -= origin[0]
     joints[..., 2] -= origin[2]
     joints[~valid] = np.nan
     info = {"bone_lengths_m": dict(zip(skeleton.joint_names, np.round(lengths, 4).tolist())),
             "level_rotation": np.round(level, 5).tolist(), "cutoff_hz": cutoff,
             # camera-axis joints = world joints @ R.T (up to a translation): scores a take in the camera's axes
-            "world_to_camera_rotation": np.round(CAMERA_TO_WORLD.T @ level.T, 6).tolist()}
+            "world_to_camera_rotation": np.round(CAMERA_TO_WORLD.T @ level.T, 6).tolist(),
+            "origin_m": np.round(origin, 5).tolist()}
     return joints, info
 
 
 def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, lifter: Lifter | None = None,
-                    source_name: str = "", rel_cam: np.ndarray | None = None) -> Take:
+                    source_name: str = "", rel_cam: np.ndarray | None = None,
+                    origin_m: np.ndarray | None = None) -> Take:
     """The offline stage: lifts, places and filters a whole track into a Take.
 
     rel_cam: (T, J, 3) root-relative joints already lifted frame by frame (image modes), or None.
+    origin_m: (3,) the world origin in levelled camera-world axes (only x and z are used), e.g.
+    another person's take's metadata["origin_m"]; None: under this subject's first second.
     """
     if len(track) == 0:
         raise InputError(f"{source_name or 'source'}: no frames were read")
@@ -198,7 +223,7 @@ def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, l
         rel_cam = lifter.lift(track.detections(), causal=False)
     valid = track.valid & np.isfinite(rel_cam).all(axis=(1, 2))
     root_cam = root_positions_cam(rel_cam, track, skeleton, config.fov_deg)
-    joints, info = offline_temporal(rel_cam, root_cam, valid, fps, skeleton, config)
+    joints, info = offline_temporal(rel_cam, root_cam, valid, fps, skeleton, config, origin_m)
     hand_keypoints = None
     if track.hands is not None and skeleton.name == MONOCAP_BODY.name:
         found = track.hands.found & valid[:, None]
@@ -289,6 +314,11 @@ class LiveTracker:
         self._fingers = LiveFingers(config.smoothing) if config.hands else None
         if self._fingers is not None:
             self.skeleton = MONOCAP_HANDS
+
+    def restart(self) -> None:
+        """Forgets the subject (filters, bone lengths, floor, origin, the lifter's live state), for
+        when the person followed changes."""
+        self.__init__(self.config, self.lifter)
 
     @property
     def calibrated(self) -> bool:

@@ -4,10 +4,16 @@
 
     session = Session(source, config, SessionEvents(progress=..., pose=..., ended=...))
     take = session.process()          # every frame, then the zero-lag whole-clip pass -> Take
+    people = session.process_people() # the same, one take per person (engine/session/people_takes.py)
     end = session.stream(realtime=True)  # frame by frame, causal: a pose event per frame
     session.set_recording(True)       # stream: the next frames go into a crash-safe take
     session.add_sink(sink)            # stream: any per-frame consumer (events.PoseSink)
+    session.choose_person(person_id)  # stream: follow this person (a tracker id) from the next frame
     session.cancel()                  # from any thread
+
+Several people in view (docs/PEOPLE.md): `process` follows one (config.person, or the one the
+lock-on rule picks over the clip); `stream` locks on to the best person of the first frame with
+anyone in view and follows only them, and every TrackedFrame lists everyone tracked.
 
 `process` suits files, and cameras captured until Ctrl+C or `cancel` (`monocap process`, batch
 runs); it raises what went wrong after reporting it. `stream` suits showing poses as they come
@@ -30,6 +36,7 @@ import numpy as np
 
 from engine.capture.detector import DetectorConfig, PoseDetector
 from engine.capture.hands import HandTracker
+from engine.capture.people import LockOn, PeopleTracker, TrackedPerson
 from engine.capture.frames import FrameSource
 from engine.capture.latest_frame import LatestFrameGrabber
 from engine.core.take import Take
@@ -38,8 +45,9 @@ from engine.lift.modes import make_lifter
 from engine.session.events import (PoseSink, RecordingState, SessionEnd, SessionEvents, SessionInfo, TakeSaved,
                                    TrackedFrame)
 from engine.session.live_stage import InlineStage, TrackingStage
-from engine.session.pipeline import (CancelFlag, Cancelled, LiveTracker, PipelineConfig, bgr_to_rgb, detect_source,
-                                     take_from_track)
+from engine.session.people_takes import EveryoneDetected, PersonTake, people_takes
+from engine.session.pipeline import (CancelFlag, Cancelled, LiveTracker, PipelineConfig, bgr_to_rgb,
+                                     detect_people_source)
 from engine.session.recorder import TakeRecorder, next_take_name
 
 _PACE_POLL_S = 0.05  # realtime files: how often a wait for the next frame's time looks at cancel
@@ -54,8 +62,8 @@ class Session:
         cancel: an outside flag the session also obeys. name: the source's name in messages until
         it is open. takes_dir: where `stream` records takes. overlap_tracking: `stream` tracks on a
         thread of its own, overlapping the next frame's detection (False: in line). detector:
-        makes the detector from `config.detector` (a context manager with `detect(image_bgr,
-        timestamp_ns) -> Detection | None`)."""
+        makes the detector from `config.detector` (a context manager with `detect_people(image_bgr,
+        timestamp_ns) -> list[Detection]`)."""
         self.config = config
         self.events = events or SessionEvents()
         self._open = source if callable(source) else (lambda: source)
@@ -65,6 +73,7 @@ class Session:
         self._outside_cancel = cancel
         self._cancelled = threading.Event()
         self._record_wanted = False
+        self._person_wanted: int | None = None
         self._sinks: list[PoseSink] = []
         self.overlap_tracking = overlap_tracking
         self._make_detector = detector
@@ -85,37 +94,56 @@ class Session:
         """stream: start or stop recording a take; takes effect at the next tracked frame."""
         self._record_wanted = on
 
+    def choose_person(self, person_id: int) -> None:
+        """stream: follow this person (a tracker id from TrackedFrame.people) from the next frame;
+        the temporal stage starts over for them."""
+        self._person_wanted = person_id
+
     def add_sink(self, sink: PoseSink) -> None:
         """Before `stream`: `sink.on_pose` gets every tracked frame, `sink.close` the end."""
         self._sinks.append(sink)
 
     # ---- the thread that runs the session ----
     def process(self) -> Take:
-        """Every frame, then the whole-clip pass -> a Take. Raises Cancelled (with the partial
-        track) when cancelled, and any error after reporting it."""
+        """Every frame, then the whole-clip pass -> the take of one person: config.person, or the
+        one the lock-on rule picks; frames where that person is not seen are invalid, whoever
+        else is in view. Raises Cancelled (with the partial tracks) when cancelled, and any error
+        after reporting it."""
+        return self._offline(lambda everyone: [everyone.take(everyone.chosen_number(self.config.person), self.config)])[0]
+
+    def process_people(self, count: int | None = None) -> list[PersonTake]:
+        """As `process`, one take per person (or for the `count` best by the lock-on rule)."""
+        return self._offline(lambda everyone: people_takes(everyone, self.config, count))
+
+    def _offline(self, finish: Callable[[EveryoneDetected], list]) -> list:
         frames = 0
         error: BaseException | None = None
         try:
             source = self._open_source()
             started = time.perf_counter()
             lifter = make_lifter(self.config.lift)
-            per_frame: list[np.ndarray] = []
+            lifted: dict[int, dict[int, np.ndarray]] = {}
             on_frame = None
             if lifter.needs_images:
-                live = lifter.start_live()
+                lives: dict[int, object] = {}  # each person's own live state of the 3D mode
 
-                def on_frame(frame, det):
-                    per_frame.append(live.push(det, bgr_to_rgb(frame.image)).astype(np.float32))
+                def on_frame(row: int, frame, found: list[TrackedPerson]) -> None:
+                    rgb = bgr_to_rgb(frame.image) if found else None
+                    for person in found:
+                        live = lives.get(person.id) or lives.setdefault(person.id, lifter.start_live())
+                        lifted.setdefault(person.id, {})[row] = live.push(person.detection, rgb).astype(np.float32)
 
             with self._make_detector(self.config.detector) as detector, \
                     (HandTracker(self.config.hand) if self.config.hands else nullcontext()) as hand_tracker:
-                track = detect_source(source, detector, self.events.progress, self, on_frame=on_frame,
-                                      hand_tracker=hand_tracker)
-            frames = len(track)
-            rel_cam = np.array(per_frame, dtype=np.float64) if per_frame else None
-            take = take_from_track(track, source.fps, self.config, lifter, source.name, rel_cam=rel_cam)
-            take.metadata["processing_s"] = round(time.perf_counter() - started, 3)
-            return take
+                tracks = detect_people_source(source, detector, self.events.progress, self, on_frame=on_frame,
+                                              people=self.config.people, hand_tracker=hand_tracker)
+            frames = len(tracks)
+            everyone = EveryoneDetected.from_tracks(tracks, lifter, source.fps, source.name, self.config.people,
+                                                    lifted)
+            results = finish(everyone)
+            for result in results:
+                (getattr(result, "take", result)).metadata["processing_s"] = round(time.perf_counter() - started, 3)
+            return results
         except Cancelled as exc:
             frames = len(exc.partial)
             raise
@@ -141,15 +169,16 @@ class Session:
                                                        describe_device(self.config.lift.device)))
 
             def on_pose(frame, detection, pose, timing) -> None:  # the tracking thread, in frame order
-                picked_up, detect_s = timing
+                picked_up, detect_s, everyone, person_id = timing
                 on = recording.update(frame, pose)
                 now = time.perf_counter()
                 tracked = TrackedFrame(frame, pose, detect_s, tracker.last_push_s, now - picked_up,
-                                       counter.tick(now), grabber.dropped if grabber else 0, on)
+                                       counter.tick(now), grabber.dropped if grabber else 0, on, everyone, person_id)
                 for sink in self._sinks:
                     sink.on_pose(tracked)
                 self._emit(self.events.pose, tracked)
 
+            people, lock = PeopleTracker(self.config.people), LockOn(self.config.person or None)
             stage_type = TrackingStage if self.overlap_tracking else InlineStage
             with self._make_detector(self.config.detector) as detector, stage_type(tracker, on_pose) as stage:
                 if source.is_live:
@@ -171,8 +200,15 @@ class Session:
                         if realtime and not self._wait_until(started + frame.timestamp_ns / 1e9):
                             break
                     picked_up = time.perf_counter()
-                    detection = detector.detect(frame.image, frame.timestamp_ns)
-                    stage.submit(frame, detection, (picked_up, time.perf_counter() - picked_up))
+                    found = people.update(frame.timestamp_ns / 1e9, detector.detect_people(frame.image, frame.timestamp_ns))
+                    detect_s = time.perf_counter() - picked_up
+                    restart = False
+                    if self._person_wanted is not None:
+                        restart = self._person_wanted != lock.person_id
+                        lock.choose(self._person_wanted)
+                        self._person_wanted = None
+                    detection = lock.pick(found)  # only the person followed, never anyone else
+                    stage.submit(frame, detection, (picked_up, detect_s, tuple(found), lock.person_id), restart=restart)
         except Exception as exc:  # noqa: BLE001 - a stream ends with a report, never a crash
             error = exc
         finally:

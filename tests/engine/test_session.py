@@ -56,10 +56,10 @@ class _Replay:
     def __exit__(self, *exc):
         pass
 
-    def detect(self, image_bgr, timestamp_ns):
+    def detect_people(self, image_bgr, timestamp_ns):
         det = self._detections[self._i % len(self._detections)]
         self._i += 1
-        return det
+        return [] if det is None else [det]
 
 
 class _FrameSource:

@@ -18,7 +18,7 @@ import numpy as np
 def detect_video(path: Path, progress: bool = True) -> dict[str, np.ndarray]:
     import cv2
 
-    from engine.capture.detector import PoseDetector
+    from engine.capture.detector import DetectorConfig, PoseDetector
 
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
@@ -27,7 +27,7 @@ def detect_video(path: Path, progress: bool = True) -> dict[str, np.ndarray]:
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     kps, scs, worlds = [], [], []
     size = None
-    with PoseDetector() as det:
+    with PoseDetector(DetectorConfig(max_people=1)) as det:  # clips of one person
         i = 0
         while True:
             ok, frame = cap.read()
