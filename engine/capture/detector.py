@@ -23,7 +23,7 @@ class DetectorConfig:
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     # people looked for in each frame: the chosen one plus one more by default, so that a second
-    # person is seen as someone else (engine/people.py) instead of being taken for the first
+    # person is seen as someone else (engine/capture/people.py) instead of being taken for the first
     max_people: int = 2
 
     def __post_init__(self) -> None:
@@ -76,7 +76,7 @@ class PoseDetector:
 
     def detect(self, image_bgr: np.ndarray, timestamp_ns: int) -> Detection | None:
         """The detector's first person, or None. With several people in view that one may change
-        from frame to frame: follow one with engine.people instead."""
+        from frame to frame: follow one with engine.capture.people instead."""
         people = self.detect_people(image_bgr, timestamp_ns)
         return people[0] if people else None
 

@@ -26,7 +26,7 @@ class PeopleTracks:
         return np.array(self._timestamps, dtype=np.float64)
 
     def append(self, timestamp_s: float, people: list[TrackedPerson], image_size: tuple[int, int] | None = None) -> None:
-        """One frame: everyone tracked in it (ids from engine.people.PeopleTracker)."""
+        """One frame: everyone tracked in it (ids from engine.capture.people.PeopleTracker)."""
         if image_size is not None and self.image_size is None:
             self.image_size = image_size
         seen: dict[int, Detection] = {p.id: p.detection for p in people}
@@ -46,13 +46,10 @@ class PeopleTracks:
         self._timestamps.append(timestamp_s)
 
     def people(self, min_frames: int = 1) -> list[int]:
-        """Ids of the people seen in at least `min_frames` frames, in order of first appearance."""
+        """Ids of the people seen in at least `min_frames` frames, in order of first appearance:
+        entry n - 1 is person n as users see them numbered (a glimpse, a false detection, seen in
+        fewer frames, gets no number)."""
         return [pid for pid, track in self._tracks.items() if int(track.valid.sum()) >= min_frames]
-
-    def numbered(self, min_frames: int = 1) -> list[int]:
-        """The people as users see them numbered: entry n - 1 is person n's tracker id. People seen
-        in fewer than `min_frames` frames (a glimpse, a false detection) get no number."""
-        return self.people(min_frames)
 
     def frames_seen(self, person_id: int) -> int:
         return int(self._tracks[person_id].valid.sum())
@@ -81,10 +78,6 @@ class PeopleTracks:
         return self._presence.get(person_id, 0.0)
 
     def chosen(self, min_frames: int = 1) -> int | None:
-        """The lock-on rule (engine.people.choose_person) over the whole source; None if nobody."""
+        """The lock-on rule (engine.capture.people.choose_person) over the whole source; None if nobody."""
         ids = self.people(min_frames) or self.people()
         return choose_person({pid: self._presence[pid] for pid in ids}) if ids else None
-
-    def ranked(self, min_frames: int = 1) -> list[int]:
-        """People by the lock-on rule's score, best first."""
-        return sorted(self.people(min_frames), key=lambda pid: (-self._presence[pid], pid))
