@@ -8,14 +8,14 @@ causal temporal stage (`LiveTracker`) for the one locked on to, or for each pers
             person.id, person.pose                # PoseFrame of that person
 
 Each person's LiveTracker has its own live state of the 3D mode, bone lengths, floor and root
-(the network itself is shared); people the tracker has forgotten are dropped with their state. A
-locked-on person who has been forgotten (unseen for `PeopleConfig.forget_s`) is replaced by the
-lock-on rule's pick of the next frame with anyone in view; before that, never.
+(the network itself is shared); people the tracker has forgotten are dropped with their state.
+The lock-on never hands over to someone else by itself; `choose(id)` does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from engine.capture.detection import Detection
@@ -61,8 +61,6 @@ class LivePeople:
         known = set(self.people.known_ids)
         for pid in [p for p in self._trackers if p not in known]:
             del self._trackers[pid]
-        if self.lock.person_id is not None and self.lock.person_id not in known:
-            self.lock.choose(None)  # forgotten (unseen for PeopleConfig.forget_s): the rule picks again
         if not self.everyone:
             det = self.lock.pick(found)
             pid = self.lock.person_id
