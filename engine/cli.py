@@ -283,6 +283,10 @@ def add_stream_parser(sub) -> None:
     s.add_argument("--fov", type=float, default=60.0, help="camera's horizontal field of view in degrees (default 60)")
     s.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
     s.add_argument("--frames", type=int, default=None, help="stop after this many frames")
+    s.add_argument("--max-people", type=int, default=0,
+                   help="people the detector looks for in each frame; the stream follows the largest, most central "
+                        "one of the first frame with anyone in view (default 2, docs/PEOPLE.md)")
+    s.set_defaults(people="1", person=0)  # a stream follows one person
     s.add_argument("-q", "--quiet", action="store_true", help="no status line")
 
 
