@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         w.takeSaved.connect(self._on_take_saved)
         w.batchProgress.connect(self.batch_panel.on_progress)
         w.batchFinished.connect(self.batch_panel.on_finished)
+        self.image_view.personClicked.connect(self.engine.choose_person)
         self.engine.start()
 
         refresh = QGuiApplication.primaryScreen().refreshRate() if QGuiApplication.primaryScreen() else 60.0
@@ -516,6 +517,7 @@ class MainWindow(QMainWindow):
             return
         self.image_view.set_frame(frame.image, None if det is None else det.keypoints_px, None if det is None else det.scores,
                                   hands_px=frame.hands_px)
+        self.image_view.set_people(frame.people, frame.person_id)
         self.view3d.set_pose(frame.joints_m, frame.skeleton)
         redraw = now - self._last_plot >= 0.1  # the plot redraws at most 10 times a second
         if redraw:
