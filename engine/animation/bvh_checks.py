@@ -10,7 +10,7 @@ import re
 import numpy as np
 
 from engine.core.errors import InputError
-from engine.core.input_checks import MAX_ANGLE_DEG, InputLimits, rate_problem
+from engine.core.input_checks import MAX_ANGLE_DEG, InputLimits, is_number, rate_problem
 
 MAX_FILE_UNITS = 1e7  # offsets and positions: 10 km in millimetres, the smallest unit BVH files use
 MAX_CHANNELS_PER_JOINT = 6
@@ -94,7 +94,7 @@ def motion_values(text: str, rows: list[str], num_frames: int, joints, path: str
     try:
         out = np.array(flat, dtype=float).reshape(num_frames, width)
     except ValueError:
-        k = next((i for i, v in enumerate(flat) if not _is_float(v)), None)
+        k = next((i for i, v in enumerate(flat) if not is_number(v)), None)
         if k is None:
             raise InputError(f"{path}: the MOTION section holds {len(flat)} values, not {num_frames} x {width}") from None
         where = f"line {_row_line(text, k // width)}" if not wrapped else f"frame {k // width}"
@@ -147,10 +147,3 @@ def _values_per_line(text: str) -> np.ndarray:
     line = np.searchsorted(newlines, starts)  # the line each value starts on
     return np.bincount(line, minlength=newlines.size + 1)
 
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False

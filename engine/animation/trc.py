@@ -25,7 +25,7 @@ import numpy as np
 from engine.core.atomic import atomic_path
 from engine.core.errors import InputError
 from engine.core.input_checks import (DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, check_rate, check_rate_to_write,
-                                      first_implausible, unique_names)
+                                      first_implausible, is_number, unique_names)
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, Skeleton, frame_joints
 from engine.core.take import Take
 
@@ -125,7 +125,7 @@ def read_trc(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
         try:
             rows.append([float(f) if f.strip() else np.nan for f in fields[1:width]])
         except ValueError:
-            bad = next(f for f in fields[1:width] if f.strip() and not _is_float(f))
+            bad = next(f for f in fields[1:width] if f.strip() and not is_number(f))
             raise InputError(f"{path}: line {number}: {bad.strip()[:20]!r} is not a number") from None
     if not rows:
         raise InputError(f"{path}: the TRC file has no frames")
@@ -159,13 +159,6 @@ def _trc_lines(path: Path) -> list[str]:
         text = raw.decode("latin-1")
     return text.splitlines()
 
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _number(path: Path, line: int, key: str, text: str) -> float:

@@ -108,3 +108,12 @@ def unique_names(names, where: str, what: str = "joint") -> None:
         if n in seen:
             raise InputError(f"{where}: the {what} name {n!r} appears twice; names must be unique")
         seen.add(n)
+
+
+def is_number(text: str) -> bool:
+    """Whether a text field of a file parses as a number (inf and nan included: they are checked apart)."""
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False

@@ -17,7 +17,7 @@ import numpy as np
 from engine.core.atomic import atomic_path, write_text_atomic
 from engine.core.errors import InputError, OutputError
 from engine.core.input_checks import (DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, check_positions, check_rate,
-                                      check_rate_to_write, first_implausible, unique_names)
+                                      check_rate_to_write, first_implausible, is_number, unique_names)
 from engine.core.npz_inspect import check_stored_sizes, npz_headers
 from engine.core.skeletons import Skeleton
 
@@ -343,7 +343,7 @@ def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLi
         try:
             data[i] = [float(v) if v.strip() else np.nan for v in fields]
         except ValueError:
-            bad = next(k for k, v in enumerate(fields) if v.strip() and not _is_number(v))
+            bad = next(k for k, v in enumerate(fields) if v.strip() and not is_number(v))
             raise InputError(f"{path}: line {i + 2}, column {bad + 1}: {fields[bad].strip()[:20]!r} is not a number") from None
     header = csv_header(skeleton)
     at = first_implausible(data[:, 2:], MAX_POSITION_M, allow_nan=True)
@@ -364,13 +364,6 @@ def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLi
     joints[~valid] = np.nan
     return Take(joints, skeleton, fps, times, valid)
 
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def write_json(path: str | Path, payload: dict) -> Path:
