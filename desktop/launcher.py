@@ -266,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    # batch's worker processes start this executable again: let them run their task, not the app
+    multiprocessing.freeze_support()
     # PyInstaller runs this file as a script: make the package-relative imports work there too.
     if __package__ in (None, ""):
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
