@@ -6,6 +6,8 @@ It keeps one height whatever it shows, so the views below never jump when a mess
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QToolButton
@@ -14,6 +16,7 @@ from .window_state import Banner
 
 COLOURS = {"info": "#23415a", "warning": "#5a4a1a", "error": "#5a2323", "idle": "#26282e"}
 HEIGHT_PX = 34
+PROGRESS_INTERVAL_S = 0.25  # how often the progress bar follows a running file
 
 
 class ElidedLabel(QLabel):
@@ -49,6 +52,7 @@ class MessageBanner(QFrame):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._progress_shown = 0.0
         self.setObjectName("banner")
         self.setFixedHeight(HEIGHT_PX)
         lay = QHBoxLayout(self)
@@ -95,8 +99,13 @@ class MessageBanner(QFrame):
         if done is None or not total:
             self.progress.hide()
             return
+        # QProgressBar.setValue repaints at once (not at the next paint): a few times a second is enough
+        now = time.monotonic()
         if self.progress.maximum() != total:
             self.progress.setRange(0, total)
+        elif done < total and now - self._progress_shown < PROGRESS_INTERVAL_S and self.progress.isVisible():
+            return
+        self._progress_shown = now
         self.progress.setValue(done)
         self.progress.show()
 

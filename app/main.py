@@ -20,6 +20,9 @@ def prepare_qt_environment() -> None:
 
 def create_application(argv: list[str] | None = None):
     prepare_qt_environment()
+    from engine.core.native_memory import limit_arenas
+
+    limit_arenas()  # before the engine's threads start: the app opens source after source
     from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtWidgets import QApplication
 

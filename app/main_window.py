@@ -22,6 +22,7 @@ from engine.core.take import Take
 from engine.session.recorder import list_takes, load_take, recover_all, take_summary
 
 from .angle_plot import AnglePlot
+from . import heap
 from .banner import MessageBanner
 from .exporting import ExportRequest, export
 from .image_view import ImageView
@@ -130,6 +131,8 @@ class MainWindow(QMainWindow):
         self.cameras = list_cameras()
         self._fill_cameras()
         self._sync()
+        heap.settle()
+        self._heap_settled = False  # again once the engine's libraries are loaded (the first frame)
         if autostart:
             QTimer.singleShot(0, self.start_default_source)
 
@@ -506,6 +509,9 @@ class MainWindow(QMainWindow):
         if frame is None or not self.state.source_running:
             return
         self.last_frame = frame
+        if not self._heap_settled:
+            self._heap_settled = True
+            heap.settle(collect=False)
         now = time.perf_counter()
         self._last_render = now
         self.frames_rendered += 1

@@ -61,6 +61,27 @@ def singleton_refs() -> dict[str, int]:
     return {"None": sys.getrefcount(None), "True": sys.getrefcount(True), "False": sys.getrefcount(False)}
 
 
+def _watch_stalls(last_beat: list[float], s: dict) -> None:
+    """A thread that prints the GUI thread's stack once during each stall over the limit."""
+    import threading
+    import traceback
+
+    gui = threading.main_thread().ident
+
+    def watch():
+        seen = None
+        while True:
+            time.sleep(0.02)
+            beat = last_beat[0]
+            if time.monotonic() - beat > LIMITS["worst_stall_ms"] / 1e3 * 0.8 and beat != seen and s["cycles"] >= 1:
+                seen = beat
+                stack = "".join(traceback.format_stack(sys._current_frames()[gui])[-16:])
+                into = beat - s.get("phase_t", beat)
+                print(f"--- stall {into:.2f} s into {s['phase']}:\n{stack}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=0, help="stop after this many frames in all (tracked + played)")
@@ -69,6 +90,7 @@ def main() -> int:
     ap.add_argument("--json", default="", help="also write the summary here")
     ap.add_argument("--clip", default="", help="a video to track instead of the sample clip")
     ap.add_argument("--types", action="store_true", help="print the Python object types that grew, per cycle")
+    ap.add_argument("--stall-stacks", action="store_true", help="print where the GUI thread was during each stall")
     args = ap.parse_args()
     if not args.frames and not args.minutes:
         args.frames = 5000
@@ -107,6 +129,9 @@ def main() -> int:
                 s["stalls"].append((last_beat[0], now, s["phase"]))
         last_beat[0] = now
 
+    if args.stall_stacks:
+        _watch_stalls(last_beat, s)
+
     heartbeat = QTimer()
     heartbeat.setInterval(10)
     heartbeat.timeout.connect(beat)
@@ -122,6 +147,7 @@ def main() -> int:
             s["phase_refs"][mark["phase"]] = s["phase_refs"].get(mark["phase"], 0) + now_refs - mark["refs"]
         mark.update(phase=phase, rss=now_rss, refs=now_refs)
         s["phase"] = phase
+        s["phase_t"] = time.monotonic()
 
     def done() -> bool:
         if args.frames and s["tracked"] + s["played"] >= args.frames:
@@ -209,7 +235,10 @@ def main() -> int:
             s["cycles"] += 1
             if s["cycles"] == 1:
                 s["warm_t"] = time.monotonic()
+            t_gc = time.perf_counter()
             gc.collect()
+            s.setdefault("collect_ms", []).append(round((time.perf_counter() - t_gc) * 1e3, 1))
+            last_beat[0] = time.monotonic()  # the benchmark's own collection is not the app's stall
             s["rss"].append(round(rss_mb(), 1))
             s["refs"].append(singleton_refs())
             if args.types:
@@ -272,6 +301,7 @@ def main() -> int:
         "worst_unshared_stall_ms": round(max(unshared, default=0.0), 1),
         "unshared_stalls_over_100ms": [(round(u, 1), ph) for u, (_, _, ph) in zip(unshared, s["stalls"])
                                        if u > LIMITS["worst_stall_ms"]][:20],
+        "full_collection_ms": s.get("collect_ms", []),
         "rss_after_warmup_mb": base_rss,
         "rss_end_mb": s["rss"][-1] if s["rss"] else 0.0,
         "rss_growth_mb": round(max(s["rss"][1:], default=base_rss) - base_rss, 1),

@@ -10,6 +10,8 @@ import threading
 import warnings
 from pathlib import Path
 
+from engine.core.native_memory import limit_arenas
+
 
 def _interrupt_on_sigterm() -> None:
     """SIGTERM stops a run as Ctrl+C does: temporaries removed, one line, exit 130."""
@@ -343,6 +345,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 def main(argv: list[str] | None = None) -> int:
     _interrupt_on_sigterm()
+    limit_arenas()
     warnings.showwarning = _one_line_warning
     try:
         parser = build_parser()

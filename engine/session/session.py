@@ -39,6 +39,7 @@ from engine.capture.hands import HandTracker
 from engine.capture.people import LockOn, PeopleTracker, TrackedPerson
 from engine.capture.frames import FrameSource
 from engine.capture.latest_frame import LatestFrameGrabber
+from engine.core.native_memory import release_free_memory
 from engine.core.take import Take
 from engine.lift.device import describe_device
 from engine.lift.modes import make_lifter
@@ -153,6 +154,7 @@ class Session:
             raise
         finally:
             self._close_source()
+            release_free_memory()
             self._emit(self.events.ended, SessionEnd(self.name, frames, error, self.is_set()))
 
     def stream(self, realtime: bool = False) -> SessionEnd:
@@ -219,6 +221,7 @@ class Session:
             for sink in self._sinks:
                 error = _first(error, sink.close)
             self._record_wanted = False
+        release_free_memory()
         if error is not None:
             self._emit(self.events.error, error)
         end = SessionEnd(self.name, counter.frames, error, self.is_set())
