@@ -27,11 +27,21 @@ def _late_and_early(t: int = 60) -> np.ndarray:
     return lefts
 
 
+def _passes_in_front(t: int = 150) -> np.ndarray:
+    """The taiji man stands in the middle; the juggler stands at the right, then walks across in
+    front of him (hiding him) to the left and stays there."""
+    lefts = np.empty((t, 2))
+    lefts[:, 0] = 230.0
+    lefts[:, 1] = np.concatenate([np.full(50, 440.0), np.linspace(440.0, 0.0, 60), np.zeros(t - 110)])
+    return lefts
+
+
 @pytest.fixture(scope="module")
 def footage(shared_data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("people_app")
     return {"side_by_side": make_footage(shared_data, folder / "side_by_side.mp4", side_by_side(150)),
-            "late_and_early": make_footage(shared_data, folder / "late_and_early.mp4", _late_and_early())}
+            "late_and_early": make_footage(shared_data, folder / "late_and_early.mp4", _late_and_early()),
+            "passes_in_front": make_footage(shared_data, folder / "passes_in_front.mp4", _passes_in_front())}
 
 
 def _torso_point(view, joints) -> QPoint:
@@ -80,7 +90,52 @@ def test_live_everyone_drawn_in_their_colour_and_a_click_in_3d_follows_them(wind
     qtbot.waitUntil(lambda: not window.source_running, timeout=10000)
 
 
+def test_the_person_chosen_in_3d_stays_chosen_while_hidden(window, qtbot, footage, monkeypatch):
+    fo = footage["passes_in_front"]
+    worker = window.engine.worker
+    sent = []  # every frame the engine sent: (index, person followed, their hip's x in the image or None)
+    post = worker._post
+
+    def logged(f):
+        hip = None if f.detection is None else float(np.mean(f.detection.keypoints_px[[23, 24], 0]))
+        sent.append((f.index, f.person_id, hip))
+        post(f)
+
+    monkeypatch.setattr(worker, "_post", logged)
+    window.open_file(fo.path)
+    view, layer = window.view3d, window.view3d.people
+    qtbot.waitUntil(lambda: len(layer.poses) == 2 and len(window.last_frame.people) == 2, timeout=60000)
+    taiji = next(m.id for m in window.last_frame.people if (m.box[0] + m.box[2]) / 2 < 420)
+    juggler = next(m.id for m in window.last_frame.people if m.id != taiji)
+    target = juggler if window.last_frame.person_id == taiji else taiji
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     _torso_point(view, layer.poses[target]))  # follow the other one first...
+    qtbot.waitUntil(lambda: window.last_frame.person_id == target, timeout=30000)
+    if target != taiji:
+        qtbot.waitUntil(lambda: taiji in layer.poses, timeout=30000)
+        QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         _torso_point(view, layer.poses[taiji]))  # ...then the one who will be hidden
+        qtbot.waitUntil(lambda: window.last_frame.person_id == taiji, timeout=30000)
+    chosen_at = window.last_frame.index
+    assert chosen_at < 60, "chosen only once the juggler was in front of him: the test proves nothing"
+    qtbot.waitUntil(lambda: not window.source_running, timeout=90000)
+    after = [(i, pid, hip) for i, pid, hip in sent if i > chosen_at + 2]
+    assert {pid for _, pid, _ in after} == {taiji}  # never handed over to the juggler walking in front
+    assert any(hip is None for i, _, hip in after if 60 <= i < 105), "the taiji man was never hidden"
+    found = [hip for i, _, hip in after if i >= 105 and hip is not None]
+    assert len(found) >= 10  # found again after the crossing, and followed: him, where he stands
+    assert all(230 <= hip <= 410 for hip in found), found
+
+
 def _record_everyone(window, qtbot, path):
+    from PySide6.QtWidgets import QMenu, QToolBar
+
+    act = window.people_ui.act_record_everyone
+    owners = [o for o in act.associatedObjects() if isinstance(o, (QMenu, QToolBar))]
+    assert {type(o) for o in owners} == {QMenu, QToolBar}  # beside Record in the File menu and the toolbar
+    for owner in owners:
+        actions = owner.actions()
+        assert actions.index(act) == actions.index(window.act_record) + 1
     window.people_ui.act_record_everyone.setChecked(True)
     window.act_record_files.setChecked(True)  # from the first frame to the end
     window.open_file(path)
