@@ -27,6 +27,7 @@ from .banner import MessageBanner
 from .exporting import ExportRequest, export
 from .image_view import ImageView
 from .path_field import open_folder
+from .people_ui import PeopleUi
 from .messages import BatchRequest, BatchResult, LiveFrame, RecordingState, SourceEnded, SourceInfo, StreamRequest, TakeSaved
 from .playback import TakeVideo
 from .settings import AppSettings, push_recent, recent_list
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         w.batchProgress.connect(self.batch_panel.on_progress)
         w.batchFinished.connect(self.batch_panel.on_finished)
         self.image_view.personClicked.connect(self.engine.choose_person)
+        self.people_ui = PeopleUi(self)  # Record everyone, clicks in the 3D view, groups of people's takes
         self.engine.start()
 
         refresh = QGuiApplication.primaryScreen().refreshRate() if QGuiApplication.primaryScreen() else 60.0
@@ -404,6 +406,7 @@ class MainWindow(QMainWindow):
         self.state.open_source(source)
         self.view3d.clear_trails()
         self.view3d.clear_pose()
+        self.view3d.set_people({}, None, None)
         self.image_view.clear("Opening " + source.label + "…")
         self.angle_plot.start_live()
         self._sync()
@@ -445,14 +448,14 @@ class MainWindow(QMainWindow):
     def open_take_dialog(self) -> None:
         folder = self.qsettings.value("recent/take_folder") or str(self.app_settings.takes_folder)
         path, _ = QFileDialog.getOpenFileName(self, "Open a take", str(folder),
-                                              "Takes (*.bvh *.npz *.csv *.trc);;All files (*)")
+                                              "Takes (*.bvh *.npz *.csv *.trc *_people.json);;All files (*)")
         if path:
             self.open_take_file(path)
 
     def open_take_file(self, path: str | Path) -> None:
         """Lists a take file (any BVH, CSV, TRC, NPZ) with the takes and plays it back."""
-        path = Path(path)
         try:
+            path = self.people_ui.playback.take_path(path)  # a listing of people's takes: its first person's
             take, video = load_take(path)
         except Exception as exc:  # noqa: BLE001 - a file Monocap cannot read: one clear line
             self.show_error(describe_error(exc))
@@ -525,6 +528,7 @@ class MainWindow(QMainWindow):
                                   hands_px=frame.hands_px)
         self.image_view.set_people(frame.people, frame.person_id)
         self.view3d.set_pose(frame.joints_m, frame.skeleton)
+        self.view3d.set_people(frame.people_joints, frame.people_skeleton, frame.person_id)
         redraw = now - self._last_plot >= 0.1  # the plot redraws at most 10 times a second
         if redraw:
             self._last_plot = now
@@ -597,10 +601,11 @@ class MainWindow(QMainWindow):
         path, video = self.takes[name]
         try:
             take, video = load_take(path)
+            take, video = self.people_ui.playback.open(path, take, video)  # several people's takes play together
         except Exception as exc:  # noqa: BLE001
             self.show_error(describe_error(exc))
             return
-        self._leave_playback()
+        self._leave_playback(keep_people=True)
         self.current_take = take
         self._take_video = TakeVideo(video) if video else None
         self.state.select_take(name)
@@ -621,7 +626,9 @@ class MainWindow(QMainWindow):
         self.state.set_playing(on)
         self._sync()
 
-    def _leave_playback(self) -> None:
+    def _leave_playback(self, keep_people: bool = False) -> None:
+        if not keep_people:
+            self.people_ui.playback.close()
         self.timeline.set_playing(False)
         if self._take_video is not None:
             self._take_video.close()
@@ -647,6 +654,7 @@ class MainWindow(QMainWindow):
         else:
             self.view3d.clear_pose()
         self.view3d.set_trail_history(take.joints_m[max(0, i - 90): i + 1], take.skeleton)
+        self.people_ui.playback.show(i)
         image = self._take_video.read(i) if self._take_video is not None else None
         kp = take.keypoints_px[i] if take.keypoints_px is not None else None
         sc = take.keypoint_scores[i] if take.keypoint_scores is not None else None

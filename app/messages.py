@@ -58,6 +58,8 @@ class LiveFrame:
     hands_px: np.ndarray | None = None  # (2, 21, 2) both hands' keypoints when hands are tracked
     people: tuple = ()  # app.people_overlay.PersonMark of everyone tracked in the frame
     person_id: int | None = None  # the person followed (their tracker id), None before anyone was seen
+    people_joints: dict = field(default_factory=dict)  # tracker id -> (J, 3) world metres of everyone, one world
+    people_skeleton: Skeleton | None = None  # the skeleton of people_joints
 
 
 @dataclass(frozen=True)

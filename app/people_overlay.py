@@ -1,5 +1,6 @@
 """Everyone tracked in a frame, drawn over the video: a box and a number per person in their own
-colour (the person followed drawn bold), and which person a click lands on."""
+colour (the person followed drawn bold), and which person a click lands on. `person_colour` is the
+one palette: the 3D view (app/people3d.py) draws each person in the same colour."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ PERSON_HUES = (30, 200, 120, 300, 55, 250, 0, 170)
 
 def person_colour(person_id: int) -> QColor:
     return QColor.fromHsv(PERSON_HUES[(person_id - 1) % len(PERSON_HUES)], 210, 255)
+
+
+def person_rgba(person_id: int, alpha: float = 1.0) -> tuple[float, float, float, float]:
+    """person_colour as GL's floats in [0, 1]."""
+    c = person_colour(person_id)
+    return c.redF(), c.greenF(), c.blueF(), alpha
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The 3D view: floor grid on the ground, bones, joints, foot and root trails, follow mode.
+"""The 3D view: floor grid on the ground, bones, joints, foot and root trails, follow mode, and
+everyone tracked when several people are (app/people3d.py; a click on one emits `personClicked`).
 
 Monocap's world is Y up (metres); pyqtgraph's GL scene is Z up. `to_gl` is the one place that maps
 between them: world (x, y, z) -> GL (x, -z, y), so the ground y = 0 is GL's z = 0 plane and the
@@ -12,12 +13,14 @@ from collections import deque
 import numpy as np
 import pyqtgraph.opengl as gl
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QOpenGLContext, QVector3D
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QOpenGLContext, QPainter, QVector3D
 from PySide6.QtOpenGL import QOpenGLWindow
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from engine.core.skeletons import Skeleton, frame_joints
+
+from .people3d import PeopleLayer
 
 LEFT_RGBA = (1.0, 0.55, 0.0, 1.0)  # orange
 RIGHT_RGBA = (0.0, 0.78, 1.0, 1.0)  # cyan
@@ -26,6 +29,7 @@ JOINT_RGBA = (1.0, 0.92, 0.2, 1.0)  # yellow
 BACKGROUND = (28, 30, 36)
 TRAIL_JOINTS = {"left_ankle": (1.0, 0.55, 0.0, 0.55), "right_ankle": (0.0, 0.78, 1.0, 0.55), "pelvis": (0.7, 0.7, 0.7, 0.55)}
 TRAIL_LENGTH = 90  # frames
+CLICK_SLOP_PX = 4.0  # a press and release this close together is a click, not a turn of the view
 
 
 def to_gl(points_world: np.ndarray) -> np.ndarray:
@@ -58,6 +62,8 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
     with software rendering.
     """
 
+    personClicked = Signal(int)  # the tracker id (the number shown) of the person clicked on
+
     HOME = dict(distance=4.2, elevation=12.0, azimuth=-90.0)
     HOME_CENTRE = (0.0, 0.0, 0.9)
 
@@ -87,6 +93,8 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self.skeleton: Skeleton | None = None
         self._colours = None
         self.last_joints_m: np.ndarray | None = None
+        self.people = PeopleLayer(self)
+        self._press: QPointF | None = None
         self.reset_view()
 
     def devicePixelRatioF(self) -> float:
@@ -124,6 +132,36 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self.bones.setData(pos=np.zeros((0, 3), np.float32))
         self.joints.setData(pos=np.zeros((0, 3), np.float32))
         self.last_joints_m = None
+
+    def set_people(self, poses: dict[int, np.ndarray], skeleton: Skeleton | None, chosen: int | None) -> None:
+        """Everyone tracked (id -> (J, 3) world metres) and the person followed; with several
+        people they are drawn each in their colour in place of the one skeleton."""
+        self.people.set_people(poses, skeleton, chosen)
+        alone = not self.people.active
+        self.bones.setVisible(alone)
+        self.joints.setVisible(alone)
+        self.update()
+
+    def paintGL(self, *args, **kwargs):
+        super().paintGL(*args, **kwargs)
+        if self.people.active:
+            painter = QPainter(self)
+            self.people.draw_labels(painter)
+            painter.end()
+
+    def mousePressEvent(self, ev):
+        self._press = ev.position()
+        super().mousePressEvent(ev)
+
+    def mouseReleaseEvent(self, ev):
+        press, self._press = self._press, None
+        pos = ev.position()
+        if press is not None and ev.button() == Qt.MouseButton.LeftButton \
+                and (pos - press).manhattanLength() <= CLICK_SLOP_PX:
+            pid = self.people.person_at(pos.x(), pos.y())
+            if pid is not None:
+                self.personClicked.emit(pid)
+        super().mouseReleaseEvent(ev)
 
     def _set_skeleton(self, skeleton: Skeleton) -> None:
         if skeleton is not self.skeleton:

@@ -19,6 +19,7 @@ from engine.capture.frames import CameraSource, VideoFileSource, open_source
 from engine.core.errors import describe_error
 from engine.session.batch import BatchJob, plan_items, run_batch, serial_executor
 from engine.session.events import SessionEnd, SessionEvents, SessionInfo, TrackedFrame
+from engine.session.people_sink import PeopleSink
 from engine.session.session import Session
 
 from .people_overlay import marks_from_people
@@ -53,7 +54,9 @@ class EngineWorker(QObject):
         self._quitting = threading.Event()
         self._wake = threading.Event()
         self._record_wanted = False
+        self.record_everyone = False  # recordings make one take per person (app/people_record.py)
         self._session: Session | None = None
+        self._people: PeopleSink | None = None
         self._mailbox: LiveFrame | None = None
         self._mail_lock = threading.Lock()
         self._notified = False
@@ -77,9 +80,16 @@ class EngineWorker(QObject):
 
     def set_recording(self, on: bool) -> None:
         self._record_wanted = on
-        session = self._session
+        session, people = self._session, self._people
+        everyone = self.record_everyone and people is not None
         if session is not None:
-            session.set_recording(on)
+            session.set_recording(on and not everyone)
+        if people is not None:
+            people.set_recording(on and everyone)
+
+    def set_record_everyone(self, on: bool) -> None:
+        """The next recording makes one take per person (STEM_pN) instead of one take."""
+        self.record_everyone = on
 
     def take_latest(self) -> LiveFrame | None:
         with self._mail_lock:
@@ -121,6 +131,7 @@ class EngineWorker(QObject):
 
         def on_opened(info: SessionInfo) -> None:
             opened.append(info)
+            people.opened(info)
             self.sourceOpened.emit(SourceInfo(info.name, info.fps, info.frame_count, info.is_live, info.device, job_id))
 
         def on_pose(t: TrackedFrame) -> None:
@@ -128,10 +139,13 @@ class EngineWorker(QObject):
                                  t.pose.skeleton, t.latency_s * 1e3, t.engine_fps, t.dropped, t.recording,
                                  opened[0].frame_count if opened else None,
                                  None if t.pose.hands is None else t.pose.hands.keypoints_px,
-                                 marks_from_people(t.people), t.person_id))
+                                 marks_from_people(t.people), t.person_id,
+                                 {p.id: p.pose.joints_m for p in people.latest if p.pose.joints_m is not None},
+                                 people.people.lifter.skeleton))
 
         def on_ended(end: SessionEnd) -> None:
             self._session = None
+            self._people = None
             self._record_wanted = False
             self.busy = False
             error = None if end.error is None else describe_error(end.error)
@@ -142,10 +156,13 @@ class EngineWorker(QObject):
                                take_saved=self.takeSaved.emit, ended=on_ended)
         session = Session(lambda: _open(request), request.config, events, cancel=cancel, name=name,
                           takes_dir=request.takes_dir)
+        people = PeopleSink(request.config, request.takes_dir, SessionEvents(recording=self.recordingChanged.emit,
+                                                                               take_saved=self.takeSaved.emit))
+        session.add_sink(people)  # before on_pose reads its poses
         if self.pose_sink is not None:
             session.add_sink(self.pose_sink)
-        self._session = session
-        session.set_recording(self._record_wanted)
+        self._session, self._people = session, people
+        self.set_recording(self._record_wanted)
         session.stream(realtime=request.realtime)
 
     @Slot(int, object)

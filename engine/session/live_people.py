@@ -10,11 +10,15 @@ causal temporal stage (`LiveTracker`) for the one locked on to, or for each pers
 Each person's LiveTracker has its own live state of the 3D mode, bone lengths, floor and root
 (the network itself is shared); people the tracker has forgotten are dropped with their state.
 The lock-on never hands over to someone else by itself; `choose(id)` does.
+With everyone, all are placed in one world: the origin of the first person tracked (their own
+trackers' origins are shifted onto it), so people captured together keep their true places.
+`follow(...)` takes people already tracked by someone else's PeopleTracker (an engine session's,
+engine/session/people_sink.py), so the ids are that tracker's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,6 +44,8 @@ class LivePeople:
         self.lock = LockOn(person_id)
         self.lifter = lifter or make_lifter(config.lift)
         self._trackers: dict[int, LiveTracker] = {}
+        self._anchor: LiveTracker | None = None  # whose origin everyone's world shares
+        self._last_seen: dict[int, float] = {}
         self.last_people: list[TrackedPerson] = []
 
     @property
@@ -50,6 +56,7 @@ class LivePeople:
         """Follow this person from now on (lock-on mode); their own temporal state starts over."""
         if person_id != self.lock.person_id:
             self._trackers.clear()
+            self._anchor = None
         self.lock.choose(person_id)
 
     def push(self, index: int, timestamp_s: float, detections: list[Detection],
@@ -58,7 +65,22 @@ class LivePeople:
         detection None while that person is hidden)."""
         found = self.people.update(timestamp_s, detections)
         self.last_people = found
-        known = set(self.people.known_ids)
+        return self._poses(index, timestamp_s, found, set(self.people.known_ids), image_bgr)
+
+    def follow(self, index: int, timestamp_s: float, found: list[TrackedPerson],
+               image_bgr: np.ndarray | None = None) -> list[PersonPose]:
+        """As `push`, for people another PeopleTracker has already told apart; a person unseen
+        for longer than `config.people.forget_s` is dropped with their state."""
+        self.last_people = list(found)
+        for p in found:
+            self._last_seen[p.id] = timestamp_s
+        forget = self.config.people.forget_s
+        known = {pid for pid, t in self._last_seen.items() if timestamp_s - t <= forget}
+        self._last_seen = {pid: self._last_seen[pid] for pid in known}
+        return self._poses(index, timestamp_s, found, known, image_bgr)
+
+    def _poses(self, index: int, timestamp_s: float, found: list[TrackedPerson], known: set[int],
+               image_bgr: np.ndarray | None) -> list[PersonPose]:
         for pid in [p for p in self._trackers if p not in known]:
             del self._trackers[pid]
         if not self.everyone:
@@ -70,8 +92,22 @@ class LivePeople:
         out = []
         here = {p.id: p.detection for p in found}
         for pid in sorted(set(here) | set(self._trackers)):
-            out.append(PersonPose(pid, self._tracker(pid).push(index, timestamp_s, here.get(pid), image_bgr)))
+            tracker = self._tracker(pid)
+            out.append(PersonPose(pid, self._in_shared_world(tracker, tracker.push(index, timestamp_s, here.get(pid),
+                                                                                    image_bgr))))
         return out
+
+    def _in_shared_world(self, tracker: LiveTracker, pose: PoseFrame) -> PoseFrame:
+        if pose.joints_m is None:
+            return pose
+        if self._anchor is None:
+            self._anchor = tracker
+        own, shared = tracker.origin_m, self._anchor.origin_m
+        if tracker is self._anchor or own is None or shared is None:
+            return pose
+        joints = pose.joints_m.copy()
+        joints[:, [0, 2]] += own[[0, 2]] - shared[[0, 2]]
+        return replace(pose, joints_m=joints)
 
     def _tracker(self, pid: int) -> LiveTracker:
         tracker = self._trackers.get(pid)

@@ -324,6 +324,12 @@ class LiveTracker:
     def calibrated(self) -> bool:
         return self._calibrated
 
+    @property
+    def origin_m(self) -> np.ndarray | None:
+        """(3,) where this tracker's world origin lies in its levelled camera frame (None before
+        the subject was first seen); x and z are taken off every pose."""
+        return self._origin
+
     def push(self, index: int, timestamp_s: float, detection: Detection | None,
              image_bgr: np.ndarray | None = None, hands: HandsFrame | None = None) -> PoseFrame:
         """image_bgr is needed only by 3D modes that `needs_images`; hands (engine.capture.hands.

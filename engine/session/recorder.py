@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def _record_dtype(num_joints: int, num_keypoints: int) -> np.dtype:
 
 
 def next_take_name(folder: Path, prefix: str = "take") -> str:
-    used = {p.name.split(".")[0] for p in folder.glob(f"{prefix}_*")}
+    """The first NAME free in `folder`; NAME_pN (a person's take of a recording of everyone) uses NAME."""
+    used = {re.sub(r"_p\d+$", "", p.name.split(".")[0]) for p in folder.glob(f"{prefix}_*")}
     i = 1
     while f"{prefix}_{i:03d}" in used:
         i += 1
@@ -41,7 +43,8 @@ def next_take_name(folder: Path, prefix: str = "take") -> str:
 class TakeRecorder:
     def __init__(self, folder: str | Path, name: str, skeleton: Skeleton, fps: float, source_name: str = "",
                  keypoint_skeleton: Skeleton = MEDIAPIPE_33, flush_s: float = 0.5, write_video: bool = True,
-                 metadata: dict | None = None):
+                 metadata: dict | None = None, t0_s: float | None = None):
+        """t0_s: the time the take's timestamps count from (None: its first frame's)."""
         self.folder = ensure_writable_dir(folder)
         self.name = name
         self.skeleton = skeleton
@@ -66,7 +69,7 @@ class TakeRecorder:
         self._write_video = write_video
         self._video = None
         self.video_path: Path | None = None
-        self._t0: float | None = None
+        self._t0: float | None = t0_s
 
     @property
     def rec_path(self) -> Path:
@@ -134,6 +137,12 @@ class TakeRecorder:
         self.rec_path.unlink(missing_ok=True)
         self.header_path.unlink(missing_ok=True)
         return take, path
+
+    def close(self) -> None:
+        """Flushes and closes the records, keeping them (read_recording reads them)."""
+        if not self._fh.closed:
+            self.flush()
+            self._fh.close()
 
     def abort(self) -> None:
         """Closes the files, keeping what was written (recoverable)."""
