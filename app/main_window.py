@@ -658,8 +658,9 @@ class MainWindow(QMainWindow):
         image = self._take_video.read(i) if self._take_video is not None else None
         kp = take.keypoints_px[i] if take.keypoints_px is not None else None
         sc = take.keypoint_scores[i] if take.keypoint_scores is not None else None
+        hands = take.hand_keypoints_px[i] if take.hand_keypoints_px is not None else None
         if image is not None:
-            self.image_view.set_frame(image, kp, sc)
+            self.image_view.set_frame(image, kp, sc, hands_px=hands)
         self.angle_plot.set_cursor(float(take.timestamps_s[i]))
         self.person_label.setText("person found" if take.valid[i] else "nobody in view")
 

@@ -288,7 +288,9 @@ def add_stream_parser(sub) -> None:
     s.add_argument("--max-people", type=int, default=0,
                    help="people the detector looks for in each frame; the stream follows the largest, most central "
                         "one of the first frame with anyone in view (default 2, docs/PEOPLE.md)")
-    s.set_defaults(people="1", person=0, hands=False)  # a stream follows one person; no fingers
+    s.add_argument("--hands", action="store_true",
+                   help="track the hands too and stream the fingers (slower; docs/HANDS.md)")
+    s.set_defaults(people="1", person=0)  # a stream follows one person
     s.add_argument("-q", "--quiet", action="store_true", help="no status line")
 
 

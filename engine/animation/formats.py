@@ -7,7 +7,8 @@ the CLI and the GUI share, and the `monocap convert` command.
 - .trc: OpenSim markers (engine/animation/trc.py), mm by default.
 - .bvh: joint rotations on a rig (engine/animation/solver.py, engine/animation/bvh_writer.py), cm by default.
   Takes of other skeletons (a BVH from elsewhere) are mapped onto Monocap's body first
-  (engine/animation/rig_mappings.py); CSV, TRC and NPZ keep the source's own joints.
+  (engine/animation/rig_mappings.py), with its fingers where every finger of both hands has
+  three joints (engine/animation/rig_fingers.py); CSV, TRC and NPZ keep the source's own joints.
 """
 
 from __future__ import annotations
@@ -222,7 +223,9 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path
             raise OutputError(f"{path}: TRC files are in {', '.join(TRC_UNITS)}, not {units}")
         return write_trc(take, path, units)
     source = str(take.metadata.get("source", path))
-    body = to_body_take(take, what=source)
+    body = to_body_take(take, what=source, fingers=True)
+    if body.metadata.get("fingers_note"):
+        log.warning("%s: %s", source, body.metadata["fingers_note"])
     confidence = body.metadata.get("mapping_confidence", 1.0)
     if confidence < LOW_CONFIDENCE:
         log.warning("%s: its skeleton maps onto Monocap's body with confidence %.2f only; check the mapping "

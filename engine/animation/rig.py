@@ -307,6 +307,16 @@ def _mixamo_finger(s: str, finger: str, k: int) -> str:
     return f"mixamorig:{s.capitalize()}Hand{finger.capitalize()}{k}"
 
 
+_UNITY_FINGERS = {"thumb": "Thumb", "index": "Index", "middle": "Middle", "ring": "Ring", "pinky": "Little"}
+_UNITY_PHALANGES = ("Proximal", "Intermediate", "Distal")
+
+
+def _unity_finger(s: str, finger: str, k: int) -> str:
+    """HumanBodyBones' finger names: LeftThumbProximal ... RightLittleDistal (the thumb's
+    Proximal is its first joint, the CMC, as Mixamo's Thumb1 and Monocap's thumb1)."""
+    return f"{s.capitalize()}{_UNITY_FINGERS[finger]}{_UNITY_PHALANGES[k - 1]}"
+
+
 MONOCAP_RIG = _build("monocap", "Monocap's body rig: MONOCAP_BODY joint names plus a lumbar joint and clavicles", _monocap_spec())
 MIXAMO_RIG = _build("mixamo", "Mixamo bone names (mixamorig:Hips ...), recognised by Unity's humanoid "
                     "importer and Blender/MotionBuilder retargeting", _mixamo_spec())
@@ -314,6 +324,11 @@ MIXAMO_RIG = _build("mixamo", "Mixamo bone names (mixamorig:Hips ...), recognise
 # export rig.
 UNITY_HUMANOID_RIG = _build("unity_humanoid", "Unity HumanBodyBones names (Hips, Spine, Chest, UpperChest, "
                             "LeftUpperArm ...), the bones VMC receivers drive", _unity_humanoid_spec())
+# The same with Unity's 30 finger bones, for MONOCAP_HANDS poses.
+UNITY_HUMANOID_RIG_FINGERS = _build("unity_humanoid", UNITY_HUMANOID_RIG.description + ", and the 30 finger bones "
+                                    "(LeftThumbProximal ... RightLittleDistal)",
+                                    _finger_spec(_unity_humanoid_spec(), lambda s: f"{s.capitalize()}Hand",
+                                                 _unity_finger), SOLVER_JOINTS_HANDS)
 RIGS: dict[str, Rig] = {r.name: r for r in (MONOCAP_RIG, MIXAMO_RIG)}
 # The same rigs with fingers, for MONOCAP_HANDS takes: Monocap's finger names (left_index1 ...) and
 # Mixamo's (mixamorig:LeftHandIndex1 ...).

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.animation.rig_fingers import Fingers, find_fingers, hands_weights
 from engine.animation.rig_recognizer import RigMapping, recognise
 from engine.core.errors import InputError
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS
@@ -80,9 +81,25 @@ def on_body_if_possible(take: Take, what: str = "take") -> Take:
         return take
 
 
-def to_body_take(take: Take, what: str = "take", joint_map: dict[str, str] | None = None) -> Take:
+def fingers_of(take: Take, mapping: RigMapping) -> Fingers:
+    """The fingers of the take's skeleton below the wrists the mapping found
+    (engine/animation/rig_fingers.py)."""
+    wrists = {}
+    for side in ("left", "right"):
+        row = mapping.weights[MONOCAP_BODY.index(f"{side}_wrist")]
+        used = np.flatnonzero(np.abs(row) > 1e-9)
+        if len(used) != 1:
+            return Fingers(None)
+        wrists[side] = int(used[0])
+    return find_fingers(take.skeleton, rest_pose(take), wrists)
+
+
+def to_body_take(take: Take, what: str = "take", joint_map: dict[str, str] | None = None,
+                 fingers: bool = False) -> Take:
     """A take of any humanoid skeleton -> the same motion on MONOCAP_BODY joints (a take with
-    fingers, MONOCAP_HANDS, is kept as it is: the solver reads its fingers too)."""
+    fingers, MONOCAP_HANDS, is kept as it is: the solver reads its fingers too). fingers=True: a
+    skeleton with three joints on every finger of both hands maps onto MONOCAP_HANDS; one with
+    fewer says why in the metadata's `fingers_note`."""
     if take.skeleton.joint_names == MONOCAP_HANDS.joint_names and not joint_map:
         return take if take.skeleton is MONOCAP_HANDS else replace(take, skeleton=MONOCAP_HANDS)
     if take.skeleton.joint_names == MONOCAP_BODY.joint_names and not joint_map:
@@ -91,5 +108,13 @@ def to_body_take(take: Take, what: str = "take", joint_map: dict[str, str] | Non
     metadata = {k: v for k, v in take.metadata.items() if k not in ("rest_pose_m", "joint_map")}
     metadata["mapped_from"] = take.skeleton.name
     metadata["mapping_confidence"] = mapping.confidence
-    return replace(take, joints_m=mapping.apply(take.joints_m), skeleton=MONOCAP_BODY, metadata=metadata,
+    weights, skeleton = mapping.weights, MONOCAP_BODY
+    if fingers:
+        found = fingers_of(take, mapping)
+        if found.rows is not None:
+            weights, skeleton = hands_weights(mapping.weights, found), MONOCAP_HANDS
+        elif found.note:
+            metadata["fingers_note"] = found.note
+    joints = np.einsum("kj,...jc->...kc", weights, take.joints_m)
+    return replace(take, joints_m=joints, skeleton=skeleton, metadata=metadata,
                    keypoints_px=None, keypoint_scores=None, keypoint_skeleton=None)

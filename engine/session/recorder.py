@@ -2,7 +2,9 @@
 
 Files in the takes folder, for a take named NAME:
   NAME.rec.json  what the records hold (skeleton, keypoint count, fps, image size); written first
-  NAME.rec       append-only fixed-size records, one per frame, flushed and synced every `flush_s`
+  NAME.rec       append-only fixed-size records, one per frame, flushed and synced every `flush_s`;
+                 takes with fingers (MONOCAP_HANDS) also keep both hands' 2D keypoints in each
+                 (the header's `num_hand_keypoints`; recordings without it have none)
   NAME.avi       the images (MJPG), so playback can show them
   NAME.npz       the finished take (engine.core.take.save_npz, written atomically); the .rec files are
                  then removed. A .rec without an .npz is a take that was cut short: `recover()`.
@@ -22,13 +24,17 @@ from engine.core import skeletons
 from engine.core.atomic import ensure_writable_dir, write_text_atomic
 from engine.core.errors import InputError, OutputError
 from engine.core.npz_inspect import npz_headers
+from engine.capture.hands import NUM_HAND_KEYPOINTS
 from engine.core.skeletons import MEDIAPIPE_33, Skeleton, frame_joints
 from engine.core.take import Take, load_npz, save_npz
 
 
-def _record_dtype(num_joints: int, num_keypoints: int) -> np.dtype:
-    return np.dtype([("t", "<f8"), ("valid", "u1"), ("joints", "<f4", (num_joints, 3)),
-                     ("kp", "<f4", (num_keypoints, 2)), ("scores", "<f4", (num_keypoints,))])
+def _record_dtype(num_joints: int, num_keypoints: int, num_hand_keypoints: int = 0) -> np.dtype:
+    fields = [("t", "<f8"), ("valid", "u1"), ("joints", "<f4", (num_joints, 3)),
+              ("kp", "<f4", (num_keypoints, 2)), ("scores", "<f4", (num_keypoints,))]
+    if num_hand_keypoints:
+        fields.append(("hands", "<f4", (2, num_hand_keypoints, 2)))
+    return np.dtype(fields)
 
 
 def next_take_name(folder: Path, prefix: str = "take") -> str:
@@ -53,13 +59,16 @@ class TakeRecorder:
         self.fps = fps
         self.flush_s = flush_s
         self.frames = 0
-        self._dtype = _record_dtype(skeleton.num_joints, keypoint_skeleton.num_joints)
+        self._hand_keypoints = NUM_HAND_KEYPOINTS if len(self._needed) < skeleton.num_joints else 0
+        self._dtype = _record_dtype(skeleton.num_joints, keypoint_skeleton.num_joints, self._hand_keypoints)
         self._header = {
             "name": name, "skeleton": skeleton.name, "joint_names": list(skeleton.joint_names),
             "parents": list(skeleton.parents), "keypoint_skeleton": keypoint_skeleton.name,
             "num_keypoints": keypoint_skeleton.num_joints, "fps": fps, "source": source_name,
             "image_size": None, "metadata": metadata or {},
         }
+        if self._hand_keypoints:
+            self._header["num_hand_keypoints"] = self._hand_keypoints
         write_text_atomic(self.header_path, json.dumps(self._header))
         try:
             self._fh = open(self.rec_path, "ab")
@@ -80,7 +89,9 @@ class TakeRecorder:
         return self.folder / f"{self.name}.rec.json"
 
     def append(self, timestamp_s: float, joints_m: np.ndarray | None, keypoints_px: np.ndarray | None,
-               scores: np.ndarray | None, image=None) -> None:
+               scores: np.ndarray | None, image=None, hands_px: np.ndarray | None = None) -> None:
+        """hands_px: (2, 21, 2) both hands' keypoints (NaN where not found), kept by takes with
+        fingers."""
         rec = np.zeros(1, self._dtype)
         self._t0 = timestamp_s if self._t0 is None else self._t0
         rec["t"] = timestamp_s - self._t0
@@ -92,6 +103,8 @@ class TakeRecorder:
         if keypoints_px is not None:
             rec["kp"] = keypoints_px
             rec["scores"] = scores
+        if self._hand_keypoints:
+            rec["hands"] = np.nan if hands_px is None else hands_px
         try:
             self._fh.write(rec.tobytes())
             if image is not None and self._write_video:
@@ -171,7 +184,8 @@ def read_recording(folder: str | Path, name: str) -> Take:
         kp_skeleton = skeletons.get(header["keypoint_skeleton"])
     except KeyError:
         kp_skeleton = None
-    dtype = _record_dtype(len(names), int(header["num_keypoints"]))
+    num_hand_keypoints = int(header.get("num_hand_keypoints", 0))
+    dtype = _record_dtype(len(names), int(header["num_keypoints"]), num_hand_keypoints)
     raw = (folder / f"{name}.rec").read_bytes()
     usable = len(raw) - len(raw) % dtype.itemsize
     recs = np.frombuffer(raw[:usable], dtype=dtype)
@@ -182,7 +196,8 @@ def read_recording(folder: str | Path, name: str) -> Take:
     metadata = {"source": header.get("source", ""), "recorded": "live (causal temporal stage)", **header.get("metadata", {})}
     return Take(joints_m=joints, skeleton=skeleton, fps=float(header["fps"]), timestamps_s=recs["t"].astype(np.float64),
                 valid=valid, keypoints_px=recs["kp"].astype(np.float64), keypoint_scores=recs["scores"].astype(np.float64),
-                keypoint_skeleton=kp_skeleton, image_size=tuple(size) if size else None, metadata=metadata)
+                keypoint_skeleton=kp_skeleton, image_size=tuple(size) if size else None, metadata=metadata,
+                hand_keypoints_px=recs["hands"].astype(np.float64) if num_hand_keypoints else None)
 
 
 def recover_all(folder: str | Path) -> list[tuple[str, Path]]:

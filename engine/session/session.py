@@ -297,7 +297,8 @@ class _Recording:
             return False
         det = pose.detection
         self._recorder.append(pose.timestamp_s, pose.joints_m, None if det is None else det.keypoints_px,
-                              None if det is None else det.scores, frame.image)
+                              None if det is None else det.scores, frame.image,
+                              None if pose.hands is None else pose.hands.keypoints_px)
         return True
 
     def close(self) -> None:

@@ -7,6 +7,9 @@ Each tracked frame is one OSC bundle:
   /VMC/Ext/OK        loaded, calibration state, calibration mode, tracking status
   /VMC/Ext/T         the frame's time in seconds
 A frame with nobody in view sends OK (tracking status 0) and T only, so the avatar holds its pose.
+Poses with fingers (MONOCAP_HANDS, captured with hands) add Unity's 30 finger bones
+(UNITY_HUMANOID_RIG_FINGERS) after the body's; a hand not seen holds its last finger rotations for
+a moment, then rests (engine/animation/live_solver.py).
 
 Unity's axes: left-handed, Y up, the avatar facing +Z with its left hand towards -X. Monocap's world
 (engine/core/coords.py) is right-handed, Y up, the subject in the rest pose facing +Z with the left
@@ -25,8 +28,8 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from scipy.spatial.transform import Rotation
 
 from engine.animation.live_solver import LivePose, LiveSolver
-from engine.animation.rig import UNITY_HUMANOID_RIG, Rig
-from engine.core.skeletons import MONOCAP_BODY
+from engine.animation.rig import UNITY_HUMANOID_RIG, UNITY_HUMANOID_RIG_FINGERS, Rig
+from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS
 
 ROOT_ADDRESS = "/VMC/Ext/Root/Pos"
 BONE_ADDRESS = "/VMC/Ext/Bone/Pos"
@@ -90,20 +93,33 @@ def bundle_for_pose(pose: LivePose | None, time_s: float, rig: Rig = UNITY_HUMAN
     return bundle.build().dgram
 
 
+RIG_FOR_SKELETON = {MONOCAP_BODY.name: UNITY_HUMANOID_RIG, MONOCAP_HANDS.name: UNITY_HUMANOID_RIG_FINGERS}
+
+
 class VmcEncoder:
-    """PoseFrames -> VMC bundles. Keeps the live solver's state: feed it the frames in order."""
+    """PoseFrames -> VMC bundles. Keeps the live solver's state: feed it the frames in order. The
+    poses' skeleton picks the bones (fingers with MONOCAP_HANDS); poses of another skeleton than
+    the last (hands turned on or off between sessions) start a new warm-up."""
 
     name = "VMC"
 
-    def __init__(self, warmup_s: float = 3.0, rig: Rig = UNITY_HUMANOID_RIG):
-        self.rig = rig
-        self.solver = LiveSolver(rig, warmup_s)
+    def __init__(self, warmup_s: float = 3.0):
+        self.warmup_s = warmup_s
+        self.solver = LiveSolver(UNITY_HUMANOID_RIG, warmup_s)
+
+    @property
+    def rig(self) -> Rig:
+        return self.solver.rig
 
     def encode(self, pose_frame) -> bytes:
         joints = pose_frame.joints_m
         pose = None
         if joints is not None:
-            if pose_frame.skeleton.name != MONOCAP_BODY.name:
-                raise ValueError(f"VMC streams need {MONOCAP_BODY.name} poses, got {pose_frame.skeleton.name}")
+            skeleton = pose_frame.skeleton
+            if skeleton.name not in RIG_FOR_SKELETON:
+                raise ValueError(f"VMC streams need {MONOCAP_BODY.name} or {MONOCAP_HANDS.name} poses, "
+                                 f"got {skeleton.name}")
+            if skeleton.joint_names != self.solver.skeleton.joint_names:
+                self.solver = LiveSolver(RIG_FOR_SKELETON[skeleton.name], self.warmup_s, skeleton)
             pose = self.solver.solve(joints, pose_frame.timestamp_s)
         return bundle_for_pose(pose, pose_frame.timestamp_s, self.rig)

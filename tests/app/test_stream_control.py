@@ -122,3 +122,23 @@ def test_the_window_streams_the_tracked_poses(window, qtbot):
         qtbot.waitUntil(bones_received, timeout=60000)
         window.stop_source()
         control.button.setChecked(False)
+
+
+def test_with_hands_on_the_window_streams_the_finger_bones(window, qtbot):
+    """Settings > Hands reaches the stream: the live poses carry fingers, and so do the bundles."""
+    window.apply_settings(window.app_settings.with_(hands=True), quiet=True)
+    with OscReceiver() as receiver:
+        control = window.stream_control
+        control.target.setText(f"127.0.0.1:{receiver.port}")
+        control.target.editingFinished.emit()
+        control.button.setChecked(True)
+        window.open_sample()
+
+        def finger_bones_received() -> bool:
+            return any(m[0] == "/VMC/Ext/Bone/Pos" and m[2][0] == "LeftIndexProximal"
+                       for d in list(receiver.datagrams) for m in bundle_messages(d))
+
+        qtbot.waitUntil(finger_bones_received, timeout=60000)
+        window.stop_source()
+        control.button.setChecked(False)
+    assert control.switch.failure == ""

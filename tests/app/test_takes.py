@@ -124,3 +124,30 @@ def test_export_to_an_unwritable_place_is_a_message(window, qtbot, tmp_path):
     paths, error = blocker.args
     assert paths is None and "not_a_folder" in error
     assert "Export failed" in window.banner.text()
+
+
+def test_playback_draws_the_hands_of_a_take_recorded_with_hands(window, qtbot):
+    from PySide6.QtGui import QImage
+
+    window.apply_settings(window.app_settings.with_(hands=True), quiet=True)
+    name = _record_take(window, qtbot, frames=90)
+    window.select_take(name)
+    take = window.current_take
+    assert take.hand_keypoints_px is not None and take.hand_keypoints_px.shape == (take.num_frames, 2, 21, 2)
+    found = np.isfinite(take.hand_keypoints_px).all(axis=(2, 3))
+    assert found.any() and not found.all(), "the hands were found in none or all of the recorded frames"
+
+    def changed_by_the_hands(i: int) -> int:
+        """Pixels of frame i's playback that the hand overlay drew."""
+        window.timeline.slider.setValue(i)
+        with_hands = window.image_view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        image = window._take_video.read(i)
+        window.image_view.set_frame(image, take.keypoints_px[i], take.keypoint_scores[i])
+        without = window.image_view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        a, b = (np.frombuffer(q.constBits(), np.uint8, q.sizeInBytes()).copy() for q in (with_hands, without))
+        return int((a != b).sum())
+
+    hand = int(np.flatnonzero(found.any(axis=1))[0])
+    none = int(np.flatnonzero(~found.any(axis=1) & take.valid)[0])
+    assert changed_by_the_hands(hand) > 50
+    assert changed_by_the_hands(none) == 0

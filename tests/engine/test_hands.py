@@ -285,6 +285,45 @@ def test_a_live_recording_keeps_frames_whose_hand_is_out_of_view(tmp_path):
     assert np.isnan(back.joints_m[20, right]).all() and np.isfinite(back.joints_m[5, right]).all()
 
 
+def test_a_recording_with_hands_keeps_their_2d_keypoints_and_old_recordings_still_read(tmp_path):
+    import json
+
+    from engine.core.take import load_npz
+    from engine.session.recorder import TakeRecorder, read_recording, recover_all
+
+    take, _ = _curl_take()
+    hands = np.random.default_rng(1).uniform(0, 600, (30, 2, 21, 2))
+    hands[10:20, 1] = np.nan  # the right hand not found
+    recorder = TakeRecorder(tmp_path, "t", MONOCAP_HANDS, take.fps, write_video=False)
+    for t in range(30):
+        recorder.append(take.timestamps_s[t], take.joints_m[t], None, None, hands_px=hands[t])
+    recorder.flush()
+    cut_short = read_recording(tmp_path, "t")
+    np.testing.assert_allclose(cut_short.hand_keypoints_px, hands, atol=1e-3)
+    recorder.abort()
+    assert recover_all(tmp_path) == [("t", tmp_path / "t.npz")]
+    np.testing.assert_allclose(load_npz(tmp_path / "t.npz").hand_keypoints_px, hands, atol=1e-3)
+    # a recording of the body alone has none, and one from before hands were recorded reads as before
+    body = TakeRecorder(tmp_path, "b", MONOCAP_BODY, take.fps, write_video=False)
+    body.append(0.0, take.joints_m[0, :22], None, None)
+    body.flush()
+    header = json.loads((tmp_path / "b.rec.json").read_text())
+    assert "num_hand_keypoints" not in header
+    finished, path = body.finish()
+    assert finished.hand_keypoints_px is None and load_npz(path).hand_keypoints_px is None
+    from engine.session.recorder import _record_dtype
+
+    header = {"name": "old", "skeleton": MONOCAP_HANDS.name, "joint_names": list(MONOCAP_HANDS.joint_names),
+              "parents": list(MONOCAP_HANDS.parents), "keypoint_skeleton": "mediapipe_33", "num_keypoints": 33,
+              "fps": take.fps, "source": "", "image_size": None, "metadata": {}}
+    (tmp_path / "old.rec.json").write_text(json.dumps(header))
+    recs = np.zeros(5, _record_dtype(MONOCAP_HANDS.num_joints, 33))  # records without hands
+    recs["t"], recs["valid"], recs["joints"] = np.arange(5) / take.fps, 1, take.joints_m[:5]
+    (tmp_path / "old.rec").write_bytes(recs.tobytes())
+    before = read_recording(tmp_path, "old")
+    assert before.num_frames == 5 and before.hand_keypoints_px is None and before.skeleton is MONOCAP_HANDS
+
+
 def test_live_fingers_soak_keeps_memory_flat():
     import tracemalloc
 

@@ -66,3 +66,22 @@ def test_a_new_source_starts_a_new_warm_up():
         live.solve(p.joints_m, p.timestamp_s)
     assert live.calibrated
     assert not live.solve(poses[0].joints_m, 0.0).calibrated  # time went back to 0
+
+
+def test_finger_rotations_match_the_export_solver():
+    from engine.animation.rig import UNITY_HUMANOID_RIG_FINGERS as rig
+    from engine.core.skeletons import MONOCAP_HANDS
+    from tests.engine.streaming.test_vmc_fingers import finger_poses
+
+    poses, _ = finger_poses(90)  # both hands seen throughout the first 100 frames
+    take = spin_take(frames=90).with_joints(np.array([p.joints_m for p in poses]), skeleton=MONOCAP_HANDS)
+    assert take.skeleton is MONOCAP_HANDS
+    live = LiveSolver(rig, warmup_s=1.0, skeleton=MONOCAP_HANDS)
+    got = [live.solve(p.joints_m, p.timestamp_s) for p in poses]
+    # the thumbs' rest is the subject's median over the frames: the warm-up's, the same offline
+    offline = rig_motion(solve(take, SolverOptions(foot_contact=False, ground=False), rest_m=live._rest), rig)
+    hands = [i for i, j in enumerate(rig.joints) if j.driver.startswith(("left_", "right_"))
+             and any(f in j.driver for f in ("wrist", "thumb", "index", "middle", "ring", "pinky"))]
+    assert len(hands) == 32
+    for t in range(40, 90):
+        np.testing.assert_allclose(got[t].local_rotations[hands], offline.local_rotations[t, hands], atol=1e-6)

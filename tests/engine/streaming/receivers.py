@@ -15,7 +15,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_server import BlockingOSCUDPServer
 from scipy.spatial.transform import Rotation
 
-from engine.animation.rig import UNITY_HUMANOID_RIG
+from engine.animation.rig import UNITY_HUMANOID_RIG, UNITY_HUMANOID_RIG_FINGERS
 
 
 class _Server(BlockingOSCUDPServer):
@@ -70,16 +70,18 @@ def bundle_messages(datagram: bytes) -> list[tuple[str, str, tuple]]:
 def rebuild_unity(messages: list[tuple[str, str, tuple]]) -> dict[str, np.ndarray] | None:
     """Forward kinematics of one received VMC frame, in Unity's axes: bone name -> position.
     The root transform, then each bone's local position (its T-pose offset) turned by its
-    parent's global rotation, and the bone's local rotation composed onto the parent's."""
+    parent's global rotation, and the bone's local rotation composed onto the parent's. The
+    finger bones too when the frame has them."""
     bones = {args[0]: args[1:] for address, _, args in messages if address == "/VMC/Ext/Bone/Pos"}
     roots = [args[1:] for address, _, args in messages if address == "/VMC/Ext/Root/Pos"]
     if not bones:
         return None
+    rig = UNITY_HUMANOID_RIG_FINGERS if "LeftIndexProximal" in bones else UNITY_HUMANOID_RIG
     root = roots[0]
     glob = {None: Rotation.from_quat(root[3:7]).as_matrix()}
     pos = {None: np.array(root[:3])}
-    for joint in UNITY_HUMANOID_RIG.joints:
-        parent = UNITY_HUMANOID_RIG.joints[joint.parent].name if joint.parent >= 0 else None
+    for joint in rig.joints:
+        parent = rig.joints[joint.parent].name if joint.parent >= 0 else None
         v = bones[joint.name]
         pos[joint.name] = pos[parent] + glob[parent] @ np.array(v[:3])
         glob[joint.name] = glob[parent] @ Rotation.from_quat(v[3:7]).as_matrix()

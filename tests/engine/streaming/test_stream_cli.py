@@ -37,3 +37,36 @@ def test_bad_stream_targets_are_one_line(tmp_path, sample_clip):
     _assert_one_clear_line(monocap("stream", sample_clip, "--vmc", "off", "--json", "nowhere"), "--json", "HOST:PORT")
     _assert_one_clear_line(monocap("stream", tmp_path / "missing.mp4"), "missing.mp4")
     _assert_one_clear_line(monocap("stream", sample_clip, "--rate", "-5"), "--rate")
+
+
+def test_stream_with_hands_sends_the_fingers_of_real_footage(tmp_path, shared_data):
+    """A juggler's clearly visible hands: the finger bones rebuilt from the VMC stream land on the
+    finger joints the JSON stream carries for the same frames."""
+    from engine.core.skeletons import MONOCAP_HANDS
+    from engine.streaming.vmc import to_unity_positions
+    from tests.engine.streaming.test_vmc_fingers import FINGER_BONES
+
+    clip = write_video(tmp_path / "juggling.mp4",
+                       read_frames(shared_data / "video" / "sam2_man_football_juggling_front.mp4", 48), fps=24)
+    with OscReceiver() as vmc, JsonReceiver() as js:
+        result = monocap("stream", clip, "--hands", "--vmc", f"127.0.0.1:{vmc.port}", "--json",
+                         f"127.0.0.1:{js.port}", "--mode", "detector", "-q")
+        time.sleep(0.2)
+    assert result.returncode == 0, result.stderr
+    by_time = {round(float(m["time_s"]), 4): m for m in map(json.loads, js.datagrams)}
+    assert all(m["skeleton"] == MONOCAP_HANDS.name for m in by_time.values())
+    compared, worst = 0, 0.0
+    for datagram in vmc.datagrams:
+        messages = bundle_messages(datagram)
+        rebuilt = rebuild_unity(messages)
+        t = [args[0] for address, _, args in messages if address == "/VMC/Ext/T"][0]
+        sent = by_time.get(round(t, 4))
+        if rebuilt is None or sent is None or sent["joints"] is None:
+            continue
+        assert "LeftIndexProximal" in rebuilt and "RightLittleDistal" in rebuilt
+        for bone, joint in FINGER_BONES.items():
+            if sent["joints"][joint] is not None:
+                worst = max(worst, float(np.linalg.norm(to_unity_positions(rebuilt[bone]) - sent["joints"][joint])))
+                compared += 1
+    assert compared >= 15 * 3, f"fingers of {compared // 15} hands streamed in {len(vmc.datagrams)} frames"
+    assert worst < 0.01, f"a finger joint is {worst * 100:.2f} cm from the pose"
