@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 CAMERA_FPS = 30.0
 # the detector settings compared: label -> DetectorConfig fields
-DETECTORS = {"look for 1": {"max_people": 1}, "look for 2": {"max_people": 2}}
+DETECTORS = {"look for 1": {"max_people": 1}, "look for 2": {"max_people": 2, "look_every": 1},
+             "watchful": {"max_people": 2}}  # the default: engine/capture/live_detector.py
 
 
 def camera_frames(size: tuple[int, int], count: int) -> list[np.ndarray]:
