@@ -9,7 +9,8 @@ a consumer that falls behind meets newest-frame-wins exactly as with a camera. I
 live path: an engine session's `stream()` (latest-frame grabber, detector, people tracker and
 lock-on, tracking stage with the 3D mode and, with hands on, the hand tracker), as `monocap
 stream` and the app run it. Per run: delivered pose rate / camera rate, frames dropped, and
-capture -> pose latency (median, p95). Runs alternate between settings, so the ratios against
+capture -> pose latency (median, p95), and the process's CPU time per pose (which other work on
+the machine changes far less than the rates; 30 fps on two idle cores needs under 66 ms). Runs alternate between settings, so the ratios against
 the reference (hands off, the detector looking for one person) come from the same minutes.
 """
 
@@ -32,13 +33,15 @@ CAMERA_FPS = 30.0
 # the detector settings compared: label -> DetectorConfig fields
 DETECTORS = {"look for 1": {"max_people": 1}, "look for 2": {"max_people": 2, "look_every": 1},
              "watchful": {"max_people": 2}}  # the default: engine/capture/live_detector.py
+# hands: label -> (hands on, HandsConfig.live_alternate)
+HANDS = {"off": (False, True), "both": (True, False), "alternate": (True, True)}
 
 
-def camera_frames(size: tuple[int, int], count: int) -> list[np.ndarray]:
+def camera_frames(size: tuple[int, int], count: int, clip: str = "taiji_720p.mp4") -> list[np.ndarray]:
     """`count` frames of one performer at (width, height): centre-cropped to that aspect, scaled."""
     import cv2
 
-    shared = ROOT.parent / "shared" / "data" / "video" / "taiji_720p.mp4"
+    shared = ROOT.parent / "shared" / "data" / "video" / clip
     from engine.core.resources import sample_clip
 
     cap = cv2.VideoCapture(str(shared if shared.is_file() else sample_clip()))
@@ -91,6 +94,7 @@ class Clock:
         self.source = source
         self.latency_ms: list[float] = []
         self.found = 0
+        self.hands = np.zeros(2)
         self.dropped = 0
         self.first_ns = self.last_ns = 0
 
@@ -102,6 +106,8 @@ class Clock:
         self.last_ns = now
         self.latency_ms.append((now - capture_time_ns(tracked, self.source)) / 1e6)
         self.found += tracked.pose.detection is not None
+        if tracked.pose.hands is not None:
+            self.hands += tracked.pose.hands.found
         self.dropped = tracked.dropped
 
     def close(self) -> None:
@@ -117,18 +123,22 @@ def play(frames, seconds: float, config, label: str) -> dict:
     clock = Clock(source)
     session = Session(source, config)
     session.add_sink(clock)
+    cpu = time.process_time()
     end = session.stream()
+    cpu = time.process_time() - cpu
     if end.error is not None:
         raise end.error
     lat = np.array(clock.latency_ms[10:])  # the models' first calls left out
     poses = len(clock.latency_ms)
     return {"rate": poses / webcam.count, "poses": poses, "camera": webcam.count, "dropped": clock.dropped,
-            "found": clock.found / max(poses, 1), "median_ms": float(np.median(lat)),
-            "p95_ms": float(np.percentile(lat, 95))}
+            "found": clock.found / max(poses, 1), "hands": clock.hands / max(poses, 1), "median_ms": float(np.median(lat)),
+            "p95_ms": float(np.percentile(lat, 95)),
+            "cpu_ms": cpu * 1e3 / max(poses, 1)}
 
 
 def main() -> int:
     from engine.capture.detector import DetectorConfig
+    from engine.capture.hands import HandsConfig
     from engine.lift.modes import LiftConfig
     from engine.session.pipeline import PipelineConfig
 
@@ -136,7 +146,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=10.0, help="camera time per run")
     ap.add_argument("--sizes", default="640x480,1280x720")
     ap.add_argument("--detectors", default=",".join(DETECTORS), help=f"of {', '.join(DETECTORS)}")
-    ap.add_argument("--hands", default="off,on")
+    ap.add_argument("--hands", default=",".join(HANDS), help=f"of {', '.join(HANDS)}")
+    ap.add_argument("--clip", default="taiji_720p.mp4",
+                    help="of ../shared/data/video (sam2_man_football_juggling_front.mp4: hands in view)")
     ap.add_argument("--repeat", type=int, default=1, help="rounds; each setting's median and best are shown")
     a = ap.parse_args()
     sizes = [tuple(int(v) for v in s.split("x")) for s in a.sizes.split(",")]
@@ -144,33 +156,38 @@ def main() -> int:
     for d in detectors:
         if d not in DETECTORS:
             raise SystemExit(f"--detectors: {d!r} is not one of {', '.join(DETECTORS)}")
-    hands = [h.strip() == "on" for h in a.hands.split(",")]
+    hands = [h.strip() for h in a.hands.split(",")]
+    for h in hands:
+        if h not in HANDS:
+            raise SystemExit(f"--hands: {h!r} is not one of {', '.join(HANDS)}")
     base = PipelineConfig(lift=LiftConfig(device="cpu"))
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores")
     for size in sizes:
-        frames = camera_frames(size, 240)
+        frames = camera_frames(size, 240, a.clip)
         label = f"{size[0]}x{size[1]}"
         play(frames, 2.0, base, label)  # warms the models and caches
-        results: dict[tuple[str, bool], list[dict]] = {}
+        results: dict[tuple[str, str], list[dict]] = {}
         for _ in range(a.repeat):
             for det in detectors:
                 for hand in hands:
-                    config = replace(base, hands=hand, detector=DetectorConfig(**DETECTORS[det]))
+                    on, alternate = HANDS[hand]
+                    config = replace(base, hands=on, hand=HandsConfig(live_alternate=alternate),
+                                     detector=DetectorConfig(**DETECTORS[det]))
                     results.setdefault((det, hand), []).append(play(frames, a.seconds, config, label))
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"\nwebcam {label} at {CAMERA_FPS:g} fps, {a.seconds:g} s per run, {a.repeat} round(s); "
+        print(f"\n{a.clip} as a webcam {label} at {CAMERA_FPS:g} fps, {a.seconds:g} s per run, {a.repeat} round(s); "
               f"load average after: {load}")
         ref_key = (detectors[0], hands[0])
         ref = statistics.median(r["rate"] for r in results[ref_key])
-        print(f"{'detector':14s} {'hands':5s} {'pose rate / camera (best, median)':34s} {'x ref':6s} "
-              f"{'dropped':8s} {'latency med/p95 ms':18s} found")
+        print(f"{'detector':14s} {'hands':9s} {'pose rate / camera (best, median)':34s} {'x ref':6s} "
+              f"{'dropped':8s} {'latency med/p95 ms':18s} found  hands L/R  CPU ms/pose (median)")
         for (det, hand), runs in results.items():
             rates = [r["rate"] for r in runs]
             med = statistics.median(rates)
             best = max(runs, key=lambda r: r["rate"])
-            print(f"{det:14s} {'on' if hand else 'off':5s} {best['rate']:.3f}, {med:.3f} "
+            print(f"{det:14s} {hand:9s} {best['rate']:.3f}, {med:.3f} "
                   f"({best['poses']}/{best['camera']}){'':12s} {med / ref:6.3f} {best['dropped']:8d} "
-                  f"{best['median_ms']:6.1f} / {best['p95_ms']:6.1f}    {best['found']:.2f}")
+                  f"{best['median_ms']:6.1f} / {best['p95_ms']:6.1f}    {best['found']:.2f}   {best['hands'][0]:.2f}/{best['hands'][1]:.2f}    {statistics.median(r['cpu_ms'] for r in runs):5.1f}")
     return 0
 
 
