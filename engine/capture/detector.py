@@ -25,10 +25,18 @@ class DetectorConfig:
     # people looked for in each frame: the chosen one plus one more by default, so that a second
     # person is seen as someone else (engine/capture/people.py) instead of being taken for the first
     max_people: int = 2
+    # live capture of one person (engine/capture/live_detector.py): a one-person landmarker, with a
+    # look for max_people on every look_every-th frame (1: on every frame), on every frame for
+    # crowded_frames after a look saw someone else, and when the person's box keeps less than keep_iou
+    look_every: int = 5
+    crowded_frames: int = 30
+    keep_iou: float = 0.3
 
     def __post_init__(self) -> None:
         if self.max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {self.max_people}")
+        if self.look_every < 1 or self.crowded_frames < 0 or not 0.0 <= self.keep_iou <= 1.0:
+            raise ValueError("DetectorConfig: need look_every >= 1, crowded_frames >= 0, 0 <= keep_iou <= 1")
 
 
 class PoseDetector:

@@ -55,6 +55,9 @@ class HandsConfig:
     search_every: int = 3  # a lost hand is searched for (the palm detector) every this many frames,
     search_every_long: int = 10  # and every this many once it has been lost for long_loss frames
     long_loss: int = 30
+    # live capture: while both hands are tracked, one side per frame in turn; the other keeps its
+    # last hand, moved with the body's wrist (docs/HANDS.md, "Speed")
+    live_alternate: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,10 +101,15 @@ def _crop_matrix(centre: np.ndarray, size: float) -> np.ndarray:
 
 class HandTracker:
     """Finds both hands of the person the body detector found. Use as a context manager so the
-    landmarkers are closed. Frames must come in order with increasing timestamps."""
+    landmarkers are closed. Frames must come in order with increasing timestamps.
 
-    def __init__(self, config: HandsConfig = HandsConfig()):
+    alternate: while both sides hold their hand, only one side's landmarker runs per frame, in
+    turn; the other side keeps its last hand (its 3D as it was, its keypoints moved by the body
+    wrist's move since). A side that lost its hand, or whose body wrist is not seen, never waits."""
+
+    def __init__(self, config: HandsConfig = HandsConfig(), alternate: bool = False):
         self.config = config
+        self.alternate = alternate
         path = Path(config.model_path) if config.model_path else resource_path(DEFAULT_HAND_MODEL)
         if not path.is_file():
             raise InputError(f"{path}: hand model missing; rebuild it with `make model`")
@@ -120,6 +128,9 @@ class HandTracker:
         # the two sides' landmarkers run at once (MediaPipe releases the GIL)
         self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(len(SIDES), thread_name_prefix="monocap-hand")
         self.restarts = 0  # landmarkers restarted after latching onto the wrong hand
+        self.runs = 0  # one side's landmarker run on one frame
+        self._held: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # keypoints, world, body wrist
+        self._turn = 0
 
     def _new_landmarker(self):
         vision = self._vision
@@ -157,24 +168,46 @@ class HandTracker:
         ms = max(int(timestamp_ns // 1_000_000), self._last_ms + 1)
         self._last_ms = ms
         reach = np.zeros(2)
-        jobs = {}
+        crops = {}
         for k, side in enumerate(SIDES):
             crop = hand_crop(detection, side, self.config)
             if crop is None or not self._searches(self._missed[side]):
                 self._missed[side] += 1
+                self._held.pop(side, None)
                 continue
-            jobs[k] = (crop, self._pool.submit(self._track_side, image_bgr, side, crop, ms))
+            crops[k] = crop
+        held = None
+        if self.alternate and len(crops) == 2 and all(side in self._held for side in SIDES):
+            held = 1 - self._turn
+            self._turn = held
+            del crops[held]
+        jobs = {k: (crop, self._pool.submit(self._track_side, image_bgr, SIDES[k], crop, ms))
+                for k, crop in crops.items()}
+        self.runs += len(jobs)
         for k, (crop, job) in jobs.items():
             side = SIDES[k]
             found = job.result()
             self._missed[side] = 0 if found is not None else self._missed[side] + 1
+            self._held.pop(side, None)
             if found is not None:
                 out.keypoints_px[k], out.world_m[k] = found
                 out.found[k] = True
                 reach[k] = crop[1] / self.config.crop_scale
-        for k in np.flatnonzero(out.found):
+        if held is not None:
+            keypoints, world, wrist = self._held[SIDES[held]]
+            moved = detection.keypoints_px[BODY_HAND_KEYPOINTS[SIDES[held]][0]] - wrist
+            out.keypoints_px[held], out.world_m[held], out.found[held] = keypoints + moved, world, True
+        for k in jobs:
+            if out.found[k]:
+                side = SIDES[k]
+                wrist = detection.keypoints_px[BODY_HAND_KEYPOINTS[side][0]].copy()
+                self._held[side] = (out.keypoints_px[k].copy(), out.world_m[k].copy(), wrist)
+        for k in jobs:
+            if not out.found[k]:
+                continue
             if not self._belongs(out, detection, k, reach[k]):
                 out.keypoints_px[k], out.world_m[k], out.found[k] = np.nan, np.nan, False
+                self._held.pop(SIDES[k], None)
                 self._missed[SIDES[k]] = 1
                 self._restart(SIDES[k])  # it latched onto the other hand, or onto something else
         return out

@@ -29,6 +29,11 @@ from engine.session.pipeline import LiveTracker, PoseFrame
 _STOP = object()
 
 
+def _hand_tracker(tracker: LiveTracker) -> HandTracker | None:
+    hand = tracker.config.hand
+    return HandTracker(hand, alternate=hand.live_alternate) if tracker.config.hands else None
+
+
 class TrackingStage:
     def __init__(self, tracker: LiveTracker, on_pose: Callable[[Frame, Detection | None, PoseFrame, Any], None],
                  depth: int = 2):
@@ -37,7 +42,7 @@ class TrackingStage:
         self._on_pose = on_pose
         self._needs_images = tracker.lifter.needs_images
         # with hands on, the hands are tracked here too, beside the next frame's body detection
-        self._hands = HandTracker(tracker.config.hand) if tracker.config.hands else None
+        self._hands = _hand_tracker(tracker)
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._error: BaseException | None = None
         self._failed = False
@@ -115,7 +120,7 @@ class InlineStage:
         self.tracker = tracker
         self._on_pose = on_pose
         self._needs_images = tracker.lifter.needs_images
-        self._hands = HandTracker(tracker.config.hand) if tracker.config.hands else None
+        self._hands = _hand_tracker(tracker)
 
     def submit(self, frame: Frame, detection: Detection | None, item: Any = None, restart: bool = False) -> None:
         if restart:

@@ -39,6 +39,7 @@ from engine.capture.hands import HandTracker
 from engine.capture.people import LockOn, PeopleTracker, TrackedPerson
 from engine.capture.frames import FrameSource
 from engine.capture.latest_frame import LatestFrameGrabber
+from engine.capture.live_detector import live_detector
 from engine.core.native_memory import release_free_memory
 from engine.core.take import Take
 from engine.lift.device import describe_device
@@ -58,13 +59,14 @@ class Session:
     def __init__(self, source: FrameSource | Callable[[], FrameSource], config: PipelineConfig = PipelineConfig(),
                  events: SessionEvents | None = None, *, cancel: CancelFlag | None = None, name: str = "",
                  takes_dir: str | Path = "", overlap_tracking: bool = True,
-                 detector: Callable[[DetectorConfig], PoseDetector] = PoseDetector):
+                 detector: Callable[[DetectorConfig], PoseDetector] | None = None):
         """source: an open source, or a function that opens one (its errors are then the session's).
         cancel: an outside flag the session also obeys. name: the source's name in messages until
         it is open. takes_dir: where `stream` records takes. overlap_tracking: `stream` tracks on a
         thread of its own, overlapping the next frame's detection (False: in line). detector:
         makes the detector from `config.detector` (a context manager with `detect_people(image_bgr,
-        timestamp_ns) -> list[Detection]`)."""
+        timestamp_ns) -> list[Detection]`); by default `process` uses PoseDetector and `stream` the
+        watchful one (engine/capture/live_detector.py)."""
         self.config = config
         self.events = events or SessionEvents()
         self._open = source if callable(source) else (lambda: source)
@@ -134,7 +136,7 @@ class Session:
                         live = lives.get(person.id) or lives.setdefault(person.id, lifter.start_live())
                         lifted.setdefault(person.id, {})[row] = live.push(person.detection, rgb).astype(np.float32)
 
-            with self._make_detector(self.config.detector) as detector, \
+            with (self._make_detector or PoseDetector)(self.config.detector) as detector, \
                     (HandTracker(self.config.hand) if self.config.hands else nullcontext()) as hand_tracker:
                 tracks = detect_people_source(source, detector, self.events.progress, self, on_frame=on_frame,
                                               people=self.config.people, hand_tracker=hand_tracker)
@@ -182,7 +184,8 @@ class Session:
 
             people, lock = PeopleTracker(self.config.people), LockOn(self.config.person or None)
             stage_type = TrackingStage if self.overlap_tracking else InlineStage
-            with self._make_detector(self.config.detector) as detector, stage_type(tracker, on_pose) as stage:
+            make_detector = self._make_detector or live_detector
+            with make_detector(self.config.detector) as detector, stage_type(tracker, on_pose) as stage:
                 if source.is_live:
                     grabber = LatestFrameGrabber(source).start()
                 frame_iter = iter(source) if grabber is None else None

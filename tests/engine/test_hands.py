@@ -14,7 +14,7 @@ import pytest
 from engine.animation.formats import ExportOptions, read_take, write_take
 from engine.animation.rig import get_rig
 from engine.capture.detection import Detection
-from engine.capture.hands import BODY_HAND_KEYPOINTS, HandTracker
+from engine.capture.hands import BODY_HAND_KEYPOINTS, HandTracker, hand_crop
 from engine.core.errors import InputError
 from engine.core.skeletons import FINGERS, MONOCAP_BODY, MONOCAP_HANDS, finger_joint_names
 from engine.motion.fingers import offline_fingers
@@ -77,7 +77,8 @@ def _fake_hand(wrist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keypoints, np.zeros((21, 3))
 
 
-def test_hands_keep_their_side_when_they_cross(monkeypatch):
+@pytest.mark.parametrize("alternate", [False, True])
+def test_hands_keep_their_side_when_they_cross(monkeypatch, alternate):
     """Each side's landmarker sees whatever hand is nearest its crop's centre, as a tracker that
     latches onto the wrong hand would; the hand given for a side must always be that side's."""
     frames = 80
@@ -85,7 +86,7 @@ def test_hands_keep_their_side_when_they_cross(monkeypatch):
     left = np.stack([x, np.full(frames, 240.0)], axis=1)  # the left hand moves right ...
     right = np.stack([x[::-1], np.full(frames, 250.0)], axis=1)  # ... the right hand left: they cross
 
-    with HandTracker() as tracker:
+    with HandTracker(alternate=alternate) as tracker:
         state = {"t": 0}
 
         def nearest_hand(image, side, crop, ms):
@@ -106,6 +107,38 @@ def test_hands_keep_their_side_when_they_cross(monkeypatch):
                     kept[t, k] = True
                     assert np.linalg.norm(result.keypoints_px[k, 0] - truth) < 1e-6, f"frame {t}: side {k} swapped"
         assert kept.mean() > 0.8  # away from the crossing itself both hands are kept
+
+
+def test_alternating_sides_run_one_landmarker_per_frame_and_carry_the_other(monkeypatch):
+    """Live: with both hands held, one side per frame; the other keeps its hand, moved with the
+    body wrist. A side that loses its hand is searched for without waiting its turn."""
+    with HandTracker(alternate=True) as tracker:
+        calls = []
+        lost = set()
+
+        def hand_at_crop(image, side, crop, ms):
+            calls.append((ms, side))
+            return None if side in lost else _fake_hand(crop[0] - (20.0, 0.0))
+
+        monkeypatch.setattr(tracker, "_track_side", hand_at_crop)
+        image = np.zeros((480, 640, 3), np.uint8)
+        for t in range(20):
+            left, right = np.array([200.0 + 5 * t, 240.0]), np.array([420.0, 240.0 - 3 * t])
+            det = _body_detection(left, right)
+            result = tracker.track(image, det, t * 33_000_000)
+            assert result.found.all()
+            ran = {side for ms, side in calls if ms == t * 33}
+            assert len(ran) == (2 if t == 0 else 1)
+            for k, (side, wrist) in enumerate(zip(("left", "right"), (left, right))):
+                where = hand_crop(det, side, tracker.config)[0] - (20.0, 0.0)  # where the fake finds it
+                assert np.linalg.norm(result.keypoints_px[k, 0] - where) < 1e-6, (t, k)
+        assert tracker.runs == 21
+        lost.add("left")
+        det = _body_detection(np.array([300.0, 240.0]), np.array([420.0, 200.0]))
+        found = [tracker.track(image, det, t * 33_000_000).found for t in range(20, 26)]
+        assert not any(f[0] for f in found[2:])  # the left hand is gone once its turn has come
+        right = [ms // 33 for ms, side in calls if side == "right" and ms >= 20 * 33]
+        assert set(range(22, 26)) <= set(right)  # no turns while one side is lost
 
 
 def test_a_hand_far_from_its_body_wrist_is_dropped(monkeypatch):
