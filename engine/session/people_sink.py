@@ -34,6 +34,7 @@ class PeopleSink:
         self.latest: tuple[PersonPose, ...] = ()
         self._record_wanted = False
         self._recording: PeopleRecording | None = None
+        self._others_until = -1.0  # everyone's 3D is worked out while someone else was seen lately
 
     @property
     def recording(self) -> bool:
@@ -48,6 +49,15 @@ class PeopleSink:
 
     # ---- the session's tracking thread ----
     def on_pose(self, frame: TrackedFrame) -> None:
+        t = frame.pose.timestamp_s
+        if len(frame.people) > 1:
+            self._others_until = t + self.config.people.forget_s
+        if not self._record_wanted and self._recording is None and t > self._others_until:
+            # one person alone: the session's own pose is theirs; nothing more to work out per frame
+            if self.latest:
+                self.latest = ()
+                self.people = LivePeople(self.config, everyone=True)
+            return
         image = frame.frame.image if self.people.lifter.needs_images else None
         self.latest = tuple(self.people.follow(frame.frame.index, frame.pose.timestamp_s, list(frame.people), image))
         if self._record_wanted and self._recording is None:

@@ -38,8 +38,7 @@ def test_five_thousand_frames_without_a_crash_an_error_or_a_reference_leak(soak)
 
 @pytest.mark.gui
 def test_five_thousand_frames_keep_memory_and_the_gui_within_bounds(soak):
-    # Bounds that catch a leak per frame or a frozen window. The goals (100 MB, 100 ms) are not met
-    # yet: each tracked clip adds about 18 MB at first and a stall comes once per source opened
-    # (docs/GUI.md, Long use).
-    assert soak["rss_growth_mb"] <= 300, soak["rss_per_cycle_mb"]
-    assert soak["worst_unshared_stall_ms"] <= 3000, soak["unshared_stalls_over_100ms"]
+    # the limits, as benchmarks/gui_soak.py's LIMITS: 100 MB after the warm-up cycle, and no
+    # stall of the GUI thread over 100 ms beyond what the machine itself stalled every process for
+    assert soak["rss_growth_mb"] <= 100, soak["rss_per_cycle_mb"]
+    assert soak["worst_unshared_stall_ms"] <= 100, soak["unshared_stalls_over_100ms"]

@@ -90,3 +90,10 @@ def test_a_crash_leaves_each_person_recoverable(footage, tmp_path):
     recovered = dict(recover_all(crashed))
     assert sorted(recovered) == ["take_001_p1", "take_001_p2"]
     assert load_npz(recovered["take_001_p1"]).num_frames >= 30
+
+
+def test_one_person_alone_costs_nothing_more_until_someone_else_comes(footage, tmp_path):
+    end, sink, poses, _, states = _stream(footage.path, tmp_path / "takes", record=False)
+    assert end.error is None and not states
+    assert all(not poses[i] for i in range(0, 14))  # only the taiji man: the session's pose is his
+    assert sum(len(poses[i]) == 2 for i in range(16, 44)) >= 20  # the juggler came: both in one world
