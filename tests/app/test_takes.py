@@ -137,18 +137,26 @@ def test_playback_draws_the_hands_of_a_take_recorded_with_hands(window, qtbot):
     found = np.isfinite(take.hand_keypoints_px).all(axis=(2, 3))
     assert found.any() and not found.all(), "the hands were found in none or all of the recorded frames"
 
-    def changed_by_the_hands(i: int) -> int:
-        """Pixels of frame i's playback that the hand overlay drew."""
+    def changed_by_the_hands(i: int, box_frame: int) -> int:
+        """Pixels of frame i's playback that differ from the same frame drawn without hands, inside
+        the box where frame box_frame's hands lie."""
         window.timeline.slider.setValue(i + 1 if window.timeline.slider.value() == i else i)
         window.timeline.slider.setValue(i)  # the playback's own path to the frame
         with_hands = window.image_view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
         image = window._take_video.read(i)
         window.image_view.set_frame(image, take.keypoints_px[i], take.keypoint_scores[i])
         without = window.image_view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-        a, b = (np.frombuffer(q.constBits(), np.uint8, q.sizeInBytes()).copy() for q in (with_hands, without))
-        return int((a != b).sum())
+        a, b = (np.frombuffer(q.constBits(), np.uint8, q.sizeInBytes()).reshape(q.height(), q.bytesPerLine()).copy()
+                for q in (with_hands, without))
+        rect = window.image_view.image_rect()
+        scale = rect.width() / image.shape[1]
+        pts = take.hand_keypoints_px[box_frame].reshape(-1, 2)
+        pts = pts[np.isfinite(pts).all(axis=1)] * scale + (rect.left(), rect.top())
+        (x0, y0), (x1, y1) = np.floor(pts.min(axis=0)).astype(int) - 4, np.ceil(pts.max(axis=0)).astype(int) + 4
+        x0, y0 = max(x0, 0), max(y0, 0)
+        return int((a[y0:y1, 3 * x0:3 * x1] != b[y0:y1, 3 * x0:3 * x1]).sum())
 
     hand = int(np.flatnonzero(found.any(axis=1))[0])
     none = int(np.flatnonzero(~found.any(axis=1) & take.valid)[0])
-    assert changed_by_the_hands(hand) > 50
-    assert changed_by_the_hands(none) == 0
+    assert changed_by_the_hands(hand, hand) > 50
+    assert changed_by_the_hands(none, hand) == 0
