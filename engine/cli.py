@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import os
 import signal
 import sys
 import threading
@@ -19,28 +20,39 @@ def _interrupt_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
-if __name__ == "__main__":
-    _interrupt_on_sigterm()
-try:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C there is one line too
-    from engine.core.errors import MonocapError
-    from engine.capture.frames import VIDEO_SUFFIXES, CameraSource, open_source
-    from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes
-    from engine.animation.formats import (FORMATS, add_convert_parser, add_export_arguments, export_options_from_args,
-                                          parse_formats, run_convert)
-    from engine.lift.camera import DEFAULT_FOV_DEG
-    from engine.lift.device import DEVICES
-    from engine.session.batch import DEFAULT_RAY_RETRIES
-    from engine.animation.take_info import add_inspect_parser, run_inspect
-    from engine.motion.smoothing import SmoothingConfig
-    from engine.session.outputs import DEFAULT_FORMATS
-    from engine.session.people_files import process_to_files
-    from engine.session.people_takes import detector_for
-    from engine.session.pipeline import PipelineConfig
-    from engine.session.events import SessionEvents
-    from engine.session.session import Session
-except KeyboardInterrupt:
+def _exit_interrupted(signum=None, frame=None) -> None:
+    """Ctrl+C while the engine loads: nothing is written yet, so leave at once with the documented 130.
+
+    Raising KeyboardInterrupt there is not enough: an extension's set-up turns it into an ImportError, and one
+    that lands in code run through the C API makes the interpreter kill itself with SIGINT at exit.
+    """
     print("monocap: interrupted", file=sys.stderr)
-    raise SystemExit(130) from None
+    sys.stderr.flush()
+    os._exit(130)
+
+
+_LOADING = threading.current_thread() is threading.main_thread()
+if _LOADING:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C there is one line too
+    _before = signal.signal(signal.SIGINT, _exit_interrupted), signal.signal(signal.SIGTERM, _exit_interrupted)
+from engine.core.errors import MonocapError  # noqa: E402
+from engine.capture.frames import VIDEO_SUFFIXES, CameraSource, open_source  # noqa: E402
+from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes  # noqa: E402
+from engine.animation.formats import (FORMATS, add_convert_parser, add_export_arguments,  # noqa: E402
+                                      export_options_from_args, parse_formats, run_convert)
+from engine.lift.camera import DEFAULT_FOV_DEG  # noqa: E402
+from engine.lift.device import DEVICES  # noqa: E402
+from engine.session.batch import DEFAULT_RAY_RETRIES  # noqa: E402
+from engine.animation.take_info import add_inspect_parser, run_inspect  # noqa: E402
+from engine.motion.smoothing import SmoothingConfig  # noqa: E402
+from engine.session.outputs import DEFAULT_FORMATS  # noqa: E402
+from engine.session.people_files import process_to_files  # noqa: E402
+from engine.session.people_takes import detector_for  # noqa: E402
+from engine.session.pipeline import PipelineConfig  # noqa: E402
+from engine.session.events import SessionEvents  # noqa: E402
+from engine.session.session import Session  # noqa: E402
+if _LOADING:
+    signal.signal(signal.SIGINT, _before[0])
+    signal.signal(signal.SIGTERM, _before[1])
 
 _SMOOTHING = SmoothingConfig().strength
 
