@@ -65,15 +65,20 @@ class RigMapping:
     def describe(self, joint: str) -> str:
         """`LeftUpLeg`, `mid(LeftUpLeg, RightUpLeg)`, `1.4 LeftHand - 0.4 LeftForeArm`."""
         row = self.weights[MONOCAP_BODY.index(joint)]
-        used = [(self.source_names[j], row[j]) for j in np.flatnonzero(np.abs(row) > 1e-9)]
-        if len(used) == 1:
-            return used[0][0]
-        if len(used) == 2 and all(abs(w - 0.5) < 1e-9 for _, w in used):
-            return f"mid({used[0][0]}, {used[1][0]})"
-        used.sort(key=lambda t: -t[1])
-        terms = [f"{used[0][1]:.2g} {used[0][0]}"]
-        terms += [f"{'-' if w < 0 else '+'} {abs(w):.2g} {n}" for n, w in used[1:]]
-        return " ".join(terms)
+        return describe_weights({self.source_names[j]: row[j] for j in np.flatnonzero(np.abs(row) > 1e-9)})
+
+
+def describe_weights(weights: dict[str, float]) -> str:
+    """{source joint: weight} -> `LeftUpLeg`, `mid(LeftUpLeg, RightUpLeg)`, `1.4 LeftHand - 0.4 LeftForeArm`."""
+    used = [(n, w) for n, w in weights.items() if abs(w) > 1e-9]
+    if len(used) == 1:
+        return used[0][0]
+    if len(used) == 2 and all(abs(w - 0.5) < 1e-9 for _, w in used):
+        return f"mid({used[0][0]}, {used[1][0]})"
+    used.sort(key=lambda t: -t[1])
+    terms = [f"{used[0][1]:.2g} {used[0][0]}"]
+    terms += [f"{'-' if w < 0 else '+'} {abs(w):.2g} {n}" for n, w in used[1:]]
+    return " ".join(terms)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """`monocap inspect FILE`: what a take file holds (joints, frames, rate, units) and how Monocap
-maps its skeleton onto its own body (the recogniser's mapping and confidence)."""
+maps its skeleton onto its own body (the recogniser's mapping and confidence) and, where its hands
+have finger joints, onto Monocap's 15 finger joints a hand (or why the fingers are dropped)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import numpy as np
 
 from engine.animation.bvh_reader import UNITS_M
 from engine.animation.formats import read_take
-from engine.animation.rig_mappings import find_mapping, load_joint_map
+from engine.animation.rig_mappings import find_mapping, fingers_of, load_joint_map
+from engine.animation.rig_recognizer import RigMapping, describe_weights
 from engine.core.errors import InputError
-from engine.core.skeletons import MONOCAP_BODY
+from engine.core.skeletons import FINGERS, MONOCAP_BODY, MONOCAP_HANDS
 from engine.core.take import Take
 
 
@@ -34,6 +36,9 @@ def describe_take(take: Take, path: str | Path) -> tuple[list[str], bool]:
     if names == MONOCAP_BODY.joint_names:
         lines.append("skeleton: Monocap's own body")
         return lines, True
+    if names == MONOCAP_HANDS.joint_names:
+        lines.append("skeleton: Monocap's own body with fingers (15 finger joints a hand)")
+        return lines, True
     try:
         mapping = find_mapping(take, what=str(path))
     except InputError as exc:
@@ -44,14 +49,36 @@ def describe_take(take: Take, path: str | Path) -> tuple[list[str], bool]:
     for joint in MONOCAP_BODY.joint_names:
         lines.append(f"  {joint:<{width}}  <- {mapping.describe(joint)}  [{mapping.how.get(joint, '')}]")
     lines.extend(f"note: {n}" for n in mapping.notes)
+    lines.extend(_finger_lines(take, mapping))
     return lines, True
+
+
+def _finger_lines(take: Take, mapping: RigMapping) -> list[str]:
+    """Which source joints are each finger's three joints and tip, or the note saying why the
+    fingers are dropped (nothing when the hands have no finger joints)."""
+    found = fingers_of(take, mapping)
+    if found.rows is None:
+        return [f"note: {found.note}"] if found.note else []
+    names = take.skeleton.joint_names
+
+    def source(point: str) -> str:
+        return describe_weights({names[j]: w for j, w in found.rows[point].items()})
+
+    lines = ["fingers onto Monocap's 15 finger joints a hand (joints 1, 2, 3; tip):"]
+    for side in ("left", "right"):
+        for finger in FINGERS:
+            joints = ", ".join(source(f"{side}_{finger}{k}") for k in (1, 2, 3))
+            lines.append(f"  {side + '_' + finger + '1..3':<16}  <- {joints}; tip {source(f'{side}_{finger}_tip')}")
+        lines.append(f"  {side + '_hand':<16}  <- {source(f'{side}_hand')}  [between the index and pinky bases]")
+    return lines
 
 
 def add_inspect_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "inspect", help="show a take file's joints, frames, rate, units and its mapping onto Monocap's body",
+        "inspect", help="show a take file's joints, frames, rate, units and its mapping onto Monocap's body and fingers",
         description="Prints what a .bvh, .npz, .csv or .trc file holds and, for skeletons from elsewhere, "
-                    "which of its joints Monocap takes for each of its own (with a confidence). Exit status 1 "
+                    "which of its joints Monocap takes for each of its own (with a confidence), its fingers' included "
+                    "(or why they are dropped). Exit status 1 "
                     "when the skeleton cannot be mapped.")
     p.add_argument("input", metavar="FILE", help="a .bvh, .npz, .csv or .trc file")
     p.add_argument("--units", choices=sorted(UNITS_M), help="BVH: the file's length unit (default: guessed)")

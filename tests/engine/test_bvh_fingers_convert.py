@@ -48,14 +48,17 @@ def _unnamed(side, finger, k):  # nothing in the names: the fingers are found by
 CONVENTIONS = {f.__name__.strip("_"): f for f in (_plain, _snake, _unreal, _daz, _iclone, _unnamed)}
 
 
-@pytest.fixture(scope="module")
-def curled(tmp_path_factory):
-    """A turning body whose fingers curl from 5 to 80 degrees and back, as Mixamo BVH."""
-    frames = 90
+def write_curled(path, frames: int = 90):
+    """A turning body whose fingers curl from 5 to 80 degrees and back, as Mixamo BVH at path
+    -> (the take, the curl in degrees per frame, the path)."""
     curl = 42.5 - 37.5 * np.cos(np.linspace(0.0, 2 * np.pi, frames))
     take = hands_take(spin_take(frames=frames, turns=0.3), curl)
-    path = write_take(take, tmp_path_factory.mktemp("mixamo") / "hands.bvh", ExportOptions(rig="mixamo", ground=False, foot_contact=False))
-    return take, curl, path
+    return take, curl, write_take(take, path, ExportOptions(rig="mixamo", ground=False, foot_contact=False))
+
+
+@pytest.fixture(scope="module")
+def curled(tmp_path_factory):
+    return write_curled(tmp_path_factory.mktemp("mixamo") / "hands.bvh")
 
 
 def rename(path, convention, out):
@@ -105,12 +108,10 @@ def test_the_cli_convert_keeps_the_fingers(curled, tmp_path):
     assert {"left_index1", "right_pinky3", "left_thumb1"} <= set(back.skeleton.joint_names)
 
 
-def test_partial_fingers_convert_without_them_and_say_so_in_one_line(curled, tmp_path):
-    _, _, mixamo = curled
-    text = rename(mixamo, _plain, tmp_path / "x.bvh").read_text()
-    # cut every finger after its second joint, as CMU's DAZ conversions have them: the joints and
-    # their motion columns
-    hierarchy, motion = text.split("MOTION")
+def two_joint_fingers(path, out):
+    """The BVH at path (plain Mixamo finger names) with every finger cut after its second joint, as
+    CMU's DAZ conversions have them: the joints and their motion columns."""
+    hierarchy, motion = path.read_text().split("MOTION")
     channels = re.findall(r"(?:ROOT|JOINT) (\S+)[^{]*{\s*OFFSET[^\n]*\n\s*CHANNELS (\d+)", hierarchy)
     cut = {name for name, _ in channels if re.fullmatch(r"(Left|Right)Hand[A-Za-z]+3", name)}
     assert len(cut) == 10
@@ -122,8 +123,13 @@ def test_partial_fingers_convert_without_them_and_say_so_in_one_line(curled, tmp
     head, rows = motion.split("Frame Time:")
     lines = rows.strip().splitlines()
     values = [" ".join(np.array(line.split())[keep]) for line in lines[1:]]
-    partial = tmp_path / "partial.bvh"
-    partial.write_text(hierarchy + "MOTION" + head + "Frame Time:" + "\n".join([lines[0]] + values) + "\n")
+    out.write_text(hierarchy + "MOTION" + head + "Frame Time:" + "\n".join([lines[0]] + values) + "\n")
+    return out
+
+
+def test_partial_fingers_convert_without_them_and_say_so_in_one_line(curled, tmp_path):
+    _, _, mixamo = curled
+    partial = two_joint_fingers(rename(mixamo, _plain, tmp_path / "x.bvh"), tmp_path / "partial.bvh")
     text = partial.read_text()
     assert "HandIndex3" not in text and "HandIndex2" in text
     result = monocap("convert", partial, tmp_path / "out.bvh")

@@ -7,10 +7,12 @@ import sys
 
 import numpy as np
 
-from engine.animation.formats import read_take, write_take
+from engine.animation.formats import ExportOptions, read_take, write_take
 from tests.conftest import REPO
 from tests.engine.humanoid_rigs import families, synthetic_motion, write_family
+from tests.engine.synthetic_hands import hands_take
 from tests.engine.test_bvh_export import spin_take
+from tests.engine.test_bvh_fingers_convert import CONVENTIONS, rename, two_joint_fingers, write_curled
 
 FAMILIES = {f.name: f for f in families()}
 
@@ -69,3 +71,40 @@ def test_convert_with_a_joint_map_and_the_source_unit(tmp_path):
     assert run_cli("convert", str(written.path), str(bvh_out), "--map", str(joint_map)).returncode == 0
     missing = run_cli("convert", str(written.path), str(bvh_out), "--map", str(tmp_path / "nope.toml"))
     assert missing.returncode == 2 and "nope.toml: cannot read the joint map" in missing.stderr
+
+
+def test_inspect_says_how_the_fingers_of_a_bvh_from_elsewhere_map(tmp_path):
+    _, _, mixamo = write_curled(tmp_path / "mixamo.bvh", frames=12)
+    done = run_cli("inspect", str(mixamo))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    start = out.index("fingers onto Monocap's 15 finger joints a hand (joints 1, 2, 3; tip):")
+    rows = out[start + 1:]
+    assert len(rows) == 12 and sum("1..3" in r for r in rows) == 10
+    assert ("  left_thumb1..3    <- mixamorig:LeftHandThumb1, mixamorig:LeftHandThumb2, mixamorig:LeftHandThumb3; "
+            "tip mixamorig:LeftHandThumb3_end") in rows
+    assert "  right_hand        <- mid(mixamorig:RightHandIndex1, mixamorig:RightHandPinky1)" in "\n".join(rows)
+    # Unreal's names (index_01_l ...): the same fingers, read from another convention
+    unreal = run_cli("inspect", str(rename(mixamo, CONVENTIONS["unreal"], tmp_path / "unreal.bvh"))).stdout
+    assert "  right_pinky1..3   <- pinky_01_r, pinky_02_r, pinky_03_r; tip pinky_03_r_end" in unreal
+
+
+def test_inspect_gives_the_convert_note_for_a_partial_hand(tmp_path):
+    _, _, mixamo = write_curled(tmp_path / "mixamo.bvh", frames=12)
+    partial = two_joint_fingers(rename(mixamo, CONVENTIONS["plain"], tmp_path / "plain.bvh"), tmp_path / "partial.bvh")
+    done = run_cli("inspect", str(partial))
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stdout.splitlines() if "finger" in line and not line.startswith("joints")]
+    warned = [line for line in run_cli("convert", str(partial), str(tmp_path / "o.bvh")).stderr.splitlines()
+              if "fingers" in line]
+    assert len(said) == 1 and len(warned) == 1 and said[0].startswith("note: written without fingers")
+    assert warned[0].endswith(said[0][len("note: "):]) and "index 2" in said[0]
+
+
+def test_inspect_a_take_with_fingers_and_a_body_without(tmp_path):
+    hands = write_take(hands_take(spin_take(frames=6), np.full(6, 30.0)), tmp_path / "hands.npz")
+    done = run_cli("inspect", str(hands))
+    assert done.returncode == 0 and "Monocap's own body with fingers (15 finger joints a hand)" in done.stdout
+    assert "mapping onto" not in done.stdout
+    body = write_take(spin_take(frames=6), tmp_path / "body.bvh", ExportOptions(rig="mixamo"))
+    assert "finger" not in run_cli("inspect", str(body)).stdout.split("mapping onto")[1]
