@@ -107,7 +107,8 @@ def read_take(path: str | Path, units: str | None = None, joint_map: dict[str, s
 
 def read_take_as_body(path: str | Path) -> Take:
     """Any take file, its skeleton mapped onto MONOCAP_BODY where it can be (so that joint
-    angles and comparisons with captures work); kept as it is otherwise."""
+    angles and comparisons with captures work), its fingers too where every finger of both hands
+    has three joints; kept as it is otherwise."""
     return on_body_if_possible(read_take(path), str(path))
 
 

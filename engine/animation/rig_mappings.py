@@ -74,9 +74,10 @@ def can_map(take: Take) -> bool:
 
 
 def on_body_if_possible(take: Take, what: str = "take") -> Take:
-    """to_body_take where the skeleton maps onto MONOCAP_BODY, the take unchanged otherwise."""
+    """to_body_take where the skeleton maps onto MONOCAP_BODY (onto MONOCAP_HANDS where its hands
+    have all their fingers), the take unchanged otherwise."""
     try:
-        return to_body_take(take, what)
+        return to_body_take(take, what, fingers=True)
     except InputError:
         return take
 

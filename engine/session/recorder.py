@@ -241,7 +241,8 @@ def take_summary(path: str | Path) -> tuple[int, float]:
 
 def load_take(path: str | Path) -> tuple[Take, Path | None]:
     """A recorded take and its video; any other take file (.bvh, .csv, .trc, an .npz from
-    elsewhere) on Monocap's body where its skeleton maps onto it."""
+    elsewhere) on Monocap's body where its skeleton maps onto it, with its fingers where it has
+    three joints on every finger."""
     path = Path(path)
     video = path.with_suffix(".avi")
     from engine.animation.formats import read_take_as_body

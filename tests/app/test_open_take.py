@@ -6,9 +6,10 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.window_state import Mode
 from engine.animation.formats import write_take
-from engine.core.skeletons import MONOCAP_BODY
+from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, finger_joint_names
 from tests.engine.humanoid_rigs import families, synthetic_motion, write_family
 from tests.engine.test_bvh_export import spin_take
+from tests.engine.test_bvh_fingers_convert import CONVENTIONS, rename, write_curled
 
 
 def _check_playback(window, frames: int, knee_bends: bool = True) -> None:
@@ -48,3 +49,20 @@ def test_open_take_reads_csv_trc_npz_and_reports_bad_files(window, qtbot, tmp_pa
     bad.write_text("HIERARCHY\nROOT x\n{\n OFFSET 0 0\n")
     window.open_take_file(bad)
     assert "broken.bvh" in window.banner.text() and "broken.bvh" not in window.takes
+
+
+def test_open_take_draws_the_fingers_of_a_take_that_has_them(window, qtbot, tmp_path):
+    """A BVH from elsewhere with three joints a finger (here Unreal's names) plays back with its
+    fingers in the 3D view, as NPZ and CSV takes with hands do."""
+    take, _, mixamo = write_curled(tmp_path / "mixamo.bvh", frames=24)
+    unreal = rename(mixamo, CONVENTIONS["unreal"], tmp_path / "unreal.bvh")
+    fingers = [MONOCAP_HANDS.index(n) for side in ("left", "right") for n in finger_joint_names(side)]
+    for path in (mixamo, unreal, write_take(take, tmp_path / "hands.npz"), write_take(take, tmp_path / "hands.csv")):
+        window.open_take_file(path)
+        shown = window.current_take
+        assert window.current_take_name == path.name and shown.skeleton is MONOCAP_HANDS, path.name
+        for i in (23, 5):
+            window.timeline.slider.setValue(i)
+            np.testing.assert_allclose(window.view3d.last_joints_m[fingers], take.joints_m[i, fingers], atol=0.01,
+                                       err_msg=f"{path.name}, frame {i}")
+        assert len(window.view3d.bones.pos) == 2 * len(MONOCAP_HANDS.edges), f"{path.name}: the fingers' bones"
