@@ -46,6 +46,10 @@ def load_joint_map(path: str | Path) -> dict[str, str]:
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise InputError(f"{path}: a joint map is a table of source joint name -> Monocap joint name")
     bad = sorted(v for v in data.values() if v not in MONOCAP_BODY.joint_names)
+    fingers = [v for v in bad if v in MONOCAP_HANDS.joint_names]
+    if fingers:
+        raise InputError(f"{path}: {', '.join(fingers)}: a joint map places body joints only; fingers are "
+                         f"found by their names below the wrists (docs/EXPORT.md, Fingers)")
     if bad:
         raise InputError(f"{path}: {', '.join(bad)} not Monocap joints (use {', '.join(MONOCAP_BODY.joint_names)})")
     return dict(data)

@@ -101,6 +101,15 @@ def test_inspect_gives_the_convert_note_for_a_partial_hand(tmp_path):
     assert warned[0].endswith(said[0][len("note: "):]) and "index 2" in said[0]
 
 
+def test_a_joint_map_naming_a_finger_is_a_one_line_error(tmp_path):
+    _, _, mixamo = write_curled(tmp_path / "mixamo.bvh", frames=6)
+    joint_map = tmp_path / "map.json"
+    joint_map.write_text('{"mixamorig:LeftHandIndex1": "left_index1"}')
+    done = run_cli("inspect", str(mixamo), "--map", str(joint_map))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "left_index1: a joint map places body joints only" in done.stderr
+
+
 def test_inspect_a_take_with_fingers_and_a_body_without(tmp_path):
     hands = write_take(hands_take(spin_take(frames=6), np.full(6, 30.0)), tmp_path / "hands.npz")
     done = run_cli("inspect", str(hands))
