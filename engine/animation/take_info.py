@@ -75,7 +75,8 @@ def _finger_lines(take: Take, mapping: RigMapping) -> list[str]:
 
 def add_inspect_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "inspect", help="show a take file's joints, frames, rate, units and its mapping onto Monocap's body and fingers",
+        "inspect",
+        help="show a take file's joints, frames, rate, units and its mapping onto Monocap's body and fingers",
         description="Prints what a .bvh, .npz, .csv or .trc file holds and, for skeletons from elsewhere, "
                     "which of its joints Monocap takes for each of its own (with a confidence), its fingers' included "
                     "(or why they are dropped). Exit status 1 "
