@@ -1,7 +1,8 @@
 """The toolbar's Stream control: a toggle, the target (HOST:PORT), the rate and the status.
 
 While the toggle is on, every pose the worker tracks goes to a VMC stream (docs/STREAMING.md)
-through `switch` (engine/streaming/switch.py), on the engine's threads; this widget only starts
+through `switch` (engine/streaming/switch.py), encoded and sent by a process of its own
+(engine/streaming/sender_process.py) so that the window keeps its frame rate; this widget only starts
 and stops the stream and shows its packets per second. UDP has no connection, so "no receiver"
 is a state shown in grey, not an error. Target, rate and toggle are kept in the settings.
 """
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QToolBu
 from engine.core.errors import MonocapError
 from engine.session.pipeline import PipelineConfig
 from engine.streaming.channels import channels_from_targets
-from engine.streaming.sender import PoseStreamer
+from engine.streaming.sender_process import ProcessPoseStreamer
 from engine.streaming.switch import StreamSwitch
 from engine.streaming.targets import VMC_DEFAULT_TARGET
 
@@ -60,7 +61,7 @@ class StreamControl(QWidget):
     def _start(self) -> bool:
         try:
             channels = channels_from_targets(vmc=self.target.text(), warmup_s=PipelineConfig().live_calibration_s)
-            streamer = PoseStreamer(channels, max_fps=float(self.rate.currentData()))
+            streamer = ProcessPoseStreamer(channels, max_fps=float(self.rate.currentData()))
         except MonocapError as exc:
             self._set_status(str(exc), "error")
             return False

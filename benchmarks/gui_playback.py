@@ -100,6 +100,8 @@ def main() -> int:
 
     def ended(_):
         state["end"] = (time.perf_counter(), win.frames_rendered)
+        streamer = win.stream_control.switch.streamer  # the app closes the stream as it quits
+        state["stream"] = streamer.stats() if streamer else None
         QTimer.singleShot(100, app.quit)
 
     class Receiver(QObject):  # a QObject in the GUI thread, so the worker's signals arrive queued
@@ -131,8 +133,9 @@ def main() -> int:
         "streaming": args.stream,
     }
     if sink is not None:
-        streamer = win.stream_control.switch.streamer
-        result["stream_frames_sent"] = streamer.frames if streamer else 0
+        stats = state.get("stream")
+        result["stream_frames_sent"] = stats.frames if stats else 0
+        result["stream_status"] = win.stream_control.switch.failure or win.stream_control.status.text()
     from app.main import dispose_window
 
     dispose_window(win)

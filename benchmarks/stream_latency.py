@@ -3,7 +3,7 @@
     python benchmarks/stream_latency.py [--video resources/sample/taiji_sample.mp4] [--mode lifter]
 
 Each run plays the clip as a camera would deliver it (newest frame wins) through an engine
-session (detector, tracking stage), as `monocap stream` does. Latency: from a frame's capture
+session (detector, tracking stage) and the streaming process, as `monocap stream` does. Latency: from a frame's capture
 time to its VMC packet leaving the socket (median and 95th percentile), beside the reference in
 the same run: capture to the pose being ready. Cost: frames tracked per second with streaming on
 (VMC + JSON to UDP receivers on the loopback address) as a ratio to the same clip with streaming
@@ -81,15 +81,16 @@ def run(video: str, config, streaming: bool):
     from engine.capture.paced_source import PacedSource
     from engine.session.session import Session
     from engine.streaming.channels import channels_from_targets
-    from engine.streaming.sender import PoseStreamer, StreamSink
+    from engine.streaming.sender import StreamSink
+    from engine.streaming.sender_process import ProcessPoseStreamer
 
     source = PacedSource(open_source(video))
     sinks, streamer = [], None
     if streaming:
         sinks = [UdpSink(), UdpSink()]
-        streamer = PoseStreamer(channels_from_targets(vmc=f"127.0.0.1:{sinks[0].port}",
-                                                      json=f"127.0.0.1:{sinks[1].port}",
-                                                      warmup_s=config.live_calibration_s))
+        streamer = ProcessPoseStreamer(channels_from_targets(vmc=f"127.0.0.1:{sinks[0].port}",
+                                                                json=f"127.0.0.1:{sinks[1].port}",
+                                                                warmup_s=config.live_calibration_s))
     clock = PoseClock(source, StreamSink(streamer, source) if streamer else None)
     session = Session(source, config)
     session.add_sink(clock)

@@ -313,7 +313,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
     from engine.session.events import SessionEvents
     from engine.session.session import Session
     from engine.streaming.channels import channels_from_targets
-    from engine.streaming.sender import PoseStreamer, StreamSink
+    from engine.streaming.sender import StreamSink
+    from engine.streaming.sender_process import ProcessPoseStreamer
 
     config = config_from_args(args)
     if (args.video is None) == (args.camera is None):
@@ -327,7 +328,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
     started = time.monotonic()
     shown = {"frames": 0, "next": started + 1.0}
 
-    with PoseStreamer(channels, max_fps=args.rate) as streamer:
+    with ProcessPoseStreamer(channels, max_fps=args.rate) as streamer:
         def on_pose(tracked) -> None:  # the session's tracking thread
             shown["frames"] += 1
             if args.frames is not None and shown["frames"] >= args.frames:
@@ -344,7 +345,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
             end = session.stream()
         except KeyboardInterrupt:
             end = None
-        stats = streamer.stats()
+    stats = streamer.stats()  # the streaming process's last figures come with its end
     if end is not None and end.error is not None:
         raise end.error
     _say(args, ("\n" if tty else "") + f"{shown['frames']} frames in {time.monotonic() - started:.1f} s; "

@@ -1,6 +1,7 @@
 """A pose consumer that stays in place while streams start and stop: an engine session hands it
 every tracked frame (it is a session PoseSink, engine/session/events.py), or any loop calls
-`submit`; a front end attaches a PoseStreamer when the user turns streaming on and detaches it
+`submit`; a front end attaches a streamer (a PoseStreamer, or the ProcessPoseStreamer that sends
+from a process of its own) when the user turns streaming on and detaches it
 when they turn it off. It outlives the sessions it is added to."""
 
 from __future__ import annotations
@@ -8,19 +9,22 @@ from __future__ import annotations
 import threading
 
 from engine.streaming.sender import PoseStreamer, capture_time_ns
+from engine.streaming.sender_process import ProcessPoseStreamer
+
+Streamer = PoseStreamer | ProcessPoseStreamer
 
 
 class StreamSwitch:
     def __init__(self):
         self._lock = threading.Lock()
-        self._streamer: PoseStreamer | None = None
+        self._streamer: Streamer | None = None
         self.failure = ""  # why the last stream stopped by itself (an encoder's error)
 
     @property
-    def streamer(self) -> PoseStreamer | None:
+    def streamer(self) -> Streamer | None:
         return self._streamer
 
-    def attach(self, streamer: PoseStreamer) -> None:
+    def attach(self, streamer: Streamer) -> None:
         """Starts sending to `streamer` (the one attached before is closed)."""
         with self._lock:
             old, self._streamer = self._streamer, streamer

@@ -15,7 +15,8 @@ from engine.core.rotations import axis_angle_matrix
 from engine.core.skeletons import MONOCAP_BODY
 from engine.lift.modes import LiftConfig
 from engine.session.pipeline import LiveTracker, PipelineConfig, PoseFrame
-from engine.streaming.sender import Channel, PoseStreamer
+from engine.streaming.sender import Channel
+from engine.streaming.sender_process import ProcessPoseStreamer
 from engine.streaming.targets import parse_target
 from engine.streaming.vmc import VmcEncoder, to_unity_positions
 from tests.engine.streaming.receivers import OscReceiver, bundle_messages, rebuild_unity
@@ -69,10 +70,11 @@ def sample_clip_poses():
 
 
 def stream(poses, warmup_s: float = 1.0):
-    """Streams the poses to a python-osc server -> the datagrams it received, one per frame."""
+    """Streams the poses to a python-osc server as the app and `monocap stream` do (from the
+    streaming process) -> the datagrams it received, one per frame."""
     with OscReceiver() as receiver:
         channel = Channel(VmcEncoder(warmup_s), parse_target(f"127.0.0.1:{receiver.port}"))
-        with PoseStreamer([channel], queue_frames=len(poses)) as streamer:
+        with ProcessPoseStreamer([channel], queue_frames=len(poses)) as streamer:
             for pose in poses:
                 streamer.submit(pose)
             receiver.wait_for(len(poses))
