@@ -113,6 +113,11 @@ def main() -> int:
         def ended(self, info):
             ended(info)
 
+    if args.stream:  # the streaming process starts once, when Stream is pressed: not a cost per frame
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not getattr(win.stream_control.switch.streamer, "running", False):
+            app.processEvents()
+            time.sleep(0.02)
     receiver = Receiver()
     win.engine.worker.frameAvailable.connect(receiver.frame)
     win.engine.worker.sourceEnded.connect(receiver.ended)

@@ -14,6 +14,7 @@ rate cap, sockets and figures, reported back a few times a second.
 from __future__ import annotations
 
 import collections
+import os
 import signal
 import threading
 import time
@@ -30,6 +31,10 @@ from engine.streaming.targets import open_socket
 
 REPORT_EVERY_S = 0.1  # how often the streaming process sends its figures back
 _STOP_WAIT_S = 5.0
+# Below the capture and the window: on a machine with a spare core this changes nothing; on one
+# whose cores the tracking and the drawing already fill, the stream sends fewer frames (the
+# newest, on time) instead of taking frames from them.
+STREAM_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,12 @@ class ProcessPoseStreamer:
                 self._dropped += 1
             self._queue.append((pose, captured_ns))
             self._cond.notify()
+
+    @property
+    def running(self) -> bool:
+        """The streaming process has started and reported (it imports for a second or so first)."""
+        with self._cond:
+            return self._stats is not _WAITING
 
     @property
     def frames(self) -> int:
@@ -168,6 +179,8 @@ class ProcessPoseStreamer:
 def _stream_process(poses, reports, channels, queue_frames: int, max_fps: float) -> None:
     """The streaming process: poses from the pipe into a PoseStreamer, its figures back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the capturing process's to handle
+    if hasattr(os, "nice"):
+        os.nice(STREAM_NICENESS)
     latencies: list[int] = []
 
     def report(kind: str, value) -> None:
