@@ -34,6 +34,17 @@ def _hand_tracker(tracker: LiveTracker) -> HandTracker | None:
     return HandTracker(hand, alternate=hand.live_alternate) if tracker.config.hands else None
 
 
+def _track(stage: "TrackingStage | InlineStage", frame: Frame, detection: Detection | None, item: Any,
+           restart: bool) -> None:
+    """One frame through a stage: hands, the tracker, then on_pose."""
+    if restart:
+        stage.tracker.restart()
+    image = frame.image if stage._needs_images else None
+    hands = None if stage._hands is None else stage._hands.track(frame.image, detection, frame.timestamp_ns)
+    pose = stage.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image, hands)
+    stage._on_pose(frame, detection, pose, item)
+
+
 class TrackingStage:
     def __init__(self, tracker: LiveTracker, on_pose: Callable[[Frame, Detection | None, PoseFrame, Any], None],
                  depth: int = 2):
@@ -100,14 +111,8 @@ class TrackingStage:
                 return
             if self._failed:
                 continue  # drain what is queued without tracking it
-            frame, detection, item, restart = entry
             try:
-                if restart:
-                    self.tracker.restart()
-                image = frame.image if self._needs_images else None
-                hands = None if self._hands is None else self._hands.track(frame.image, detection, frame.timestamp_ns)
-                pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image, hands)
-                self._on_pose(frame, detection, pose, item)
+                _track(self, *entry)
             except BaseException as exc:  # noqa: BLE001 - handed to the submitting thread
                 self._failed = True
                 self._error = exc
@@ -123,12 +128,7 @@ class InlineStage:
         self._hands = _hand_tracker(tracker)
 
     def submit(self, frame: Frame, detection: Detection | None, item: Any = None, restart: bool = False) -> None:
-        if restart:
-            self.tracker.restart()
-        image = frame.image if self._needs_images else None
-        hands = None if self._hands is None else self._hands.track(frame.image, detection, frame.timestamp_ns)
-        pose = self.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image, hands)
-        self._on_pose(frame, detection, pose, item)
+        _track(self, frame, detection, item, restart)
 
     def close(self) -> None:
         if self._hands is not None:
