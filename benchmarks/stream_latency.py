@@ -91,6 +91,9 @@ def run(video: str, config, streaming: bool):
         streamer = ProcessPoseStreamer(channels_from_targets(vmc=f"127.0.0.1:{sinks[0].port}",
                                                                 json=f"127.0.0.1:{sinks[1].port}",
                                                                 warmup_s=config.live_calibration_s))
+        deadline = time.monotonic() + 60.0  # Stream is pressed before the clip, as a user does
+        while not streamer.running and time.monotonic() < deadline:
+            time.sleep(0.05)
     clock = PoseClock(source, StreamSink(streamer, source) if streamer else None)
     session = Session(source, config)
     session.add_sink(clock)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.animation.rig import Rig, solver_points
-from engine.animation.solver import RigMotion, Solution, rest_pose, rig_motion, solve_positions
+from engine.animation.solver import RigMotion, Solution, rest_pose, rest_terms, rig_motion, solve_positions
 from engine.core.rotations import normalize
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, Skeleton, finger_joint_names
 from engine.motion.smoothing import SmoothingConfig
@@ -78,6 +78,7 @@ class LiveSolver:
         self._warmup: list[np.ndarray] = []
         self._start_s: float | None = None
         self._rest: np.ndarray | None = None
+        self._terms = None
         self._last_s: float | None = None
         self.calibrated = False
 
@@ -92,7 +93,7 @@ class LiveSolver:
         self._last_s = timestamp_s
         if not self.calibrated:
             self._learn(joints, timestamp_s)
-        _, rotations = solve_positions(joints[None], self._rest, self.skeleton, self.points)
+        _, rotations = solve_positions(joints[None], self._terms, self.skeleton, self.points)
         rest = self._rest_with_lengths(joints, rotations[0])
         pelvis = joints[self.skeleton.index("pelvis")]
         solution = Solution(rest, rotations, pelvis[None], 0.0, np.zeros(1, bool), np.zeros(1, bool),
@@ -127,6 +128,7 @@ class LiveSolver:
                 frames = np.array(self._warmup)
                 rest = rest_pose(frames, self.skeleton, self.points)
                 self._rest = _standing_feet(rest, frames, self.skeleton, self._point_index)
+                self._terms = rest_terms(self._rest, self.points)  # held with the rest pose
         if done:
             self.calibrated = True
             self._warmup.clear()

@@ -179,18 +179,60 @@ def _generic_finger_offset(name: str, rest: np.ndarray, index: dict[str, int]) -
     return here - before
 
 
-def solve_positions(joints_m: np.ndarray, rest_m: np.ndarray | None = None,
+@dataclass(frozen=True)
+class RestTerms:
+    """What solve_positions needs of a rest pose that does not change from frame to frame, per
+    point: the bone (u0), the unit secondary direction (s0) and the rest frame's transpose; for a
+    "frame" rule only the last. A live solver holding its rest pose computes them once."""
+
+    rest_m: np.ndarray
+    bones: dict
+
+
+def rest_terms(rest_m: np.ndarray, points: tuple[SolverPoint, ...] = SOLVER_POINTS) -> RestTerms:
+    r = {pt.name: rest_m[i] for i, pt in enumerate(points)}
+    bones: dict[str, tuple] = {}
+    for pt in points:
+        if pt.rule is None:
+            continue
+        if pt.rule[0] == "frame":
+            (a, b), (c, d) = pt.rule[1], pt.rule[2]
+            bones[pt.name] = (None, None, frame_from_vectors(r[b] - r[a], r[d] - r[c]).T)
+            continue
+        _, target, secondary = pt.rule
+        u0 = r[target] - r[pt.name]
+        s0 = None
+        if secondary is not None:
+            stype = secondary[0]
+            if stype == "vec":
+                s0 = sum(normalize(r[b] - r[a]) for a, b in secondary[1])
+            elif stype == "up":
+                a, b = secondary[1]
+                s0 = r[b] - r[a]
+            elif stype == "cross":
+                (a, b), (c, d), flex = secondary[1], secondary[2], secondary[3]
+                s0 = cross(r[b] - r[a], np.asarray(flex, float) if flex is not None else r[d] - r[c])
+            else:
+                raise ValueError(f"unknown secondary rule {secondary}")
+            s0 = normalize(s0)
+        bones[pt.name] = (u0, s0, None if s0 is None else frame_from_vectors(u0, s0).T)
+    return RestTerms(rest_m, bones)
+
+
+def solve_positions(joints_m: np.ndarray, rest_m: np.ndarray | RestTerms | None = None,
                     skeleton: Skeleton = MONOCAP_BODY,
                     points: tuple[SolverPoint, ...] = SOLVER_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """(T, J, 3) MONOCAP_BODY (or, with SOLVER_POINTS_HANDS, MONOCAP_HANDS) positions ->
     (rest_m (P, 3), rotations (T, N, 3, 3)). Body joints must be finite; fingers may be NaN (a
     hand not seen), and then keep their rest pose relative to the wrist, which turns without
-    twist from the palm."""
+    twist from the palm. rest_m: the rest pose, its RestTerms, or None to fit it to the frames."""
     body = [skeleton.index(n) for n in MONOCAP_BODY.joint_names]
     if not np.isfinite(joints_m[:, body]).all():
         raise ValueError("solve_positions needs finite positions; fill gaps first")
     if rest_m is None:
         rest_m = rest_pose(joints_m, skeleton, points)
+    terms = rest_m if isinstance(rest_m, RestTerms) else rest_terms(rest_m, points)
+    rest_m = terms.rest_m
     t_count = joints_m.shape[0]
     p = {pt.name: joints_m[:, skeleton.index(pt.source)] for pt in points if pt.source is not None}
     r = {pt.name: rest_m[i] for i, pt in enumerate(points)}
@@ -201,14 +243,14 @@ def solve_positions(joints_m: np.ndarray, rest_m: np.ndarray | None = None,
             p[pt.name] = p[pt.parent] + glob[pt.parent] @ (r[pt.name] - r[pt.parent])
         if pt.rule is None:
             continue
+        u0, s0, f_rest_t = terms.bones[pt.name]
         kind = pt.rule[0]
         if kind == "frame":
             (a, b), (c, d) = pt.rule[1], pt.rule[2]
-            glob[pt.name] = frame_from_vectors(p[b] - p[a], p[d] - p[c]) @ frame_from_vectors(r[b] - r[a], r[d] - r[c]).T
+            glob[pt.name] = frame_from_vectors(p[b] - p[a], p[d] - p[c]) @ f_rest_t
             continue
         _, target, secondary = pt.rule
         u = p[target] - p[pt.name]
-        u0 = r[target] - r[pt.name]
         r_par = glob[pt.parent] if pt.parent is not None else eye
         # the zero-twist candidate: the parent's orientation, swung onto the bone
         swung = swing_rotation(r_par @ u0, u) @ r_par
@@ -218,21 +260,16 @@ def solve_positions(joints_m: np.ndarray, rest_m: np.ndarray | None = None,
         stype = secondary[0]
         if stype == "vec":
             s = sum(normalize(p[b] - p[a]) for a, b in secondary[1])
-            s0 = sum(normalize(r[b] - r[a]) for a, b in secondary[1])
             reliability = norm(cross(normalize(u), normalize(s)))
         elif stype == "up":
             a, b = secondary[1]
-            s, s0 = p[b] - p[a], r[b] - r[a]
+            s = p[b] - p[a]
             reliability = norm(cross(normalize(u), normalize(s)))
-        elif stype == "cross":
-            (a, b), (c, d), flex = secondary[1], secondary[2], secondary[3]
+        else:  # "cross"
+            (a, b), (c, d) = secondary[1], secondary[2]
             v1, v2 = normalize(p[b] - p[a]), normalize(p[d] - p[c])
             s = cross(v1, v2)
             reliability = norm(s)
-            s0 = cross(r[b] - r[a], np.asarray(flex, float) if flex is not None else r[d] - r[c])
-        else:
-            raise ValueError(f"unknown secondary rule {secondary}")
-        s0 = normalize(s0)
         fallback = swung @ s0
         s = np.nan_to_num(s)
         w = _smoothstep(np.nan_to_num(reliability), _BEND_LO, _BEND_HI)[:, None]
@@ -245,8 +282,7 @@ def solve_positions(joints_m: np.ndarray, rest_m: np.ndarray | None = None,
         weak = norm(blend) < 1e-3
         blend = np.where(weak[:, None], fallback, blend)
         f_obs = frame_from_vectors(u, blend)
-        f_rest = frame_from_vectors(u0, s0)
-        glob[pt.name] = f_obs @ f_rest.T
+        glob[pt.name] = f_obs @ f_rest_t
         unseen = ~np.isfinite(glob[pt.name]).all(axis=(1, 2))
         if unseen.any():
             glob[pt.name][unseen] = r_par[unseen]
