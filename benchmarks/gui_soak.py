@@ -61,6 +61,27 @@ def singleton_refs() -> dict[str, int]:
     return {"None": sys.getrefcount(None), "True": sys.getrefcount(True), "False": sys.getrefcount(False)}
 
 
+def none_holders() -> dict[str, int]:
+    """References to None held by each type of object the collector tracks, by type name."""
+    from collections import Counter
+
+    held: Counter = Counter()
+    untracked: dict[int, object] = {}
+    for o in gc.get_objects():
+        refs = gc.get_referents(o)
+        n = sum(r is None for r in refs)
+        if n:
+            held[type(o).__module__ + "." + type(o).__qualname__] += n
+        for r in refs:
+            if isinstance(r, (tuple, dict)) and not gc.is_tracked(r):
+                untracked[id(r)] = r
+    for r in untracked.values():
+        n = sum(v is None for v in (r.values() if isinstance(r, dict) else r))
+        if n:
+            held["untracked " + type(r).__qualname__] += n
+    return held
+
+
 def _watch_stalls(last_beat: list[float], s: dict) -> None:
     """A thread that prints the GUI thread's stack once during each stall over the limit."""
     import threading
@@ -90,6 +111,8 @@ def main() -> int:
     ap.add_argument("--json", default="", help="also write the summary here")
     ap.add_argument("--clip", default="", help="a video to track instead of the sample clip")
     ap.add_argument("--types", action="store_true", help="print the Python object types that grew, per cycle")
+    ap.add_argument("--none-holders", action="store_true",
+                    help="print, per cycle, the types of the objects whose references to None grew")
     ap.add_argument("--stall-stacks", action="store_true", help="print where the GUI thread was during each stall")
     args = ap.parse_args()
     if not args.frames and not args.minutes:
@@ -141,6 +164,9 @@ def main() -> int:
 
     def enter(phase: str) -> None:
         """Starts a phase; the memory and None references the last one added are booked to it."""
+        if args.none_holders:
+            gc.collect()  # what garbage held is not the phase's
+            last_beat[0] = time.monotonic()
         now_rss, now_refs = rss_mb(), sys.getrefcount(None)
         if mark["phase"] and s["cycles"] >= 1:
             s["phase_rss"][mark["phase"]] = round(s["phase_rss"].get(mark["phase"], 0.0) + now_rss - mark["rss"], 1)
@@ -170,6 +196,7 @@ def main() -> int:
             win.timeline.playingChanged.connect(self.playing_changed)
             self.known: set[str] = set()
             self.counts = {}
+            self.holders = {}
 
         def start_cycle(self):
             if done():
@@ -249,6 +276,12 @@ def main() -> int:
                 self.counts = counts
                 print("cycle", s["cycles"], "rss", s["rss"][-1], "refs", s["refs"][-1], sorted(grew.items(), key=lambda kv: -kv[1])[:12],
                       file=sys.stderr, flush=True)
+            if args.none_holders:
+                holders = none_holders()
+                grew = {k: v - self.holders.get(k, 0) for k, v in holders.items() if v - self.holders.get(k, 0) > 2}
+                self.holders = holders
+                print("cycle", s["cycles"], "None", s["refs"][-1]["None"], "held by",
+                      sorted(grew.items(), key=lambda kv: -kv[1])[:15], file=sys.stderr, flush=True)
             QTimer.singleShot(0, self.start_cycle)
 
     def fail(exc_type, exc, tb):
