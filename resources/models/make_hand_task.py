@@ -12,14 +12,12 @@ Needs mediapipe (1.2.x) installed for its metadata writer. Not used at run time.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_pose_task import ZIP_DATE, add_image_normalization, download_wheel  # noqa: E402
+from make_pose_task import ZIP_DATE, add_image_normalization, run_recipe  # noqa: E402
 
 DETECTOR_MEMBER = "mediapipe/modules/palm_detection/palm_detection_full.tflite"
 LANDMARKER_MEMBER = "mediapipe/modules/hand_landmark/hand_landmark_full.tflite"
@@ -42,15 +40,7 @@ def build(wheel: Path, output: Path = OUTPUT) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--wheel", type=Path, help="a mediapipe 0.10.21 wheel on disk")
-    parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
-    args = parser.parse_args()
-    if args.wheel:
-        print(build(args.wheel, args.output))
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            print(build(download_wheel(Path(tmp)), args.output))
+    run_recipe(build, __doc__.splitlines()[0], OUTPUT)
 
 
 if __name__ == "__main__":

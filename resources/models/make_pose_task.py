@@ -105,16 +105,21 @@ def build(wheel: Path, output: Path = OUTPUT) -> Path:
     return output
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_recipe(build_task, description: str, default_output: Path) -> None:
+    """The command line of a model recipe: `build_task(wheel, output)` from --wheel or a downloaded wheel."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--wheel", type=Path, help="a mediapipe 0.10.21 wheel on disk")
-    parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
+    parser.add_argument("-o", "--output", type=Path, default=default_output)
     args = parser.parse_args()
     if args.wheel:
-        print(build(args.wheel, args.output))
+        print(build_task(args.wheel, args.output))
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            print(build(download_wheel(Path(tmp)), args.output))
+            print(build_task(download_wheel(Path(tmp)), args.output))
+
+
+def main() -> None:
+    run_recipe(build, __doc__.splitlines()[0], OUTPUT)
 
 
 if __name__ == "__main__":
