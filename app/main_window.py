@@ -495,7 +495,10 @@ class MainWindow(QMainWindow):
             return
         self.source_info = info
         self.state.source_opened(info.device, info.fps, info.frame_count)
-        self._sync()
+        if info.notes:
+            self._show(Banner(f"{info.name}: " + "; ".join(info.notes), "warning", scope=BannerScope.SOURCE))
+        else:
+            self._sync()
 
     @Slot()
     def _on_frame_available(self) -> None:

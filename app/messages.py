@@ -38,6 +38,7 @@ class SourceInfo:
     is_live: bool
     device: str
     job_id: int = 0
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

@@ -132,7 +132,8 @@ class EngineWorker(QObject):
         def on_opened(info: SessionInfo) -> None:
             opened.append(info)
             people.opened(info)
-            self.sourceOpened.emit(SourceInfo(info.name, info.fps, info.frame_count, info.is_live, info.device, job_id))
+            self.sourceOpened.emit(SourceInfo(info.name, info.fps, info.frame_count, info.is_live, info.device, job_id,
+                                             info.notes))
 
         def on_pose(t: TrackedFrame) -> None:
             self._post(LiveFrame(t.frame.index, t.pose.timestamp_s, t.frame.image, t.pose.detection, t.pose.joints_m,

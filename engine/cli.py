@@ -196,6 +196,8 @@ def _process_into(args: argparse.Namespace, config: PipelineConfig, formats: tup
                                  out_dir, stem, formats, settings=vars(args), options=export_options_from_args(args))
     finally:
         bar.close()
+    for note in getattr(source, "notes", ()):
+        print(f"monocap: warning: {source.name}: {note}", file=sys.stderr)
     if getattr(source, "decode_errors", 0):
         read = source.frame_count - source.decode_errors
         print(f"monocap: warning: {args.video}: only {read} of {source.frame_count} frames could be decoded "

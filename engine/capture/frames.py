@@ -5,7 +5,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
@@ -75,9 +74,10 @@ class VideoFileSource:
         self._first = first
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and MIN_VIDEO_FPS <= fps <= MAX_VIDEO_FPS else DEFAULT_VIDEO_FPS
+        self.notes: list[str] = []  # what the user should know about this file, for the front end to say
         if fps and self.fps != fps:
-            warnings.warn(f"{self.path}: the header's frame rate {fps:g} fps is not plausible for a video; "
-                          f"timing it at {DEFAULT_VIDEO_FPS:g} fps", stacklevel=2)
+            self.notes.append(f"the header's frame rate {fps:g} fps is not plausible for a video; "
+                              f"timing it at {DEFAULT_VIDEO_FPS:g} fps")
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self._count = count if count > 0 else None
         self.image_size = (first.shape[1], first.shape[0])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
@@ -121,17 +120,15 @@ def process_item(item: BatchItem, job: BatchJob, progress: Callable[[int, int | 
     started = time.perf_counter()
     notes: list[str] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            source = open_source(item.input)
-            session = Session(source, job.config, SessionEvents(progress=progress), cancel=cancel)
-            files = process_to_files(session, job.people, job.out_dir, item.stem, job.formats,
-                                     settings=job.settings | {"input": item.input}, options=job.options)
-            take, written = files.takes[0], files.written
-            if getattr(source, "decode_errors", 0):
-                notes.append(f"only {source.frame_count - source.decode_errors} of {source.frame_count} frames "
-                             "could be decoded (truncated or damaged file); the take covers those")
-        notes += [str(w.message) for w in caught]
+        source = open_source(item.input)
+        notes += getattr(source, "notes", ())
+        session = Session(source, job.config, SessionEvents(progress=progress), cancel=cancel)
+        files = process_to_files(session, job.people, job.out_dir, item.stem, job.formats,
+                                 settings=job.settings | {"input": item.input}, options=job.options, notes=notes)
+        take, written = files.takes[0], files.written
+        if getattr(source, "decode_errors", 0):
+            notes.append(f"only {source.frame_count - source.decode_errors} of {source.frame_count} frames "
+                         "could be decoded (truncated or damaged file); the take covers those")
     except MonocapError as exc:
         return ItemResult(item.input, item.stem, "failed", error=str(exc), seconds=_since(started),
                           warnings=tuple(notes))

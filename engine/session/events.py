@@ -25,6 +25,7 @@ class SessionInfo:
     frame_count: int | None
     is_live: bool
     device: str  # for people: "CPU", "CUDA (card)"
+    notes: tuple[str, ...] = ()  # what the user should know about the source (a frame rate not believed...)
 
 
 @dataclass(frozen=True, eq=False)

@@ -34,12 +34,15 @@ def versions() -> dict:
 
 
 def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str, ...] = DEFAULT_FORMATS,
-                  settings: dict | None = None, options: ExportOptions | None = None) -> list[Path]:
+                  settings: dict | None = None, options: ExportOptions | None = None,
+                  notes: list[str] | None = None) -> list[Path]:
     """Writes STEM.<fmt> for each format and STEM.json as one set (engine/animation/formats.py's
     `export_take`): all of them appear together when all are complete, or none does, and the
     files already there stay as they were. The .npz keeps the whole take; the other formats
     follow `options` (frame range, rate, rig, units...). A take with nobody in it gets its .npz
-    and .json (unless STEM.npz is already there, which is then kept), then NoValidFramesError."""
+    and .json (unless STEM.npz is already there, which is then kept), then NoValidFramesError.
+    A format this take cannot be written in is skipped with a note: added to `notes` when given
+    (a batch's item), else an ExportSkipped warning."""
     out_dir = Path(out_dir)
     options = options or ExportOptions()
     for fmt in formats:
@@ -68,7 +71,10 @@ def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str
     if empty is not None:
         raise empty
     for fmt, why in skipped.items():
-        warnings.warn(f"{stem}.{fmt} not written: {why}", ExportSkipped, stacklevel=2)
+        if notes is None:
+            warnings.warn(f"{stem}.{fmt} not written: {why}", ExportSkipped, stacklevel=2)
+        else:
+            notes.append(f"{stem}.{fmt} not written: {why}")
     return written
 
 

@@ -22,18 +22,20 @@ class SourceFiles:
 
 
 def process_to_files(session: Session, wanted: int | None, out_dir: str | Path, stem: str, formats: tuple[str, ...],
-                     settings: dict | None = None, options: ExportOptions | None = None) -> SourceFiles:
+                     settings: dict | None = None, options: ExportOptions | None = None,
+                     notes: list[str] | None = None) -> SourceFiles:
     """wanted: 1 for one take (config.person, or the lock-on rule's pick), N for the N best by
-    the rule, None for everyone."""
+    the rule, None for everyone. notes: where write_outputs says what it skipped (else a warning)."""
     if wanted == 1:
         take = session.process()
-        written = write_outputs(take, out_dir, stem, formats, settings=settings, options=options)
+        written = write_outputs(take, out_dir, stem, formats, settings=settings, options=options, notes=notes)
         person = take.metadata.get("person", {})
         found = person.get("people_found", 1)
         who = f", person {person['number']} of {found}" if found > 1 else ""
         return SourceFiles(written, [take], f"{take.num_frames} frames ({int(take.valid.sum())} with the person{who})")
     people = session.process_people(wanted)
-    written = write_people_outputs(people, out_dir, stem, formats, settings=settings, options=options)
+    written = write_people_outputs(people, out_dir, stem, formats, settings=settings, options=options,
+                                   notes=notes)
     spans = ", ".join(f"p{p.number}: frames {p.first_frame}-{p.first_frame + p.take.num_frames - 1}" for p in people)
     return SourceFiles(written, [p.take for p in people],
                        f"{len(people)} {'person' if len(people) == 1 else 'people'} ({spans})")

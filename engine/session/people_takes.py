@@ -125,12 +125,13 @@ def person_stem(stem: str, number: int) -> str:
 
 def write_people_outputs(people: list[PersonTake], out_dir: str | Path, stem: str,
                          formats: tuple[str, ...] = DEFAULT_FORMATS, settings: dict | None = None,
-                         options: ExportOptions | None = None) -> list[Path]:
+                         options: ExportOptions | None = None, notes: list[str] | None = None) -> list[Path]:
     """Each person's files (write_outputs with stem STEM_pN), then STEM_people.json listing them."""
     written: list[Path] = []
     listing = []
     for person in people:
-        files = write_outputs(person.take, out_dir, person_stem(stem, person.number), formats, settings, options)
+        files = write_outputs(person.take, out_dir, person_stem(stem, person.number), formats, settings, options,
+                              notes)
         written += files
         take = person.take
         listing.append({

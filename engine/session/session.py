@@ -170,7 +170,8 @@ class Session:
             tracker = LiveTracker(self.config, make_lifter(self.config.lift))
             recording.tracker = tracker
             self._emit(self.events.opened, SessionInfo(source.name, source.fps, source.frame_count, source.is_live,
-                                                       describe_device(self.config.lift.device)))
+                                                       describe_device(self.config.lift.device),
+                                                       tuple(getattr(source, "notes", ()))))
 
             def on_pose(frame, detection, pose, timing) -> None:  # the tracking thread, in frame order
                 picked_up, detect_s, everyone, person_id = timing

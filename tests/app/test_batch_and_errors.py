@@ -102,6 +102,16 @@ def test_corrupt_file_opened_directly_is_a_message(window, qtbot, tmp_path):
     assert window.isVisible()
 
 
+def test_a_file_whose_header_rate_is_not_believed_says_so_while_it_plays(window, qtbot, tmp_path):
+    from tests.engine.video_helpers import read_frames, write_video
+
+    fast = write_video(tmp_path / "fast.mp4", read_frames(sample_clip(), 30), fps=10000)
+    window.open_file(fast)
+    qtbot.waitUntil(lambda: "not plausible" in window.banner.text(), timeout=30000)
+    assert window.banner.text().startswith("fast.mp4: the header's frame rate 10000 fps")
+    assert window.state.banner.level == "warning"
+
+
 class _UnpluggedCamera:
     """Sends the sample clip's first frames like a camera, then fails as an unplugged one does."""
 

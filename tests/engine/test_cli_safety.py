@@ -1,5 +1,5 @@
-"""Videos through the command line: a damaged header rate is reported, `batch` reports a video
-cut short as `process` does, and an interrupted `process` leaves no folder it created."""
+"""Videos through the command line: a damaged header rate is reported (by a batch item as its own
+note), `batch` reports a video cut short as `process` does, and an interrupted `process` leaves no folder it created."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
+import warnings
 
 from engine.capture.frames import VideoFileSource
+from engine.lift.modes import LiftConfig
+from engine.session.batch import BatchItem, BatchJob, process_item
+from engine.session.pipeline import PipelineConfig
 from .video_helpers import read_frames, write_video
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,10 +22,23 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_a_10000_fps_header_is_not_taken_silently(tmp_path, sample_clip):
     path = write_video(tmp_path / "fast.mp4", read_frames(sample_clip, 5), fps=10000)
-    with pytest.warns(UserWarning, match="fast.mp4: the header's frame rate 10000 fps is not plausible"):
-        source = VideoFileSource(path)
+    source = VideoFileSource(path)
     assert source.fps == 30.0
+    assert source.notes == ["the header's frame rate 10000 fps is not plausible for a video; timing it at 30 fps"]
     source.close()
+
+
+def test_a_batch_item_says_what_the_user_should_know_without_touching_the_process_warnings(tmp_path, sample_clip):
+    """The app runs batch items on a worker thread: their notes are the item's, not the process's."""
+    path = write_video(tmp_path / "fast.mp4", read_frames(sample_clip, 12), fps=10000)
+    job = BatchJob(str(tmp_path / "out"), PipelineConfig(lift=LiftConfig(mode="detector")), formats=("npz",))
+    filters = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as outside:
+        warnings.simplefilter("always")
+        result = process_item(BatchItem(str(path), "fast"), job)
+    assert result.status == "done", result.error
+    assert result.warnings == ("the header's frame rate 10000 fps is not plausible for a video; timing it at 30 fps",)
+    assert not outside and warnings.filters == filters
 
 
 def test_batch_reports_a_video_cut_short(tmp_path, sample_clip):

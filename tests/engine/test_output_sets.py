@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ import pytest
 from engine.animation.formats import ExportOptions, export_take
 from engine.core.atomic import file_set
 from engine.core.errors import InputError, OutputError
-from engine.core.take import load_npz, save_npz
+from engine.core.take import Take, load_npz, save_npz
 from engine.session.outputs import write_outputs
 from tests.engine.take_samples import body_take
 
@@ -236,3 +237,17 @@ def test_ctrl_c_during_the_renames_waits_for_the_whole_set(old_set, monkeypatch)
         write_outputs(body_take(60), old_set, "clip", FORMATS)
     assert set(set_frames(old_set, "clip").values()) == {60}
     assert not [p.name for p in old_set.iterdir() if p.name.startswith(".")]
+
+
+def test_a_format_the_take_cannot_be_written_in_is_a_note_when_the_caller_keeps_notes(tmp_path):
+    from engine.core.skeletons import H36M_17
+
+    frames = 10
+    joints = np.tile(np.linspace(0.0, 1.0, 17 * 3).reshape(1, 17, 3), (frames, 1, 1))
+    take = Take(joints, H36M_17, 30.0, np.arange(frames) / 30.0, np.ones(frames, bool))
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        written = write_outputs(take, tmp_path, "clip", ("npz", "bvh"), notes=notes)
+    assert [p.name for p in written] == ["clip.npz", "clip.json"]
+    assert len(notes) == 1 and notes[0].startswith("clip.bvh not written: skeleton h36m_17 lacks joints")
