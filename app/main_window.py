@@ -11,29 +11,22 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QPushButton, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QFileDialog, QLineEdit, QListWidgetItem, QMainWindow, QWidget
 
 from engine.capture.frames import VIDEO_SUFFIXES
 from engine.core.resources import sample_clip
 from engine.core.take import Take
 from engine.session.recorder import list_takes, load_take, recover_all, take_summary
 
-from .angle_plot import AnglePlot
 from . import heap
-from .banner import MessageBanner
 from .exporting import ExportRequest, export
-from .image_view import ImageView
 from .path_field import open_folder
 from .people_ui import PeopleUi
 from .messages import BatchRequest, BatchResult, LiveFrame, RecordingState, SourceEnded, SourceInfo, StreamRequest, TakeSaved
 from .playback import TakeVideo
 from .settings import AppSettings, push_recent, recent_list
-from .stream_control import StreamControl
-from .timeline import Timeline
-from .view3d import SkeletonView
+from .window_layout import build_actions, build_views
 from .window_state import Banner, BannerScope, Mode, Source, SourceKind, WindowState, format_seconds, source_for_path
 from .worker import EngineController, describe_error
 
@@ -103,8 +96,8 @@ class MainWindow(QMainWindow):
         self._export_bridge = _ExportBridge()
         self._export_bridge.finished.connect(self._on_export_finished)
 
-        self._build_ui()
-        self._build_actions()
+        build_views(self)
+        build_actions(self)
         self._restore_layout()
         self._space = _SpaceToPause(self)
         QApplication.instance().installEventFilter(self._space)
@@ -176,152 +169,6 @@ class MainWindow(QMainWindow):
         self._sync()
 
     # ------------------------------------------------------------------ UI
-    def _build_ui(self) -> None:
-        central = QWidget()
-        lay = QVBoxLayout(central)
-        lay.setContentsMargins(4, 4, 4, 4)
-        self.banner = MessageBanner()
-        self.banner.closed.connect(lambda: self._show(None))
-        self.banner.acted.connect(self._banner_action)
-        lay.addWidget(self.banner)
-        self.view_split = QSplitter(Qt.Orientation.Horizontal)
-        self.image_view = ImageView()
-        self.view3d = SkeletonView()
-        self.view_split.addWidget(self.image_view)
-        self.view_split.addWidget(self.view3d.container())
-        self.view_split.setSizes([640, 640])
-        self.main_split = QSplitter(Qt.Orientation.Vertical)
-        self.main_split.addWidget(self.view_split)
-        self.angle_plot = AnglePlot()
-        self.main_split.addWidget(self.angle_plot)
-        self.main_split.setSizes([560, 200])
-        lay.addWidget(self.main_split, 1)
-        self.timeline = Timeline()
-        self.timeline.frameChanged.connect(self.show_take_frame)
-        self.timeline.playingChanged.connect(self._on_playing_changed)
-        lay.addWidget(self.timeline)
-        self.setCentralWidget(central)
-
-        # takes dock
-        self.takes_list = QListWidget()
-        self.takes_list.itemActivated.connect(lambda item: self.select_take(item.data(Qt.ItemDataRole.UserRole)))
-        self.takes_list.itemClicked.connect(lambda item: self.select_take(item.data(Qt.ItemDataRole.UserRole)))
-        takes_box = QWidget()
-        tl = QVBoxLayout(takes_box)
-        tl.setContentsMargins(2, 2, 2, 2)
-        tl.addWidget(self.takes_list)
-        row = QHBoxLayout()
-        self.live_button = QPushButton("Back to live")
-        self.live_button.clicked.connect(self.back_to_live)
-        self.export_button = QPushButton("Export…")
-        self.export_button.clicked.connect(self.open_export_dialog)
-        row.addWidget(self.live_button)
-        row.addWidget(self.export_button)
-        tl.addLayout(row)
-        self.takes_dock = QDockWidget("Takes", self)
-        self.takes_dock.setObjectName("takes_dock")
-        self.takes_dock.setWidget(takes_box)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.takes_dock)
-
-        from .batch_panel import BatchPanel
-
-        self.batch_panel = BatchPanel(self.qsettings, self.app_settings.batch_folder)
-        self.batch_panel.startRequested.connect(self.run_batch)
-        self.batch_panel.cancelRequested.connect(lambda: self.engine.cancel_batch())
-        self.batch_panel.finished.connect(self._on_batch_finished)
-        self.batch_dock = QDockWidget("Batch", self)
-        self.batch_dock.setObjectName("batch_dock")
-        self.batch_dock.setWidget(self.batch_panel)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.batch_dock)
-        self.batch_dock.hide()
-
-        sb = self.statusBar()
-        self.fps_label = QLabel()
-        self.latency_label = QLabel()
-        self.device_label = QLabel()
-        self.person_label = QLabel()
-        for lbl, width in ((self.fps_label, 150), (self.latency_label, 100), (self.device_label, 150),
-                           (self.person_label, 110)):
-            lbl.setMinimumWidth(width)
-            sb.addPermanentWidget(lbl)
-
-    def _build_actions(self) -> None:
-        tb = self.addToolBar("Main")
-        tb.setObjectName("main_toolbar")
-        m_file = self.menuBar().addMenu("&File")
-        self.act_open = QAction("&Open video…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self.open_dialog)
-        self.act_sample = QAction("&Sample clip", self, triggered=self.open_sample)
-        self.act_open_take = QAction("Open &take…", self, shortcut=QKeySequence("Ctrl+Shift+O"),
-                                     triggered=self.open_take_dialog,
-                                     toolTip="Play back a take file: BVH from anywhere, CSV, TRC or NPZ")
-        self.recent_menu = m_file.addMenu("Open &recent")
-        self.act_record = QAction("● Record", self, shortcut=QKeySequence("Ctrl+R"), checkable=True,
-                                  toolTip="Record a take (Ctrl+R)")
-        self.act_record.triggered.connect(self.set_recording)
-        self.act_record_files = QAction("Record files from their start", self, checkable=True,
-                                        checked=self.app_settings.record_files,
-                                        toolTip="Opening a video file records it as a take from its first frame")
-        self.act_record_files.toggled.connect(
-            lambda on: self.apply_settings(self.app_settings.with_(record_files=on), quiet=True))
-        self.act_stop = QAction("■ Stop source", self, shortcut=QKeySequence("Ctrl+."), triggered=self.stop_source)
-        self.act_export = QAction("&Export take…", self, shortcut=QKeySequence("Ctrl+E"), triggered=self.open_export_dialog)
-        self.act_batch = QAction("&Batch…", self, shortcut=QKeySequence("Ctrl+B"), triggered=self.show_batch)
-        self.act_open_output = QAction("Open output &folder", self,
-                                       triggered=lambda: open_folder(self.app_settings.output_folder))
-        self.act_settings = QAction("Se&ttings…", self, shortcut=QKeySequence("Ctrl+,"), triggered=self.open_settings)
-        self.act_quit = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
-        self.act_about = QAction("&About Monocap", self, triggered=self.show_about)
-        self.act_reset_view = QAction("Reset view", self, shortcut=QKeySequence("Home"), triggered=self.view3d.reset_view)
-        self.act_follow = QAction("Follow", self, checkable=True, shortcut=QKeySequence("F"),
-                                  toggled=self.view3d.set_follow, toolTip="Keep the subject in the middle of the 3D view (F)")
-        self.act_trails = QAction("Trails", self, checkable=True, checked=True, toggled=self.view3d.set_trails_visible)
-        self.act_prev = QAction("Previous frame", self, shortcut=QKeySequence(","), triggered=lambda: self.timeline.step(-1))
-        self.act_next = QAction("Next frame", self, shortcut=QKeySequence("."), triggered=lambda: self.timeline.step(1))
-        for a in (self.act_prev, self.act_next):
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            self.addAction(a)
-        for a in (self.act_open, self.act_open_take, self.act_sample):
-            m_file.addAction(a)
-        m_file.addSeparator()
-        for a in (self.act_record, self.act_record_files, self.act_stop, self.act_export, self.act_batch,
-                  self.act_open_output):
-            m_file.addAction(a)
-        m_file.addSeparator()
-        m_file.addAction(self.act_quit)
-        m_view = self.menuBar().addMenu("&View")
-        for a in (self.act_reset_view, self.act_follow, self.act_trails):
-            m_view.addAction(a)
-        m_view.addAction(self.takes_dock.toggleViewAction())
-        m_view.addAction(self.batch_dock.toggleViewAction())
-        self.menuBar().addMenu("&Settings").addAction(self.act_settings)
-        self.menuBar().addMenu("&Help").addAction(self.act_about)
-
-        tb.addAction(self.act_open)
-        tb.addAction(self.act_sample)
-        self.camera_combo = QComboBox(toolTip="Cameras connected to this computer")
-        self.camera_combo.setMinimumWidth(160)
-        tb.addWidget(self.camera_combo)
-        self.camera_button = QPushButton("Start camera")
-        self.camera_button.clicked.connect(lambda: self.open_camera(self.camera_combo.currentData()))
-        tb.addWidget(self.camera_button)
-        tb.addSeparator()
-        tb.addAction(self.act_record)
-        tb.widgetForAction(self.act_record).setStyleSheet("QToolButton:checked { background: #c0392b; color: white; }")
-        tb.addAction(self.act_stop)
-        tb.addSeparator()
-        tb.addAction(self.act_export)
-        tb.addAction(self.act_batch)
-        tb.addSeparator()
-        tb.addAction(self.act_reset_view)
-        tb.addAction(self.act_follow)
-        tb.addAction(self.act_trails)
-        tb.addSeparator()
-        self.stream_control = StreamControl(self.qsettings, self)
-        tb.addWidget(self.stream_control)
-        tb.addSeparator()
-        tb.addAction(self.act_settings)
-        self._fill_recent()
-
     def _fill_cameras(self) -> None:
         self.camera_combo.clear()
         for index, name in self.cameras:
