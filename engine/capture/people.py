@@ -7,8 +7,9 @@ same one. Each frame's detections are matched to the people already known in two
    velocity (of the hip centre, an exponential average of its recent steps) to the frame's time.
    Cost of a pair = mean distance between the predicted and the detected keypoints (those
    confident in both), divided by the person's box height, plus (1 - box overlap, IoU). Pairs
-   whose keypoint distance exceeds `match_gate` box heights are never matched; the rest are
-   assigned by the Hungarian method (lowest total cost).
+   whose keypoint distance exceeds `match_gate` box heights, or whose box heights differ by more
+   than a factor `match_size`, are never matched; the rest are assigned by the Hungarian method
+   (lowest total cost).
 2. Everyone else known, lost for up to `forget_s` (hidden behind someone, out of view, or just
    not matched in stage 1, say after a fast turn): a detection left over from stage 1 re-finds
    one of them when its body proportions
@@ -16,8 +17,16 @@ same one. Each frame's detections are matched to the people already known in two
    person was seen well) differ by less than `reid_gate` (mean absolute log ratio), its box
    height is within a factor `reid_size` of the person's, and its hip centre lies within a radius
    of where the person was last seen that grows with the time lost (`reid_radius` box heights
-   plus `reid_radius_per_s` per second lost). Among several candidates the lowest combined score
-   wins. Everything else starts a new person.
+   plus `reid_radius_per_s` per second lost). With the frame's image, their clothes must match
+   too (engine/capture/appearance.py: the colours of the lower torso and the thighs, averaged over
+   the frames they were seen clear of anyone else, and lately): a Hellinger distance up to
+   `reid_look_gate` in every region is them; over `reid_look_doubt` is someone else; in between,
+   or with part of what is known of them not seen (entering cut off by the border, half hidden),
+   the detection starts a newcomer who may be them. Within `confirm_s`, once the newcomer's
+   clothes are seen in `confirm_frames` frames, a match makes the newcomer that person again
+   (`take_merges` says so, and PeopleTracks gives them the newcomer's frames); otherwise they
+   stay someone new. Among several candidates the lowest combined score wins. Everything else
+   starts a new person.
 
 Detections that overlap an already kept one of the same frame (box IoU above `duplicate_iou`)
 are the detector seeing one person twice and are dropped.
@@ -36,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.capture.appearance import appearance, appearance_distance
 from engine.capture.detection import Detection
 
 # BlazePose keypoints (engine.skeletons.MEDIAPIPE_33) used for the hip centre and the descriptor
@@ -43,6 +53,7 @@ L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
 LIMBS = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28))
 _LIMB_ENDS = (np.array([a for a, _ in LIMBS]), np.array([b for _, b in LIMBS]))
 CONFIDENT = 0.5
+LOOK_RECENT_WEIGHT = 0.2  # of the newest frame in a person's recent look
 
 
 @dataclass(frozen=True)
@@ -50,13 +61,19 @@ class PeopleConfig:
     coast_s: float = 0.4  # a person unseen this long is still matched frame to frame (stage 1)
     forget_s: float = 20.0  # a person unseen longer cannot be re-found
     match_gate: float = 0.6  # stage 1: keypoint distance in box heights
+    match_size: float = 2.0  # stage 1: box height ratio to the person's last box (a crouch, not a stranger)
     reid_gate: float = 0.5  # stage 2: descriptor distance (mean |log ratio|); limbs foreshorten, so loose
     reid_size: float = 1.6  # stage 2: box height ratio
     reid_radius: float = 1.0  # stage 2: radius in box heights ...
     reid_radius_per_s: float = 1.0  # ... plus this many per second lost
+    reid_look_gate: float = 0.5  # stage 2: clothes' colours (engine/capture/appearance.py), Hellinger distance ...
+    reid_look_doubt: float = 0.8  # ... up to this, unsure (half hidden, turned): decided within confirm_s
+    confirm_s: float = 2.0  # someone new who might be someone lost, unseen well, is told apart within this ...
+    confirm_frames: int = 3  # ... once each part of their clothes known of the lost one is seen this often
     duplicate_iou: float = 0.7
     velocity_smoothing: float = 0.5  # weight of the newest step in the velocity average
     min_seen_s: float = 0.5  # people seen for less (a glimpse, a false detection) get no number, no take
+    min_height_ratio: float = 0.25  # nor do people shorter than this part of the tallest one (far away, or not people)
 
     def min_frames(self, fps: float) -> int:
         return max(2, int(round(self.min_seen_s * fps)))
@@ -135,6 +152,18 @@ class _Person:
     height: float = 1.0
     descriptor_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(LIMBS)))
     descriptor_count: np.ndarray = field(default_factory=lambda: np.zeros(len(LIMBS)))
+    look_sum: np.ndarray | None = None  # (2, BINS) appearance histograms summed over the frames seen ...
+    look_count: np.ndarray | None = None  # ... and how many frames each region was seen in
+    look_recent: np.ndarray | None = None  # an exponential average of the latest ones
+    maybe: list["_Person"] = field(default_factory=list)  # whom this newcomer might be (no look yet to tell)
+
+    def looks(self) -> list[np.ndarray]:
+        """What they have looked like: on average, and lately (a turn shows other colours)."""
+        if self.look_count is None or self.look_count.max() == 0:
+            return []
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(self.look_count[:, None] > 0, self.look_sum / self.look_count[:, None], np.nan)
+        return [mean, self.look_recent]
 
     def descriptor(self) -> np.ndarray | None:
         if self.descriptor_count.max() == 0:
@@ -162,18 +191,30 @@ class PeopleTracker:
         self.config = config
         self._people: list[_Person] = []
         self._next_id = 1
+        self._merges: list[tuple[int, int]] = []
+
+    def take_merges(self) -> list[tuple[int, int]]:
+        """(newcomer id, id) pairs of the last `update`: a newcomer turned out to be someone lost,
+        whose id they carry from then on; their earlier frames are that person's too."""
+        return list(self._merges)
 
     @property
     def known_ids(self) -> list[int]:
         return [p.id for p in self._people]
 
-    def update(self, timestamp_s: float, detections: list[Detection]) -> list[TrackedPerson]:
-        """This frame's detections -> the same detections with identities (duplicates dropped)."""
+    def update(self, timestamp_s: float, detections: list[Detection],
+               image_bgr: np.ndarray | None = None) -> list[TrackedPerson]:
+        """This frame's detections -> the same detections with identities (duplicates dropped).
+        With the frame's image, what people's clothes look like also tells someone coming back
+        from someone new."""
         cfg = self.config
+        self._merges = []
         self._people = [p for p in self._people if timestamp_s - p.last_t <= cfg.forget_s]
         detections = self._without_duplicates(detections)
         if not detections:
             return []
+        looks = [None if image_bgr is None or _overlapped(d, detections) else appearance(image_bgr, d)
+                 for d in detections]  # someone half behind someone else shows the other's colours
         recent = [p for p in self._people if timestamp_s - p.last_t <= cfg.coast_s]
         assigned: dict[int, _Person] = {}
         if recent:
@@ -187,8 +228,16 @@ class PeopleTracker:
         leftover = [i for i in range(len(detections)) if i not in assigned]
         taken = {id(p) for p in assigned.values()}
         lost = [p for p in self._people if id(p) not in taken]
+        maybe: dict[int, list[_Person]] = {}
         if leftover and lost:
             cost = np.array([[self._refind_cost(p, detections[i], timestamp_s) for i in leftover] for p in lost])
+            for r, p in enumerate(lost):
+                for c, i in enumerate(leftover):
+                    if np.isfinite(cost[r, c]) and p.looks():
+                        verdict, unlike = self._look_verdict(p, looks[i])
+                        if verdict == "unsure":  # a newcomer for now, who may turn out to be them
+                            maybe.setdefault(i, []).append(p)
+                        cost[r, c] = cost[r, c] + unlike / cfg.reid_look_gate if verdict == "same" else np.inf
             from scipy.optimize import linear_sum_assignment
 
             rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e6))
@@ -198,14 +247,45 @@ class PeopleTracker:
         out = []
         for i, det in enumerate(detections):
             if i in assigned:
-                self._observe(assigned[i], det, timestamp_s)
-                out.append(TrackedPerson(assigned[i].id, det))
+                self._observe(assigned[i], det, looks[i], timestamp_s)
+                out.append(TrackedPerson(self._confirm(assigned[i], timestamp_s).id, det))
         newcomers = sorted((i for i in range(len(detections)) if i not in assigned),
                            key=lambda i: hip_centre(detections[i])[0])  # numbered left to right
         for i in newcomers:
-            out.append(TrackedPerson(self._new_person(detections[i], timestamp_s).id, detections[i]))
+            person = self._new_person(detections[i], looks[i], timestamp_s)
+            person.maybe = maybe.get(i, [])
+            out.append(TrackedPerson(person.id, detections[i]))
         out.sort(key=lambda tp: tp.id)
         return out
+
+    def _confirm(self, person: _Person, t: float) -> _Person:
+        """A newcomer who might be someone lost, once their clothes are seen: that person (who
+        takes over their state and id) if the colours match, else someone new for good."""
+        if not person.maybe:
+            return person
+        late = t - person.first_t > self.config.confirm_s
+        seen = (person.look_count if person.look_count is not None else np.zeros(2)) >= self.config.confirm_frames
+        if not late and not all((seen | (old.look_count == 0)).all() for old in person.maybe):
+            return person  # wait (up to confirm_s) until what is known of each of them is seen
+        best, best_d = None, self.config.reid_look_gate
+        for old in person.maybe:
+            if not any(old is p for p in self._people) or old.last_t >= person.first_t:
+                continue  # forgotten, or seen again meanwhile
+            d = _looks_distance(old.looks(), person.looks())
+            if d is not None and d <= best_d:
+                best, best_d = old, d
+        person.maybe = []
+        if best is None:
+            return person
+        for name in ("keypoints_px", "scores", "box", "centre", "last_t", "velocity", "height", "look_recent"):
+            setattr(best, name, getattr(person, name))
+        best.descriptor_sum += person.descriptor_sum
+        best.descriptor_count += person.descriptor_count
+        best.look_sum += person.look_sum
+        best.look_count += person.look_count
+        self._people = [p for p in self._people if p is not person]
+        self._merges.append((person.id, best.id))
+        return best
 
     def _without_duplicates(self, detections: list[Detection]) -> list[Detection]:
         kept: list[Detection] = []
@@ -216,6 +296,9 @@ class PeopleTracker:
         return kept
 
     def _match_cost(self, person: _Person, det: Detection, t: float) -> float:
+        last, height = _box_height(person.box), _box_height(det.box_xyxy)
+        if max(last / height, height / last) > self.config.match_size:
+            return np.inf
         shift = person.predicted_shift(t, self.config.coast_s)
         both = (person.scores > CONFIDENT * 0.6) & (det.scores > CONFIDENT * 0.6)
         if both.sum() < 4:
@@ -226,7 +309,20 @@ class PeopleTracker:
             return np.inf
         return float(norm + 1.0 - box_iou(person.box + np.tile(shift, 2), det.box_xyxy))
 
+    def _look_verdict(self, person: _Person, look: np.ndarray | None) -> tuple[str, float]:
+        """Whether a detection's clothes are `person`'s: "same", "other", or "unsure" (not all of
+        what is known of them is seen, or the colours are close without matching)."""
+        if look is None or (np.isnan(look).any(axis=1) & (person.look_count > 0)).any():
+            return "unsure", 0.0
+        unlike = _looks_distance(person.looks(), [look])
+        if unlike is None:
+            return "unsure", 0.0
+        if unlike <= self.config.reid_look_gate:
+            return "same", unlike
+        return ("unsure" if unlike <= self.config.reid_look_doubt else "other"), unlike
+
     def _refind_cost(self, person: _Person, det: Detection, t: float) -> float:
+        """How well a detection fits someone lost by where, how large and how built (inf: not them)."""
         cfg = self.config
         height = _box_height(det.box_xyxy)
         ratio = max(height / person.height, person.height / height)
@@ -243,15 +339,16 @@ class PeopleTracker:
             return np.inf
         return dist / radius + shape / cfg.reid_gate + (ratio - 1.0)
 
-    def _new_person(self, det: Detection, t: float) -> _Person:
+    def _new_person(self, det: Detection, look: np.ndarray | None, t: float) -> _Person:
         person = _Person(self._next_id, det.keypoints_px.copy(), det.scores.copy(), det.box_xyxy, hip_centre(det), t, t,
                          height=_box_height(det.box_xyxy))
         self._next_id += 1
         self._add_descriptor(person, det)
+        self._add_look(person, look)
         self._people.append(person)
         return person
 
-    def _observe(self, person: _Person, det: Detection, t: float) -> None:
+    def _observe(self, person: _Person, det: Detection, look: np.ndarray | None, t: float) -> None:
         centre = hip_centre(det)
         dt = t - person.last_t
         if 0 < dt <= self.config.coast_s:
@@ -266,6 +363,7 @@ class PeopleTracker:
         person.height = 0.7 * person.height + 0.3 * _box_height(person.box)
         person.last_t = t
         self._add_descriptor(person, det)
+        self._add_look(person, look)
 
     @staticmethod
     def _add_descriptor(person: _Person, det: Detection) -> None:
@@ -274,6 +372,41 @@ class PeopleTracker:
             ok = np.isfinite(d)
             person.descriptor_sum[ok] += d[ok]
             person.descriptor_count[ok] += 1
+
+
+    @staticmethod
+    def _add_look(person: _Person, look: np.ndarray | None) -> None:
+        if look is None:
+            return
+        seen = ~np.isnan(look).any(axis=1)
+        if person.look_sum is None:
+            person.look_sum, person.look_count = np.zeros_like(look), np.zeros(len(look))
+            person.look_recent = np.full_like(look, np.nan)
+        person.look_sum[seen] += look[seen]
+        person.look_count[seen] += 1
+        fresh = seen & np.isnan(person.look_recent).any(axis=1)
+        person.look_recent[fresh] = look[fresh]
+        blend = seen & ~fresh
+        person.look_recent[blend] = (1 - LOOK_RECENT_WEIGHT) * person.look_recent[blend] + LOOK_RECENT_WEIGHT * look[blend]
+
+
+def _overlapped(det: Detection, detections: list[Detection], most: float = 0.1) -> bool:
+    """Whether another detection's box covers more than `most` of this one's."""
+    box = det.box_xyxy
+    area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1.0)
+    for other in detections:
+        if other is not det:
+            o = other.box_xyxy
+            w, h = min(box[2], o[2]) - max(box[0], o[0]), min(box[3], o[3]) - max(box[1], o[1])
+            if w > 0 and h > 0 and w * h > most * area:
+                return True
+    return False
+
+
+def _looks_distance(known: list[np.ndarray], seen: list[np.ndarray | None]) -> float | None:
+    """The smallest appearance distance between any of two people's looks; None without evidence."""
+    found = [d for a in known for b in seen if (d := appearance_distance(a, b)) is not None]
+    return min(found) if found else None
 
 
 def presence_score(detection: Detection) -> float:

@@ -45,11 +45,30 @@ class PeopleTracks:
                 self._presence[pid] += presence_score(det)
         self._timestamps.append(timestamp_s)
 
-    def people(self, min_frames: int = 1) -> list[int]:
-        """Ids of the people seen in at least `min_frames` frames, in order of first appearance:
-        entry n - 1 is person n as users see them numbered (a glimpse, a false detection, seen in
-        fewer frames, gets no number)."""
-        return [pid for pid, track in self._tracks.items() if int(track.valid.sum()) >= min_frames]
+    def merge(self, newcomer_id: int, person_id: int) -> None:
+        """The tracker found that `newcomer_id` was `person_id` (PeopleTracker.take_merges): their
+        frames become that person's."""
+        if newcomer_id not in self._tracks:
+            return
+        track = self._tracks.pop(newcomer_id)
+        presence = self._presence.pop(newcomer_id)
+        if person_id not in self._tracks:
+            self._tracks[person_id], self._presence[person_id] = track, presence
+            return
+        self._tracks[person_id].absorb(track)
+        self._presence[person_id] += presence
+
+    def people(self, min_frames: int = 1, min_height_ratio: float = 0.0) -> list[int]:
+        """Ids of the people seen in at least `min_frames` frames and whose median height is at
+        least `min_height_ratio` of the tallest one's, in order of first appearance: entry n - 1
+        is person n as users see them numbered (a glimpse, a false detection, someone far in the
+        background gets no number)."""
+        ids = [pid for pid, track in self._tracks.items() if int(track.valid.sum()) >= min_frames]
+        if min_height_ratio > 0 and ids:
+            heights = {pid: self._tracks[pid].median_height_px() for pid in ids}
+            tallest = max(heights.values())
+            ids = [pid for pid in ids if heights[pid] >= min_height_ratio * tallest]
+        return ids
 
     def frames_seen(self, person_id: int) -> int:
         return int(self._tracks[person_id].valid.sum())

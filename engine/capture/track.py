@@ -49,6 +49,22 @@ class DetectionTrack:
                 self._has_world[i] = True
         self._n += 1
 
+    def absorb(self, other: "DetectionTrack") -> None:
+        """Takes the rows `other` (a track of the same frames) has and this one lacks."""
+        rows = other.valid & ~self.valid
+        for name in ("_kp", "_sc", "_w", "_has_world", "_valid"):
+            getattr(self, name)[: self._n][rows] = getattr(other, name)[: self._n][rows]
+
+    def median_height_px(self) -> float:
+        """The median height of the box around the confident keypoints, over the frames seen."""
+        y, confident = self.keypoints_px[self.valid, :, 1], self.scores[self.valid] > 0.3
+        rows = confident.any(axis=1)
+        if not rows.any():
+            return 0.0
+        y, confident = y[rows], confident[rows]
+        heights = np.where(confident, y, -np.inf).max(axis=1) - np.where(confident, y, np.inf).min(axis=1)
+        return float(np.median(heights))
+
     @property
     def keypoints_px(self) -> np.ndarray:
         return self._kp[: self._n]

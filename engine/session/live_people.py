@@ -63,7 +63,7 @@ class LivePeople:
              image_bgr: np.ndarray | None = None) -> list[PersonPose]:
         """One frame's detections -> a pose per person followed (lock-on: one entry, its
         detection None while that person is hidden)."""
-        found = self.people.update(timestamp_s, detections)
+        found = self.people.update(timestamp_s, detections, image_bgr)
         self.last_people = found
         return self._poses(index, timestamp_s, found, set(self.people.known_ids), image_bgr)
 

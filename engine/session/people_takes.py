@@ -54,7 +54,7 @@ class EveryoneDetected:
                     people: PeopleConfig = PeopleConfig(), lifted: dict | None = None) -> "EveryoneDetected":
         if len(tracks) == 0:
             raise InputError(f"{source_name or 'source'}: no frames were read")
-        numbered = tracks.people(people.min_frames(fps)) or tracks.people()
+        numbered = tracks.people(people.min_frames(fps), people.min_height_ratio) or tracks.people()
         return cls(tracks, lifter, fps, source_name, numbered, lifted or {})
 
     def rel_cam(self, person_id: int) -> np.ndarray | None:

@@ -97,11 +97,13 @@ def detect_people_source(source: FrameSource, detector: PoseDetector, progress: 
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(tracks)
                 t = frame.timestamp_ns / 1e9
-                found = tracker.update(t, detector.detect_people(frame.image, frame.timestamp_ns))
+                found = tracker.update(t, detector.detect_people(frame.image, frame.timestamp_ns), frame.image)
                 if pending is not None:
                     hands.append(pending.result())
                     pending = None
                 tracks.append(t, found, (frame.image.shape[1], frame.image.shape[0]))
+                for newcomer, person in tracker.take_merges():
+                    tracks.merge(newcomer, person)
                 if hand_tracker is not None:
                     pending = pool.submit(hand_tracker.track, frame.image, lock.pick(found), frame.timestamp_ns)
                 if on_frame is not None:

@@ -206,7 +206,8 @@ class Session:
                         if realtime and not self._wait_until(started + frame.timestamp_ns / 1e9):
                             break
                     picked_up = time.perf_counter()
-                    found = people.update(frame.timestamp_ns / 1e9, detector.detect_people(frame.image, frame.timestamp_ns))
+                    found = people.update(frame.timestamp_ns / 1e9, detector.detect_people(frame.image, frame.timestamp_ns),
+                                          frame.image)
                     detect_s = time.perf_counter() - picked_up
                     restart = False
                     if self._person_wanted is not None:

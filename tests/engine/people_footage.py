@@ -104,6 +104,19 @@ def leave_and_return(t: int = 72) -> np.ndarray:
     return lefts
 
 
+def taking_their_place(t: int = 96) -> np.ndarray:
+    """The juggler stands at the right, walks out of the right edge; half a second later the taiji
+    man, of about his build, walks in from there to the same place."""
+    lefts = np.full((t, 2), np.nan)
+    q = t // 4
+    out_x = np.linspace(380.0, 700.0, q)
+    lefts[:q, 1] = 380.0
+    lefts[q:2 * q, 1] = out_x
+    lefts[2 * q + 12:3 * q + 12, 0] = out_x[::-1]
+    lefts[3 * q + 12:, 0] = 380.0
+    return lefts
+
+
 def identity_switches(footage: Footage, tracks) -> tuple[int, dict[int, set[int]]]:
     """Counts identity switches of `tracks` (engine.people_tracks.PeopleTracks) against the truth.
 

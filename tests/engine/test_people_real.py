@@ -16,7 +16,8 @@ from engine.session.people_takes import detector_for
 from engine.session.pipeline import PipelineConfig, detect_people_source
 from engine.session.session import Session
 
-from .people_footage import CANVAS, crossing, identity_switches, leave_and_return, make_footage, side_by_side
+from .people_footage import (CANVAS, crossing, identity_switches, leave_and_return, make_footage, side_by_side,
+                             taking_their_place)
 
 REPO = Path(__file__).resolve().parents[2]
 TAIJI, JUGGLER = 0, 1
@@ -32,7 +33,7 @@ def _late_and_early(t: int = 60) -> np.ndarray:
 
 
 SCENARIOS = {"side_by_side": side_by_side, "crossing": crossing, "leave_and_return": leave_and_return,
-             "late_and_early": _late_and_early}
+             "late_and_early": _late_and_early, "taking_their_place": taking_their_place}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def footage(shared_data, tmp_path_factory):
 @pytest.fixture(scope="module")
 def tracked(footage):
     out = {}
-    for name in ("side_by_side", "crossing", "leave_and_return"):
+    for name in ("side_by_side", "crossing", "leave_and_return", "taking_their_place"):
         source = VideoFileSource(footage[name].path)
         with PoseDetector() as detector:
             out[name] = detect_people_source(source, detector)
@@ -52,7 +53,7 @@ def tracked(footage):
     return out
 
 
-@pytest.mark.parametrize("name", ["side_by_side", "crossing", "leave_and_return"])
+@pytest.mark.parametrize("name", ["side_by_side", "crossing", "leave_and_return", "taking_their_place"])
 def test_no_identity_switches(footage, tracked, name):
     switches, given = identity_switches(footage[name], tracked[name])
     assert switches == 0, given

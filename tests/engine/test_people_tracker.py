@@ -171,3 +171,14 @@ def test_tracker_soak_memory_flat():
 def test_bad_config_is_refused():
     with pytest.raises(ValueError):
         PeopleConfig(coast_s=0)
+
+
+def test_someone_far_smaller_than_the_tallest_gets_no_number():
+    """A quarter of the tallest one's height at least (a piece of furniture the detector takes for
+    a person, someone far in the background: no take)."""
+    frames = [[figure(200, height=250), figure(520, height=50)] for _ in range(40)]
+    frames += [[figure(200, height=250), figure(440, height=120)] for _ in range(40)]
+    tracks = run(PeopleTracker(), frames)
+    assert len(tracks.people(10)) == 3
+    kept = tracks.people(10, PeopleConfig().min_height_ratio)
+    assert len(kept) == 2 and tracks.track(kept[1]).median_height_px() > 100
