@@ -54,6 +54,7 @@ LIMBS = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (
 _LIMB_ENDS = (np.array([a for a, _ in LIMBS]), np.array([b for _, b in LIMBS]))
 CONFIDENT = 0.5
 LOOK_RECENT_WEIGHT = 0.2  # of the newest frame in a person's recent look
+LOOK_EVERY = 3  # a person followed frame to frame has their look taken every this many frames
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class _Person:
     look_count: np.ndarray | None = None  # ... and how many frames each region was seen in
     look_recent: np.ndarray | None = None  # an exponential average of the latest ones
     maybe: list["_Person"] = field(default_factory=list)  # whom this newcomer might be (no look yet to tell)
+    frames_seen: int = 1
 
     def looks(self) -> list[np.ndarray]:
         """What they have looked like: on average, and lately (a turn shows other colours)."""
@@ -213,8 +215,14 @@ class PeopleTracker:
         detections = self._without_duplicates(detections)
         if not detections:
             return []
-        looks = [None if image_bgr is None or _overlapped(d, detections) else appearance(image_bgr, d)
-                 for d in detections]  # someone half behind someone else shows the other's colours
+        cache: dict[int, np.ndarray | None] = {}
+
+        def look(i: int) -> np.ndarray | None:
+            if i not in cache:  # someone half behind someone else shows the other's colours: no look
+                d = detections[i]
+                cache[i] = None if image_bgr is None or _overlapped(d, detections) else appearance(image_bgr, d)
+            return cache[i]
+
         recent = [p for p in self._people if timestamp_s - p.last_t <= cfg.coast_s]
         assigned: dict[int, _Person] = {}
         if recent:
@@ -234,7 +242,7 @@ class PeopleTracker:
             for r, p in enumerate(lost):
                 for c, i in enumerate(leftover):
                     if np.isfinite(cost[r, c]) and p.looks():
-                        verdict, unlike = self._look_verdict(p, looks[i])
+                        verdict, unlike = self._look_verdict(p, look(i))
                         if verdict == "unsure":  # a newcomer for now, who may turn out to be them
                             maybe.setdefault(i, []).append(p)
                         cost[r, c] = cost[r, c] + unlike / cfg.reid_look_gate if verdict == "same" else np.inf
@@ -247,12 +255,14 @@ class PeopleTracker:
         out = []
         for i, det in enumerate(detections):
             if i in assigned:
-                self._observe(assigned[i], det, looks[i], timestamp_s)
+                person = assigned[i]
+                wanted = person.maybe or person.frames_seen % LOOK_EVERY == 0  # the average needs only some
+                self._observe(person, det, look(i) if wanted else None, timestamp_s)
                 out.append(TrackedPerson(self._confirm(assigned[i], timestamp_s).id, det))
         newcomers = sorted((i for i in range(len(detections)) if i not in assigned),
                            key=lambda i: hip_centre(detections[i])[0])  # numbered left to right
         for i in newcomers:
-            person = self._new_person(detections[i], looks[i], timestamp_s)
+            person = self._new_person(detections[i], look(i), timestamp_s)
             person.maybe = maybe.get(i, [])
             out.append(TrackedPerson(person.id, detections[i]))
         out.sort(key=lambda tp: tp.id)
@@ -362,6 +372,7 @@ class PeopleTracker:
         person.centre = centre
         person.height = 0.7 * person.height + 0.3 * _box_height(person.box)
         person.last_t = t
+        person.frames_seen += 1
         self._add_descriptor(person, det)
         self._add_look(person, look)
 
