@@ -19,8 +19,10 @@ same one. Each frame's detections are matched to the people already known in two
    of where the person was last seen that grows with the time lost (`reid_radius` box heights
    plus `reid_radius_per_s` per second lost). With the frame's image, their clothes must match
    too (engine/capture/appearance.py: the colours of the lower torso and the thighs, averaged over
-   the frames they were seen clear of anyone else, and lately): a Hellinger distance up to
-   `reid_look_gate` in every region is them; over `reid_look_doubt` is someone else; in between,
+   the frames they were seen clear of anyone else and of the border, and lately): a Hellinger
+   distance up to `reid_look_gate` in every region is them (`reid_look_gate_short` when lost for
+   up to `short_loss_s`: coming out from behind someone); over `reid_look_doubt` is someone
+   else; in between,
    or with part of what is known of them not seen (entering cut off by the border, half hidden),
    the detection starts a newcomer who may be them. Within `confirm_s`, once the newcomer's
    clothes are seen in `confirm_frames` frames, a match makes the newcomer that person again
@@ -68,12 +70,14 @@ class PeopleConfig:
     reid_radius: float = 1.0  # stage 2: radius in box heights ...
     reid_radius_per_s: float = 1.0  # ... plus this many per second lost
     reid_look_gate: float = 0.5  # stage 2: clothes' colours (engine/capture/appearance.py), Hellinger distance ...
+    reid_look_gate_short: float = 0.65  # ... for someone lost up to short_loss_s (hidden behind someone) ...
+    short_loss_s: float = 2.0
     reid_look_doubt: float = 0.8  # ... up to this, unsure (half hidden, turned): decided within confirm_s
     confirm_s: float = 2.0  # someone new who might be someone lost, unseen well, is told apart within this ...
     confirm_frames: int = 3  # ... once each part of their clothes known of the lost one is seen this often
     duplicate_iou: float = 0.7
     velocity_smoothing: float = 0.5  # weight of the newest step in the velocity average
-    min_seen_s: float = 0.5  # people seen for less (a glimpse, a false detection) get no number, no take
+    min_seen_s: float = 1.0  # people seen for less (a glimpse, a false detection) get no number, no take
     min_height_ratio: float = 0.25  # nor do people shorter than this part of the tallest one (far away, or not people)
 
     def min_frames(self, fps: float) -> int:
@@ -218,9 +222,9 @@ class PeopleTracker:
         cache: dict[int, np.ndarray | None] = {}
 
         def look(i: int) -> np.ndarray | None:
-            if i not in cache:  # someone half behind someone else shows the other's colours: no look
+            if i not in cache:
                 d = detections[i]
-                cache[i] = None if image_bgr is None or _overlapped(d, detections) else appearance(image_bgr, d)
+                cache[i] = appearance(image_bgr, d) if image_bgr is not None and _seen_clear(d, detections) else None
             return cache[i]
 
         recent = [p for p in self._people if timestamp_s - p.last_t <= cfg.coast_s]
@@ -242,7 +246,7 @@ class PeopleTracker:
             for r, p in enumerate(lost):
                 for c, i in enumerate(leftover):
                     if np.isfinite(cost[r, c]) and p.looks():
-                        verdict, unlike = self._look_verdict(p, look(i))
+                        verdict, unlike = self._look_verdict(p, look(i), timestamp_s - p.last_t)
                         if verdict == "unsure":  # a newcomer for now, who may turn out to be them
                             maybe.setdefault(i, []).append(p)
                         cost[r, c] = cost[r, c] + unlike / cfg.reid_look_gate if verdict == "same" else np.inf
@@ -273,16 +277,16 @@ class PeopleTracker:
         takes over their state and id) if the colours match, else someone new for good."""
         if not person.maybe:
             return person
-        late = t - person.first_t > self.config.confirm_s
         seen = (person.look_count if person.look_count is not None else np.zeros(2)) >= self.config.confirm_frames
-        if not late and not all((seen | (old.look_count == 0)).all() for old in person.maybe):
+        complete = [old for old in person.maybe if (seen | (old.look_count == 0)).all()]
+        if len(complete) < len(person.maybe) and t - person.first_t <= self.config.confirm_s:
             return person  # wait (up to confirm_s) until what is known of each of them is seen
-        best, best_d = None, self.config.reid_look_gate
-        for old in person.maybe:
+        best, best_d = None, np.inf
+        for old in complete:  # the others were never seen well enough to tell: someone new
             if not any(old is p for p in self._people) or old.last_t >= person.first_t:
                 continue  # forgotten, or seen again meanwhile
             d = _looks_distance(old.looks(), person.looks())
-            if d is not None and d <= best_d:
+            if d is not None and d <= self._look_gate(person.first_t - old.last_t) and d < best_d:
                 best, best_d = old, d
         person.maybe = []
         if best is None:
@@ -319,7 +323,14 @@ class PeopleTracker:
             return np.inf
         return float(norm + 1.0 - box_iou(person.box + np.tile(shift, 2), det.box_xyxy))
 
-    def _look_verdict(self, person: _Person, look: np.ndarray | None) -> tuple[str, float]:
+    def _look_gate(self, lost_s: float) -> float:
+        """How alike clothes must look: less so after a short loss (someone who was hidden behind
+        someone else, who shows other colours as they come out) than after a long one (someone
+        new is likelier)."""
+        cfg = self.config
+        return cfg.reid_look_gate_short if lost_s <= cfg.short_loss_s else cfg.reid_look_gate
+
+    def _look_verdict(self, person: _Person, look: np.ndarray | None, lost_s: float) -> tuple[str, float]:
         """Whether a detection's clothes are `person`'s: "same", "other", or "unsure" (not all of
         what is known of them is seen, or the colours are close without matching)."""
         if look is None or (np.isnan(look).any(axis=1) & (person.look_count > 0)).any():
@@ -327,7 +338,7 @@ class PeopleTracker:
         unlike = _looks_distance(person.looks(), [look])
         if unlike is None:
             return "unsure", 0.0
-        if unlike <= self.config.reid_look_gate:
+        if unlike <= self._look_gate(lost_s):
             return "same", unlike
         return ("unsure" if unlike <= self.config.reid_look_doubt else "other"), unlike
 
@@ -401,17 +412,27 @@ class PeopleTracker:
         person.look_recent[blend] = (1 - LOOK_RECENT_WEIGHT) * person.look_recent[blend] + LOOK_RECENT_WEIGHT * look[blend]
 
 
-def _overlapped(det: Detection, detections: list[Detection], most: float = 0.1) -> bool:
-    """Whether another detection's box covers more than `most` of this one's."""
+def _at_border(box: np.ndarray, image_size: tuple[int, int]) -> bool:
+    w, h = image_size
+    margin = EDGE_MARGIN * w
+    return w > 0 and (box[0] < margin or box[1] < margin or box[2] > w - margin or box[3] > h - margin)
+
+
+def _seen_clear(det: Detection, detections: list[Detection], most: float = 0.1) -> bool:
+    """Whether a detection shows its own clothes only: no other detection's box covers more than
+    `most` of its box (someone half behind someone else shows the other's colours), and it does not
+    touch the image's border (someone coming in shows only part of them)."""
     box = det.box_xyxy
+    if _at_border(box, det.image_size):
+        return False
     area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1.0)
     for other in detections:
         if other is not det:
             o = other.box_xyxy
-            w, h = min(box[2], o[2]) - max(box[0], o[0]), min(box[3], o[3]) - max(box[1], o[1])
-            if w > 0 and h > 0 and w * h > most * area:
-                return True
-    return False
+            ow, oh = min(box[2], o[2]) - max(box[0], o[0]), min(box[3], o[3]) - max(box[1], o[1])
+            if ow > 0 and oh > 0 and ow * oh > most * area:
+                return False
+    return True
 
 
 def _looks_distance(known: list[np.ndarray], seen: list[np.ndarray | None]) -> float | None:

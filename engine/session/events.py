@@ -42,6 +42,7 @@ class TrackedFrame:
     recording: bool  # this frame went into the take being recorded
     people: tuple = ()  # engine.capture.people.TrackedPerson: everyone tracked in this frame
     person_id: int | None = None  # the tracker id of the person followed (None before anyone was seen)
+    merges: tuple = ()  # (newcomer id, id): a newcomer of earlier frames was found to be that person
 
 
 @dataclass(frozen=True)

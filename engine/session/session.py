@@ -174,11 +174,12 @@ class Session:
                                                        tuple(getattr(source, "notes", ()))))
 
             def on_pose(frame, detection, pose, timing) -> None:  # the tracking thread, in frame order
-                picked_up, detect_s, everyone, person_id = timing
+                picked_up, detect_s, everyone, person_id, merges = timing
                 on = recording.update(frame, pose)
                 now = time.perf_counter()
                 tracked = TrackedFrame(frame, pose, detect_s, tracker.last_push_s, now - picked_up,
-                                       counter.tick(now), grabber.dropped if grabber else 0, on, everyone, person_id)
+                                       counter.tick(now), grabber.dropped if grabber else 0, on, everyone, person_id,
+                                       merges)
                 for sink in self._sinks:
                     sink.on_pose(tracked)
                 self._emit(self.events.pose, tracked)
@@ -215,7 +216,8 @@ class Session:
                         lock.choose(self._person_wanted)
                         self._person_wanted = None
                     detection = lock.pick(found)  # only the person followed, never anyone else
-                    stage.submit(frame, detection, (picked_up, detect_s, tuple(found), lock.person_id), restart=restart)
+                    stage.submit(frame, detection, (picked_up, detect_s, tuple(found), lock.person_id,
+                                                    tuple(people.take_merges())), restart=restart)
         except Exception as exc:  # noqa: BLE001 - a stream ends with a report, never a crash
             error = exc
         finally:

@@ -64,6 +64,8 @@ def test_live_no_identity_switch_and_the_person_followed_is_never_swapped(stream
     tracks = PeopleTracks()
     for t in frames:
         tracks.append(t.pose.timestamp_s, list(t.people))
+        for newcomer, person in t.merges:
+            tracks.merge(newcomer, person)
     switches, given = identity_switches(footage, tracks)
     assert switches == 0, given
     assert all(len(ids) == 1 for ids in given.values()) and given[TAIJI] != given[JUGGLER], given
