@@ -6,7 +6,8 @@ Footage: the shared clips' performers on one canvas (tests/engine/people_footage
 one person and once with two, the same frames otherwise. Timed in one run, interleaved by round
 so the machine's ups and downs weigh on all alike:
 - the detector (MediaPipe) looking for 1, 2 and 3 people, on one person and on two;
-- the people tracker's update for the people found;
+- the people tracker's update for the people found, with the frames (the clothes' colours,
+  as the product runs it) and without;
 - live capture of everyone (engine/session/live_people.py, lifter mode): per frame with one
   person and with two, the detector's time left out.
 """
@@ -78,11 +79,13 @@ def main() -> int:
                     det_ms.setdefault((clip, slots), []).append((time.perf_counter() - t0) * 1e3 / len(frames))
                 if slots == 3:
                     found_by_clip[clip] = found
-            tracker = PeopleTracker()
-            t0 = time.perf_counter()
-            for i, dets in enumerate(found_by_clip[clip]):
-                tracker.update(i / fps, dets)
-            track_us.setdefault(clip, []).append((time.perf_counter() - t0) * 1e6 / len(frames))
+            for looks in (False, True):  # with the frames, as the product runs it, the clothes' colours too
+                tracker = PeopleTracker()
+                t0 = time.perf_counter()
+                for i, dets in enumerate(found_by_clip[clip]):
+                    tracker.update(i / fps, dets, frames[i] if looks else None)
+                key = f"{clip}, {'with' if looks else 'without'} colours"
+                track_us.setdefault(key, []).append((time.perf_counter() - t0) * 1e6 / len(frames))
             live = LivePeople(PipelineConfig(lift=LiftConfig(mode="lifter", device="cpu")), everyone=True)
             live.push(0, 0.0, found_by_clip[clip][0])  # the lifters' first call, outside the timing
             t0 = time.perf_counter()
@@ -95,7 +98,7 @@ def main() -> int:
     for (clip, slots), v in det_ms.items():
         print(f"  detector, {clip:8s}, looking for {slots}: {med(v):6.1f} ms/frame  x{med(v) / ref:.2f}")
     for clip, v in track_us.items():
-        print(f"  people tracker, {clip:8s}: {med(v):6.0f} us/frame  x{med(v) / 1e3 / ref:.4f}")
+        print(f"  people tracker, {clip:24s}: {med(v):6.0f} us/frame  x{med(v) / 1e3 / ref:.4f}")
     for clip, v in live_ms.items():
         print(f"  live capture of everyone (lifter mode, no detector), {clip:8s}: {med(v):5.1f} ms/frame  x{med(v) / ref:.2f}")
     extra_det = med(det_ms[("2 people", 2)]) - med(det_ms[("1 person", 2)])
