@@ -116,10 +116,7 @@ def body_descriptor(detection: Detection) -> np.ndarray | None:
     kp, sc = detection.keypoints_px, detection.scores
     if min(sc[L_SHOULDER], sc[R_SHOULDER], sc[L_HIP], sc[R_HIP]) < CONFIDENT:
         return None
-    w, h = detection.image_size
-    margin = EDGE_MARGIN * w
-    box = detection.box_xyxy
-    if w > 0 and (box[0] < margin or box[1] < margin or box[2] > w - margin or box[3] > h - margin):
+    if _at_border(detection.box_xyxy, detection.image_size):
         return None
     torso = np.linalg.norm((kp[L_SHOULDER] + kp[R_SHOULDER]) / 2 - (kp[L_HIP] + kp[R_HIP]) / 2)
     if torso < 1.0:
