@@ -2,13 +2,13 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from tests.conftest import SHARED_DATA as SHARED
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not (SHARED / "mocap").is_dir():
-        pytest.skip("shared data missing")
+        pytest.skip("needs the CMU mocap takes from the shared data, absent")
     return SHARED
 
 
