@@ -252,7 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             code = 0
         else:
             from engine.cli import main as cli_main
+            from engine.core.native_log import keep_native_output_off_the_terminal
 
+            if "--debug" not in argv:
+                keep_native_output_off_the_terminal()
             code = cli_main(argv)
     except SystemExit as exc:  # argparse's --help / usage errors
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)

@@ -11,6 +11,7 @@ import threading
 import warnings
 from pathlib import Path
 
+from engine.core.native_log import keep_native_output_off_the_terminal
 from engine.core.native_memory import limit_arenas
 
 
@@ -31,9 +32,17 @@ def _exit_interrupted(signum=None, frame=None) -> None:
     os._exit(130)
 
 
+def _sigint_ignored_at_start() -> bool:
+    """A launcher that ignores Ctrl+C (nohup, `&` in a script, a service manager) keeps it ignored: the run
+    goes on as that launcher asked, and SIGTERM still stops it cleanly."""
+    return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
 _LOADING = threading.current_thread() is threading.main_thread()
 if _LOADING:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C there is one line too
-    _before = signal.signal(signal.SIGINT, _exit_interrupted), signal.signal(signal.SIGTERM, _exit_interrupted)
+    _before = (signal.getsignal(signal.SIGINT) if _sigint_ignored_at_start()
+               else signal.signal(signal.SIGINT, _exit_interrupted),
+               signal.signal(signal.SIGTERM, _exit_interrupted))
 from engine.core.errors import MonocapError  # noqa: E402
 from engine.capture.frames import VIDEO_SUFFIXES, CameraSource, open_source  # noqa: E402
 from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes  # noqa: E402
@@ -407,5 +416,13 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The `monocap` program: the native libraries' console lines (TFLite, glog, FFmpeg) never reach the
+    terminal, whenever they come, an interrupt's unwinding and the exit included; --debug keeps them."""
+    if "--debug" not in sys.argv[1:]:
+        keep_native_output_off_the_terminal()
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

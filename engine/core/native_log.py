@@ -27,6 +27,27 @@ def native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
+def keep_native_output_off_the_terminal() -> None:
+    """For the rest of the process: file descriptor 2, where native code writes from any thread at any
+    moment, points at /dev/null, and Python's sys.stderr writes to the terminal through a copy of it.
+    Left as it is where sys.stderr is not the process's own (something already captures it)."""
+    stream = sys.stderr
+    try:
+        own = stream is sys.__stderr__ and stream.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        own = False
+    if not own:
+        return
+    stream.flush()
+    terminal = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    os.set_inheritable(terminal, False)
+    sys.stderr = sys.__stderr__ = open(terminal, "w", encoding=stream.encoding, errors=stream.errors,
+                                       buffering=1)
+
+
 def quiet_opencv() -> None:
     import cv2
 

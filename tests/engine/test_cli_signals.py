@@ -1,0 +1,68 @@
+"""Ctrl+C and SIGTERM as the terminal, a launcher or a service manager send them: one line and 130 at
+whatever moment of the start-up or the run they land, never a native library's log line; a launcher
+that ignores Ctrl+C keeps it ignored."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO
+from tests.engine.video_helpers import read_frames, write_video
+
+# Moments after the start, in seconds: the imports, the detector's loading, the first frames, the end.
+MOMENTS_S = (0.05, 0.3, 0.8, 1.4, 2.0, 2.7, 3.5, 4.5, 6.0)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _ignored_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start(clip, out, launcher_setup) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "engine.cli", "process", str(clip), "-o", str(out), "--quiet"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=launcher_setup)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory, sample_clip):
+    return write_video(tmp_path_factory.mktemp("clip") / "clip.mp4", read_frames(sample_clip, 48), fps=24)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupt_at_any_moment_of_the_start_up_is_one_line(clip, tmp_path, signum):
+    outcomes = []
+    for i, moment in enumerate(MOMENTS_S):
+        proc = _start(clip, tmp_path / f"out{i}", _default_sigint)
+        time.sleep(moment)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=120)
+        outcomes.append((moment, proc.returncode, err))
+    for moment, code, err in outcomes:
+        assert (code, err) in ((130, "monocap: interrupted\n"), (0, "")), f"at {moment} s: exit {code}, {err!r}"
+    assert any(code == 130 for _, code, _ in outcomes)
+
+
+def test_a_launcher_that_ignores_ctrl_c_keeps_the_run_going_and_sigterm_still_stops_it(clip, tmp_path):
+    proc = _start(clip, tmp_path / "kept", _ignored_sigint)
+    for _ in range(4):
+        time.sleep(0.7)
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (0, "")
+    assert (tmp_path / "kept" / "clip.bvh").is_file()
+
+    proc = _start(clip, tmp_path / "stopped", _ignored_sigint)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (130, "monocap: interrupted\n")
+    assert not (tmp_path / "stopped").exists()
