@@ -144,7 +144,7 @@ def rest_pose(joints_m: np.ndarray, skeleton: Skeleton = MONOCAP_BODY,
         vec = p[pt.name] - p[pt.parent]
         seen = np.isfinite(vec).all(axis=-1)
         if not seen.any():
-            rest[i] = parent + _generic_finger_offset(pt.name, rest, index)
+            rest[i] = parent + _generic_finger_offset(pt.name, p)
             continue
         length = float(np.median(np.linalg.norm(vec[seen], axis=-1)))
         if kind == "dir":
@@ -169,10 +169,13 @@ _GENERIC_HAND = {
 }
 
 
-def _generic_finger_offset(name: str, rest: np.ndarray, index: dict[str, int]) -> np.ndarray:
+def _generic_finger_offset(name: str, p: dict[str, np.ndarray]) -> np.ndarray:
     side, finger = name.split("_")[0], name.split("_")[1].rstrip("123")
     k = 3 if name.endswith("_tip") else int(name[-1]) - 1
-    scale = float(np.linalg.norm(rest[index[f"{side}_hand"]] - rest[index[f"{side}_wrist"]])) or 0.08
+    # the hand's size from the take (the hand point's rest comes after the fingers')
+    hand = np.linalg.norm(p[f"{side}_hand"] - p[f"{side}_wrist"], axis=-1)
+    hand = hand[np.isfinite(hand)]
+    scale = float(np.median(hand)) if hand.size else 0.08
     sign = np.array([1.0 if side == "left" else -1.0, 1.0, 1.0])
     here = np.array(_GENERIC_HAND[finger][k]) * sign * scale
     before = np.zeros(3) if k == 0 else np.array(_GENERIC_HAND[finger][k - 1]) * sign * scale
