@@ -10,7 +10,9 @@ import re
 import numpy as np
 
 from engine.core.errors import InputError
-from engine.core.input_checks import MAX_ANGLE_DEG, InputLimits, is_number, rate_problem
+from engine.core.input_checks import (MAX_ANGLE_DEG, InputLimits, NotANumberError, is_number, parse_number,
+                                      parse_numbers, parse_whole_number, rate_problem, shown_field, cut_row_problem,
+                                      ends_with_line_end, CUT_SHORT)
 
 MAX_FILE_UNITS = 1e7  # offsets and positions: 10 km in millimetres, the smallest unit BVH files use
 MAX_CHANNELS_PER_JOINT = 6
@@ -53,18 +55,23 @@ def check_hierarchy(joints, path: str) -> None:
                              f"finite and within {MAX_FILE_UNITS:g} units")
 
 
-def frame_count(count: int, limits: InputLimits, path: str) -> int:
-    """The `Frames:` value: not negative, within the limit."""
+def frame_count(text: str, limits: InputLimits, path: str) -> int:
+    """The `Frames:` value: a whole number, not negative, within the limit."""
+    try:
+        count = parse_whole_number(text)
+    except NotANumberError:
+        raise InputError(f"{path}: Frames: {shown_field(text)} is not a whole number") from None
     if count < 0:
         raise InputError(f"{path}: Frames: {count} is negative")
     limits.check_frames(count, f"{path}: Frames:")
     return count
 
 
-def frame_time(seconds: float, path: str) -> float:
-    """The `Frame Time:` value: seconds per frame, finite, positive, a plausible rate."""
-    if not np.isfinite(seconds) or seconds <= 0:
-        raise InputError(f"{path}: Frame Time: {seconds:g} is not a positive time in seconds")
+def frame_time(text: str, path: str) -> float:
+    """The `Frame Time:` value: seconds per frame, a number, positive, a plausible rate."""
+    seconds = parse_number(text) if is_number(text) else np.nan
+    if not seconds > 0:
+        raise InputError(f"{path}: Frame Time: {shown_field(text)} is not a positive time in seconds")
     problem = rate_problem(1.0 / seconds)
     if problem:
         raise InputError(f"{path}: Frame Time: {seconds:g} s per frame is {problem}")
@@ -81,6 +88,7 @@ def motion_values(text: str, rows: list[str], num_frames: int, joints, path: str
     counts = _values_per_line("\n".join(rows)) if rows else np.zeros(0, dtype=np.int64)
     total = int(counts.sum())
     wrapped = len(rows) != num_frames and total == num_frames * width
+    _check_not_cut(text, rows, 0 if wrapped else width, path)
     if not wrapped:
         wrong = np.flatnonzero(counts != width)
         if wrong.size:
@@ -92,15 +100,27 @@ def motion_values(text: str, rows: list[str], num_frames: int, joints, path: str
                              + (" (it is truncated or damaged)" if len(rows) < num_frames else ""))
     flat = " ".join(rows).split()
     try:
-        out = np.array(flat, dtype=float).reshape(num_frames, width)
-    except ValueError:
-        k = next((i for i, v in enumerate(flat) if not is_number(v)), None)
-        if k is None:
-            raise InputError(f"{path}: the MOTION section holds {len(flat)} values, not {num_frames} x {width}") from None
-        where = f"line {_row_line(text, k // width)}" if not wrapped else f"frame {k // width}"
-        raise InputError(f"{path}: {where}: {flat[k][:20]!r} is not a number") from None
+        out = parse_numbers(flat)
+    except NotANumberError as bad:
+        row, (name, channel) = divmod(bad.index, width)[0], channels[bad.index % width]
+        where = f"line {_row_line(text, row)}" if not wrapped else f"frame {row}"
+        raise InputError(f"{path}: {where}, {name} {channel}: {bad}") from None
+    if out.size != num_frames * width:
+        raise InputError(f"{path}: the MOTION section holds {out.size} values, not {num_frames} x {width}")
+    out = out.reshape(num_frames, width)
     _check_values(out, channels, text, wrapped, path)
     return out
+
+
+def _check_not_cut(text: str, rows: list[str], width: int, path: str) -> None:
+    """InputError when the file stops inside its last motion row (no line end after it and the
+    row short or its last number cut)."""
+    if not rows or ends_with_line_end(text):
+        return
+    above = rows[-2].split() if len(rows) > 1 else None
+    problem = cut_row_problem(rows[-1].split(), above, width)
+    if problem:
+        raise InputError(f"{path}: line {_row_line(text, len(rows) - 1)}: {problem}; {CUT_SHORT}")
 
 
 def _check_values(values: np.ndarray, channels, text: str, wrapped: bool, path: str) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from engine.animation import bvh_checks
 from engine.core.errors import InputError
-from engine.core.input_checks import DEFAULT_LIMITS, InputLimits
+from engine.core.input_checks import DEFAULT_LIMITS, InputLimits, parse_number, parse_whole_number
 from engine.core.rotations import axis_rotation
 from engine.core.skeletons import Skeleton, guess_mirror_pairs
 
@@ -129,8 +129,8 @@ _FRAMES = re.compile(r"frames\s*:\s*(\S+)", re.IGNORECASE)
 _FRAME_TIME = re.compile(r"frame\s+time\s*:\s*(\S+)[^\n]*\n?", re.IGNORECASE)
 
 
-def _motion_section(text: str) -> tuple[int, float, list[str]]:
-    """The text after MOTION -> frame count, frame time and the data rows (one line a frame).
+def _motion_section(text: str) -> tuple[str, str, list[str]]:
+    """The text after MOTION -> frame count and frame time as written, and the data rows (one line a frame).
     `Frames:N` and `Frame Time:.0333` are read as well as the spaced forms."""
     frames = _FRAMES.search(text)
     if frames is None:
@@ -139,7 +139,7 @@ def _motion_section(text: str) -> tuple[int, float, list[str]]:
     if timing is None:
         raise ValueError("missing the Frame Time: line")
     rows = [r for r in text[timing.end():].splitlines() if r.strip()]
-    return int(frames.group(1)), float(timing.group(1)), rows
+    return frames.group(1), timing.group(1), rows
 
 
 _NAME_WITH_SPACES = re.compile(r"(?m)^([ \t]*(?:ROOT|JOINT)[ \t]+)([^{}\r\n]*?\S)[ \t]*(\r?)$")
@@ -186,10 +186,10 @@ def parse_bvh(text: str, path: str = "", limits: InputLimits = DEFAULT_LIMITS) -
         elif tok == "OFFSET":
             if pending is None:
                 raise ValueError(f"OFFSET outside a joint at token {pos}")
-            pending["offset"] = np.array([float(v) for v in tokens[pos + 1:pos + 4]])
+            pending["offset"] = np.array([parse_number(v) for v in tokens[pos + 1:pos + 4]])
             pos += 4
         elif tok == "CHANNELS":
-            n = int(tokens[pos + 1])
+            n = parse_whole_number(tokens[pos + 1])
             bvh_checks.check_channel_count(n, pending["name"], path)
             chans = [c[0].upper() + c[1:].lower() for c in tokens[pos + 2:pos + 2 + n]]
             for c in chans:

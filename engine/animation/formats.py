@@ -32,7 +32,7 @@ from engine.animation.rig_recognizer import up_direction
 from engine.core.rotations import EULER_ORDERS, swing_rotation
 from engine.core.skeletons import Skeleton, frame_joints
 from engine.animation.solver import SolverOptions, rig_motion, solve
-from engine.core.take import Take, load_npz, read_csv, save_npz, write_csv
+from engine.core.take import Take, load_npz, read_csv, save_npz, valid_frames, write_csv
 from engine.motion.gaps import runs
 
 FORMATS = ("npz", "csv", "bvh", "trc")
@@ -186,14 +186,18 @@ def select_frames(take: Take, options: ExportOptions) -> Take:
     w = np.where(w < 1e-9, 0.0, w)
     joints = (1 - w)[:, None, None] * take.joints_m[lo] + w[:, None, None] * take.joints_m[hi]
     joints = np.where((w == 0)[:, None, None], take.joints_m[lo], joints)
-    valid = take.valid[lo] & np.where(w > 0, take.valid[hi], True)
+    valid = take.valid[lo] & np.where(w > 0, take.valid[hi], True) & valid_frames(joints, take.skeleton)
     joints[~valid] = np.nan
+    confidence = None
+    if take.joint_confidence is not None:  # a new frame is as sure of a joint as the less sure of its two
+        confidence = np.where((w == 0)[:, None], take.joint_confidence[lo],
+                              np.minimum(take.joint_confidence[lo], take.joint_confidence[hi]))
     return Take(joints, take.skeleton, float(options.fps), t0 + new_t, valid,
-                image_size=take.image_size, metadata=dict(take.metadata))
+                image_size=take.image_size, metadata=dict(take.metadata), joint_confidence=confidence)
 
 
 def _require_valid(take: Take, path: Path) -> None:
-    if not np.any(take.valid & np.isfinite(take.joints_m[:, frame_joints(take.skeleton)]).all(axis=(1, 2))):
+    if not np.any(take.valid & valid_frames(take.joints_m, take.skeleton)):
         raise NoValidFramesError(f"{path}: nobody was found in any of the take's {take.num_frames} frames; "
                                  "nothing to export")
 
@@ -231,6 +235,7 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path
     if confidence < LOW_CONFIDENCE:
         log.warning("%s: its skeleton maps onto Monocap's body with confidence %.2f only; check the mapping "
                     "with `monocap inspect`, correct it with --map FILE", source, confidence)
+    body = fill_missing_joints(body, source)
     _check_bones(body, source)
     solution = solve(body, options.solver_options())
     for a, b in runs(solution.held):
@@ -238,6 +243,27 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path
                     path, a, b - 1, (b - a) / body.fps)
     motion = rig_motion(solution, get_rig(options.rig, fingers=solution.has_fingers))
     return write_bvh(motion, path, options.units or "cm", options.euler_order)
+
+
+def fill_missing_joints(take: Take, source: str) -> Take:
+    """The take with every joint a frame needs that is missing in a valid frame (a partial frame)
+    filled from that joint alone: linear between the nearest frames that have it, held before
+    the first and after the last. The joints the frame has, and its fingers, are left as they
+    are. InputError when a joint is missing from every frame."""
+    needed = frame_joints(take.skeleton)
+    joints = take.joints_m.copy()
+    frames = np.arange(take.num_frames)
+    for j in needed:
+        have = take.valid & np.isfinite(joints[:, j]).all(axis=-1)
+        fill = take.valid & ~have
+        if not fill.any():
+            continue
+        if not have.any():
+            raise InputError(f"{source}: {take.skeleton.joint_names[j]} is missing from every frame; the motion "
+                             "cannot be put on a rig without it")
+        for c in range(3):
+            joints[fill, j, c] = np.interp(frames[fill], frames[have], joints[have, j, c])
+    return take.with_joints(joints)
 
 
 MIN_BONE_M = 1e-4  # joints closer than this have no direction between them to solve a rotation from
@@ -388,11 +414,32 @@ def add_convert_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def partial_frames_line(take: Take) -> str | None:
+    """How many frames have some joints missing and which, or None when none has."""
+    partial = take.partial_frames()
+    if not partial.size:
+        return None
+    needed = frame_joints(take.skeleton)
+    missing = ~np.isfinite(take.joints_m[partial[0]][needed]).all(axis=-1)
+    names = [take.skeleton.joint_names[j] for j in needed[missing]]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (f"{partial.size} of {take.num_frames} frames are partial: some joints missing, the rest kept "
+            f"(first: frame {partial[0]}, {shown})")
+
+
+def say_partial_frames(take: Take, source: str) -> None:
+    line = partial_frames_line(take)
+    if line:
+        log.warning("%s: %s; a BVH fills each missing joint from the frames around it, CSV and TRC leave it "
+                    "empty", source, line)
+
+
 def run_convert(args: argparse.Namespace) -> int:
     options = export_options_from_args(args)
     joint_map = load_joint_map(args.map) if getattr(args, "map", None) else None
     take = read_take(args.input, units=getattr(args, "in_units", None), joint_map=joint_map,
                      limits=limits_from_args(args))
+    say_partial_frames(take, args.input)
     try:
         out = write_take(take, args.output, options)
     except NoValidFramesError:

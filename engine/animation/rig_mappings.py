@@ -10,6 +10,7 @@ take's first valid frame.
 from __future__ import annotations
 
 import json
+import stat
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -17,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from engine.animation.rig_fingers import Fingers, find_fingers, hands_weights
-from engine.animation.rig_recognizer import RigMapping, recognise
+from engine.animation.rig_recognizer import RigMapping, check_one_source_each, recognise
 from engine.core.errors import InputError
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS
-from engine.core.take import Take
+from engine.core.take import Take, valid_frames
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,18 +29,20 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
+MAX_MAP_BYTES = 1 << 20  # a joint map names a few dozen joints; a megabyte is far more than any needs
+
+
 def load_joint_map(path: str | Path) -> dict[str, str]:
     """A JSON or TOML file of {source joint: Monocap joint} (TOML: `"LeftUpLeg" = "left_hip"`, or
     the same under a [map] table). InputError naming the file when it cannot be used."""
     path = Path(path)
+    text = _map_text(path)
+    kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the joint map ({exc.strerror or exc})") from None
-    try:
-        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+        data = tomllib.loads(text) if kind == "TOML" else json.loads(text, object_pairs_hook=_no_repeated_keys)
+    except RecursionError:
+        raise InputError(f"{path}: not a usable {kind} joint map (it nests tables too deeply)") from None
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise InputError(f"{path}: not a valid {kind} joint map ({str(exc).splitlines()[0]})") from None
     if isinstance(data, dict) and set(data) == {"map"} and isinstance(data["map"], dict):
         data = data["map"]
@@ -52,7 +55,35 @@ def load_joint_map(path: str | Path) -> dict[str, str]:
                          f"found by their names below the wrists (docs/EXPORT.md, Fingers)")
     if bad:
         raise InputError(f"{path}: {', '.join(bad)} not Monocap joints (use {', '.join(MONOCAP_BODY.joint_names)})")
+    check_one_source_each(data, str(path))
     return dict(data)
+
+
+def _map_text(path: Path) -> str:
+    """The map file's text: a regular file (not a device or a pipe) of at most MAX_MAP_BYTES,
+    UTF-8."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise InputError(f"{path}: not a joint map (not a regular file)")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_MAP_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the joint map ({exc.strerror or exc})") from None
+    if len(raw) > MAX_MAP_BYTES:
+        raise InputError(f"{path}: not a joint map (more than {MAX_MAP_BYTES // 1024} KB)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(f"{path}: line {line}: not UTF-8 text; a joint map is a UTF-8 JSON or TOML file") from None
+
+
+def _no_repeated_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [k for k, _ in pairs]
+    repeated = next((k for k in keys if keys.count(k) > 1), None)
+    if repeated is not None:
+        raise ValueError(f"the joint {repeated!r} is named twice")
+    return dict(pairs)
 
 
 def rest_pose(take: Take) -> np.ndarray:
@@ -120,6 +151,24 @@ def to_body_take(take: Take, what: str = "take", joint_map: dict[str, str] | Non
             weights, skeleton = hands_weights(mapping.weights, found), MONOCAP_HANDS
         elif found.note:
             metadata["fingers_note"] = found.note
-    joints = np.einsum("kj,...jc->...kc", weights, take.joints_m)
-    return replace(take, joints_m=joints, skeleton=skeleton, metadata=metadata,
-                   keypoints_px=None, keypoint_scores=None, keypoint_skeleton=None)
+    joints, confidence = _mapped(weights, take)
+    valid = take.valid & valid_frames(joints, skeleton)
+    joints[~valid] = np.nan
+    return replace(take, joints_m=joints, skeleton=skeleton, valid=valid, metadata=metadata,
+                   joint_confidence=confidence, keypoints_px=None, keypoint_scores=None, keypoint_skeleton=None)
+
+
+def _mapped(weights: np.ndarray, take: Take) -> tuple[np.ndarray, np.ndarray | None]:
+    """(K, J) weights on the take's joints -> ((T, K, 3) joints, (T, K) confidence or None). A
+    mapped joint is missing where any source joint it is made from is, and as sure as the least
+    sure of them."""
+    uses = np.abs(weights) > 1e-12
+    present = np.isfinite(take.joints_m).all(axis=-1)
+    joints = np.einsum("kj,...jc->...kc", weights, np.where(present[..., None], take.joints_m, 0.0))
+    joints[((~present).astype(np.float32) @ uses.T.astype(np.float32)) > 0] = np.nan
+    if take.joint_confidence is None:
+        return joints, None
+    sources = take.per_joint_confidence()
+    confidence = np.stack([sources[:, uses[k]].min(axis=1) if uses[k].any() else np.zeros(take.num_frames)
+                           for k in range(len(weights))], axis=1)
+    return joints, confidence

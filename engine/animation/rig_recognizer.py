@@ -154,15 +154,18 @@ def _is_body(tree: _Tree, i: int) -> bool:
 
 
 def _distances_from(tree: _Tree, source: int) -> np.ndarray:
-    """(J,) distance along the bones from `source` to every joint."""
+    """(J,) distance along the bones from `source` to every joint (inf where not connected)."""
     out = np.full(tree.n, np.inf)
     out[source] = 0.0
+    visited = np.zeros(tree.n, dtype=bool)
+    visited[source] = True
     stack = [source]
     while stack:
         k = stack.pop()
         p = tree.parents[k]
         for other, length in [(c, tree.length[c]) for c in tree.children[k]] + ([(p, tree.length[k])] if p >= 0 else []):
-            if out[other] == np.inf:
+            if not visited[other]:
+                visited[other] = True
                 out[other] = out[k] + length
                 stack.append(other)
     return out
@@ -315,6 +318,7 @@ def recognise(skeleton: Skeleton, rest_m: np.ndarray, overrides: dict[str, str] 
     `overrides` ({source joint: MONOCAP_BODY joint}) win over what is found. Raises
     RigNotRecognisedError naming the joints it could not place."""
     overrides = dict(overrides or {})
+    check_one_source_each(overrides, what)
     rest_m = np.asarray(rest_m, dtype=float)
     tree = _Tree(skeleton, rest_m)
     rows: dict[str, dict[int, float]] = {}
@@ -351,6 +355,16 @@ def recognise(skeleton: Skeleton, rest_m: np.ndarray, overrides: dict[str, str] 
             weights[k, j] += w
     return RigMapping(weights, skeleton.joint_names, round(float(np.clip(confidence, 0.0, 1.0)), 3),
                       how, tuple(notes))
+
+
+def check_one_source_each(joint_map: dict[str, str], what: str) -> None:
+    """InputError naming both when a joint map sends two source joints to one Monocap joint."""
+    first: dict[str, str] = {}
+    for source, joint in joint_map.items():
+        if joint in first:
+            raise InputError(f"{what}: the joint map sends both {first[joint]!r} and {source!r} to {joint}; "
+                             "a Monocap joint takes one source joint")
+        first[joint] = source
 
 
 def _mid_of(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:

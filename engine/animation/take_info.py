@@ -5,12 +5,14 @@ have finger joints, onto Monocap's 15 finger joints a hand (or why the fingers a
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from engine.animation.bvh_reader import UNITS_M
-from engine.animation.formats import read_take
+from engine.animation.formats import partial_frames_line, read_take
 from engine.animation.rig_mappings import find_mapping, fingers_of, load_joint_map
 from engine.animation.rig_recognizer import RigMapping, describe_weights
 from engine.core.errors import InputError
@@ -25,8 +27,11 @@ def describe_take(take: Take, path: str | Path) -> tuple[list[str], bool]:
     unit = take.metadata.get("source_units", "m")
     guessed = " (guessed from the rest pose)" if take.metadata.get("source_units_guessed") else ""
     lines = [f"{path}: {path.suffix.lstrip('.').upper()} take, {take.num_frames} frames "
-             f"({valid} with a pose) at {take.fps:.5g} fps, {take.duration_s:.2f} s",
-             f"units: {unit}{guessed}"]
+             f"({valid} with a pose) at {take.fps:.5g} fps, {take.duration_s:.2f} s"]
+    partial = partial_frames_line(take)
+    if partial:
+        lines.append(f"note: {partial}")
+    lines.append(f"units: {unit}{guessed}")
     rest = take.metadata.get("rest_pose_m")
     if rest is not None:
         height = float(np.ptp(np.asarray(rest), axis=0).max())
@@ -92,5 +97,17 @@ def run_inspect(args: argparse.Namespace) -> int:
     joint_map = load_joint_map(args.map) if args.map else None
     take = read_take(args.input, units=args.units, joint_map=joint_map)
     lines, ok = describe_take(take, args.input)
-    print("\n".join(lines))
+    _print_to_a_reader_that_may_leave("\n".join(lines))
     return 0 if ok else 1
+
+
+def _print_to_a_reader_that_may_leave(text: str) -> None:
+    """Prints `text`; a reader that stops early (`monocap inspect FILE | head -1`) ends the output
+    quietly, as for any command line tool."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # what is still buffered would fail again when Python flushes stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

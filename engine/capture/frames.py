@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -16,6 +17,7 @@ from engine.core.errors import InputError
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".mts", ".m2ts"}
 MIN_VIDEO_FPS, MAX_VIDEO_FPS = 1.0, 1000.0  # header rates outside this are taken as damaged
 DEFAULT_VIDEO_FPS = 30.0
+MAX_FRAME_PIXELS = 8192 * 8192  # 8K video and 360° footage fit; larger frames would need gigabytes each
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
@@ -64,9 +66,11 @@ class VideoFileSource:
             raise InputError(f"{self.path}: no such file")
         if self.path.is_dir():
             raise InputError(f"{self.path}: is a folder, not a video (use `monocap batch` for folders)")
+        _check_readable(self.path)
         self._cap = cv2.VideoCapture(str(self.path))
         if not self._cap.isOpened():
             raise InputError(f"{self.path}: cannot be opened as a video (unsupported or not a video file)")
+        self._check_frame_size(cv2)
         ok, first = self._cap.read()
         if not ok or first is None:
             self._cap.release()
@@ -82,6 +86,16 @@ class VideoFileSource:
         self._count = count if count > 0 else None
         self.image_size = (first.shape[1], first.shape[0])
         self.decode_errors = 0
+
+    def _check_frame_size(self, cv2) -> None:
+        """InputError when the container says its frames are larger than MAX_FRAME_PIXELS, before
+        any is decoded."""
+        width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        if width * height > MAX_FRAME_PIXELS:
+            self._cap.release()
+            raise InputError(f"{self.path}: its frames are {width}x{height} pixels, more than Monocap decodes "
+                             f"({MAX_FRAME_PIXELS} pixels, 8192x8192); scale the video down first")
 
     @property
     def frame_count(self) -> int | None:
@@ -125,6 +139,15 @@ class VideoFileSource:
 
     def close(self) -> None:
         self._cap.release()
+
+
+def _check_readable(path: Path) -> None:
+    """InputError saying why a file cannot be read (permission, ...) before a decoder would call it
+    unsupported."""
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 class CameraSource:

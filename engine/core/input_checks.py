@@ -4,6 +4,7 @@ frame rates, and numbers that are finite and of a plausible size. One place for 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +103,29 @@ def check_positions(joints_m: np.ndarray, where: str, names: tuple[str, ...] | N
     raise InputError(f"{where}: frame {frame}, {name}: {describe_value(value)} {why}")
 
 
+def check_names_to_write(names, path, what: str = "joint") -> None:
+    """OutputError naming `path` unless every name can be written and read back: not empty, no
+    NUL characters, no two alike."""
+    seen: set[str] = set()
+    for k, name in enumerate(names):
+        if not name or "\0" in name:
+            raise OutputError(f"{path}: not written: {what} {k} has " +
+                              ("an empty name" if not name else f"the name {name!r}, which holds a NUL character"))
+        if name in seen:
+            raise OutputError(f"{path}: not written: the {what} name {name!r} appears twice")
+        seen.add(name)
+
+
+def check_written_names_differ(names, written, path, what: str = "joint") -> None:
+    """OutputError naming both when two names become one as a file format writes them."""
+    first: dict[str, str] = {}
+    for name, as_written in zip(names, written):
+        if as_written in first:
+            raise OutputError(f"{path}: not written: the {what}s {first[as_written]!r} and {name!r} would both be "
+                              f"written as {as_written!r}; rename one")
+        first[as_written] = name
+
+
 def unique_names(names, where: str, what: str = "joint") -> None:
     seen = set()
     for n in names:
@@ -110,10 +134,100 @@ def unique_names(names, where: str, what: str = "joint") -> None:
         seen.add(n)
 
 
-def is_number(text: str) -> bool:
-    """Whether a text field of a file parses as a number (inf and nan included: they are checked apart)."""
+# The one grammar of a number in a text take file (BVH, CSV, TRC): decimal digits, an optional
+# point and exponent. Python's float() also takes `1_000`, `nan`, `inf` and other scripts' digits,
+# none of which any of these formats allows.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+_NUMBER_BYTES = np.zeros(256, dtype=bool)
+_NUMBER_BYTES[list(b"0123456789+-.eE \t\r\n")] = True
+
+
+class NotANumberError(ValueError):
+    """A field that is not a number: `index` is its place among the fields parsed, `text` the field."""
+
+    def __init__(self, index: int, text: str):
+        super().__init__(_not_a_number(text))
+        self.index = index
+        self.text = text
+
+
+def _not_a_number(text: str) -> str:
     try:
-        float(text)
-        return True
+        infinite = not math.isfinite(float(text))
     except ValueError:
-        return False
+        infinite = False
+    if infinite:
+        return f"{text.strip()[:20]} is not a finite number"
+    return f"{shown_field(text)} is not a number"
+
+
+def shown_field(text: str) -> str:
+    """A field as a message quotes it: stripped and cut to 20 characters."""
+    return repr(text.strip()[:20])
+
+
+def is_number(text: str) -> bool:
+    """Whether a field of a text take file is a number in the one grammar above."""
+    return _NUMBER.fullmatch(text.strip()) is not None
+
+
+def parse_number(text: str) -> float:
+    """A field as a float; NotANumberError unless it is a number in the one grammar."""
+    if not is_number(text):
+        raise NotANumberError(0, text)
+    return float(text)
+
+
+def parse_whole_number(text: str) -> int:
+    """A field as an int (digits only); NotANumberError otherwise."""
+    if _WHOLE_NUMBER.fullmatch(text.strip()) is None:
+        raise NotANumberError(0, text)
+    return int(text)
+
+
+def parse_numbers(fields: list[str], empty_is_missing: bool = False) -> np.ndarray:
+    """(N,) floats from N fields, each a number in the one grammar (or, with `empty_is_missing`,
+    empty: NaN). NotANumberError naming the first field that is not."""
+    joined = "\n".join(fields).encode("utf-8", "surrogatepass")
+    if _NUMBER_BYTES[np.frombuffer(joined, dtype=np.uint8)].all():
+        try:
+            return np.array([f if f.strip() or not empty_is_missing else "nan" for f in fields], dtype=float)
+        except ValueError:
+            pass
+    for index, text in enumerate(fields):
+        if not (is_number(text) or (empty_is_missing and not text.strip())):
+            raise NotANumberError(index, text)
+    return np.array([float(f) if f.strip() else np.nan for f in fields], dtype=float)
+
+
+CUT_SHORT = "the file stops inside this frame, with no line end after it: it is truncated"
+
+
+def ends_with_line_end(text: str) -> bool:
+    """Whether the file's last row was closed by a line end (spaces after it aside)."""
+    return text.rstrip(" \t").endswith(("\n", "\r"))
+
+
+def cut_row_problem(last: list[str], above: list[str] | None, width: int) -> str | None:
+    """Why the last row of a file that stops without a line end looks cut off, or None.
+
+    last: its fields; above: the fields of the row before it (None when it is the first); width:
+    the fields a whole row has. A cut row is short, ends on a separator inside a value group, or
+    its last number has fewer decimals than the same number in the row above (files write each
+    column to a fixed number of decimals)."""
+    if len(last) < width:
+        return f"{len(last)} values where a frame has {width}"
+    end = last[-1].strip()
+    if not end:
+        return "it ends on a separator" if len(last) > 1 and last[-2].strip() else None
+    reference = above[len(last) - 1] if above is not None and len(above) >= len(last) else (
+        last[-2] if len(last) > 1 else "")
+    if is_number(end) and is_number(reference) and _decimals(end) < _decimals(reference):
+        return f"its last number {end[:20]!r} has fewer decimals than {reference.strip()[:20]!r} before it"
+    return None
+
+
+def _decimals(number: str) -> int:
+    mantissa = re.split("[eE]", number.strip())[0]
+    return len(mantissa.partition(".")[2]) if "." in mantissa else 0

@@ -7,6 +7,8 @@ Z towards the camera; the ground plane is y = 0. See engine/core/coords.py.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
@@ -16,12 +18,15 @@ import numpy as np
 
 from engine.core.atomic import atomic_path, write_text_atomic
 from engine.core.errors import InputError, OutputError
-from engine.core.input_checks import (DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, check_positions, check_rate,
-                                      check_rate_to_write, first_implausible, is_number, unique_names)
+from engine.core.input_checks import (CUT_SHORT, DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, NotANumberError,
+                                      check_names_to_write, check_positions, check_rate, check_rate_to_write,
+                                      check_written_names_differ, cut_row_problem, ends_with_line_end,
+                                      first_implausible, parse_numbers, unique_names)
 from engine.core.npz_inspect import check_stored_sizes, npz_headers
-from engine.core.skeletons import Skeleton
+from engine.core.skeletons import Skeleton, frame_joints
 
 DEFAULT_FPS = 30.0  # the rate of a one-frame take, which has no time step to tell it
+log = logging.getLogger("monocap.input")
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +37,10 @@ class Take:
     [0, 1] (0 where nothing was detected); both None for takes that never had a detector.
     hand_keypoints_px: (T, 2, 21, 2) both hands' 2D keypoints (left first; engine/hands.py), NaN
     where a hand was not found; None for takes captured without hands.
+    joint_confidence: (T, J) how sure the take is of each joint, 0..1: 0 where a joint is missing
+    (its position NaN) in a frame that has others; None where nothing is known beyond which
+    positions are there (see `per_joint_confidence`). A frame is `valid` when it has any of the
+    joints a frame needs (skeletons.frame_joints).
     """
 
     joints_m: np.ndarray
@@ -45,6 +54,7 @@ class Take:
     image_size: tuple[int, int] | None = None
     metadata: dict = field(default_factory=dict)
     hand_keypoints_px: np.ndarray | None = None
+    joint_confidence: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         t, j = self.joints_m.shape[:2]
@@ -54,6 +64,21 @@ class Take:
             raise ValueError(f"joints_m has {j} joints, skeleton {self.skeleton.name} has {self.skeleton.num_joints}")
         if self.timestamps_s.shape != (t,) or self.valid.shape != (t,):
             raise ValueError("timestamps_s and valid must be (T,)")
+        if self.joint_confidence is not None and self.joint_confidence.shape != (t, j):
+            raise ValueError(f"joint_confidence must be (T, J) = {(t, j)}, got {self.joint_confidence.shape}")
+
+    def per_joint_confidence(self) -> np.ndarray:
+        """(T, J): the stored joint_confidence, 0 wherever a position is missing or the frame
+        invalid; without one, 1 for every joint that is there in a valid frame."""
+        present = self.valid[:, None] & np.isfinite(self.joints_m).all(axis=-1)
+        if self.joint_confidence is None:
+            return present.astype(float)
+        return np.where(present, self.joint_confidence, 0.0)
+
+    def partial_frames(self) -> np.ndarray:
+        """Indices of the valid frames in which some of the joints a frame needs are missing."""
+        needed = np.isfinite(self.joints_m[:, frame_joints(self.skeleton)]).all(axis=-1)
+        return np.flatnonzero(self.valid & ~needed.all(axis=1))
 
     @property
     def num_frames(self) -> int:
@@ -75,11 +100,32 @@ class Take:
             keypoints_px=None if self.keypoints_px is None else self.keypoints_px[s],
             keypoint_scores=None if self.keypoint_scores is None else self.keypoint_scores[s],
             hand_keypoints_px=None if self.hand_keypoints_px is None else self.hand_keypoints_px[s],
+            joint_confidence=None if self.joint_confidence is None else self.joint_confidence[s],
         )
+
+
+def valid_frames(joints_m: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """(T,) whether each frame has any of the joints a frame needs: someone was in view."""
+    return np.isfinite(joints_m[:, frame_joints(skeleton)]).all(axis=-1).any(axis=1)
+
+
+def missing_as_whole_joints(joints_m: np.ndarray) -> np.ndarray:
+    """(T, J, 3) with a joint missing (all three coordinates NaN) wherever any coordinate is."""
+    return np.where(np.isfinite(joints_m).all(axis=-1, keepdims=True), joints_m, np.nan)
+
+
+def confidence_if_partial(joints_m: np.ndarray, skeleton: Skeleton, valid: np.ndarray) -> np.ndarray | None:
+    """The (T, J) joint_confidence a reader gives a take whose valid frames miss some joints
+    (1 where a joint is there, 0 where not), None when no frame does."""
+    present = np.isfinite(joints_m).all(axis=-1)
+    if present[valid][:, frame_joints(skeleton)].all():
+        return None
+    return (present & valid[:, None]).astype(float)
 
 
 def save_npz(take: Take, path: str | Path) -> Path:
     check_rate_to_write(take.fps, path)
+    check_names_to_write(take.skeleton.joint_names, path)
     arrays = {
         "joints_m": take.joints_m.astype(np.float32),
         "joint_names": np.array(take.skeleton.joint_names),
@@ -100,6 +146,8 @@ def save_npz(take: Take, path: str | Path) -> Path:
         arrays["hand_keypoints_px"] = take.hand_keypoints_px.astype(np.float32)
     if take.image_size is not None:
         arrays["image_size"] = np.array(take.image_size, dtype=np.int32)
+    if take.joint_confidence is not None:
+        arrays["joint_confidence"] = take.joint_confidence.astype(np.float32)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
@@ -127,6 +175,7 @@ def _check_npz_shapes(path: Path, headers: dict, limits: InputLimits) -> None:
         raise InputError(f"{path}: the take has no frames")
     k_count = headers["keypoints_px"].shape[1] if "keypoints_px" in headers and len(headers["keypoints_px"].shape) > 1 else 0
     expected = {"joint_names": (j_count,), "parents": (j_count,), "fps": (), "timestamps_s": (t_count,),
+                "joint_confidence": (t_count, j_count),
                 "valid": (t_count,), "keypoints_px": (t_count, k_count, 2), "keypoint_scores": (t_count, k_count),
                 "keypoint_names": (k_count,), "image_size": (2,), "skeleton_name": (), "metadata_json": (),
                 "keypoint_skeleton_name": ()}
@@ -175,12 +224,12 @@ def load_npz(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
 
 def _take_from_arrays(path: Path, data: dict) -> Take:
     from engine.core import skeletons
-    from engine.core.skeletons import frame_joints
-
     where = str(path)
     fps = check_rate(data["fps"], f"{where}: fps")
     names = tuple(str(n) for n in data["joint_names"])
     unique_names(names, where)
+    if "" in names:
+        raise InputError(f"{where}: joint {names.index('')} has an empty name")
     parents = tuple(int(p) for p in data["parents"])
     for i, p in enumerate(parents):
         if not -1 <= p < i:
@@ -189,9 +238,15 @@ def _take_from_arrays(path: Path, data: dict) -> Take:
     skeleton = _registered_or_new(skeleton_name, names, parents)
     joints = data["joints_m"].astype(np.float64)
     check_positions(joints, f"{where}: joints_m", names, allow_nan=True)
-    # NaN is "missing": a frame whose body joints are missing is one with nobody in view
-    valid = data["valid"].astype(bool) & np.isfinite(joints[:, frame_joints(skeleton)]).all(axis=(1, 2))
+    # NaN is "missing": that joint is missing; a frame with none of the joints it needs has nobody in view
+    joints = missing_as_whole_joints(joints)
+    valid = data["valid"].astype(bool) & valid_frames(joints, skeleton)
     joints[~valid] = np.nan
+    confidence = _stored_confidence(data, where)
+    if confidence is None:
+        confidence = confidence_if_partial(joints, skeleton, valid)
+    else:
+        confidence = np.where(valid[:, None] & np.isfinite(joints).all(axis=-1), confidence, 0.0)
     times = data["timestamps_s"].astype(np.float64)
     _check_times(times, f"{where}: timestamps_s")
     kp_skeleton = None
@@ -216,14 +271,7 @@ def _take_from_arrays(path: Path, data: dict) -> Take:
         image_size = tuple(int(v) for v in data["image_size"])
         if not all(0 < v <= MAX_IMAGE_SIDE_PX for v in image_size):
             raise InputError(f"{where}: image_size {image_size} is not a plausible image size")
-    metadata = {}
-    if "metadata_json" in data:
-        try:
-            metadata = json.loads(str(data["metadata_json"]))
-        except ValueError as exc:
-            raise InputError(f"{where}: metadata_json is not valid JSON ({exc})") from None
-        if not isinstance(metadata, dict):
-            raise InputError(f"{where}: metadata_json is not a JSON object")
+    metadata = _metadata(data, where, len(names)) if "metadata_json" in data else {}
     hands = None
     if "hand_keypoints_px" in data:
         hands = data["hand_keypoints_px"].astype(np.float64)
@@ -231,7 +279,71 @@ def _take_from_arrays(path: Path, data: dict) -> Take:
             raise InputError(f"{where}: hand_keypoints_px holds infinite or implausibly large pixel positions")
     return Take(joints_m=joints, skeleton=skeleton, fps=fps, timestamps_s=times, valid=valid,
                 keypoints_px=keypoints, keypoint_scores=scores, keypoint_skeleton=kp_skeleton,
-                image_size=image_size, metadata=metadata, hand_keypoints_px=hands)
+                image_size=image_size, metadata=metadata, hand_keypoints_px=hands, joint_confidence=confidence)
+
+
+def _stored_confidence(data: dict, where: str) -> np.ndarray | None:
+    if "joint_confidence" not in data:
+        return None
+    confidence = data["joint_confidence"].astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        if not ((confidence >= 0) & (confidence <= 1)).all():
+            raise InputError(f"{where}: joint_confidence must lie between 0 and 1")
+    return confidence
+
+
+MAX_METADATA_DEPTH = 32  # a take's metadata nests a few levels; far deeper is a damaged or hostile file
+
+
+def _metadata(data: dict, where: str, joint_count: int) -> dict:
+    """The take's metadata_json: a JSON object of bounded depth whose known entries
+    (`rest_pose_m`, `joint_map`) hold what Monocap reads from them."""
+    try:
+        metadata = json.loads(str(data["metadata_json"]))
+    except RecursionError:
+        raise InputError(f"{where}: metadata_json nests deeper than {MAX_METADATA_DEPTH} levels") from None
+    except ValueError as exc:
+        raise InputError(f"{where}: metadata_json is not valid JSON ({exc})") from None
+    if not isinstance(metadata, dict):
+        raise InputError(f"{where}: metadata_json is not a JSON object")
+    if _depth(metadata) > MAX_METADATA_DEPTH:
+        raise InputError(f"{where}: metadata_json nests deeper than {MAX_METADATA_DEPTH} levels")
+    if "rest_pose_m" in metadata:
+        _check_rest_pose(metadata["rest_pose_m"], joint_count, f"{where}: metadata_json rest_pose_m")
+    if "joint_map" in metadata:
+        joint_map = metadata["joint_map"]
+        if not isinstance(joint_map, dict) or not all(isinstance(v, str) for v in joint_map.values()):
+            raise InputError(f"{where}: metadata_json joint_map is not a table of source joint -> Monocap joint")
+    return metadata
+
+
+def _depth(value) -> int:
+    """How deeply lists and objects nest in a JSON value (0 for a plain value)."""
+    deepest, level = 0, [(value, 0)]
+    while level:
+        item, depth = level.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_METADATA_DEPTH:
+                break
+            level.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _check_rest_pose(rest, joint_count: int, where: str) -> None:
+    """A rest pose in the metadata: one finite [x, y, z] within MAX_POSITION_M per joint."""
+    rows_ok = isinstance(rest, list) and len(rest) == joint_count and all(
+        isinstance(row, list) and len(row) == 3 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                        for v in row) for row in rest)
+    if not rows_ok:
+        raise InputError(f"{where}: not {joint_count} rows of three numbers (x, y, z in metres), one per joint")
+    try:
+        at = first_implausible(np.array(rest, dtype=float), MAX_POSITION_M)
+    except OverflowError:
+        at = next((k, c) for k, row in enumerate(rest) for c, v in enumerate(row) if abs(v) > MAX_POSITION_M)
+    if at is not None:
+        raise InputError(f"{where}: joint {at[0]}: {float(min(rest[at[0]][at[1]], 1e308)):.6g} is not a position in metres "
+                         f"(finite, within {MAX_POSITION_M:g} m)")
 
 
 def _check_times(times: np.ndarray, where: str) -> None:
@@ -258,18 +370,31 @@ def _registered_or_new(name: str, names: tuple[str, ...], parents: tuple[int, ..
     return Skeleton(name, names, parents, guess_mirror_pairs(names))
 
 
+# What ends a CSV field or line: a comma, and every character str.splitlines() breaks a line at.
+_CSV_BREAKS = re.compile("[,\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+
+def csv_joint_name(name: str) -> str:
+    """A joint's name as a CSV header holds it: commas and line breaks become `_`, no spaces around."""
+    return _CSV_BREAKS.sub("_", name).strip()
+
+
 def csv_header(skeleton: Skeleton) -> list[str]:
     cols = ["frame", "time_s"]
-    for name in skeleton.joint_names:
+    for name in map(csv_joint_name, skeleton.joint_names):
         cols += [f"{name}_x_m", f"{name}_y_m", f"{name}_z_m"]
     return cols
 
 
 def write_csv(take: Take, path: str | Path) -> Path:
-    """One row per frame: frame, time_s, then x, y, z in metres per joint (empty where invalid)."""
+    """One row per frame: frame, time_s, then x, y, z in metres per joint (empty where missing).
+    Joint names are written as csv_joint_name gives them; OutputError when two become one."""
     check_rate_to_write(take.fps, path)
     if not np.isfinite(take.timestamps_s).all():
         raise OutputError(f"{path}: not written: the take's timestamps are not all finite")
+    names = take.skeleton.joint_names
+    check_names_to_write([csv_joint_name(n) for n in names], path)
+    check_written_names_differ(names, [csv_joint_name(n) for n in names], path)
     lines = [",".join(csv_header(take.skeleton))]
     flat = take.joints_m.reshape(take.num_frames, -1)
     for i in range(take.num_frames):
@@ -309,16 +434,87 @@ def csv_joint_names(path: Path, header_line: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+@dataclass(frozen=True)
+class RowFrames:
+    """Where the rows of a CSV or TRC file sit in its take, from the file's frame column: frame
+    numbers the file skips become frames with nobody in view."""
+
+    slots: np.ndarray  # (rows,) the take frame each row is
+    times_s: np.ndarray  # (T,) every frame's time; a skipped frame's between the rows around it
+    skipped: list[tuple[int, int]]  # [start, stop) runs of frame numbers the file does not hold
+
+
+GAP_STEP_TOLERANCE = 2.0  # a skipped run's time per frame within this factor of the file's own
+
+
+def frames_of_rows(frames: np.ndarray, times: np.ndarray, first_line: int, where: str,
+                   limits: InputLimits) -> RowFrames:
+    """frames, times: (rows,) the frame and time columns, rows from line `first_line` on.
+    Frame numbers must be whole and increase; where they skip, the time column must skip as
+    many frames' worth (within GAP_STEP_TOLERANCE). InputError naming the line otherwise."""
+    whole = frames == np.round(frames)
+    if not whole.all():
+        k = int(np.argmin(whole))
+        raise InputError(f"{where}: line {first_line + k}: frame {frames[k]:.6g} is not a whole number")
+    steps = np.diff(frames)
+    if (steps <= 0).any():
+        k = int(np.argmax(steps <= 0)) + 1
+        raise InputError(f"{where}: line {first_line + k}: frame {frames[k]:.0f} comes after frame "
+                         f"{frames[k - 1]:.0f}; frame numbers must increase")
+    count = int(frames[-1] - frames[0]) + 1
+    limits.check_frames(count, where)
+    _check_skips_in_time(frames, times, first_line, where)
+    slots = (frames - frames[0]).astype(np.int64)
+    skipped = [(int(slots[k]) + 1, int(slots[k + 1])) for k in np.flatnonzero(steps > 1)]
+    return RowFrames(slots, np.interp(np.arange(count), slots, times), skipped)
+
+
+def _check_skips_in_time(frames: np.ndarray, times: np.ndarray, first_line: int, where: str) -> None:
+    steps, elapsed = np.diff(frames), np.diff(times)
+    if not (steps > 1).any():
+        return
+    single = elapsed[steps == 1]
+    per_frame = float(np.median(single)) if single.size else float(elapsed.sum() / steps.sum())
+    if per_frame <= 0:
+        return
+    ratio = elapsed / steps / per_frame
+    bad = np.flatnonzero((steps > 1) & ((ratio > GAP_STEP_TOLERANCE) | (ratio < 1 / GAP_STEP_TOLERANCE)))
+    if bad.size:
+        k = int(bad[0])
+        raise InputError(f"{where}: line {first_line + k + 1}: the frame column skips from {frames[k]:.0f} to "
+                         f"{frames[k + 1]:.0f} but the time column from {times[k]:.6g} to {times[k + 1]:.6g} s, "
+                         f"{ratio[k]:.2g} times the time those frames take; the two columns disagree")
+
+
+def say_skipped(where: str, skipped: list[tuple[int, int]], first_frame: int) -> None:
+    """A warning naming the frame numbers a file skips, which are read as nobody in view."""
+    if skipped:
+        named = ", ".join(f"{first_frame + a}" if b == a + 1 else f"{first_frame + a}-{first_frame + b - 1}"
+                          for a, b in skipped[:5])
+        more = f" and {len(skipped) - 5} more runs" if len(skipped) > 5 else ""
+        log.warning("%s: frames %s%s are not in the file; they are read as frames with nobody in view",
+                    where, named, more)
+
+
+def place_rows(rows: np.ndarray, layout: RowFrames) -> np.ndarray:
+    """(rows, ...) values -> (T, ...) with each row at its frame and NaN in the frames skipped."""
+    out = np.full((len(layout.times_s),) + rows.shape[1:], np.nan)
+    out[layout.slots] = rows
+    return out
+
+
 def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLimits = DEFAULT_LIMITS,
              any_joints: bool = False) -> Take:
     """Reads a CSV written by write_csv back into a take (joint names from the header; with
     `any_joints`, joints that are no known skeleton's become a skeleton of their own). Every row
-    must have the header's columns, every value be finite, of a plausible size (or empty: nobody
-    in view), and time must increase; InputError naming the file and line otherwise."""
-    from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, frame_joints
+    must have the header's columns, every value be a number of a plausible size or empty (that
+    joint missing), frame numbers must increase (skipped ones are frames with nobody in view) and
+    time with them; InputError naming the file and line otherwise."""
+    from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS
 
     path = Path(path)
-    rows = read_text_file(path, "CSV").splitlines()
+    text = read_text_file(path, "CSV")
+    rows = text.splitlines()
     while rows and not rows[-1].strip():
         rows.pop()
     if not rows:
@@ -334,36 +530,48 @@ def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLi
             skeleton = Skeleton(path.stem, names, (-1,) * len(names))
     if skeleton is None or skeleton.joint_names != names:
         raise InputError(f"{path}: joints {names[:3]}... do not match a known skeleton")
-    columns = 2 + 3 * len(names)
-    data = np.empty((len(rows) - 1, columns))
-    for i, row in enumerate(rows[1:]):
-        fields = row.split(",")
-        if len(fields) != columns:
-            raise InputError(f"{path}: line {i + 2}: {len(fields)} values, the header has {columns} columns")
-        try:
-            data[i] = [float(v) if v.strip() else np.nan for v in fields]
-        except ValueError:
-            bad = next(k for k, v in enumerate(fields) if v.strip() and not is_number(v))
-            raise InputError(f"{path}: line {i + 2}, column {bad + 1}: {fields[bad].strip()[:20]!r} is not a number") from None
     header = csv_header(skeleton)
-    at = first_implausible(data[:, 2:], MAX_POSITION_M, allow_nan=True)
-    if at is not None:
-        raise InputError(f"{path}: line {at[0] + 2}, {header[at[1] + 2]}: {data[at[0], at[1] + 2]:.6g} is not "
-                         f"a position in metres (finite, within {MAX_POSITION_M:g} m)")
+    if not ends_with_line_end(text):
+        problem = cut_row_problem(rows[-1].split(","), rows[-2].split(",") if len(rows) > 2 else None, len(header))
+        if problem:
+            raise InputError(f"{path}: line {len(rows)}: {problem}; {CUT_SHORT}")
+    data = _csv_values(path, rows[1:], header)
     if np.isnan(data[:, :2]).any():
         line = int(np.flatnonzero(np.isnan(data[:, :2]).any(axis=1))[0]) + 2
         raise InputError(f"{path}: line {line}: frame and time_s cannot be empty")
     times = data[:, 1]
     _check_times(times, f"{path}: time_s")
-    joints = data[:, 2:].reshape(len(data), len(names), 3)
-    span = float(times[-1] - times[0]) if len(times) > 1 else 0.0
-    if len(times) > 1 and span <= 0:
+    if len(times) > 1 and times[-1] <= times[0]:
         raise InputError(f"{path}: time_s does not advance, so the frame rate is unknown")
-    fps = check_rate((len(times) - 1) / span, f"{path}: time_s") if span > 0 else DEFAULT_FPS
-    valid = np.isfinite(joints[:, frame_joints(skeleton)]).all(axis=(1, 2))
+    layout = frames_of_rows(data[:, 0], times, 2, str(path), limits)
+    say_skipped(str(path), layout.skipped, int(data[0, 0]))
+    joints = missing_as_whole_joints(place_rows(data[:, 2:].reshape(len(data), len(names), 3), layout))
+    count = len(layout.times_s)
+    span = float(times[-1] - times[0])
+    fps = check_rate((count - 1) / span, f"{path}: time_s") if count > 1 else DEFAULT_FPS
+    valid = valid_frames(joints, skeleton)
     joints[~valid] = np.nan
-    return Take(joints, skeleton, fps, times, valid)
+    return Take(joints, skeleton, fps, layout.times_s, valid,
+                joint_confidence=confidence_if_partial(joints, skeleton, valid))
 
+
+def _csv_values(path: Path, rows: list[str], header: list[str]) -> np.ndarray:
+    """(rows, columns) numbers of the data rows (NaN where empty), each a number in the one
+    grammar and every position within MAX_POSITION_M."""
+    data = np.empty((len(rows), len(header)))
+    for i, row in enumerate(rows):
+        fields = row.split(",")
+        if len(fields) != len(header):
+            raise InputError(f"{path}: line {i + 2}: {len(fields)} values, the header has {len(header)} columns")
+        try:
+            data[i] = parse_numbers(fields, empty_is_missing=True)
+        except NotANumberError as bad:
+            raise InputError(f"{path}: line {i + 2}, {header[bad.index]}: {bad}") from None
+    at = first_implausible(data[:, 2:], MAX_POSITION_M, allow_nan=True)
+    if at is not None:
+        raise InputError(f"{path}: line {at[0] + 2}, {header[at[1] + 2]}: {data[at[0], at[1] + 2]:.6g} is not "
+                         f"a position in metres (finite, within {MAX_POSITION_M:g} m)")
+    return data
 
 
 def write_json(path: str | Path, payload: dict) -> Path:

@@ -139,8 +139,10 @@ def assert_valid_output(path) -> None:
     take = read_take(path)  # the validating reader: counts, finite values, rate
     assert take.num_frames >= 1
     assert np.isfinite(take.fps) and 0 < take.fps <= MAX_FPS
-    assert np.isfinite(take.joints_m[take.valid]).all()
-    assert (np.abs(take.joints_m[take.valid]) <= MAX_POSITION_M).all()
+    present = ~np.isnan(take.joints_m).any(axis=-1)  # a missing joint is NaN, and only that
+    assert np.isfinite(take.joints_m[present]).all() and present[take.valid].any(axis=1).all()
+    assert np.array_equal(take.per_joint_confidence() > 0, present & take.valid[:, None])
+    assert (np.abs(take.joints_m[present]) <= MAX_POSITION_M).all()
 
 
 @pytest.mark.parametrize("source", OUTPUTS)

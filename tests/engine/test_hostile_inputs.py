@@ -213,9 +213,11 @@ def test_npz_values_infinite_or_nan_where_valid(tmp_path):
     joints = body_take(10).joints_m.astype(np.float32)
     joints[4, 2, 1] = np.inf
     one_line_error(npz_with(tmp_path / "inf.npz", joints_m=joints), "frame 4, chest: inf is not a finite number")
-    joints[4, 2, 1] = np.nan  # NaN is "missing": that frame has nobody in view, never wrong motion
+    joints[4, 2, 1] = np.nan  # NaN is "missing": that joint is missing, the frame keeps the others
     take = read_take(npz_with(tmp_path / "nan.npz", joints_m=joints))
-    assert not take.valid[4] and take.valid[[3, 5]].all() and np.isnan(take.joints_m[4]).all()
+    assert take.valid[3:6].all() and np.isnan(take.joints_m[4, 2]).all()
+    assert np.array_equal(np.isnan(take.joints_m).any(axis=-1), take.per_joint_confidence() == 0)
+    assert take.partial_frames().tolist() == [4]
     joints[4, 2, 1] = 1e30
     one_line_error(npz_with(tmp_path / "far.npz", joints_m=joints), "from the origin")
 
