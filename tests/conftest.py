@@ -26,6 +26,26 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+SAMPLE_CLIP = REPO / "resources" / "sample" / "taiji_sample.mp4"
+
+
 @pytest.fixture(scope="session")
 def sample_clip() -> Path:
-    return REPO / "resources" / "sample" / "taiji_sample.mp4"
+    return SAMPLE_CLIP
+
+
+def shared_clip_or_sample(name: str) -> Path:
+    """The shared clip ../shared/data/video/`name`, or where it is absent the bundled sample clip
+    (one man, full body, indoors: the first 10 s of taiji_720p.mp4 at 640x360)."""
+    shared = SHARED_DATA / "video" / name
+    return shared if shared.is_file() else SAMPLE_CLIP
+
+
+@pytest.fixture(scope="session")
+def mocap_file(tmp_path_factory):
+    """rel under mocap/ (e.g. "cmu_iclone/005_06.bvh") -> the shared CMU take, or where the shared
+    data is absent a generated take of the same format (tests/engine/mocap_sources.py)."""
+    from tests.engine.mocap_sources import mocap_file as shared_or_generated
+
+    root = tmp_path_factory.mktemp("mocap")
+    return lambda rel: shared_or_generated(rel, root)

@@ -21,9 +21,9 @@ from tests.engine.strict_bvh import parse_strict
 
 EXACT = ExportOptions(ground=False, foot_contact=False)
 SOURCES = {
-    "cmu_iclone": "mocap/cmu_iclone/005_01.bvh",
-    "cmu_daz": "mocap/cmu_daz/martial/03.bvh",
-    "cmu_asf": "mocap/cmu_asf/01_01.bvh",
+    "cmu_iclone": "cmu_iclone/005_01.bvh",
+    "cmu_daz": "cmu_daz/martial/03.bvh",
+    "cmu_asf": "cmu_asf/01_01.bvh",
 }
 
 
@@ -51,15 +51,15 @@ def round_trip_errors_cm(take: Take, path, rig: Rig, options: ExportOptions) -> 
     return np.linalg.norm(got - body.joints_m, axis=-1) * 100.0
 
 
-def source_take(shared_data, key: str, frames: int = 300) -> Take:
-    take = read_take(shared_data / SOURCES[key])
+def source_take(mocap_file, key: str, frames: int = 300) -> Take:
+    take = read_take(mocap_file(SOURCES[key]))
     start = min(100, take.num_frames - frames) if take.num_frames > frames else 0
     return take.slice(start, start + frames)
 
 
 @pytest.mark.parametrize("key", sorted(SOURCES))
-def test_round_trip_on_real_mocap_is_within_a_centimetre(shared_data, tmp_path, key):
-    take = source_take(shared_data, key)
+def test_round_trip_on_mocap_is_within_a_centimetre(mocap_file, tmp_path, key):
+    take = source_take(mocap_file, key)
     err = round_trip_errors_cm(take, tmp_path / "out.bvh", MONOCAP_RIG, EXACT)
     assert err.mean() < 1.0, f"{key}: mean error {err.mean():.2f} cm"
     assert err.mean(axis=1).max() < 3.0, f"{key}: worst frame {err.mean(axis=1).max():.2f} cm"
@@ -70,19 +70,41 @@ def test_round_trip_on_real_mocap_is_within_a_centimetre(shared_data, tmp_path, 
     assert strict.frame_time == pytest.approx(1.0 / take.fps, rel=1e-5)
 
 
-def test_round_trip_where_pelvis_waist_and_clavicles_turn_on_their_own(shared_data, tmp_path):
+def _joint(body: Take, name: str) -> np.ndarray:
+    return body.joints_m[body.valid][:, MONOCAP_BODY.index(name)]
+
+
+def waist_twist_deg(body: Take) -> np.ndarray:
+    """(T,) the turn of the shoulders' line against the hips' line about the pelvis-spine axis."""
+    up = _joint(body, "spine") - _joint(body, "pelvis")
+    up /= np.linalg.norm(up, axis=1, keepdims=True)
+
+    def across(left: str, right: str) -> np.ndarray:
+        v = _joint(body, left) - _joint(body, right)
+        v -= np.sum(v * up, axis=1, keepdims=True) * up
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    hips, shoulders = across("left_hip", "right_hip"), across("left_shoulder", "right_shoulder")
+    return np.degrees(np.arctan2(np.sum(np.cross(hips, shoulders) * up, axis=1), np.sum(hips * shoulders, axis=1)))
+
+
+def test_round_trip_where_pelvis_waist_and_clavicles_turn_on_their_own(mocap_file, tmp_path):
     """iClone 005_06 turns its pelvis and waist separately (pelvis-spine distance 9.7-15.2 cm) and
     its shoulders' distance from the chest changes by 4.6 cm: the lumbar and clavicle pivots
-    must absorb both."""
-    take = read_take(shared_data / "mocap/cmu_iclone/005_06.bvh")
+    must absorb both. (A generated take twists and bends its lower back against the pelvis.)"""
+    take = read_take(mocap_file("cmu_iclone/005_06.bvh"))
+    body = to_body_take(take)
+    assert np.ptp(np.percentile(waist_twist_deg(body), [5, 95])) > 30.0
+    chest_to_shoulder = np.linalg.norm(_joint(body, "left_shoulder") - _joint(body, "chest"), axis=1)
+    assert np.ptp(chest_to_shoulder) > 0.03
     err = round_trip_errors_cm(take, tmp_path / "rt.bvh", MONOCAP_RIG, EXACT)
     assert err.mean() < 0.6, f"mean error {err.mean():.2f} cm"
     assert err.mean(axis=1).max() < 2.0, f"worst frame {err.mean(axis=1).max():.2f} cm"
     assert err.max() < 3.0, f"worst joint {err.max():.2f} cm"
 
 
-def test_mixamo_rig_round_trip_in_metres_and_xyz_order(shared_data, tmp_path):
-    take = source_take(shared_data, "cmu_iclone", 200)
+def test_mixamo_rig_round_trip_in_metres_and_xyz_order(mocap_file, tmp_path):
+    take = source_take(mocap_file, "cmu_iclone", 200)
     options = ExportOptions(rig="mixamo", units="m", euler_order="XYZ", ground=False, foot_contact=False)
     err = round_trip_errors_cm(take, tmp_path / "mx.bvh", MIXAMO_RIG, options)
     assert err.mean() < 1.0
@@ -95,8 +117,8 @@ def test_mixamo_rig_round_trip_in_metres_and_xyz_order(shared_data, tmp_path):
 
 
 @pytest.mark.parametrize("order", EULER_ORDERS)
-def test_every_euler_order_reproduces_the_positions(shared_data, tmp_path, order):
-    take = source_take(shared_data, "cmu_asf", 60)
+def test_every_euler_order_reproduces_the_positions(mocap_file, tmp_path, order):
+    take = source_take(mocap_file, "cmu_asf", 60)
     body = to_body_take(take)
     write_take(body, tmp_path / "o.bvh", ExportOptions(euler_order=order, ground=False, foot_contact=False))
     back = to_body_take(read_take(tmp_path / "o.bvh"))
@@ -104,8 +126,8 @@ def test_every_euler_order_reproduces_the_positions(shared_data, tmp_path, order
     assert np.linalg.norm(back.joints_m - body.joints_m, axis=-1).mean() < 0.01
 
 
-def test_hierarchy_channels_and_rest_offsets_are_consistent(shared_data, tmp_path):
-    take = source_take(shared_data, "cmu_daz", 50)
+def test_hierarchy_channels_and_rest_offsets_are_consistent(mocap_file, tmp_path):
+    take = source_take(mocap_file, "cmu_daz", 50)
     write_take(take, tmp_path / "a.bvh", ExportOptions(units="cm"))
     write_take(take, tmp_path / "b.bvh", ExportOptions(units="m"))
     a, b = parse_strict((tmp_path / "a.bvh").read_text()), parse_strict((tmp_path / "b.bvh").read_text())
@@ -124,8 +146,8 @@ def test_hierarchy_channels_and_rest_offsets_are_consistent(shared_data, tmp_pat
     assert 20 < -node["left_ankle"].offset[1] < 60
 
 
-def test_file_parses_in_bvhio_with_the_right_frames(shared_data, tmp_path):
-    take = source_take(shared_data, "cmu_iclone", 120)
+def test_file_parses_in_bvhio_with_the_right_frames(mocap_file, tmp_path):
+    take = source_take(mocap_file, "cmu_iclone", 120)
     write_take(take, tmp_path / "c.bvh", ExportOptions(start_frame=10, end_frame=70, fps=30.0))
     _, frames, frame_time = bvhio_positions(tmp_path / "c.bvh")
     # 60 frames at 60 fps = 59 frame steps -> 0 .. 0.983 s at 30 fps = 30 frames

@@ -16,8 +16,8 @@ def test_exact_projection_recovers_the_root():
     assert np.allclose(got, t, atol=1e-6)
 
 
-def test_walking_mocap_seen_by_a_camera_keeps_its_path(shared_data):
-    motion = read_bvh(shared_data / "mocap" / "cmu_iclone" / "001_01.bvh")
+def test_walking_mocap_seen_by_a_camera_keeps_its_path(mocap_file):
+    motion = read_bvh(mocap_file("cmu_iclone/001_01.bvh"))
     world = motion.positions(guess_scale_to_m(motion))[1::4]
     # Y-up world -> camera frame, the camera 5 m back from the middle of the path, 1 m up
     centre = world[:, 0].mean(axis=0)
