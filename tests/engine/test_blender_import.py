@@ -41,13 +41,13 @@ def blender_heads(path: Path, scale: float) -> tuple[dict[str, np.ndarray], floa
 
 
 @pytest.mark.parametrize("source, rig, units, order", [
-    ("mocap/cmu_iclone/005_06.bvh", MONOCAP_RIG, "cm", "ZXY"),
-    ("mocap/cmu_daz/martial/03.bvh", MIXAMO_RIG, "m", "XYZ"),
-    ("mocap/cmu_iclone/005_06.bvh", MIXAMO_RIG, "m", "ZXY"),  # Spine bends at the fitted lumbar pivot
-    ("mocap/cmu_asf/01_01.bvh", MONOCAP_RIG, "cm", "YXZ"),
+    ("cmu_iclone/005_06.bvh", MONOCAP_RIG, "cm", "ZXY"),
+    ("cmu_daz/martial/03.bvh", MIXAMO_RIG, "m", "XYZ"),
+    ("cmu_iclone/005_06.bvh", MIXAMO_RIG, "m", "ZXY"),  # Spine bends at the fitted lumbar pivot
+    ("cmu_asf/01_01.bvh", MONOCAP_RIG, "cm", "YXZ"),
 ])
-def test_blender_puts_every_joint_where_the_take_has_it(shared_data, tmp_path, source, rig, units, order):
-    take = to_body_take(read_take(shared_data / source))
+def test_blender_puts_every_joint_where_the_take_has_it(mocap_file, tmp_path, source, rig, units, order):
+    take = to_body_take(read_take(mocap_file(source)))
     take = take.slice(0, min(take.num_frames, 400))
     path = tmp_path / "take.bvh"
     write_take(take, path, ExportOptions(rig=rig.name, units=units, euler_order=order, ground=False,

@@ -1,7 +1,7 @@
 """`monocap convert` of a BVH with fingers from elsewhere keeps the fingers: a take with hands
 exported to Mixamo BVH, its joints renamed to other tools' conventions, converted, lands its finger
 joints where the take had them; a BVH with fewer than three joints a finger converts without
-fingers and says so in one line; real motion capture (CMU on an iClone rig) keeps its fingers."""
+fingers and says so in one line; motion capture on an iClone rig keeps its fingers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from engine.animation.formats import ExportOptions, read_take, write_take
 from engine.core.skeletons import FINGERS, MONOCAP_HANDS, finger_joint_names
+from tests.engine.mocap_sources import SHARED_MOCAP
 from tests.engine.synthetic_hands import hands_take
 from tests.engine.test_bvh_export import spin_take
 from tests.engine.test_cli import monocap
@@ -146,11 +147,32 @@ def test_a_bvh_without_fingers_converts_as_before_and_says_nothing(tmp_path):
     assert result.returncode == 0 and "finger" not in result.stderr
 
 
-def test_real_motion_capture_keeps_its_fingers(shared_data, tmp_path):
-    """CMU on an iClone rig (CC_Base_L_Index1..3, zero-length end sites); CMU's own BVH (LThumb,
-    LFingers: one joint a finger) converts without them."""
-    source = shared_data / "mocap" / "cmu_iclone" / "001_01.bvh"
+_ICLONE_MIDDLE = {"Hips": "Hip", "Spine": "Waist", "Spine1": "Spine01", "Spine2": "Spine02", "Neck": "NeckTwist01",
+                  "Head": "Head"}
+_ICLONE_LIMBS = {"Shoulder": "Clavicle", "Arm": "Upperarm", "ForeArm": "Forearm", "Hand": "Hand", "UpLeg": "Thigh",
+                 "Leg": "Calf", "Foot": "Foot", "ToeBase": "ToeBase"}
+ICLONE_BODY = {k: f"CC_Base_{v}" for k, v in _ICLONE_MIDDLE.items()} | {
+    f"{side}{k}": f"CC_Base_{side[0]}_{v}" for side in ("Left", "Right") for k, v in _ICLONE_LIMBS.items()}
+
+
+def as_iclone(path, out):
+    """The Mixamo BVH at path on iClone's names (CC_Base_Hip ... CC_Base_L_Index3), its fingertips'
+    end sites of zero length, as CMU's iClone conversion has them."""
+    text = rename(path, _iclone, out).read_text()
+    text = re.sub(r"(ROOT|JOINT) (\w+)", lambda m: f"{m[1]} {ICLONE_BODY.get(m[2], m[2])}", text)
+    text = re.sub(r"(JOINT CC_Base_[LR]_[A-Za-z]+3\s*{[^{}]*End Site\s*{\s*OFFSET)[^\n]*", r"\1 0 0 0", text)
+    out.write_text(text)
+    return out
+
+
+def test_motion_capture_keeps_its_fingers(mocap_file, curled, tmp_path):
+    """CMU on an iClone rig (CC_Base_L_Index1..3, zero-length end sites; where the shared take is
+    absent, the curling fingers on iClone's names); CMU's own BVH (LThumb, LFingers: one joint a
+    finger) converts without them."""
+    shared = SHARED_MOCAP / "cmu_iclone" / "001_01.bvh"
+    source = shared if shared.is_file() else as_iclone(curled[2], tmp_path / "iclone.bvh")
     take = read_take(source)
+    assert "CC_Base_L_Index3" in take.skeleton.joint_names and "mixamo" not in source.read_text().lower()
     out = read_take(write_take(take, tmp_path / "cc.bvh", OPTIONS))
     got = finger_points(out)
     names = take.skeleton.joint_names
@@ -162,6 +184,6 @@ def test_real_motion_capture_keeps_its_fingers(shared_data, tmp_path):
                 truth = take.joints_m[:, names.index(f"CC_Base_{s}_{cc[finger]}{k}")]
                 worst = max(worst, float(np.linalg.norm(got[f"{side}_{finger}{k}"] - truth, axis=1).max()))
     assert worst < 0.01, f"a finger joint is {worst * 100:.2f} cm from the source"
-    cmu = monocap("convert", shared_data / "mocap" / "cmu_asf" / "01_01.bvh", tmp_path / "cmu.bvh")
+    cmu = monocap("convert", mocap_file("cmu_asf/01_01.bvh"), tmp_path / "cmu.bvh")
     assert cmu.returncode == 0
     assert [line for line in cmu.stderr.splitlines() if "fingers" in line][0].count("thumb 1") == 2

@@ -61,8 +61,8 @@ def test_csv_header_units_and_rate(tmp_path):
     np.testing.assert_allclose(back.joints_m, take.joints_m, atol=1e-5)
 
 
-def test_bvh_from_elsewhere_converts_to_every_format(shared_data, tmp_path):
-    src = shared_data / "mocap/cmu_daz/salsa/02.bvh"
+def test_bvh_from_elsewhere_converts_to_every_format(mocap_file, tmp_path):
+    src = mocap_file("cmu_daz/salsa/02.bvh")
     take = read_take(src)
     assert "lShldr" in take.skeleton.joint_names and "lFoot_end" in take.skeleton.joint_names
     short = take.slice(0, 40)
@@ -94,8 +94,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def test_cli_convert_real_bvh_and_corrupt_file(shared_data, tmp_path):
-    src = shared_data / "mocap/cmu_asf/01_01.bvh"
+def test_cli_convert_mocap_bvh_and_corrupt_file(mocap_file, tmp_path):
+    src = mocap_file("cmu_asf/01_01.bvh")
     out = tmp_path / "o.bvh"
     done = run_cli("convert", str(src), str(out), "--rig", "mixamo", "--frame-range", "0:120", "--fps", "30")
     assert done.returncode == 0, done.stderr
