@@ -152,11 +152,13 @@ def test_a_hand_far_from_its_body_wrist_is_dropped(monkeypatch):
         assert restarted == ["left", "right"]
 
 
-def test_hands_found_on_real_footage_sit_at_the_body_wrists(shared_data):
+def test_hands_found_on_real_footage_sit_at_the_body_wrists():
+    """A woman exercising, front view (the shared clip), or the bundled sample's man doing tai chi."""
     from engine.capture.detector import PoseDetector
     from engine.capture.frames import open_source
+    from tests.conftest import shared_clip_or_sample
 
-    source = open_source(shared_data / "video" / "tfjs_woman_exercise_moves_front_composite.mp4")
+    source = open_source(shared_clip_or_sample("tfjs_woman_exercise_moves_front_composite.mp4"))
     found = 0
     with PoseDetector() as detector, HandTracker() as tracker:
         for frame in source:
@@ -173,7 +175,7 @@ def test_hands_found_on_real_footage_sit_at_the_body_wrists(shared_data):
                     spread = np.linalg.norm(hands.world_m[k] - hands.world_m[k, 0], axis=1).max()
                     assert 0.05 < spread < 0.3  # metres: a hand's size
     source.close()
-    assert found >= 30  # of 120 hand-frames; the hands are small in this clip
+    assert found >= 30  # of 120 hand-frames; the hands are small in both clips
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,15 +39,17 @@ def test_bad_stream_targets_are_one_line(tmp_path, sample_clip):
     _assert_one_clear_line(monocap("stream", sample_clip, "--rate", "-5"), "--rate")
 
 
-def test_stream_with_hands_sends_the_fingers_of_real_footage(tmp_path, shared_data):
-    """A juggler's clearly visible hands: the finger bones rebuilt from the VMC stream land on the
-    finger joints the JSON stream carries for the same frames."""
+def test_stream_with_hands_sends_the_fingers_of_real_footage(tmp_path):
+    """A juggler's clearly visible hands (the shared clip; or the bundled sample's, smaller): the
+    finger bones rebuilt from the VMC stream land on the finger joints the JSON stream carries for
+    the same frames."""
     from engine.core.skeletons import MONOCAP_HANDS
     from engine.streaming.vmc import to_unity_positions
+    from tests.conftest import shared_clip_or_sample
     from tests.engine.streaming.test_vmc_fingers import FINGER_BONES
 
     clip = write_video(tmp_path / "juggling.mp4",
-                       read_frames(shared_data / "video" / "sam2_man_football_juggling_front.mp4", 48), fps=24)
+                       read_frames(shared_clip_or_sample("sam2_man_football_juggling_front.mp4"), 48), fps=24)
     with OscReceiver() as vmc, JsonReceiver() as js:
         result = monocap("stream", clip, "--hands", "--vmc", f"127.0.0.1:{vmc.port}", "--json",
                          f"127.0.0.1:{js.port}", "--mode", "detector", "-q")
