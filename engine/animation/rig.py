@@ -4,8 +4,13 @@ The solver works on one fixed set of *solver points* placed at MONOCAP_BODY join
 `SOLVER_POINTS`). Points with an orientation rule are *solver joints*: the solver gives each a
 global rotation per frame. A `Rig` is what a file shows: named joints, each sitting at a solver
 point (or part way along a bone), each turning with one solver joint. Both rigs share the same
-motion; they differ in names, and in the Mixamo rig's toe joint and its spine chain (Spine half
-way along the lumbar bone, Spine1 at the spine joint, Spine2 at the chest).
+motion; they differ in names and in the Mixamo rig's toe joint (its Spine is the lumbar joint).
+
+A joint's offset from its parent turns with the parent's driver, so a point part way along the
+bone a->b stays on that bone only when what carries it turns with a: a joint there needs a
+parent driven by a, an end site there a joint driven by a (`_build` checks). A Mixamo Spine half
+way along the lumbar bone would hang from the pelvis and carry the upper body off wherever the
+back bends away from the pelvis.
 
 Orientation rules (see docs/EXPORT.md):
   ("frame", (a, b), (c, d))     a->b exactly, c->d made orthogonal to it (the pelvis: hip to hip,
@@ -205,7 +210,18 @@ def _build(name: str, description: str, spec: list[tuple], joints_known: tuple[s
             raise ValueError(f"{name}: parent of {j.name} must come first")
         if j.driver not in joints_known:
             raise ValueError(f"{name}: {j.name} driven by unknown solver joint {j.driver}")
+        _check_part_way(rig, j)
     return rig
+
+
+def _check_part_way(rig: Rig, joint: RigJoint) -> None:
+    """A point part way along the bone a->b must be carried by a joint that turns with a."""
+    carried = ((joint.at, rig.joints[joint.parent].driver if joint.parent >= 0 else None),
+               (joint.end, joint.driver))
+    for at, carrier in carried:
+        if isinstance(at, tuple) and carrier != at[0]:
+            raise ValueError(f"{rig.name}: {joint.name} sits along the bone {at[0]}->{at[1]} "
+                             f"but is carried by {carrier}, which does not turn with it")
 
 
 def _monocap_spec() -> list[tuple]:
@@ -237,7 +253,7 @@ def _mixamo_spec() -> list[tuple]:
     p = "mixamorig:"
     spec: list[tuple] = [
         (p + "Hips", None, "pelvis", "pelvis"),
-        (p + "Spine", p + "Hips", ("lumbar", "spine", 0.5), "lumbar"),
+        (p + "Spine", p + "Hips", "lumbar", "lumbar"),
         (p + "Spine1", p + "Spine", "spine", "spine"),
         (p + "Spine2", p + "Spine1", "chest", "chest"),
         (p + "Neck", p + "Spine2", "neck", "neck"),

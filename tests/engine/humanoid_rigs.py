@@ -4,13 +4,16 @@ a real CMU take moves.
 
 Motion: every joint that starts a body segment (thigh, shin, upper arm ...) turns with that
 segment; the segment rotations come from the shared CMU take when there is one (its bones'
-global rotations, re-expressed against a canonical T-pose), else from a smooth synthetic
-motion. Twist helpers, fingers and extra spine joints keep their parent's orientation. The truth
-is this module's own forward kinematics of the generated rotations, in metres.
+global rotations, re-expressed against a canonical T-pose), from segments turning at random
+(`synthetic_motion`), or from generated motions the CMU take never makes (`GENERATED_MOTIONS`:
+arms above the head with forearms twisting, a deep squat and lying down). Twist helpers,
+fingers and extra spine joints keep their parent's orientation. The truth is this module's own
+forward kinematics of the generated rotations, in metres.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -435,6 +438,137 @@ def synthetic_motion(frames: int = 120, fps: float = 30.0) -> SegmentMotion:
 
 
 # ---------------------------------------------------------------------------------------------
+# generated motions: poses the shared take never reaches, built joint by joint like a body
+
+MIDDLE_SEGMENTS = ("lumbar", "spine", "chest", "neck", "head")
+LIMB_SEGMENTS = ("clavicle", "upperarm", "forearm", "hand", "thigh", "shin", "foot", "toe")
+SEGMENT_PARENT = {
+    "lumbar": "pelvis", "spine": "lumbar", "chest": "spine", "neck": "chest", "head": "neck",
+    "clavicle": "chest", "upperarm": "clavicle", "forearm": "upperarm", "hand": "forearm",
+    "thigh": "pelvis", "shin": "thigh", "foot": "shin", "toe": "foot",
+}
+MIRROR_X = np.diag([-1.0, 1.0, 1.0])
+
+
+def _ease(u: np.ndarray, start: float, end: float) -> np.ndarray:
+    """0 before `start`, 1 after `end`, a smooth step between."""
+    x = np.clip((u - start) / (end - start), 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _wave(u: np.ndarray, cycles: float, phase: float = 0.0) -> np.ndarray:
+    return np.sin(2.0 * np.pi * (cycles * u + phase))
+
+
+def _turn(*turns: tuple[str, np.ndarray]) -> np.ndarray:
+    """(axis, angles (T,)) ... -> (T, 3, 3): the first turn outermost, each next one about the
+    axes the previous ones left."""
+    out = axis_rotation(*turns[0])
+    for axis, angle in turns[1:]:
+        out = out @ axis_rotation(axis, angle)
+    return out
+
+
+def _from_locals(pelvis: np.ndarray, middle: dict[str, np.ndarray],
+                 limbs: dict[str, dict[str, np.ndarray]]) -> dict[tuple[str, str], np.ndarray]:
+    """Global segment rotations from each segment's rotation relative to its parent segment.
+    limbs: side -> segment -> the left side's local rotation (the right one's is mirrored)."""
+    rotations = {("pelvis", ""): pelvis}
+    for seg in MIDDLE_SEGMENTS:
+        rotations[(seg, "")] = rotations[(SEGMENT_PARENT[seg], "")] @ middle[seg]
+    for side, local in limbs.items():
+        for seg in LIMB_SEGMENTS:
+            parent = SEGMENT_PARENT[seg]
+            parent_key = (parent, side) if parent in LIMB_SEGMENTS else (parent, "")
+            turn = local[seg] if side == "L" else MIRROR_X @ local[seg] @ MIRROR_X
+            rotations[(seg, side)] = rotations[parent_key] @ turn
+    return rotations
+
+
+def _reaching_arm(u: np.ndarray, phase: float) -> dict[str, np.ndarray]:
+    """A left arm that goes from the T-pose to straight above the head and back, its elbow
+    bending and its forearm turning palm up to palm down and back."""
+    raised = 0.5 - 0.5 * np.cos(2.0 * np.pi * (u + phase))
+    elbow = 0.2 + 0.6 * (1.0 - _wave(u, 2.0, phase))
+    return {
+        "clavicle": _turn(("Z", 0.35 * raised), ("Y", -0.15 * _wave(u, 1.0, phase))),
+        "upperarm": _turn(("Z", 1.45 * raised), ("Y", -0.4 * _wave(u, 1.5, phase)), ("X", 0.6 * _wave(u, 2.0, phase))),
+        "forearm": _turn(("Y", -elbow), ("X", 1.45 * _wave(u, 1.7, phase))),
+        "hand": _turn(("Z", 0.5 * _wave(u, 2.3, phase)), ("Y", 0.3 * _wave(u, 1.1, phase))),
+    }
+
+
+def _standing_leg(u: np.ndarray, phase: float) -> dict[str, np.ndarray]:
+    knee = 0.15 + 0.1 * _wave(u, 1.0, phase)
+    return {"thigh": _turn(("X", -0.6 * knee)), "shin": _turn(("X", knee)), "foot": _turn(("X", -0.4 * knee)),
+            "toe": _turn(("X", 0.2 * knee))}
+
+
+def reach_and_twist_motion(frames: int = 90, fps: float = 30.0) -> SegmentMotion:
+    """Standing, the arms in turn straight above the head, the forearms twisting through more than
+    160 degrees, the back arching and the trunk twisting."""
+    u = np.arange(frames) / frames
+    raised = 0.5 - 0.5 * np.cos(2.0 * np.pi * (u + 0.125))
+    pelvis = _turn(("Y", 0.5 * _wave(u, 0.5)), ("X", 0.06 * _wave(u, 1.0)))
+    middle = {"lumbar": _turn(("X", -0.45 * raised), ("Z", 0.4 * _wave(u, 1.0)), ("Y", 0.15 * _wave(u, 1.5))),
+              "spine": _turn(("Y", 0.35 * _wave(u, 1.3)), ("X", -0.1 * raised)),
+              "chest": _turn(("X", -0.1 * raised), ("Z", 0.1 * _wave(u, 0.7))),
+              "neck": _turn(("X", -0.3 * raised)), "head": _turn(("Y", 0.4 * _wave(u, 0.9)), ("X", -0.2 * raised))}
+    limbs = {side: _reaching_arm(u, phase) | _standing_leg(u, phase) for side, phase in (("L", 0.0), ("R", 0.25))}
+    root = np.stack([0.05 * _wave(u, 1.0), 0.93 + 0.02 * _wave(u, 2.0), 0.1 * u], axis=-1)
+    return SegmentMotion(_from_locals(pelvis, middle, limbs), root, fps)
+
+
+SQUAT_PELVIS_TILT = 0.2  # rad forwards at the bottom of the squat, where the lower back rounds
+
+
+def _squatting_then_lying_limbs(u: np.ndarray, squat: np.ndarray, lying: np.ndarray, phase: float) -> dict:
+    """A left leg that folds into a deep squat (hip 115 degrees, knee 130, knee out), then
+    pedals in the air lying down; the arm reaches forwards, then sweeps over the head."""
+    pedal = lying * _ease(u, 0.5, 0.6)
+    hip = 2.0 * squat + pedal * (0.8 + 0.5 * _wave(u, 2.0, phase))
+    knee = 2.3 * squat + pedal * (1.0 + 0.8 * _wave(u, 2.0, phase + 0.2))
+    sweep = lying * (0.5 - 0.5 * np.cos(2.0 * np.pi * (1.5 * u + phase)))
+    return {
+        "thigh": _turn(("X", -hip), ("Z", 0.25 * squat)),
+        "shin": _turn(("X", knee)),
+        "foot": _turn(("X", -(SQUAT_PELVIS_TILT * squat + knee - hip) * (1.0 - lying) - 0.3 * pedal)),
+        "toe": _turn(("X", 0.2 * squat)),
+        "clavicle": _turn(("Z", 0.3 * sweep)),
+        "upperarm": _turn(("Y", -1.3 * squat), ("Z", 2.3 * sweep - 1.0 * lying * (1.0 - sweep))),
+        "forearm": _turn(("Y", -(0.3 + 4.0 * sweep * (1.0 - sweep))), ("X", 0.8 * _wave(u, 1.3, phase))),
+        "hand": _turn(("Z", 0.3 * _wave(u, 1.7, phase))),
+    }
+
+
+def squat_and_lie_down_motion(frames: int = 120, fps: float = 30.0) -> SegmentMotion:
+    """A deep squat, then down onto the back, lying flat (the body horizontal) rolling a little
+    from side to side and pedalling, then a sit-up crunch."""
+    u = np.arange(frames) / frames
+    squat = _ease(u, 0.0, 0.2) * (1.0 - _ease(u, 0.35, 0.5))
+    lying = _ease(u, 0.3, 0.5)
+    crunch = 0.7 * np.where(u > 0.8, np.sin(np.pi * (u - 0.8) / 0.2) ** 2, 0.0)
+    roll = 0.25 * lying * _wave(u, 1.5)
+    pelvis = _turn(("Y", 0.3 * np.sin(np.pi * u)), ("X", SQUAT_PELVIS_TILT * squat - 0.5 * np.pi * lying), ("Y", roll))
+    middle = {"lumbar": _turn(("X", 0.6 * squat + crunch), ("Z", (0.2 + 0.3 * lying) * _wave(u, 1.1))),
+              "spine": _turn(("X", 0.1 * squat + 0.3 * crunch), ("Y", 0.3 * _wave(u, 1.4))),
+              "chest": _turn(("Z", 0.1 * _wave(u, 0.8))),
+              "neck": _turn(("X", 0.3 * crunch - 0.3 * squat)), "head": _turn(("Y", 0.5 * _wave(u, 1.2)))}
+    limbs = {side: _squatting_then_lying_limbs(u, squat, lying, phase) for side, phase in (("L", 0.0), ("R", 0.5))}
+    height = (0.95 - 0.5 * squat) * (1.0 - lying) + 0.15 * lying
+    root = np.stack([0.1 * _wave(u, 0.5), height, -0.4 * lying], axis=-1)
+    return SegmentMotion(_from_locals(pelvis, middle, limbs), root, fps)
+
+
+# generated motions by name, each deterministic
+GENERATED_MOTIONS = {
+    "random_segments": synthetic_motion,
+    "reach_and_twist": reach_and_twist_motion,
+    "squat_and_lie_down": squat_and_lie_down_motion,
+}
+
+
+# ---------------------------------------------------------------------------------------------
 # writing
 
 
@@ -520,7 +654,7 @@ def write_family(family: Family, motion: SegmentMotion, path: Path) -> Written:
         if joints[k].end_site:
             continue
         local = glob[k] if parents[k] < 0 else np.swapaxes(glob[parents[k]], 1, 2) @ glob[k]
-        angles = np.degrees(matrix_to_euler(local, order_of[k]))
+        angles = np.degrees(_euler_angles(local, order_of[k]))
         if parents[k] < 0 or family.positions_everywhere:
             p = pos[k] / unit if parents[k] < 0 else np.tile((rest[k] - rest[parents[k]]) / unit, (t_count, 1))
             columns.append(p)
@@ -530,6 +664,14 @@ def write_family(family: Family, motion: SegmentMotion, path: Path) -> Written:
     newline = "\r\n" if family.crlf else "\n"
     path.write_bytes((newline.join(lines) + newline).encode())
     return Written(path, family, {name.replace(" ", "_"): p for name, p in truth.items()})
+
+
+def _euler_angles(local: np.ndarray, order: str) -> np.ndarray:
+    """Lying flat puts some orders at gimbal lock, where any split of the first and third angle
+    gives the same rotation."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Gimbal lock", UserWarning)
+        return matrix_to_euler(local, order)
 
 
 def _file_order(parents: list[int]) -> list[int]:

@@ -16,7 +16,8 @@ from engine.animation.rig_recognizer import RigNotRecognisedError, recognise
 from engine.core.errors import InputError
 from engine.core.skeletons import Skeleton
 from tests.engine.bvhio_fk import bvhio_positions
-from tests.engine.humanoid_rigs import UNIT_M, Family, cmu_motion, families, synthetic_motion, write_family
+from tests.engine.humanoid_rigs import (GENERATED_MOTIONS, UNIT_M, Family, cmu_motion, families, synthetic_motion,
+                                        write_family)
 from tests.engine.test_bvh_export import rig_point_names
 
 FAMILIES = {f.name: f for f in families()}
@@ -24,18 +25,39 @@ LIMBS = [f"{s}_{j}" for s in ("left", "right") for j in ("hip", "knee", "ankle",
 EXACT = ExportOptions(ground=False, foot_contact=False)
 
 
-@pytest.fixture(scope="module")
-def motion():
+SHARED_TAKE = Path("mocap") / "cmu_asf" / "01_01.bvh"
+
+
+def _shared_take() -> Path:
     from tests.conftest import SHARED_DATA
 
-    take = SHARED_DATA / "mocap" / "cmu_asf" / "01_01.bvh"
+    return SHARED_DATA / SHARED_TAKE
+
+
+@pytest.fixture(scope="module")
+def motion():
+    take = _shared_take()
     return cmu_motion(take) if take.is_file() else synthetic_motion()
 
 
+@pytest.fixture(scope="module", params=["shared_cmu_take", *GENERATED_MOTIONS])
+def any_motion(request):
+    """The shared CMU take, and motions it never makes: arms above the head, forearms twisting,
+    a deep squat, lying down, segments turning every way at once."""
+    if request.param in GENERATED_MOTIONS:
+        return GENERATED_MOTIONS[request.param]()
+    take = _shared_take()
+    if not take.is_file():
+        from tests.conftest import shared_missing
+
+        pytest.skip(shared_missing(f"the CMU take {SHARED_TAKE}"))
+    return cmu_motion(take)
+
+
 @pytest.mark.parametrize("name", sorted(FAMILIES))
-def test_every_family_maps_its_limbs_and_converts_within_a_centimetre(name, motion, tmp_path):
+def test_every_family_maps_its_limbs_and_converts_within_a_centimetre(name, any_motion, tmp_path):
     family = FAMILIES[name]
-    written = write_family(family, motion, tmp_path / f"{name}.bvh")
+    written = write_family(family, any_motion, tmp_path / f"{name}.bvh")
     take = read_take(written.path)
     assert take.metadata["source_units"] == family.units
     assert take.metadata["source_up"] == ("+Z" if family.z_up else "+Y")
@@ -53,6 +75,48 @@ def test_every_family_maps_its_limbs_and_converts_within_a_centimetre(name, moti
         err_cm = np.linalg.norm(got - truth, axis=-1) * 100.0
         assert err_cm.mean() < 1.0, f"{name} -> {rig.name}: mean {err_cm.mean():.2f} cm"
         assert err_cm.mean(axis=1).max() < 3.0, f"{name} -> {rig.name}: worst frame {err_cm.mean(axis=1).max():.2f} cm"
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _forearm_twist_deg(at, side: str) -> np.ndarray:
+    """(T,) the thumb's angle about the forearm, from the upper arm's side of the elbow, unwrapped."""
+    axis = _unit(at(f"{side}Hand") - at(f"{side}ForeArm"))
+
+    def across(v):
+        return _unit(v - (v * axis).sum(-1, keepdims=True) * axis)
+
+    ref, thumb = across(at(f"{side}Arm") - at(f"{side}ForeArm")), across(at(f"{side}HandThumb1") - at(f"{side}Hand"))
+    angle = np.arctan2((np.cross(ref, thumb) * axis).sum(-1), (ref * thumb).sum(-1))
+    return np.degrees(np.unwrap(angle))
+
+
+def _knee_deg(at, side: str) -> np.ndarray:
+    thigh, shin = _unit(at(f"{side}UpLeg") - at(f"{side}Leg")), _unit(at(f"{side}Foot") - at(f"{side}Leg"))
+    return np.degrees(np.arccos(np.clip((thigh * shin).sum(-1), -1.0, 1.0)))
+
+
+def _trunk_above_horizontal_deg(at) -> np.ndarray:
+    trunk = _unit(at("Neck") - at("Hips"))
+    return np.degrees(np.arcsin(np.abs(trunk[:, 1])))
+
+
+def test_the_generated_motions_make_what_the_shared_take_does_not(tmp_path):
+    def truth(motion_name):
+        written = write_family(FAMILIES["mixamo"], GENERATED_MOTIONS[motion_name](), tmp_path / f"{motion_name}.bvh")
+        return lambda joint: written.truth_m["mixamorig:" + joint]
+
+    reach, squat = truth("reach_and_twist"), truth("squat_and_lie_down")
+    upright = _trunk_above_horizontal_deg(squat) > 30.0
+    flat = _trunk_above_horizontal_deg(squat) < 10.0
+    for side in ("Left", "Right"):
+        assert (reach(f"{side}Hand")[:, 1] - reach("HeadTop_End")[:, 1]).max() > 0.15, side  # m above the head
+        assert np.ptp(_forearm_twist_deg(reach, side)) > 150.0, side
+        assert _knee_deg(squat, side)[upright].min() < 50.0, side  # knees bent by 130 degrees, standing on them
+    assert squat("Hips")[upright, 1].min() < 0.5
+    assert flat.sum() >= 30 and squat("Hips")[flat, 1].max() < 0.3  # a second lying flat on the floor
 
 
 def test_names_normalise_across_conventions():
