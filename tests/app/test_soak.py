@@ -38,7 +38,7 @@ def test_five_thousand_frames_without_a_crash_an_error_or_a_reference_leak(soak)
 
 @pytest.mark.gui
 def test_five_thousand_frames_keep_memory_and_the_gui_within_bounds(soak):
-    # the limits, as benchmarks/gui_soak.py's LIMITS: 100 MB after the warm-up cycle, and no
-    # stall of the GUI thread over 100 ms beyond what the machine itself stalled every process for
+    # benchmarks/gui_soak.py's LIMITS: 100 MB after the warm-up cycle, and no stall of the GUI thread over
+    # 100 ms of the app's own (benchmarks/thread_delays.py: the time a busy machine held it back is not)
     assert soak["rss_growth_mb"] <= 100, soak["rss_per_cycle_mb"]
-    assert soak["worst_unshared_stall_ms"] <= 100, soak["unshared_stalls_over_100ms"]
+    assert soak["worst_app_stall_ms"] <= 100, soak["app_stalls_over_100ms"]
