@@ -57,8 +57,8 @@ def write_trc(take: Take, path: str | Path, units: str = "mm", start_frame: int 
     rate = f"{check_rate_to_write(written_rate(take), path):.6g}"
     scale = TRC_UNITS[units]
     names = [marker_name(n) for n in take.skeleton.joint_names]
-    check_names_to_write(names, path, "marker")
-    check_written_names_differ(take.skeleton.joint_names, names, path, "joint")
+    check_written_names_differ(take.skeleton.joint_names, names, path)
+    check_names_to_write(names, path)
     t_count, j_count = take.num_frames, len(names)
     lines = [
         f"PathFileType\t4\t(X/Y/Z)\t{path.name}",
@@ -122,11 +122,12 @@ def read_trc(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> Take:
     if declared is not None:
         limits.check_frames(declared, f"{path}: line 3: NumFrames")
     width = 2 + 3 * num_markers
-    first_line, rows = _data_rows(path, lines, width, limits)
-    if not ends_with_line_end(text) and first_line + len(rows) - 1 == len(lines):
-        problem = cut_row_problem(lines[-1].split("\t"), lines[-2].split("\t") if len(rows) > 1 else None, width)
+    if not ends_with_line_end(text) and len(lines) > 5 and lines[-1].strip():
+        above = lines[-2].split("\t") if lines[-2].strip() and len(lines) > 6 else None
+        problem = cut_row_problem(lines[-1].split("\t"), above, width)
         if problem:
             raise InputError(f"{path}: line {len(lines)}: {problem}; {CUT_SHORT}")
+    first_line, rows = _data_rows(path, lines, width, limits)
     if declared is not None and declared != len(rows):
         raise InputError(f"{path}: line 3: NumFrames is {declared} but the file has {len(rows)} frames")
     data = np.array(rows, dtype=float)

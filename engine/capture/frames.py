@@ -17,7 +17,8 @@ from engine.core.errors import InputError
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".mts", ".m2ts"}
 MIN_VIDEO_FPS, MAX_VIDEO_FPS = 1.0, 1000.0  # header rates outside this are taken as damaged
 DEFAULT_VIDEO_FPS = 30.0
-MAX_FRAME_PIXELS = 8192 * 8192  # 8K video and 360° footage fit; larger frames would need gigabytes each
+MAX_FRAME_SIDE = 8192
+MAX_FRAME_PIXELS = MAX_FRAME_SIDE**2  # 8K video and 360° footage fit; a frame beyond needs gigabytes to process
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
@@ -94,8 +95,8 @@ class VideoFileSource:
         height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
         if width * height > MAX_FRAME_PIXELS:
             self._cap.release()
-            raise InputError(f"{self.path}: its frames are {width}x{height} pixels, more than Monocap decodes "
-                             f"({MAX_FRAME_PIXELS} pixels, 8192x8192); scale the video down first")
+            raise InputError(f"{self.path}: its frames are {width}x{height} pixels, more than a frame may have "
+                             f"({MAX_FRAME_SIDE}x{MAX_FRAME_SIDE}); scale the video down first")
 
     @property
     def frame_count(self) -> int | None:

@@ -158,7 +158,7 @@ def _not_a_number(text: str) -> str:
     except ValueError:
         infinite = False
     if infinite:
-        return f"{text.strip()[:20]} is not a finite number"
+        return f"{text.strip()[:20]} is not a finite number (NaN or infinity)"
     return f"{shown_field(text)} is not a number"
 
 
@@ -216,11 +216,13 @@ def cut_row_problem(last: list[str], above: list[str] | None, width: int) -> str
     the fields a whole row has. A cut row is short, ends on a separator inside a value group, or
     its last number has fewer decimals than the same number in the row above (files write each
     column to a fixed number of decimals)."""
+    while len(last) > width and not last[-1].strip():  # separators after a whole row
+        last = last[:-1]
     if len(last) < width:
         return f"{len(last)} values where a frame has {width}"
     end = last[-1].strip()
     if not end:
-        return "it ends on a separator" if len(last) > 1 and last[-2].strip() else None
+        return "the row ends on a separator" if len(last) > 1 and last[-2].strip() else None
     reference = above[len(last) - 1] if above is not None and len(above) >= len(last) else (
         last[-2] if len(last) > 1 else "")
     if is_number(end) and is_number(reference) and _decimals(end) < _decimals(reference):

@@ -393,8 +393,8 @@ def write_csv(take: Take, path: str | Path) -> Path:
     if not np.isfinite(take.timestamps_s).all():
         raise OutputError(f"{path}: not written: the take's timestamps are not all finite")
     names = take.skeleton.joint_names
-    check_names_to_write([csv_joint_name(n) for n in names], path)
     check_written_names_differ(names, [csv_joint_name(n) for n in names], path)
+    check_names_to_write([csv_joint_name(n) for n in names], path)
     lines = [",".join(csv_header(take.skeleton))]
     flat = take.joints_m.reshape(take.num_frames, -1)
     for i in range(take.num_frames):
@@ -459,8 +459,8 @@ def frames_of_rows(frames: np.ndarray, times: np.ndarray, first_line: int, where
     steps = np.diff(frames)
     if (steps <= 0).any():
         k = int(np.argmax(steps <= 0)) + 1
-        raise InputError(f"{where}: line {first_line + k}: frame {frames[k]:.0f} comes after frame "
-                         f"{frames[k - 1]:.0f}; frame numbers must increase")
+        raise InputError(f"{where}: line {first_line + k}: frame {frames[k]:.12g} comes after frame "
+                         f"{frames[k - 1]:.12g}; frame numbers must increase")
     count = int(frames[-1] - frames[0]) + 1
     limits.check_frames(count, where)
     _check_skips_in_time(frames, times, first_line, where)
@@ -481,8 +481,8 @@ def _check_skips_in_time(frames: np.ndarray, times: np.ndarray, first_line: int,
     bad = np.flatnonzero((steps > 1) & ((ratio > GAP_STEP_TOLERANCE) | (ratio < 1 / GAP_STEP_TOLERANCE)))
     if bad.size:
         k = int(bad[0])
-        raise InputError(f"{where}: line {first_line + k + 1}: the frame column skips from {frames[k]:.0f} to "
-                         f"{frames[k + 1]:.0f} but the time column from {times[k]:.6g} to {times[k + 1]:.6g} s, "
+        raise InputError(f"{where}: line {first_line + k + 1}: the frame column skips from {frames[k]:.12g} to "
+                         f"{frames[k + 1]:.12g} but the time column from {times[k]:.6g} to {times[k + 1]:.6g} s, "
                          f"{ratio[k]:.2g} times the time those frames take; the two columns disagree")
 
 
@@ -492,8 +492,7 @@ def say_skipped(where: str, skipped: list[tuple[int, int]], first_frame: int) ->
         named = ", ".join(f"{first_frame + a}" if b == a + 1 else f"{first_frame + a}-{first_frame + b - 1}"
                           for a, b in skipped[:5])
         more = f" and {len(skipped) - 5} more runs" if len(skipped) > 5 else ""
-        log.warning("%s: frames %s%s are not in the file; they are read as frames with nobody in view",
-                    where, named, more)
+        log.warning("%s: the file skips frame numbers %s%s; read as frames with nobody in view", where, named, more)
 
 
 def place_rows(rows: np.ndarray, layout: RowFrames) -> np.ndarray:
