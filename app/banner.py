@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QToolButton
 
-from .window_state import Banner
+from .window_values import Banner, WindowStatus
 
 COLOURS = {"info": "#23415a", "warning": "#5a4a1a", "error": "#5a2323", "idle": "#26282e"}
 HEIGHT_PX = 34
@@ -81,6 +81,14 @@ class MessageBanner(QFrame):
         self.close_button.clicked.connect(self.closed.emit)
         self.action_button.clicked.connect(lambda: self.acted.emit(self._banner))
         self._paint()
+
+    @Slot(object)
+    def show_status(self, status: WindowStatus) -> None:
+        """The window's state (app/window_state.py): its message, or what runs, and the recording."""
+        self.show_banner(status.banner)
+        self.set_activity(status.activity)
+        self.set_progress(*(status.progress or (None, None)))
+        self.set_recording(status.recording_text)
 
     def show_banner(self, banner: Banner | None) -> None:
         if banner == self._banner:

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFont, QPainter
 
 from engine.core.skeletons import Skeleton
 
+from .gl_axes import to_gl
 from .people_overlay import person_colour, person_rgba
 
 PICK_TOLERANCE_PX = 8.0  # a click this close to a person's bone or joint picks them
@@ -28,12 +29,10 @@ def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
 
 
 class PeopleLayer:
-    """GL items added to a SkeletonView; `set_people` each frame (live or playback)."""
+    """GL items added to a view (app/view3d.SkeletonView: `addItem`, `project`); `set_people` each
+    frame (live or playback)."""
 
     def __init__(self, view):
-        from .view3d import to_gl
-
-        self._to_gl = to_gl
         self.view = view
         self.other_bones = gl.GLLinePlotItem(mode="lines", width=OTHER_WIDTH, antialias=False)
         self.chosen_bones = gl.GLLinePlotItem(mode="lines", width=CHOSEN_WIDTH, antialias=False)
@@ -68,7 +67,7 @@ class PeopleLayer:
             return
         ids = sorted(self.poses)
         edges = np.array(skeleton.edges, dtype=int).reshape(-1)
-        stacked = self._to_gl(np.stack([self.poses[pid] for pid in ids])).astype(np.float32)  # (N, J, 3)
+        stacked = to_gl(np.stack([self.poses[pid] for pid in ids])).astype(np.float32)  # (N, J, 3)
         colours = np.array([person_rgba(pid) for pid in ids], dtype=np.float32)
         is_chosen = np.array([pid == chosen for pid in ids])
         others = ~is_chosen

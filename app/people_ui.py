@@ -1,51 +1,46 @@
-"""The window's controls for several people: "Record everyone" beside Record (one take per
-person, engine/session/people_sink.py), a click on a person in the 3D view, and playing back a
-group of people's takes (app/people_playback.py)."""
+"""The window's controls for several people: "Record everyone" (one take per person,
+engine/session/people_sink.py; kept in the settings) and a click on a person in the 3D view, which
+follows them live and, while a group's takes play (app/people_playback.py), plays their take."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QObject, QSettings, Signal, Slot
 from PySide6.QtGui import QAction
 
 from .people_playback import PeoplePlayback
-from .window_state import Mode
+from .window_state import Mode, WindowState
+from .worker import EngineController
 
 SETTING = "record/everyone"
 
 
-class PeopleUi:
-    def __init__(self, window):
-        self.window = window
-        self.playback = PeoplePlayback(window.view3d)
-        on = str(window.qsettings.value(SETTING, False)).lower() in ("true", "1")
-        self.act_record_everyone = QAction(
-            "Record everyone", window, checkable=True, checked=on,
-            toolTip="Recording makes one take per person in view (TAKE_p1, TAKE_p2, ... and TAKE_people.json); "
-                    "applies to the next recording")
-        self.act_record_everyone.toggled.connect(self.set_record_everyone)
-        window.engine.worker.set_record_everyone(on)
-        for owner in window.act_record.associatedObjects():  # the File menu and the toolbar: right after Record
-            actions = owner.actions() if owner is not window and hasattr(owner, "insertAction") else []
-            if window.act_record in actions and actions[-1] is not window.act_record:
-                owner.insertAction(actions[actions.index(window.act_record) + 1], self.act_record_everyone)
-        window.view3d.personClicked.connect(self.person_clicked)
+class PeopleUi(QObject):
+    personTakeChosen = Signal(object)  # people_playback.GroupPerson: play their take at the same frame
 
+    def __init__(self, qsettings: QSettings, record_everyone: QAction, engine: EngineController, state: WindowState,
+                 group_playback: PeoplePlayback, parent: QObject | None = None):
+        super().__init__(parent)
+        self._qsettings = qsettings
+        self._engine = engine
+        self._state = state
+        self._group_playback = group_playback
+        on = str(qsettings.value(SETTING, False)).lower() in ("true", "1")
+        record_everyone.setChecked(on)
+        engine.worker.set_record_everyone(on)
+        record_everyone.toggled.connect(self.set_record_everyone)
+
+    @Slot(bool)
     def set_record_everyone(self, on: bool) -> None:
-        self.window.qsettings.setValue(SETTING, bool(on))
-        self.window.engine.worker.set_record_everyone(bool(on))
+        self._qsettings.setValue(SETTING, bool(on))
+        self._engine.worker.set_record_everyone(bool(on))
 
+    @Slot(int)
     def person_clicked(self, person_id: int) -> None:
         """Live: follow them. Playback of a group: play their take, at the same frame."""
-        w = self.window
-        if w.state.mode is not Mode.PLAYBACK:
-            w.engine.choose_person(person_id)
+        if self._state.mode is not Mode.PLAYBACK:
+            self._engine.choose_person(person_id)
             return
-        group = self.playback.group
-        if group is None or person_id == self.playback.chosen:
+        group = self._group_playback.group
+        if group is None or person_id == self._group_playback.chosen:
             return
-        person = group.person(person_id)
-        frame = w.timeline.slider.value()
-        name = person.path.stem
-        if name not in w.takes:
-            w._add_take_item(name, person.path, None, person.take.num_frames, person.take.fps)
-        w.select_take(name)
-        w.timeline.slider.setValue(frame)
+        self.personTakeChosen.emit(group.person(person_id))

@@ -1,9 +1,6 @@
 """The 3D view: floor grid on the ground, bones, joints, foot and root trails, follow mode, and
 everyone tracked when several people are (app/people3d.py; a click on one emits `personClicked`).
-
-Monocap's world is Y up (metres); pyqtgraph's GL scene is Z up. `to_gl` is the one place that maps
-between them: world (x, y, z) -> GL (x, -z, y), so the ground y = 0 is GL's z = 0 plane and the
-default camera looks from where the real camera was (world +Z, GL -Y).
+Points go into the scene through `app.gl_axes.to_gl` (the world is Y up, the GL scene Z up).
 """
 
 from __future__ import annotations
@@ -20,6 +17,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from engine.core.skeletons import Skeleton, frame_joints
 
+from .gl_axes import to_gl
 from .people3d import PeopleLayer
 
 LEFT_RGBA = (1.0, 0.55, 0.0, 1.0)  # orange
@@ -30,12 +28,6 @@ BACKGROUND = (28, 30, 36)
 TRAIL_JOINTS = {"left_ankle": (1.0, 0.55, 0.0, 0.55), "right_ankle": (0.0, 0.78, 1.0, 0.55), "pelvis": (0.7, 0.7, 0.7, 0.55)}
 TRAIL_LENGTH = 90  # frames
 CLICK_SLOP_PX = 4.0  # a press and release this close together is a click, not a turn of the view
-
-
-def to_gl(points_world: np.ndarray) -> np.ndarray:
-    """(..., 3) Monocap world (Y up) -> (..., 3) pyqtgraph GL (Z up): (x, y, z) -> (x, -z, y)."""
-    p = np.asarray(points_world, dtype=np.float64)
-    return np.stack([p[..., 0], -p[..., 2], p[..., 1]], axis=-1)
 
 
 def bone_colours(skeleton: Skeleton) -> np.ndarray:

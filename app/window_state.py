@@ -1,55 +1,27 @@
-"""What the main window is doing, as a plain object with no widgets: the mode, the source, the take
-being recorded or played back, the rates, and the banner that belongs to the present state.
+"""What the main window is doing, in one object with no widgets: the mode, the source, the takes
+listed and the take shown, the recording, the rates, and the banner that belongs to the present
+state.
 
-The window feeds it the worker's reports and the user's actions and draws what it says; the tests
-drive it without a window.
+The window feeds it the worker's reports and the user's actions. Every change emits `changed`
+with a `WindowStatus`, which the views draw (connect them with `subscribe`); the takes list
+follows `takeListed` and `takesCleared`. The tests drive it without a window.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from enum import Enum
-from pathlib import Path
+from PySide6.QtCore import QObject, Signal, Slot
 
+from engine.core.take import Take
 
-class Mode(Enum):
-    IDLE = "idle"  # nothing runs
-    LIVE = "live"  # a source (camera or file) is tracked
-    PLAYBACK = "playback"  # a recorded take is shown on the timeline
+from .messages import SourceInfo
+from .window_values import (Banner, BannerScope, ListedTake, Mode, Source, SourceKind, TakeFiles, WindowStatus,
+                            source_for_path)
 
+__all__ = ["Banner", "BannerScope", "ListedTake", "Mode", "RateMeter", "Source", "SourceKind", "TakeFiles",
+           "WindowState", "WindowStatus", "format_seconds", "source_for_path"]
 
-class SourceKind(Enum):
-    CAMERA = "camera"
-    FILE = "file"
-    SAMPLE = "sample"  # the bundled sample clip
-
-
-@dataclass(frozen=True)
-class Source:
-    kind: SourceKind
-    label: str  # what the user calls it: a file name, a camera's description
-    path: str = ""
-    camera_index: int | None = None
-
-    @property
-    def is_camera(self) -> bool:
-        return self.kind is SourceKind.CAMERA
-
-
-class BannerScope(Enum):
-    SOURCE = "source"  # about the source that plays: goes when another source or a take plays
-    MESSAGE = "message"  # a result (export, recovery): stays until closed or replaced
-
-
-@dataclass(frozen=True)
-class Banner:
-    text: str
-    level: str = "info"  # info | warning | error
-    action: str = ""  # the button's text; empty: no button
-    action_id: str = ""  # what the button does (the window maps it): "sample", "open_folder"
-    scope: BannerScope = BannerScope.MESSAGE
-    folder: str = ""  # for "open_folder"
+DEVICE_CHOICES = {"auto": "automatic", "cpu": "CPU", "cuda": "CUDA"}
 
 
 class RateMeter:
@@ -83,9 +55,6 @@ class RateMeter:
         self._first = None
 
 
-DEVICE_CHOICES = {"auto": "automatic", "cpu": "CPU", "cuda": "CUDA"}
-
-
 def format_seconds(s: float) -> str:
     """7.2 s, 1:05.3, 1:02:03 (what a clock of a take shows)."""
     if s < 60:
@@ -97,10 +66,16 @@ def format_seconds(s: float) -> str:
     return f"{h}:{m:02d}:{int(sec):02d}"
 
 
-class WindowState:
-    def __init__(self, device_choice: str = "auto"):
+class WindowState(QObject):
+    changed = Signal(object)  # WindowStatus: what the window shows now
+    takeListed = Signal(object)  # ListedTake: added to the list, or replacing the one of its name
+    takesCleared = Signal()
+
+    def __init__(self, device_choice: str = "auto", parent: QObject | None = None):
+        super().__init__(parent)
         self.mode = Mode.IDLE
         self.source: Source | None = None
+        self.source_info: SourceInfo | None = None  # the engine's report on the running source
         self.source_running = False
         self.device_choice = device_choice
         self.device_actual = ""  # what the engine reported for the running source
@@ -119,49 +94,89 @@ class WindowState:
         self.recording_name = ""
         self._record_first_t: float | None = None
         self.recording_s = 0.0
-        # playback
+        # takes and playback
+        self.takes: dict[str, TakeFiles] = {}
         self.take_name = ""
+        self.current_take: Take | None = None
+        self.take_person_in_view: bool | None = None  # at the take's frame shown
         self.playing = False
+
+    def subscribe(self, slot) -> None:
+        """Calls `slot` with the status now and on every change."""
+        self.changed.connect(slot)
+        slot(self.status())
 
     # ---- the user's actions ----
     def open_source(self, source: Source) -> None:
         """A new source replaces whatever ran (a take being recorded is saved by the engine)."""
         self.mode = Mode.LIVE
         self.source = source
+        self.source_info = None
         self.source_running = True
-        self.take_name = ""
-        self.playing = False
+        self._leave_take()
         self._stop_recording_clock()
         self._clear_rates()
         self.device_actual = ""
         self.frame_index, self.frame_count, self.timestamp_s = -1, None, 0.0
         self._drop_banner(BannerScope.SOURCE)
+        self._changed()
 
-    def select_take(self, name: str) -> None:
+    def select_take(self, name: str, take: Take | None = None) -> None:
         self.mode = Mode.PLAYBACK
         self.take_name = name
+        self.current_take = take
+        self.take_person_in_view = None
         self.playing = False
         self._drop_banner(BannerScope.SOURCE)
+        self._changed()
 
+    def take_frame_shown(self, person_in_view: bool) -> None:
+        self.take_person_in_view = person_in_view
+        self._changed()
+
+    @Slot(bool)
     def set_playing(self, on: bool) -> None:
         self.playing = bool(on) and self.mode is Mode.PLAYBACK
+        self._changed()
 
     def back_to_live(self) -> None:
         self.mode = Mode.LIVE if self.source_running else Mode.IDLE
-        self.take_name = ""
-        self.playing = False
+        self._leave_take()
+        self._changed()
 
     def show(self, banner: Banner | None) -> None:
         self.banner = banner
+        self._changed()
 
+    @Slot()
     def close_banner(self) -> None:
-        self.banner = None
+        self.show(None)
+
+    def set_device_choice(self, choice: str) -> None:
+        self.device_choice = choice
+        self._changed()
+
+    def list_take(self, listed: ListedTake) -> None:
+        self.takes[listed.name] = listed.files
+        self.takeListed.emit(listed)
+
+    def clear_takes(self) -> None:
+        self.takes.clear()
+        self.takesCleared.emit()
 
     # ---- the engine's reports ----
+    def engine_opened(self, info: SourceInfo) -> None:
+        """The engine opened the source; its notes (what it doubts about a file) become a warning."""
+        self.source_info = info
+        if info.notes:
+            self.banner = Banner(f"{info.name}: " + "; ".join(info.notes), "warning", scope=BannerScope.SOURCE)
+        self.source_opened(info.device, info.fps, info.frame_count)
+
     def source_opened(self, device: str, fps: float, frame_count: int | None) -> None:
         self.device_actual = device
         self.source_fps = fps
         self.frame_count = frame_count
+        self._changed()
 
     def frame_shown(self, now_s: float, index: int, timestamp_s: float, engine_fps: float, latency_ms: float,
                     person_in_view: bool, recording: bool, frame_count: int | None) -> None:
@@ -179,6 +194,7 @@ class WindowState:
                 self._record_first_t = timestamp_s
             frame_s = 1.0 / self.source_fps if self.source_fps > 0 else 0.0
             self.recording_s = timestamp_s - self._record_first_t + frame_s
+        self._changed()
 
     def recording_changed(self, on: bool, name: str) -> None:
         self.recording = on
@@ -186,6 +202,7 @@ class WindowState:
         if on:
             self._record_first_t = None
             self.recording_s = 0.0
+        self._changed()
 
     def source_ended(self, error: str | None, cancelled: bool, frames: int) -> Banner | None:
         """The source stopped: rates clear; returns what to tell the user (also kept as the banner)."""
@@ -207,9 +224,16 @@ class WindowState:
             length = f" ({format_seconds(frames / self.source_fps)})" if self.source_fps > 0 else ""
             self.banner = Banner(f"Finished tracking {label}: {frames} of {total} frames{length}.",
                                  "info", scope=BannerScope.SOURCE)
+        self._changed()
         return self.banner
 
     # ---- what the window shows ----
+    def status(self) -> WindowStatus:
+        activity = " — ".join(t for t in (self.activity_text(), self.progress_text()) if t)
+        return WindowStatus(self.mode, self.banner, activity, self.progress(), self.recording, self.recording_text(),
+                            self.fps_text(), self.latency_text(), self.device_text(), self.person_text(),
+                            self.take_name)
+
     def fps_text(self) -> str:
         rate = self.display_rate.rate() if self.source_running and self.mode is Mode.LIVE else None
         if rate is None:
@@ -228,9 +252,10 @@ class WindowState:
         return f"device {self.device_actual} ({chosen})"
 
     def person_text(self) -> str:
-        if self.person_in_view is None:
+        seen = self.take_person_in_view if self.mode is Mode.PLAYBACK else self.person_in_view
+        if seen is None:
             return "no source" if not self.source_running and self.mode is not Mode.PLAYBACK else ""
-        return "person found" if self.person_in_view else "nobody in view"
+        return "person found" if seen else "nobody in view"
 
     def recording_text(self) -> str:
         """The indicator's text: the take's own length, not the video's frame number."""
@@ -263,6 +288,15 @@ class WindowState:
         return "Ready"
 
     # ----
+    def _changed(self) -> None:
+        self.changed.emit(self.status())
+
+    def _leave_take(self) -> None:
+        self.take_name = ""
+        self.current_take = None
+        self.take_person_in_view = None
+        self.playing = False
+
     def _clear_rates(self) -> None:
         self.display_rate.clear()
         self.engine_fps = None
@@ -276,9 +310,3 @@ class WindowState:
     def _drop_banner(self, scope: BannerScope) -> None:
         if self.banner is not None and self.banner.scope is scope:
             self.banner = None
-
-
-def source_for_path(path: str | Path, sample: Path) -> Source:
-    path = Path(path)
-    kind = SourceKind.SAMPLE if path.resolve() == Path(sample).resolve() else SourceKind.FILE
-    return Source(kind, path.name, str(path))

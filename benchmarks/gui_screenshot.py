@@ -49,7 +49,7 @@ def main() -> int:
     pump(lambda: len(win.takes) == 1)
     win.select_take(next(iter(win.takes)))
     win.angle_plot.set_selected(["left_knee", "right_knee", "left_elbow", "right_hip"])
-    win.act_follow.setChecked(True)
+    win.commands.follow.setChecked(True)
     win.timeline.set_frame(150)
     pump(lambda: False, 1.0)
     win.screenshot().save(out)

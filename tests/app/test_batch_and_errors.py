@@ -84,7 +84,7 @@ def test_no_camera_gives_a_friendly_message(window, qtbot, monkeypatch):
     window.check_cameras()
     assert "No camera found" in window.banner.text()
     assert window.banner.action_button.text() == "Play sample clip"
-    assert not window.camera_button.isEnabled()
+    assert not window.camera_picker.button.isEnabled()
     # asking for a camera that does not exist ends in a message, not an exception
     window.open_camera(7)
     qtbot.waitUntil(lambda: "camera 7" in window.banner.text(), timeout=10000)

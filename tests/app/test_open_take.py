@@ -30,7 +30,7 @@ def test_open_take_plays_a_bvh_from_elsewhere(window, qtbot, tmp_path, monkeypat
     rig = {f.name: f for f in families()}["daz_genesis"]
     written = write_family(rig, synthetic_motion(frames=48), tmp_path / "genesis.bvh")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(written.path), ""))
-    window.act_open_take.trigger()
+    window.commands.open_take.trigger()
     assert window.current_take_name == "genesis.bvh" and "genesis.bvh" in window.takes
     _check_playback(window, 48)
     # where the source has the joint, the pose shown is the source's own

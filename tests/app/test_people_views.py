@@ -130,14 +130,14 @@ def test_the_person_chosen_in_3d_stays_chosen_while_hidden(window, qtbot, footag
 def _record_everyone(window, qtbot, path):
     from PySide6.QtWidgets import QMenu, QToolBar
 
-    act = window.people_ui.act_record_everyone
+    act = window.commands.record_everyone
     owners = [o for o in act.associatedObjects() if isinstance(o, (QMenu, QToolBar))]
     assert {type(o) for o in owners} == {QMenu, QToolBar}  # beside Record in the File menu and the toolbar
     for owner in owners:
         actions = owner.actions()
-        assert actions.index(act) == actions.index(window.act_record) + 1
-    window.people_ui.act_record_everyone.setChecked(True)
-    window.act_record_files.setChecked(True)  # from the first frame to the end
+        assert actions.index(act) == actions.index(window.commands.record) + 1
+    window.commands.record_everyone.setChecked(True)
+    window.commands.record_files.setChecked(True)  # from the first frame to the end
     window.open_file(path)
     qtbot.waitUntil(lambda: len([n for n in window.takes if "_p" in n]) == 2 and not window.source_running,
                     timeout=120000)
@@ -158,7 +158,7 @@ def test_record_everyone_then_play_them_back_together(window, qtbot, footage):
 
     window.select_take(f"{stem}_p2")
     assert window.mode is Mode.PLAYBACK
-    group = window.people_ui.playback.group
+    group = window.player.people.group
     assert group is not None and window.timeline.slider.maximum() == group.num_frames - 1 >= 58
     assert window.current_take.num_frames == group.num_frames  # the person chosen, on the group's timeline
     both = spans[2][0] + int(np.flatnonzero(takes[2].valid)[5])
@@ -181,7 +181,7 @@ def test_record_everyone_then_play_them_back_together(window, qtbot, footage):
     # the listing itself opens as its first-ranked person's take, with everyone
     window.back_to_live()
     window.open_take_file(folder / f"{stem}_people.json")
-    assert window.mode is Mode.PLAYBACK and window.people_ui.playback.group is not None
+    assert window.mode is Mode.PLAYBACK and window.player.people.group is not None
     assert window.current_take_name == f"{stem}_p1.npz"  # in view longest, largest: rank 1
 
 

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 def _record_take(window, qtbot, frames=30):
     window.open_sample()
     qtbot.waitUntil(lambda: window.source_running and window.frames_rendered >= 2, timeout=30000)
-    window.act_record.trigger()  # the Record button / Ctrl+R
+    window.commands.record.trigger()  # the Record button / Ctrl+R
     qtbot.waitUntil(lambda: window.recording, timeout=10000)
     qtbot.waitUntil(lambda: window.last_frame is not None and window.last_frame.index >= frames, timeout=30000)
-    window.act_record.trigger()
+    window.commands.record.trigger()
     qtbot.waitUntil(lambda: len(window.takes) == 1 and not window.recording, timeout=10000)
     window.stop_source()
     qtbot.waitUntil(lambda: not window.source_running, timeout=5000)
@@ -56,7 +56,7 @@ def _export_from_gui(window, qtbot, tmp_path, formats):
     window.select_take(name)
     QTimer.singleShot(300, lambda: _fill_export_dialog(tmp_path, formats))
     with qtbot.waitSignal(window.exportFinished, timeout=30000) as blocker:
-        window.act_export.trigger()
+        window.commands.export.trigger()
     paths, error = blocker.args
     assert error is None, error
     return name, paths
@@ -143,7 +143,7 @@ def test_playback_draws_the_hands_of_a_take_recorded_with_hands(window, qtbot):
         window.timeline.slider.setValue(i + 1 if window.timeline.slider.value() == i else i)
         window.timeline.slider.setValue(i)  # the playback's own path to the frame
         with_hands = window.image_view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-        image = window._take_video.read(i)
+        image = window.player.take_video.read(i)
         window.image_view.set_frame(image, take.keypoints_px[i], take.keypoint_scores[i])
         without = window.image_view.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
         a, b = (np.frombuffer(q.constBits(), np.uint8, q.sizeInBytes()).reshape(q.height(), q.bytesPerLine()).copy()

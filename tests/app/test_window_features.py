@@ -16,7 +16,7 @@ def test_settings_dialog_saves_and_applies(window, qtbot):
         dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
 
     QTimer.singleShot(200, fill)
-    window.act_settings.trigger()
+    window.commands.settings.trigger()
     assert window.app_settings.smoothing == 0.8
     assert window.app_settings.pipeline_config().smoothing.strength == 0.8
     assert (window.app_settings.camera_width, window.app_settings.camera_height) == (1280, 720)
@@ -35,7 +35,7 @@ def test_recent_files_and_layout_persist(qtbot, tmp_path):
     qtbot.wait(50)
     dispose_window(win)
     again = MainWindow(settings=QSettings(path, QSettings.Format.IniFormat), takes_dir=str(tmp_path / "t"))
-    assert [a.text() for a in again.recent_menu.actions()] == [str(sample_clip())]
+    assert [a.text() for a in again.commands.recent_menu.actions()] == [str(sample_clip())]
     assert again.size().width() == 1111
     dispose_window(again)
 
@@ -67,9 +67,9 @@ def test_follow_mode_centres_the_subject(window):
     joints[:, 2] -= 1.0  # one metre away from the camera
     view.set_pose(joints, MONOCAP_BODY)
     assert view.opts["center"].x() == 0.0
-    window.act_follow.setChecked(True)
+    window.commands.follow.setChecked(True)
     assert (view.opts["center"].x(), view.opts["center"].y()) == (2.0, 1.0)  # GL: (x, -z)
-    window.act_reset_view.trigger()
+    window.commands.reset_view.trigger()
     assert view.opts["center"].x() == 0.0 and view.opts["distance"] == view.HOME["distance"]
 
 

@@ -10,7 +10,7 @@ from app.window_state import Mode
 
 
 def test_file_recorded_from_its_start_with_progress_and_indicator(window, qtbot):
-    window.act_record_files.setChecked(True)
+    window.commands.record_files.setChecked(True)
     window.open_sample()
     qtbot.waitUntil(lambda: window.recording and window.state.recording_s > 0.5, timeout=30000)
     strip = window.banner
@@ -18,11 +18,11 @@ def test_file_recorded_from_its_start_with_progress_and_indicator(window, qtbot)
     assert strip.label.text().startswith("Tracking taiji_sample.mp4 — frame ")
     assert " of 240" in strip.label.text()
     assert strip.rec_label.isVisible() and strip.rec_label.text().startswith("● REC take_001")
-    assert window.act_record.text() == "■ Stop recording"
+    assert window.commands.record.text() == "■ Stop recording"
     qtbot.waitUntil(lambda: len(window.takes) == 1 and not window.source_running, timeout=60000)
     assert "Finished tracking taiji_sample.mp4: 240 of 240 frames" in strip.text()
     assert not strip.rec_label.isVisible() and not strip.progress.isVisible()
-    assert window.fps_label.text() == "— fps" and window.latency_label.text() == "latency —"
+    assert window.status_labels.fps.text() == "— fps" and window.status_labels.latency.text() == "latency —"
     window.select_take("take_001")
     assert window.current_take.num_frames == 240  # every frame, from the first
     assert window.banner.text() == ""  # the finished message belonged to the source
@@ -33,13 +33,13 @@ def test_space_pauses_playback_where_it_is(window, qtbot, tmp_path):
 
     name = _record_take(window, qtbot, frames=40)
     window.select_take(name)
-    window.takes_list.setFocus()
+    window.takes_panel.takes_list.setFocus()
     window.timeline.set_frame(20)
-    qtbot.keyClick(window.takes_list, Qt.Key.Key_Space)
+    qtbot.keyClick(window.takes_panel.takes_list, Qt.Key.Key_Space)
     assert window.timeline.playing and window.state.activity_text().startswith("Playing back")
     qtbot.wait(200)
     frame = window.timeline.frame
-    qtbot.keyClick(window.takes_list, Qt.Key.Key_Space)
+    qtbot.keyClick(window.takes_panel.takes_list, Qt.Key.Key_Space)
     assert not window.timeline.playing
     assert window.timeline.frame >= frame >= 20, "Space restarted the take instead of pausing it"
     assert "Playing back" not in window.state.activity_text()

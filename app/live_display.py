@@ -1,0 +1,97 @@
+"""Draws the running source: the newest processed frame in the image and 3D views and the angle
+plot, at most at the screen's rate, and tells the window's state what was shown.
+
+The worker's `frameAvailable` only says that a frame waits in its one-frame mailbox; the newest
+is taken when it is time to draw, so a slow screen never queues frames.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtGui import QGuiApplication
+
+from . import heap
+from .angle_plot import AnglePlot
+from .image_view import ImageView
+from .messages import LiveFrame
+from .view3d import SkeletonView
+from .window_state import Mode, Source, WindowState
+
+PLOT_INTERVAL_S = 0.1  # the angle plot redraws at most 10 times a second
+
+
+class LiveDisplay(QObject):
+    def __init__(self, take_latest: Callable[[], LiveFrame | None], state: WindowState, image_view: ImageView,
+                 view3d: SkeletonView, angle_plot: AnglePlot, parent: QObject | None = None):
+        super().__init__(parent)
+        self._take_latest = take_latest
+        self._state = state
+        self._image_view = image_view
+        self._view3d = view3d
+        self._angle_plot = angle_plot
+        self.frames_rendered = 0
+        self.last_frame: LiveFrame | None = None
+        self._last_render = 0.0
+        self._last_plot = 0.0
+        self._heap_settled = False  # again once the engine's libraries are loaded (the first frame)
+        screen = QGuiApplication.primaryScreen()
+        refresh = screen.refreshRate() if screen else 60.0
+        self._min_interval = 1.0 / max(min(refresh or 60.0, 120.0), 20.0)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._draw_latest)
+
+    @Slot()
+    def frame_available(self) -> None:
+        if self._timer.isActive():
+            return
+        wait = self._min_interval - (time.perf_counter() - self._last_render)
+        if wait > 0:
+            self._timer.start(int(wait * 1000) + 1)
+        else:
+            self._draw_latest()
+
+    @Slot(object)
+    def start(self, source: Source) -> None:
+        """A new source: the views start over, the image saying what opens."""
+        self._view3d.clear_trails()
+        self._view3d.clear_pose()
+        self._view3d.set_people({}, None, None)
+        self._image_view.clear("Opening " + source.label + "…")
+        self._angle_plot.start_live()
+
+    def resume(self) -> None:
+        """Back from a take: the angle plot and the trails follow the source again."""
+        self._angle_plot.start_live()
+        self._view3d.clear_trails()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _draw_latest(self) -> None:
+        frame = self._take_latest()
+        if frame is None or not self._state.source_running:
+            return
+        self.last_frame = frame
+        if not self._heap_settled:
+            self._heap_settled = True
+            heap.settle(collect=False)
+        now = time.perf_counter()
+        self._last_render = now
+        self.frames_rendered += 1
+        det = frame.detection
+        if self._state.mode is not Mode.PLAYBACK:  # a take shown keeps the views; the status still follows
+            self._image_view.set_frame(frame.image, None if det is None else det.keypoints_px,
+                                       None if det is None else det.scores, hands_px=frame.hands_px)
+            self._image_view.set_people(frame.people, frame.person_id)
+            self._view3d.set_pose(frame.joints_m, frame.skeleton)
+            self._view3d.set_people(frame.people_joints, frame.people_skeleton, frame.person_id)
+            redraw = now - self._last_plot >= PLOT_INTERVAL_S
+            if redraw:
+                self._last_plot = now
+            self._angle_plot.add_live(frame.timestamp_s, frame.joints_m, frame.skeleton, redraw=redraw)
+        self._state.frame_shown(now, frame.index, frame.timestamp_s, frame.engine_fps, frame.latency_ms,
+                                det is not None, frame.recording, frame.frame_count)

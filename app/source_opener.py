@@ -1,0 +1,73 @@
+"""Opening what the window tracks: a video file, the sample clip or a camera, each replacing the
+one before (a take being recorded is saved first); at start-up the first camera, or the sample
+clip when there is none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from engine.core.resources import sample_clip
+
+from .messages import StreamRequest
+from .settings import AppSettings, push_recent
+from .window_state import Banner, BannerScope, Source, SourceKind, WindowState, source_for_path
+from .worker import EngineController
+
+NO_CAMERA_TEXT = ("No camera found, so Monocap is playing its sample clip. Open a video file, or connect a camera "
+                  "and restart.")
+CAMERA_MISSING_TEXT = "No camera found. Connect one and restart, open a video file, or play the sample clip."
+
+
+class SourceOpener(QObject):
+    opening = Signal(object)  # Source: it replaces what ran, the views start over
+
+    def __init__(self, engine: EngineController, state: WindowState, qsettings: QSettings,
+                 settings: Callable[[], AppSettings], parent: QObject | None = None):
+        super().__init__(parent)
+        self._engine = engine
+        self._state = state
+        self._qsettings = qsettings
+        self._settings = settings
+        self.cameras: list[tuple[int, str]] = []  # (OpenCV index, description) of each camera connected
+
+    def tell_no_camera(self) -> None:
+        """The banner says there is no camera and offers the sample clip."""
+        self._state.show(Banner(CAMERA_MISSING_TEXT, "info", "Play sample clip", "sample", BannerScope.SOURCE))
+
+    def open_default(self) -> None:
+        if self.cameras:
+            self.open_camera(self.cameras[0][0])
+        else:
+            self.open_sample()
+            self._state.show(Banner(NO_CAMERA_TEXT, "info", "Play sample clip again", "sample", BannerScope.SOURCE))
+
+    def open_file(self, path: str | Path) -> None:
+        path = str(path)
+        push_recent(self._qsettings, "recent/files", path)
+        self._qsettings.setValue("recent/folder", str(Path(path).parent))
+        self._open(source_for_path(path, sample_clip()),
+                   self._request(kind="file", path=path, record=self._settings().record_files))
+
+    def open_sample(self) -> None:
+        path = sample_clip()
+        self._open(Source(SourceKind.SAMPLE, path.name, str(path)),
+                   self._request(kind="file", path=str(path), record=self._settings().record_files))
+
+    def open_camera(self, index: int) -> None:
+        s = self._settings()
+        label = next((name for i, name in self.cameras if i == index), f"camera {index}")
+        self._open(Source(SourceKind.CAMERA, label, camera_index=int(index)),
+                   self._request(kind="camera", camera_index=int(index), camera_size=(s.camera_width, s.camera_height)))
+
+    def _request(self, **kw) -> StreamRequest:
+        s = self._settings()
+        return StreamRequest(config=s.pipeline_config(), realtime=s.realtime, takes_dir=s.takes_folder, **kw)
+
+    def _open(self, source: Source, request: StreamRequest) -> None:
+        self._engine.set_recording(False)  # a take being recorded ends (and is saved) as its source goes
+        self.opening.emit(source)
+        self._state.open_source(source)
+        self._engine.open_stream(request)

@@ -1,0 +1,33 @@
+"""Space plays and pauses a take wherever the focus is in the window (a focused list or button
+would otherwise take the key for itself), except in text and number fields."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QWidget
+
+from .window_state import Mode, WindowState
+
+
+class SpaceToPause(QObject):
+    """An application event filter (install it on the QApplication) for one window's keys."""
+
+    pressed = Signal()  # Space, while a take is shown
+
+    def __init__(self, window: QWidget, state: WindowState):
+        super().__init__(window)
+        self._window = window
+        self._state = state
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        kind = event.type()
+        if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) or event.key() != Qt.Key.Key_Space \
+                or event.modifiers() != Qt.KeyboardModifier.NoModifier or self._state.mode is not Mode.PLAYBACK:
+            return False
+        if not isinstance(obj, QWidget) or obj.window() is not self._window or isinstance(obj, (QLineEdit, QAbstractSpinBox)):
+            return False
+        if kind == QEvent.Type.ShortcutOverride:
+            event.accept()  # no shortcut takes it: it arrives as a key press, here
+        elif not event.isAutoRepeat():
+            self.pressed.emit()
+        return True

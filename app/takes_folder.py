@@ -1,0 +1,29 @@
+"""The takes folder as the window lists it: the takes a crash left recovered first, then every
+take there (a damaged one is left out)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.session.recorder import list_takes, recover_all, take_summary
+
+from .window_state import format_seconds
+from .window_values import ListedTake, TakeFiles
+
+
+def read_takes_folder(folder: str | Path) -> tuple[list[ListedTake], str]:
+    """The takes in `folder`, and what to tell the user about the ones recovered ("" for none)."""
+    recovered = recover_all(folder)
+    listed = []
+    for path in list_takes(folder):
+        try:
+            frames, fps = take_summary(path)
+        except Exception:  # noqa: BLE001 - a damaged take is skipped, not fatal
+            continue
+        video = path.with_suffix(".avi")
+        listed.append(ListedTake(path.stem, TakeFiles(path, video if video.exists() else None), frames, fps))
+    if not recovered:
+        return listed, ""
+    lengths = {t.name: t.frames / (t.fps or 30) for t in listed}
+    said = [f"{name} was recovered after a crash: {format_seconds(lengths.get(name, 0.0))}" for name, _ in recovered]
+    return listed, "; ".join(said) + "."

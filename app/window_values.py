@@ -1,0 +1,86 @@
+"""The values the window's state is made of and hands out (app/window_state.py): the mode, the
+source, the message banner, a listed take, and `WindowStatus`, what the views draw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import NamedTuple
+
+
+class Mode(Enum):
+    IDLE = "idle"  # nothing runs
+    LIVE = "live"  # a source (camera or file) is tracked
+    PLAYBACK = "playback"  # a recorded take is shown on the timeline
+
+
+class SourceKind(Enum):
+    CAMERA = "camera"
+    FILE = "file"
+    SAMPLE = "sample"  # the bundled sample clip
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: SourceKind
+    label: str  # what the user calls it: a file name, a camera's description
+    path: str = ""
+    camera_index: int | None = None
+
+    @property
+    def is_camera(self) -> bool:
+        return self.kind is SourceKind.CAMERA
+
+
+def source_for_path(path: str | Path, sample: Path) -> Source:
+    path = Path(path)
+    kind = SourceKind.SAMPLE if path.resolve() == Path(sample).resolve() else SourceKind.FILE
+    return Source(kind, path.name, str(path))
+
+
+class BannerScope(Enum):
+    SOURCE = "source"  # about the source that plays: goes when another source or a take plays
+    MESSAGE = "message"  # a result (export, recovery): stays until closed or replaced
+
+
+@dataclass(frozen=True)
+class Banner:
+    text: str
+    level: str = "info"  # info | warning | error
+    action: str = ""  # the button's text; empty: no button
+    action_id: str = ""  # what the button does (the window maps it): "sample", "open_folder"
+    scope: BannerScope = BannerScope.MESSAGE
+    folder: str = ""  # for "open_folder"
+
+
+class TakeFiles(NamedTuple):
+    path: Path  # the take file
+    video: Path | None  # its images, when it has them
+
+
+@dataclass(frozen=True)
+class ListedTake:
+    """A take in the list: its name there, its files and its length."""
+
+    name: str
+    files: TakeFiles
+    frames: int
+    fps: float
+
+
+@dataclass(frozen=True)
+class WindowStatus:
+    """What the window shows of its state, as `WindowState.changed` carries it to the views."""
+
+    mode: Mode
+    banner: Banner | None
+    activity: str  # what runs now and how far a file is: the strip's line when no message is shown
+    progress: tuple[int, int] | None  # (frames done, frames in all) while a file is tracked
+    recording: bool
+    recording_text: str
+    fps_text: str
+    latency_text: str
+    device_text: str
+    person_text: str
+    take_name: str  # the take shown ("" outside playback)
