@@ -14,7 +14,8 @@ from engine.core.errors import describe_error
 from engine.core.take import Take
 
 from .exporting import ExportRequest, export
-from .window_state import Banner, WindowState
+from .window_state import WindowState
+from .window_values import Banner
 
 
 @dataclass(frozen=True)

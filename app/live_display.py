@@ -18,7 +18,8 @@ from .angle_plot import AnglePlot
 from .image_view import ImageView
 from .messages import LiveFrame
 from .view3d import SkeletonView
-from .window_state import Mode, Source, WindowState
+from .window_state import WindowState
+from .window_values import Mode, Source
 
 PLOT_INTERVAL_S = 0.1  # the angle plot redraws at most 10 times a second
 

@@ -1,10 +1,14 @@
 """The main window: sources, the image and 3D views, takes, playback, angles, export, batch.
 
-The window makes its widgets and connects them: the views (arranged by app/views_area.py), the
-Takes and Batch panels, the status bar, and its commands in the menus and the toolbar
-(app/window_commands.py). What it is doing lives in `self.state` (app/window_state.py): the
-window feeds it the worker's reports and the user's actions, and the views draw its `changed`
-signal. The running source is drawn by app/live_display.py, a take by app/take_player.py.
+The window makes its parts and connects them; each part lives in a module of its own:
+- what the window is doing, `self.state` (window_state.py): the window feeds it the worker's
+  reports and the user's actions; each change emits `changed`, which the banner, the status bar,
+  the Takes panel and the Record button draw;
+- the views (arranged by views_area.py), the running source drawn in them (live_display.py) and
+  the take shown (take_player.py);
+- the commands in the menus and the toolbar (window_commands.py), the sources they open
+  (source_opener.py), the Takes and Batch panels, exports (export_runner.py), several people
+  (people_ui.py).
 """
 
 from __future__ import annotations
@@ -37,13 +41,14 @@ from .space_to_pause import SpaceToPause
 from .status_labels import StatusLabels
 from .stream_control import StreamControl
 from .take_player import TakePlayer
-from .takes_folder import read_takes_folder
+from .takes_folder import list_takes_folder
 from .takes_panel import TakesPanel
 from .timeline import Timeline
 from .view3d import SkeletonView
 from .views_area import ViewsArea
 from .window_commands import WindowCommands
-from .window_state import Banner, ListedTake, TakeFiles, WindowState, format_seconds
+from .window_state import WindowState
+from .window_values import Banner, ListedTake, TakeFiles, format_seconds
 from .worker import EngineController
 
 STATE_VERSION = 1  # of the toolbar and docks' layout kept in the settings
@@ -62,18 +67,16 @@ class MainWindow(QMainWindow):
             self.app_settings = self.app_settings.with_(takes_dir=takes_dir)
         self.state = WindowState(self.app_settings.device, self)
         self.engine = EngineController(self)
+        self.sources = SourceOpener(self.engine, self.state, self.qsettings, lambda: self.app_settings, self)
         self._closing = False
 
         self._make_views()
-        self.sources = SourceOpener(self.engine, self.state, self.qsettings, lambda: self.app_settings, self)
-        self.sources.opening.connect(self.player.close)
-        self.sources.opening.connect(self.live.start)
         self._make_panels()
         self._make_commands()
         self._restore_layout()
         self._connect_engine()
         self.engine.start()
-        self._list_takes()
+        list_takes_folder(self.state, self.app_settings.takes_folder)
         self._set_cameras(list_cameras())
         heap.settle()
         if autostart:
@@ -91,6 +94,8 @@ class MainWindow(QMainWindow):
         self.live = LiveDisplay(self.engine.worker.take_latest, self.state, self.image_view, self.view3d,
                                 self.angle_plot, self)
         self.player = TakePlayer(self.state, self.timeline, self.image_view, self.view3d, self.angle_plot, self)
+        self.sources.opening.connect(self.player.close)  # a new source: no take shown, the views start over
+        self.sources.opening.connect(self.live.start)
         self.banner.closed.connect(self.state.close_banner)
         self.banner.acted.connect(self._banner_action)
         self.state.subscribe(self.banner.show_status)
@@ -232,10 +237,12 @@ class MainWindow(QMainWindow):
         if not self.sources.cameras:
             self.sources.tell_no_camera()
 
+    @Slot(str)
     def open_file(self, path: str | Path) -> None:
         self.sources.open_file(path)
         self._fill_recent()
 
+    @Slot()
     def open_sample(self) -> None:
         self.sources.open_sample()
 
@@ -246,11 +253,13 @@ class MainWindow(QMainWindow):
         else:
             self.sources.open_camera(index)
 
+    @Slot()
     def open_dialog(self) -> None:
         path = ask_video(self, self.qsettings)
         if path:
             self.open_file(path)
 
+    @Slot()
     def stop_source(self) -> None:
         self.set_recording(False)
         self.engine.stop_stream()
@@ -306,15 +315,7 @@ class MainWindow(QMainWindow):
         self.engine.set_recording(on)
 
     # ------------------------------------------------------------------ takes and playback
-    def _list_takes(self) -> None:
-        folder = self.app_settings.takes_folder
-        listed, recovered = read_takes_folder(folder)
-        self.state.clear_takes()
-        for take in listed:
-            self.state.list_take(take)
-        if recovered:
-            self.state.show(Banner(recovered, "info", "Open folder", "open_folder", folder=folder))
-
+    @Slot()
     def open_take_dialog(self) -> None:
         path = ask_take(self, self.qsettings, self.app_settings.takes_folder)
         if path:
@@ -375,6 +376,7 @@ class MainWindow(QMainWindow):
                                + (f"; {len(result.failures)} failed" if result.failures else ""),
                                level, "Open folder", "open_folder", folder=result.out_dir))
 
+    @Slot()
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
 
@@ -390,11 +392,12 @@ class MainWindow(QMainWindow):
         if self.commands.record_files.isChecked() != settings.record_files:
             self.commands.record_files.setChecked(settings.record_files)
         if changed_folder:
-            self._list_takes()
+            list_takes_folder(self.state, self.app_settings.takes_folder)
         self.state.set_device_choice(settings.device)
         if not quiet:
             self.statusBar().showMessage("Settings saved; they apply to the next source you open.", 5000)
 
+    @Slot()
     def show_about(self) -> None:
         from .about import AboutDialog
 

@@ -8,7 +8,8 @@ from PySide6.QtCore import QObject, QSettings, Signal, Slot
 from PySide6.QtGui import QAction
 
 from .people_playback import PeoplePlayback
-from .window_state import Mode, WindowState
+from .window_state import WindowState
+from .window_values import Mode
 from .worker import EngineController
 
 SETTING = "record/everyone"

@@ -13,7 +13,8 @@ from engine.core.resources import sample_clip
 
 from .messages import StreamRequest
 from .settings import AppSettings, push_recent
-from .window_state import Banner, BannerScope, Source, SourceKind, WindowState, source_for_path
+from .window_state import WindowState
+from .window_values import Banner, BannerScope, Source, SourceKind, source_for_path
 from .worker import EngineController
 
 NO_CAMERA_TEXT = ("No camera found, so Monocap is playing its sample clip. Open a video file, or connect a camera "

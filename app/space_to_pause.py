@@ -6,7 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QWidget
 
-from .window_state import Mode, WindowState
+from .window_state import WindowState
+from .window_values import Mode
 
 
 class SpaceToPause(QObject):

@@ -18,7 +18,8 @@ from .people_playback import GroupPerson, PeoplePlayback
 from .playback import TakeVideo
 from .timeline import Timeline
 from .view3d import SkeletonView
-from .window_state import Banner, ListedTake, Mode, TakeFiles, WindowState
+from .window_state import WindowState
+from .window_values import Banner, ListedTake, Mode, TakeFiles
 
 TRAIL_FRAMES = 90  # the trails show this many frames before the one shown
 

@@ -1,5 +1,5 @@
 """The takes folder as the window lists it: the takes a crash left recovered first, then every
-take there (a damaged one is left out)."""
+take there (a damaged one is left out), the banner naming those recovered."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 from engine.session.recorder import list_takes, recover_all, take_summary
 
-from .window_state import format_seconds
-from .window_values import ListedTake, TakeFiles
+from .window_state import WindowState
+from .window_values import Banner, ListedTake, TakeFiles, format_seconds
 
 
 def read_takes_folder(folder: str | Path) -> tuple[list[ListedTake], str]:
@@ -27,3 +27,14 @@ def read_takes_folder(folder: str | Path) -> tuple[list[ListedTake], str]:
     lengths = {t.name: t.frames / (t.fps or 30) for t in listed}
     said = [f"{name} was recovered after a crash: {format_seconds(lengths.get(name, 0.0))}" for name, _ in recovered]
     return listed, "; ".join(said) + "."
+
+
+def list_takes_folder(state: WindowState, folder: str | Path) -> None:
+    """The takes in `folder` become the state's list of takes."""
+    listed, recovered = read_takes_folder(folder)
+    state.clear_takes()
+    for take in listed:
+        state.list_take(take)
+    if recovered:
+        state.show(Banner(recovered, "info", "Open folder", "open_folder", folder=str(folder)))
+

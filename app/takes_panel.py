@@ -6,8 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
-from .window_state import format_seconds
-from .window_values import ListedTake, WindowStatus
+from .window_values import ListedTake, WindowStatus, format_seconds
 
 NAME = Qt.ItemDataRole.UserRole  # an item's take name
 

@@ -10,13 +10,15 @@ follows `takeListed` and `takesCleared`. The tests drive it without a window.
 from __future__ import annotations
 
 from collections import deque
+from typing import Callable
+
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.core.take import Take
 
 from .messages import SourceInfo
 from .window_values import (Banner, BannerScope, ListedTake, Mode, Source, SourceKind, TakeFiles, WindowStatus,
-                            source_for_path)
+                            format_seconds, source_for_path)
 
 __all__ = ["Banner", "BannerScope", "ListedTake", "Mode", "RateMeter", "Source", "SourceKind", "TakeFiles",
            "WindowState", "WindowStatus", "format_seconds", "source_for_path"]
@@ -55,17 +57,6 @@ class RateMeter:
         self._first = None
 
 
-def format_seconds(s: float) -> str:
-    """7.2 s, 1:05.3, 1:02:03 (what a clock of a take shows)."""
-    if s < 60:
-        return f"{s:.1f} s"
-    m, sec = divmod(s, 60)
-    if m < 60:
-        return f"{int(m)}:{sec:04.1f}"
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{int(sec):02d}"
-
-
 class WindowState(QObject):
     changed = Signal(object)  # WindowStatus: what the window shows now
     takeListed = Signal(object)  # ListedTake: added to the list, or replacing the one of its name
@@ -101,7 +92,7 @@ class WindowState(QObject):
         self.take_person_in_view: bool | None = None  # at the take's frame shown
         self.playing = False
 
-    def subscribe(self, slot) -> None:
+    def subscribe(self, slot: Callable[[WindowStatus], None]) -> None:
         """Calls `slot` with the status now and on every change."""
         self.changed.connect(slot)
         slot(self.status())

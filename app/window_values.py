@@ -1,5 +1,6 @@
 """The values the window's state is made of and hands out (app/window_state.py): the mode, the
-source, the message banner, a listed take, and `WindowStatus`, what the views draw."""
+source, the message banner, a listed take, and `WindowStatus`, what the views draw; and
+`format_seconds`, how the window writes a length of time."""
 
 from __future__ import annotations
 
@@ -84,3 +85,14 @@ class WindowStatus:
     device_text: str
     person_text: str
     take_name: str  # the take shown ("" outside playback)
+
+
+def format_seconds(s: float) -> str:
+    """7.2 s, 1:05.3, 1:02:03 (what a clock of a take shows)."""
+    if s < 60:
+        return f"{s:.1f} s"
+    m, sec = divmod(s, 60)
+    if m < 60:
+        return f"{int(m)}:{sec:04.1f}"
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{int(sec):02d}"
