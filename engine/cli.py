@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import math
 import os
 import signal
 import sys
@@ -45,36 +46,41 @@ if _LOADING:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C
                signal.signal(signal.SIGTERM, _exit_interrupted))
 from engine.core.errors import MonocapError  # noqa: E402
 from engine.capture.frames import VIDEO_SUFFIXES, CameraSource, open_source  # noqa: E402
-from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes  # noqa: E402
+from engine.lift.modes import DEFAULT_MODE, available_modes  # noqa: E402
 from engine.animation.formats import (FORMATS, add_convert_parser, add_export_arguments,  # noqa: E402
                                       export_options_from_args, parse_formats, run_convert)
 from engine.lift.camera import DEFAULT_FOV_DEG  # noqa: E402
 from engine.lift.device import DEVICES  # noqa: E402
 from engine.session.batch import DEFAULT_RAY_RETRIES  # noqa: E402
 from engine.animation.take_info import add_inspect_parser, run_inspect  # noqa: E402
-from engine.motion.smoothing import SmoothingConfig  # noqa: E402
 from engine.session.outputs import DEFAULT_FORMATS  # noqa: E402
 from engine.session.people_files import process_to_files  # noqa: E402
 from engine.session.people_takes import detector_for  # noqa: E402
 from engine.session.pipeline import PipelineConfig  # noqa: E402
 from engine.session.events import SessionEvents  # noqa: E402
 from engine.session.session import Session  # noqa: E402
+from engine.session.settings import DEFAULT_DEVICE, DEFAULT_SMOOTHING, pipeline_config  # noqa: E402
 if _LOADING:
     signal.signal(signal.SIGINT, _before[0])
     signal.signal(signal.SIGTERM, _before[1])
 
-_SMOOTHING = SmoothingConfig().strength
+
+
+def _add_run_settings(p: argparse.ArgumentParser) -> None:
+    """The options every run shares (engine/session/settings.py checks their values)."""
+    p.add_argument("--mode", default=DEFAULT_MODE, help=f"3D mode: {', '.join(available_modes())} (default: {DEFAULT_MODE})")
+    p.add_argument("--checkpoint", default="", help="model file for network 3D modes (default: the bundled one)")
+    p.add_argument("--device", default=DEFAULT_DEVICE, choices=DEVICES, help="where networks run")
+    p.add_argument("--smoothing", type=float, default=DEFAULT_SMOOTHING,
+                   help=f"smoothing strength 0..1 (default {DEFAULT_SMOOTHING})")
+    p.add_argument("--fov", type=float, default=DEFAULT_FOV_DEG,
+                   help=f"camera's horizontal field of view in degrees (default {DEFAULT_FOV_DEG:g})")
+    p.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
 
 
 def _add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default="out", help="output folder (default: ./out)")
-    p.add_argument("--mode", default=DEFAULT_MODE, help=f"3D mode: {', '.join(available_modes())} (default: {DEFAULT_MODE})")
-    p.add_argument("--checkpoint", default="", help="model file for network 3D modes (default: the bundled one)")
-    p.add_argument("--device", default="auto", choices=DEVICES, help="where networks run")
-    p.add_argument("--smoothing", type=float, default=_SMOOTHING, help=f"smoothing strength 0..1 (default {_SMOOTHING})")
-    p.add_argument("--fov", type=float, default=DEFAULT_FOV_DEG,
-                   help=f"camera's horizontal field of view in degrees (default {DEFAULT_FOV_DEG:g})")
-    p.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
+    _add_run_settings(p)
     p.add_argument("--hands", action="store_true",
                    help="track the fingers too: 15 finger joints per hand in every export (docs/HANDS.md)")
     p.add_argument("--formats", default=",".join(DEFAULT_FORMATS),
@@ -136,18 +142,9 @@ def people_wanted(args: argparse.Namespace) -> int | None:
 
 def config_from_args(args: argparse.Namespace) -> PipelineConfig:
     wanted = people_wanted(args)
-    try:
-        smoothing = SmoothingConfig(strength=args.smoothing)
-    except ValueError as exc:
-        raise MonocapError(str(exc)) from None
-    if not 10.0 <= args.fov <= 170.0:
-        raise MonocapError(f"--fov {args.fov}: a field of view must be between 10 and 170 degrees")
-    if args.mode not in available_modes():
-        raise MonocapError(f"--mode {args.mode}: unknown 3D mode; choose one of {', '.join(available_modes())}")
-    return PipelineConfig(lift=LiftConfig(mode=args.mode, checkpoint=args.checkpoint, device=args.device),
-                          smoothing=smoothing, fov_deg=args.fov, root_motion=not args.no_root_motion,
-                          hands=args.hands, detector=detector_for(wanted, max_people=args.max_people),
-                          person=args.person)
+    return pipeline_config(mode=args.mode, checkpoint=args.checkpoint, device=args.device, smoothing=args.smoothing,
+                           fov_deg=args.fov, root_motion=not args.no_root_motion, hands=args.hands,
+                           detector=detector_for(wanted, max_people=args.max_people), person=args.person)
 
 
 class _Bar:
@@ -301,13 +298,10 @@ def add_stream_parser(sub) -> None:
     s.add_argument("--json", default="", metavar="HOST:PORT",
                    help="also send world joint positions as JSON over UDP, one datagram per frame")
     s.add_argument("--rate", type=float, default=0.0, help="send at most this many frames per second (default: every frame)")
-    s.add_argument("--mode", default=DEFAULT_MODE, help=f"3D mode: {', '.join(available_modes())} (default: {DEFAULT_MODE})")
-    s.add_argument("--checkpoint", default="", help="model file for network 3D modes (default: the bundled one)")
-    s.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where networks run")
-    s.add_argument("--smoothing", type=float, default=0.5, help="smoothing strength 0..1 (default 0.5)")
-    s.add_argument("--fov", type=float, default=60.0, help="camera's horizontal field of view in degrees (default 60)")
-    s.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
+    _add_run_settings(s)
     s.add_argument("--frames", type=int, default=None, help="stop after this many frames")
+    s.add_argument("--every-frame", action="store_true",
+                   help="a video: every frame, as fast as the engine goes (default: at its own rate, as a camera)")
     s.add_argument("--max-people", type=int, default=0,
                    help="people the detector looks for in each frame; the stream follows the largest, most central "
                         "one of the first frame with anyone in view (default 2, docs/PEOPLE.md)")
@@ -320,7 +314,6 @@ def add_stream_parser(sub) -> None:
 def cmd_stream(args: argparse.Namespace) -> int:
     import time
 
-    from engine.capture.paced_source import PacedSource
     from engine.session.events import SessionEvents
     from engine.session.session import Session
     from engine.streaming.channels import channels_from_targets
@@ -330,11 +323,13 @@ def cmd_stream(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if (args.video is None) == (args.camera is None):
         raise MonocapError("stream: give a video file, or --camera N (not both)")
-    if args.rate < 0:
+    if not (args.rate >= 0 and math.isfinite(args.rate)):
         raise MonocapError(f"--rate {args.rate}: a rate must be 0 (every frame) or more")
+    if args.frames is not None and args.frames < 1:
+        raise MonocapError(f"--frames {args.frames}: give 1 or more frames")
     channels = channels_from_targets(vmc=args.vmc, json=args.json, warmup_s=config.live_calibration_s)
     targets = ", ".join(f"{ch.encoder.name} to {ch.target}" for ch in channels)
-    source = CameraSource(args.camera) if args.camera is not None else PacedSource(open_source(args.video))
+    source = CameraSource(args.camera) if args.camera is not None else open_source(args.video)
     tty = sys.stdout.isatty()
     started = time.monotonic()
     shown = {"frames": 0, "next": started + 1.0}
@@ -342,8 +337,6 @@ def cmd_stream(args: argparse.Namespace) -> int:
     with ProcessPoseStreamer(channels, max_fps=args.rate) as streamer:
         def on_pose(tracked) -> None:  # the session's tracking thread
             shown["frames"] += 1
-            if args.frames is not None and shown["frames"] >= args.frames:
-                session.cancel()
             if not args.quiet and time.monotonic() >= shown["next"]:
                 shown["next"] += 1.0
                 print(f"\r{shown['frames']} frames, {streamer.stats().summary}" + ("" if tty else "\n"),
@@ -353,7 +346,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
         session.add_sink(StreamSink(streamer, source))
         _say(args, f"Streaming {source.name}: {targets}; press Ctrl+C to stop.")
         try:
-            end = session.stream()
+            end = session.stream(realtime=not args.every_frame, max_frames=args.frames)
         except KeyboardInterrupt:
             end = None
     stats = streamer.stats()  # the streaming process's last figures come with its end

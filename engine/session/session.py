@@ -18,7 +18,8 @@ anyone in view and follows only them, and every TrackedFrame lists everyone trac
 `process` suits files, and cameras captured until Ctrl+C or `cancel` (`monocap process`, batch
 runs); it raises what went wrong after reporting it. `stream` suits showing poses as they come
 (the GUI, streaming out); live sources keep only their newest frame, files give every frame, in
-order, paced at their own rate when `realtime`. It never raises: a problem ends it and is
+order; with `realtime` a file plays at its own rate as a camera filming it would (engine/capture/paced_source.py:
+the newest frame wins when the engine falls behind). It never raises: a problem ends it and is
 reported by the `error` and `ended` events and in the `SessionEnd` it returns.
 The files of a take are written by engine.session.outputs.write_outputs.
 """
@@ -39,6 +40,7 @@ from engine.capture.hands import HandTracker
 from engine.capture.people import LockOn, PeopleTracker, TrackedPerson
 from engine.capture.frames import FrameSource
 from engine.capture.latest_frame import LatestFrameGrabber
+from engine.capture.paced_source import PacedSource
 from engine.capture.live_detector import live_detector
 from engine.core.native_memory import release_free_memory
 from engine.core.take import Take
@@ -52,7 +54,6 @@ from engine.session.pipeline import (CancelFlag, Cancelled, LiveTracker, Pipelin
                                      detect_people_source)
 from engine.session.recorder import TakeRecorder, next_take_name
 
-_PACE_POLL_S = 0.05  # realtime files: how often a wait for the next frame's time looks at cancel
 
 
 class Session:
@@ -159,8 +160,8 @@ class Session:
             release_free_memory()
             self._emit(self.events.ended, SessionEnd(self.name, frames, error, self.is_set()))
 
-    def stream(self, realtime: bool = False) -> SessionEnd:
-        """Tracks frame by frame until the source ends or the session is cancelled."""
+    def stream(self, realtime: bool = False, max_frames: int | None = None) -> SessionEnd:
+        """Tracks frame by frame until the source ends, `max_frames` were tracked or the session is cancelled."""
         grabber: LatestFrameGrabber | None = None
         recording = _Recording(self)
         counter = _FrameCounter()
@@ -172,6 +173,8 @@ class Session:
             self._emit(self.events.opened, SessionInfo(source.name, source.fps, source.frame_count, source.is_live,
                                                        describe_device(self.config.lift.device),
                                                        tuple(getattr(source, "notes", ()))))
+            if realtime and not source.is_live:  # a file at its own rate behaves as a camera filming it
+                source = self.source = PacedSource(source)
 
             def on_pose(frame, detection, pose, timing) -> None:  # the tracking thread, in frame order
                 picked_up, detect_s, everyone, person_id, merges = timing
@@ -191,8 +194,8 @@ class Session:
                 if source.is_live:
                     grabber = LatestFrameGrabber(source).start()
                 frame_iter = iter(source) if grabber is None else None
-                started = time.perf_counter()
-                while not self.is_set():
+                submitted = 0
+                while not self.is_set() and (max_frames is None or submitted < max_frames):
                     if grabber is not None:
                         try:
                             frame = grabber.take(0.1)
@@ -203,8 +206,6 @@ class Session:
                     else:
                         frame = next(frame_iter, None)
                         if frame is None:
-                            break
-                        if realtime and not self._wait_until(started + frame.timestamp_ns / 1e9):
                             break
                     picked_up = time.perf_counter()
                     found = people.update(frame.timestamp_ns / 1e9, detector.detect_people(frame.image, frame.timestamp_ns),
@@ -218,6 +219,7 @@ class Session:
                     detection = lock.pick(found)  # only the person followed, never anyone else
                     stage.submit(frame, detection, (picked_up, detect_s, tuple(found), lock.person_id,
                                                     tuple(people.take_merges())), restart=restart)
+                    submitted += 1
         except Exception as exc:  # noqa: BLE001 - a stream ends with a report, never a crash
             error = exc
         finally:
@@ -247,13 +249,6 @@ class Session:
                 self.source.close()
             except Exception:  # noqa: BLE001 - the run's own outcome is what gets reported
                 pass
-
-    def _wait_until(self, due: float) -> bool:
-        """Sleeps until `due` (perf_counter seconds); False when cancelled meanwhile."""
-        while (delay := due - time.perf_counter()) > 0:
-            if self._cancelled.wait(min(delay, _PACE_POLL_S)) or self.is_set():
-                return False
-        return not self.is_set()
 
     @staticmethod
     def _emit(event: Callable | None, value) -> None:

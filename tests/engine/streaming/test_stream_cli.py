@@ -52,7 +52,7 @@ def test_stream_with_hands_sends_the_fingers_of_real_footage(tmp_path):
                        read_frames(shared_clip_or_sample("sam2_man_football_juggling_front.mp4"), 48), fps=24)
     with OscReceiver() as vmc, JsonReceiver() as js:
         result = monocap("stream", clip, "--hands", "--vmc", f"127.0.0.1:{vmc.port}", "--json",
-                         f"127.0.0.1:{js.port}", "--mode", "detector", "-q")
+                         f"127.0.0.1:{js.port}", "--mode", "detector", "--every-frame", "-q")
         time.sleep(0.2)
     assert result.returncode == 0, result.stderr
     by_time = {round(float(m["time_s"]), 4): m for m in map(json.loads, js.datagrams)}
@@ -72,3 +72,16 @@ def test_stream_with_hands_sends_the_fingers_of_real_footage(tmp_path):
                 compared += 1
     assert compared >= 15 * 3, f"fingers of {compared // 15} hands streamed in {len(vmc.datagrams)} frames"
     assert worst < 0.01, f"a finger joint is {worst * 100:.2f} cm from the pose"
+
+
+def test_stream_frames_sends_exactly_that_many_and_refuses_none(tmp_path, sample_clip):
+    clip = write_video(tmp_path / "clip.mp4", read_frames(sample_clip, 40), fps=24)
+    with JsonReceiver() as js:
+        result = monocap("stream", clip, "--vmc", "off", "--json", f"127.0.0.1:{js.port}", "--mode", "detector",
+                         "--frames", "20")
+        time.sleep(0.2)
+    assert result.returncode == 0, result.stderr
+    assert len(js.datagrams) == 20 and "20 frames in" in result.stdout, result.stdout
+    for frames in ("0", "-5"):
+        _assert_one_clear_line(monocap("stream", clip, "--frames", frames), "--frames")
+    _assert_one_clear_line(monocap("stream", clip, "--rate", "nan"), "--rate")
