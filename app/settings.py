@@ -7,9 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths
 
-from engine.lift.modes import DEFAULT_MODE, LiftConfig
+from engine.core.errors import MonocapError
 from engine.session.pipeline import PipelineConfig
-from engine.motion.smoothing import SmoothingConfig
+from engine.session.settings import (DEFAULT_DEVICE, DEFAULT_MODE, DEFAULT_SMOOTHING, camera_size, check_device,
+                                     check_mode, check_smoothing, pipeline_config)
 
 CAMERA_SIZES = ((640, 480), (1280, 720), (1920, 1080))
 MAX_RECENT = 10
@@ -28,8 +29,8 @@ def default_output_dir() -> str:
 class AppSettings:
     mode: str = DEFAULT_MODE  # 3D mode (engine.lift.modes.available_modes())
     checkpoint: str = ""  # the image mode's network file
-    smoothing: float = SmoothingConfig().strength
-    device: str = "auto"  # auto | cpu | cuda
+    smoothing: float = DEFAULT_SMOOTHING
+    device: str = DEFAULT_DEVICE  # engine.lift.device.DEVICES
     camera_width: int = 640
     camera_height: int = 480
     realtime: bool = True  # files play at their own rate (off: as fast as the engine goes)
@@ -46,11 +47,10 @@ class AppSettings:
         return self.mode
 
     def pipeline_config(self) -> PipelineConfig:
+        """Through the command line's own checks (engine/session/settings.py): a bad value is its one line."""
         mode = self.lift_mode
-        return PipelineConfig(lift=LiftConfig(mode=mode, device=self.device,
-                                              checkpoint=self.checkpoint if mode == IMAGE_MODE else ""),
-                              smoothing=SmoothingConfig(strength=min(max(self.smoothing, 0.0), 1.0)),
-                              hands=self.hands)
+        return pipeline_config(mode=mode, device=self.device, checkpoint=self.checkpoint if mode == IMAGE_MODE else "",
+                               smoothing=self.smoothing, hands=self.hands)
 
     @property
     def output_folder(self) -> str:
@@ -70,23 +70,36 @@ class AppSettings:
 
     @classmethod
     def load(cls, qs: QSettings) -> "AppSettings":
-        values = {}
+        return cls.load_checked(qs)[0]
+
+    @classmethod
+    def load_checked(cls, qs: QSettings) -> tuple["AppSettings", list[str]]:
+        """The settings file's values, each checked as the command line checks it; a bad one keeps its
+        default and gives the command line's one-line message."""
+        values, problems = {}, []
         for f in fields(cls):
             raw = qs.value(f"settings/{f.name}")
             if raw is None:
                 continue
-            try:
-                if f.type in ("bool", bool):
-                    values[f.name] = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes")
-                elif f.type in ("int", int):
-                    values[f.name] = int(raw)
-                elif f.type in ("float", float):
-                    values[f.name] = float(raw)
-                else:
-                    values[f.name] = str(raw)
-            except (TypeError, ValueError):
+            if f.type in ("bool", bool):
+                values[f.name] = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes")
+            elif f.type in ("float", float, "int", int):
+                values[f.name] = raw  # checked below, with the others of its kind
+            else:
+                values[f.name] = str(raw)
+        for check, names in _CHECKS:
+            given = [values[n] for n in names if n in values]
+            if not given:
                 continue
-        return cls(**values)
+            try:
+                checked = check(*[values.get(n, getattr(cls, n)) for n in names])
+            except MonocapError as exc:
+                problems.append(f"settings file: {exc}")
+                for n in names:
+                    values.pop(n, None)
+                continue
+            values.update(zip(names, checked if len(names) > 1 else (checked,)))
+        return cls(**values), problems
 
     def save(self, qs: QSettings) -> None:
         for f in fields(self):
@@ -95,6 +108,10 @@ class AppSettings:
 
     def with_(self, **changes) -> "AppSettings":
         return replace(self, **changes)
+
+
+_CHECKS = ((check_mode, ("mode",)), (check_device, ("device",)), (check_smoothing, ("smoothing",)),
+           (camera_size, ("camera_width", "camera_height")))
 
 
 def recent_list(qs: QSettings, key: str) -> list[str]:
