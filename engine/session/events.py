@@ -59,6 +59,8 @@ class TakeSaved:
     take: Take
     video_path: Path | None
     recovered: bool = False
+    source_path: Path | None = None  # the video file the frames came from (None: a camera)
+    source_frames: tuple[int, ...] = ()  # the source's frame index of each of the take's frames
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,13 @@ class Session:
             event(value)
 
 
+def _file_of(source) -> Path | None:
+    """The video file a source plays (through a PacedSource too); None for a camera."""
+    inner = getattr(source, "source", source)
+    path = getattr(inner, "path", None)
+    return Path(path) if path is not None and not inner.is_live and Path(path).is_file() else None
+
+
 def _first(error: BaseException | None, close: Callable[[], None]) -> BaseException | None:
     """Runs `close`; the run's first error wins over one raised there."""
     try:
@@ -287,6 +294,7 @@ class _Recording:
         self._session = session
         self.tracker: LiveTracker | None = None
         self._recorder: TakeRecorder | None = None
+        self._source_frames: list[int] = []
 
     def update(self, frame, pose) -> bool:
         """Applies the recording flag, records this frame when on; -> whether it was recorded."""
@@ -297,6 +305,7 @@ class _Recording:
             self._finish()
         if self._recorder is None:
             return False
+        self._source_frames.append(frame.index)
         det = pose.detection
         self._recorder.append(pose.timestamp_s, pose.joints_m, None if det is None else det.keypoints_px,
                               None if det is None else det.scores, frame.image,
@@ -320,6 +329,7 @@ class _Recording:
         source = s.source
         self._recorder = TakeRecorder(s.takes_dir, next_take_name(s.takes_dir), self.tracker.skeleton, source.fps,
                                       source.name, metadata={"config": s.config.to_dict()})
+        self._source_frames = []
         s._emit(s.events.recording, RecordingState(True, self._recorder.name, 0))
 
     def _finish(self) -> None:
@@ -328,4 +338,6 @@ class _Recording:
         self._recorder = None
         s = self._session
         s._emit(s.events.recording, RecordingState(False, recorder.name, take.num_frames))
-        s._emit(s.events.take_saved, TakeSaved(recorder.name, path, take, recorder.video_path))
+        frames, self._source_frames = tuple(self._source_frames), []
+        s._emit(s.events.take_saved, TakeSaved(recorder.name, path, take, recorder.video_path,
+                                               source_path=_file_of(s.source), source_frames=frames))
