@@ -32,7 +32,7 @@ from .exporting import ExportRequest
 from .file_dialogs import ask_take, ask_video
 from .image_view import ImageView
 from .live_display import LiveDisplay
-from .messages import BatchRequest, BatchResult, RecordingState, SourceEnded, SourceInfo, TakeSaved
+from .messages import BatchRequest, BatchResult, RecordingState, RefineResult, SourceEnded, SourceInfo, TakeSaved
 from .path_field import open_folder
 from .people_ui import PeopleUi
 from .settings import AppSettings, recent_list
@@ -170,6 +170,8 @@ class MainWindow(QMainWindow):
         w.sourceEnded.connect(self._on_source_ended)
         w.recordingChanged.connect(self._on_recording_changed)
         w.takeSaved.connect(self._on_take_saved)
+        w.takeRefining.connect(self._on_take_refining)
+        w.takeRefined.connect(self._on_take_refined)
         w.batchProgress.connect(self.batch_panel.on_progress)
         w.batchFinished.connect(self.batch_panel.on_finished)
 
@@ -302,6 +304,21 @@ class MainWindow(QMainWindow):
                                         take.fps))
         self.statusBar().showMessage(f"Take {saved.name} saved: {format_seconds(take.num_frames / (take.fps or 30))}"
                                      f" in {saved.path}", 8000)
+
+    @Slot(str)
+    def _on_take_refining(self, name: str) -> None:
+        self.statusBar().showMessage(f"Take {name} saved as recorded live; refining it with the whole-clip pass "
+                                     "of monocap process…", 15000)
+
+    @Slot(object)
+    def _on_take_refined(self, result: RefineResult) -> None:
+        path = Path(result.take_path)
+        if result.error:
+            self.statusBar().showMessage(f"Take {path.stem} kept as recorded live: {result.error}", 15000)
+            return
+        self.player.reload(path.stem)  # the same frames as the live take, so the list stays as it is
+        self.statusBar().showMessage(f"Take {path.stem} refined by the whole-clip pass ({result.frames} frames, "
+                                     f"{result.seconds:.1f} s)", 8000)
 
     # ------------------------------------------------------------------ recording
     @Slot(bool)

@@ -11,9 +11,10 @@ from engine.capture.detection import Detection
 from engine.core.skeletons import Skeleton
 from engine.session.events import RecordingState, TakeSaved  # the engine session's own, relayed as they are
 from engine.session.pipeline import PipelineConfig
+from engine.session.refine import RefineResult  # the engine's own, relayed as it is
 
 __all__ = ["StreamRequest", "SourceInfo", "LiveFrame", "SourceEnded", "RecordingState", "TakeSaved", "BatchRequest",
-           "BatchProgress", "BatchResult"]
+           "BatchProgress", "BatchResult", "RefineResult"]
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,17 @@ class TakePlayer(QObject):
         self._view3d.clear_trails()
         self._timeline.set_take(take.num_frames, take.fps)
 
+    def reload(self, name: str) -> None:
+        """The take file of `name` changed on disk: shown again where it was, if it is the take shown."""
+        st = self._state
+        if st.mode is not Mode.PLAYBACK or st.take_name != name or name not in st.takes:
+            return
+        frame, playing = self._timeline.frame, st.playing
+        self.open(name, st.takes[name].path)
+        self._timeline.slider.setValue(min(frame, self._timeline.slider.maximum()))
+        if playing:
+            self._timeline.set_playing(True)
+
     def stop(self, keep_people: bool = False) -> None:
         """Pauses and lets the take's video go (and the group's people, unless kept)."""
         if not keep_people:

@@ -18,8 +18,9 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from engine.capture.frames import CameraSource, VideoFileSource, open_source
 from engine.core.errors import describe_error
 from engine.session.batch import BatchJob, plan_items, run_batch, serial_executor
-from engine.session.events import SessionEnd, SessionEvents, SessionInfo, TrackedFrame
+from engine.session.events import SessionEnd, SessionEvents, SessionInfo, TakeSaved, TrackedFrame
 from engine.session.people_sink import PeopleSink
+from engine.session.refine import RefineJob, Refiner
 from engine.session.session import Session
 
 from .people_overlay import marks_from_people
@@ -45,6 +46,8 @@ class EngineWorker(QObject):
     sourceEnded = Signal(object)  # SourceEnded
     recordingChanged = Signal(object)  # RecordingState
     takeSaved = Signal(object)  # TakeSaved
+    takeRefining = Signal(str)  # a take's name: its offline pass has started; the live take stays until it ends
+    takeRefined = Signal(object)  # engine.session.refine.RefineResult: the live take replaced, or why not
     batchProgress = Signal(object)  # BatchProgress
     batchFinished = Signal(object)  # BatchResult
 
@@ -62,6 +65,7 @@ class EngineWorker(QObject):
         self._notified = False
         self.busy = False
         self.pose_sink = None  # an engine PoseSink given every tracked frame of every stream (streaming out)
+        self.refiner = Refiner()  # a take recorded live gets the offline pass of `monocap process`
 
     # ---- called from the GUI thread (flags only, never blocking) ----
     def cancel_jobs_upto(self, job_id: int) -> None:
@@ -152,9 +156,16 @@ class EngineWorker(QObject):
             error = None if end.error is None else describe_error(end.error)
             self.sourceEnded.emit(SourceEnded(end.name, end.frames, error, end.cancelled, job_id))
 
+        def on_take_saved(saved: TakeSaved) -> None:
+            self.takeSaved.emit(saved)
+            job = RefineJob.for_saved(saved, request.config)
+            if job is not None:
+                self.takeRefining.emit(saved.name)
+                self.refiner.submit(job, self.takeRefined.emit)
+
         name = request.path if request.kind == "file" else f"camera {request.camera_index}"
         events = SessionEvents(opened=on_opened, pose=on_pose, recording=self.recordingChanged.emit,
-                               take_saved=self.takeSaved.emit, ended=on_ended)
+                               take_saved=on_take_saved, ended=on_ended)
         session = Session(lambda: _open(request), request.config, events, cancel=cancel, name=name,
                           takes_dir=request.takes_dir)
         people = PeopleSink(request.config, request.takes_dir, SessionEvents(recording=self.recordingChanged.emit,
@@ -278,4 +289,6 @@ class EngineController(QObject):
         self.worker.set_recording(False)
         self.worker.quit()
         self.thread.quit()
-        return self.thread.wait(timeout_ms)
+        ended = self.thread.wait(timeout_ms)
+        self.worker.refiner.close()  # a take still being refined keeps its live version
+        return ended
