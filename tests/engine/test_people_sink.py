@@ -29,8 +29,8 @@ def _late_and_early(t: int = 60) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def footage(shared_data, tmp_path_factory):
-    return make_footage(shared_data, tmp_path_factory.mktemp("people") / "late_and_early.mp4", _late_and_early())
+def footage(tmp_path_factory):
+    return make_footage(tmp_path_factory.mktemp("people") / "late_and_early.mp4", _late_and_early())
 
 
 def _stream(path, takes, record=True, snapshot_at=None, snapshot=None):
