@@ -169,11 +169,7 @@ def mocap_file(rel: str, generated_root: Path) -> Path:
     if shared.is_file():
         return shared
     path = generated_root / rel
-    if path.is_file():
-        return path
-    if rel.endswith(".amc"):
-        return write_generated_amc(rel, generated_root)
-    return write_generated_bvh(rel, generated_root)
+    return path if path.is_file() else mocap_file_in_generated(rel, generated_root)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,3 +290,21 @@ def write_generated_amc(rel: str, root: Path) -> Path:
     if stem == "01_01":
         write_family(fmt.family, with_rest_frame(motion), folder / f"{stem}.bvh")
     return amc
+
+
+# one take of each format and split (training/common/mocap.py holds out cmu_daz/salsa/15,
+# cmu_daz/martial/10, cmu_asf/11_01, cmu_iclone/002_10 and the basketball takes, cmu_iclone/006_*)
+GENERATED_TAKES = ("cmu_iclone/001_01.bvh", "cmu_iclone/002_10.bvh", "cmu_iclone/006_01.bvh",
+                   "cmu_daz/salsa/01.bvh", "cmu_daz/salsa/15.bvh", "cmu_daz/martial/03.bvh", "cmu_daz/martial/10.bvh",
+                   "cmu_asf/01_01.amc", "cmu_asf/11_01.amc")
+
+
+def write_generated_mocap(data_root: Path) -> Path:
+    """A data root in the shared data's layout (data_root/mocap/...) holding GENERATED_TAKES."""
+    for rel in GENERATED_TAKES:
+        mocap_file_in_generated(rel, data_root / "mocap")
+    return data_root
+
+
+def mocap_file_in_generated(rel: str, root: Path) -> Path:
+    return write_generated_amc(rel, root) if rel.endswith(".amc") else write_generated_bvh(rel, root)

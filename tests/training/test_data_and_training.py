@@ -12,13 +12,13 @@ from training.common.mocap import load_clips, split_of
 from training.common.noise import LEG_SWAP, NoiseConfig
 
 
-def _source(shared_data, cache, rig="cmu_daz", split="train"):
-    clips, sk = load_clips(shared_data, cache)
+def _source(mocap_root, cache, rig="cmu_daz", split="train"):
+    clips, sk = load_clips(mocap_root, cache)
     return MocapSource([c for c in clips if split_of(c) == split], sk[rig], 1, -1)
 
 
-def test_clean_samples_project_consistently(shared_data, mocap_cache):
-    src = _source(shared_data, mocap_cache)
+def test_clean_samples_project_consistently(mocap_root, mocap_cache):
+    src = _source(mocap_root, mocap_cache)
     clean = AugmentConfig(noise=NoiseConfig().scaled(0.0))
     b = src.sample(64, np.random.default_rng(0), clean)
     assert (b["scores"] > 0).mean() > 0.9  # only keypoints outside the image are missing
@@ -29,8 +29,8 @@ def test_clean_samples_project_consistently(shared_data, mocap_cache):
     assert np.allclose(b["kp"][:, 0][seen], b["target_2d"][seen], atol=1e-4)
 
 
-def test_noise_drops_and_swaps(shared_data, mocap_cache):
-    src = _source(shared_data, mocap_cache)
+def test_noise_drops_and_swaps(mocap_root, mocap_cache):
+    src = _source(mocap_root, mocap_cache)
     cfg = replace(NoiseConfig(), drop_rate=0.0, limb_drop_rate=0.0, face_drop_rate=0.0, low_score_rate=0.0, jitter=0.0,
                   swap_rate=2.0)  # every sample swaps one limb (arm or leg)
     rng = np.random.default_rng(1)
@@ -47,10 +47,10 @@ def test_noise_drops_and_swaps(shared_data, mocap_cache):
     del legs_swapped, rng
 
 
-def test_smoke_training_writes_a_checkpoint_that_rebuilds_itself(shared_data, mocap_cache, tmp_path):
+def test_smoke_training_writes_a_checkpoint_that_rebuilds_itself(mocap_root, mocap_cache, tmp_path):
     from training.lifter.train import PRESETS, TrainConfig, train
 
-    cfg = replace(TrainConfig(), **PRESETS["smoke"], data_root=str(shared_data), cache_dir=str(mocap_cache),
+    cfg = replace(TrainConfig(), **PRESETS["smoke"], data_root=str(mocap_root), cache_dir=str(mocap_cache),
                   workdir=str(tmp_path), out=str(tmp_path / "lifter.pt"), variants=("hybrid",), ship="hybrid")
     train(cfg)
     model, blob = load_lifter(tmp_path / "lifter.pt")
@@ -69,13 +69,13 @@ def _ddp_worker(rank, world, shared, cache, work, port):
     train(cfg)
 
 
-def test_training_runs_under_distributed_data_parallel(shared_data, mocap_cache, tmp_path):
+def test_training_runs_under_distributed_data_parallel(mocap_root, mocap_cache, tmp_path):
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    torch.multiprocessing.spawn(_ddp_worker, args=(2, str(shared_data), str(mocap_cache), str(tmp_path), port),
+    torch.multiprocessing.spawn(_ddp_worker, args=(2, str(mocap_root), str(mocap_cache), str(tmp_path), port),
                                 nprocs=2, join=True)
     model, _ = load_lifter(tmp_path / "lifter.pt")
     assert model.formats["monocap_body"] == 22

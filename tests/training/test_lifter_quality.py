@@ -18,9 +18,9 @@ pytestmark = pytest.mark.skipif(not MODEL.is_file(), reason="no lifter model")
 
 
 @pytest.fixture(scope="module")
-def held_out(shared_data, mocap_cache):
+def held_out(mocap_root, mocap_cache):
     model = Model(str(MODEL))
-    cfg = replace(TrainConfig(), data_root=str(shared_data), cache_dir=str(mocap_cache))
+    cfg = replace(TrainConfig(), data_root=str(mocap_root), cache_dir=str(mocap_cache))
     return model, held_out_batches(cfg, model.net.window, model.net.target, NoiseConfig(), stride=15, seed=5)
 
 

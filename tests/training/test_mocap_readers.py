@@ -5,9 +5,9 @@ from training.common.asf_amc import read_amc, read_asf
 from training.common.mocap import _load_one, _sources
 
 
-def test_every_rig_reads_to_metres_at_30_fps(shared_data):
+def test_every_rig_reads_to_metres_at_30_fps(mocap_root):
     seen = set()
-    for name, rig, motion, path, fps in _sources(shared_data):
+    for name, rig, motion, path, fps in _sources(mocap_root):
         if rig in seen:
             continue
         seen.add(rig)
@@ -23,8 +23,8 @@ def test_every_rig_reads_to_metres_at_30_fps(shared_data):
     assert seen == {"cmu_iclone", "cmu_daz", "cmu_asf"}
 
 
-def test_amc_forward_kinematics_matches_the_bvh_of_the_same_take(shared_data):
-    d = shared_data / "mocap" / "cmu_asf"
+def test_amc_forward_kinematics_matches_the_bvh_of_the_same_take(mocap_root):
+    d = mocap_root / "mocap" / "cmu_asf"
     asf = read_asf(d / "01.asf")
     amc = read_amc(d / "01_01.amc", asf)
     p = amc.positions()[:300]
