@@ -17,7 +17,7 @@ class SmoothingConfig:
 
     Files: a zero-phase Butterworth low-pass whose cutoff falls geometrically from 12 Hz
     (strength 0) through 3 Hz (0.5) to 0.75 Hz (1); depth gets a lower cutoff than the image-plane
-    axes (engine.session.pipeline.DEPTH_CUTOFF_FACTOR). Live: One Euro filters scaled the same way.
+    axes (engine.motion.temporal.DEPTH_CUTOFF_FACTOR). Live: One Euro filters scaled the same way.
     """
 
     strength: float = 0.5

@@ -1,8 +1,9 @@
 """The stages of a frame's flow: source -> detector -> 3D mode -> root -> temporal stage -> Take.
 
 `detect_source` + `take_from_track` are the two passes over a file (every frame in order, then
-the zero-lag temporal stage over the whole clip); `LiveTracker` is the causal temporal stage, one
-frame at a time. engine.session.session.Session drives them.
+the zero-lag temporal stage over the whole clip, engine/motion/temporal.py); `LiveTracker` runs
+one frame at a time through the causal one (engine/motion/live_filters.py).
+engine.session.session.Session drives them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Callable, Protocol
 import numpy as np
 
 from engine import __version__
-from engine.motion.bones import estimate_bone_lengths, impose_bone_lengths
 from engine.lift.camera import DEFAULT_FOV_DEG, Intrinsics, estimate_root_translation
 from engine.core.coords import CAMERA_TO_WORLD
 from engine.capture.detection import Detection
@@ -25,14 +25,14 @@ from engine.capture.hands import HandsConfig, HandsFrame, HandTracker
 from engine.core.errors import InputError, NoValidFramesError
 from engine.capture.frames import FrameSource
 from engine.motion.fingers import LiveFingers, offline_fingers
-from engine.motion.gaps import bridge_gaps, hold_gaps
-from engine.motion.ground import floor_height, level_rotation
 from engine.core.keypoint_maps import MAPS, map_keypoints, map_scores
 from engine.lift.modes import LiftConfig, Lifter, make_lifter
 from engine.capture.people import LockOn, PeopleConfig, PeopleTracker
 from engine.capture.people_tracks import PeopleTracks
 from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY, MONOCAP_HANDS, Skeleton
-from engine.motion.smoothing import OneEuroFilter, SmoothingConfig, zero_phase_lowpass
+from engine.motion.live_filters import LiveTemporal
+from engine.motion.smoothing import SmoothingConfig
+from engine.motion.temporal import offline_temporal
 from engine.core.take import Take
 from engine.capture.track import DetectionTrack, HandTrack
 
@@ -146,66 +146,6 @@ def root_positions_cam(rel_cam: np.ndarray, track: DetectionTrack, skeleton: Ske
     return out
 
 
-def _fill_nan_rows(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Linear interpolation over NaN rows of (T, 3) among valid frames; edges hold."""
-    missing = ~(valid & np.isfinite(x).all(axis=1))
-    if missing.all():
-        return x
-    filled, held = bridge_gaps(x, missing, np.inf)
-    return hold_gaps(filled, held)
-
-
-DEPTH_CUTOFF_FACTOR = 0.7
-
-
-def filter_and_lock(rel: np.ndarray, root: np.ndarray, valid: np.ndarray, fps: float, skeleton: Skeleton,
-                    smoothing: SmoothingConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Zero-lag low-pass of root-relative joints (T, J, 3) and root (T, 3), then bone lengths locked.
-
-    Both are in camera-aligned world axes, so axis 2 is depth: one camera sees depth far less
-    well than the image-plane axes, and depth gets DEPTH_CUTOFF_FACTOR of the cutoff.
-    Returns (rel, root, bone lengths (J,)).
-    """
-    if smoothing.strength > 0:
-        cutoff = smoothing.cutoff_hz()
-        rel = rel.copy()
-        root = root.copy()
-        rel[..., :2] = zero_phase_lowpass(rel[..., :2], valid, fps, cutoff, smoothing.max_gap_s)
-        rel[..., 2:] = zero_phase_lowpass(rel[..., 2:], valid, fps, cutoff * DEPTH_CUTOFF_FACTOR, smoothing.max_gap_s)
-        root[..., :2] = zero_phase_lowpass(root[..., :2], valid, fps, cutoff, smoothing.max_gap_s)
-        root[..., 2:] = zero_phase_lowpass(root[..., 2:], valid, fps, cutoff * DEPTH_CUTOFF_FACTOR, smoothing.max_gap_s)
-    lengths = estimate_bone_lengths(rel, valid, skeleton)
-    return impose_bone_lengths(rel, skeleton, lengths), root, lengths
-
-
-def offline_temporal(rel_cam: np.ndarray, root_cam: np.ndarray, valid: np.ndarray, fps: float,
-                     skeleton: Skeleton, config: PipelineConfig,
-                     origin_m: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
-    """Zero-lag temporal stage over a whole clip -> (T, J, 3) world joints (NaN where invalid), info."""
-    rel = rel_cam @ CAMERA_TO_WORLD.T
-    root = _fill_nan_rows(root_cam, valid) @ CAMERA_TO_WORLD.T
-    if not config.root_motion or not np.isfinite(root[valid]).all():
-        root = np.broadcast_to(np.nanmedian(root[valid], axis=0) if np.isfinite(root[valid]).any() else np.array([0, 0, -3.0]), root.shape).copy()
-    rel, root, lengths = filter_and_lock(rel, root, valid, fps, skeleton, config.smoothing)
-    cutoff = config.smoothing.cutoff_hz()
-    level = level_rotation(rel, valid, skeleton)
-    joints = (rel + root[:, None, :]) @ level.T
-    joints[..., 1] -= floor_height(joints, valid, skeleton)
-    first = np.flatnonzero(valid)[: max(int(fps), 1)]
-    root_idx = skeleton.parents.index(-1)
-    # origin_m: another take's info["origin_m"], to place several people in one world
-    origin = np.nanmedian(joints[first, root_idx], axis=0) if origin_m is None else np.asarray(origin_m, float)
-    joints[..., 0] -= origin[0]
-    joints[..., 2] -= origin[2]
-    joints[~valid] = np.nan
-    info = {"bone_lengths_m": dict(zip(skeleton.joint_names, np.round(lengths, 4).tolist())),
-            "level_rotation": np.round(level, 5).tolist(), "cutoff_hz": cutoff,
-            # camera-axis joints = world joints @ R.T (up to a translation): scores a take in the camera's axes
-            "world_to_camera_rotation": np.round(CAMERA_TO_WORLD.T @ level.T, 6).tolist(),
-            "origin_m": np.round(origin, 5).tolist()}
-    return joints, info
-
-
 def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, lifter: Lifter | None = None,
                     source_name: str = "", rel_cam: np.ndarray | None = None,
                     origin_m: np.ndarray | None = None) -> Take:
@@ -225,7 +165,8 @@ def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, l
         rel_cam = lifter.lift(track.detections(), causal=False)
     valid = track.valid & np.isfinite(rel_cam).all(axis=(1, 2))
     root_cam = root_positions_cam(rel_cam, track, skeleton, config.fov_deg)
-    joints, info = offline_temporal(rel_cam, root_cam, valid, fps, skeleton, config, origin_m)
+    joints, info = offline_temporal(rel_cam, root_cam, valid, fps, skeleton, config.smoothing,
+                                   config.root_motion, origin_m)
     hand_keypoints = None
     if track.hands is not None and skeleton.name == MONOCAP_BODY.name:
         found = track.hands.found & valid[:, None]
@@ -280,17 +221,11 @@ class PoseFrame:
     hands: HandsFrame | None = None
 
 
-# One Euro settings for joints in metres, tuned on CMU mocap with 1.5 cm jitter at 30 fps
-# (closer to the truth than the input) and on real footage (jitter at least 1.5 times lower).
-LIVE_BETA = 10.0
-LIVE_CUTOFF_FACTOR = 1 / 3
-
-
 class LiveTracker:
-    """The causal temporal stage for live sources: one `push` per frame, no look-ahead.
-
-    Bone lengths, the level rotation and the floor are estimated over the first
-    `config.live_calibration_s` seconds with someone in view, then held.
+    """The causal stage for live sources: one `push` per frame, no look-ahead; the lifter's live
+    state, the root, then the temporal filters (engine.motion.live_filters.LiveTemporal: bone
+    lengths, the level rotation and the floor from the first `config.live_calibration_s` seconds
+    with someone in view, then held) and the fingers when hands are on.
     """
 
     def __init__(self, config: PipelineConfig = PipelineConfig(), lifter: Lifter | None = None):
@@ -298,21 +233,10 @@ class LiveTracker:
         self.lifter = lifter or make_lifter(config.lift)
         self.skeleton = self.lifter.skeleton
         self._body = self.skeleton  # what the lifter gives; the output adds fingers when hands are on
-        cutoff = config.smoothing.cutoff_hz() if config.smoothing.strength > 0 else 1e3
-        self._rel_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
-        self._root_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
+        self._temporal = LiveTemporal(self._body, config.smoothing, config.live_calibration_s, config.root_motion)
         self._live = self.lifter.start_live()
         self.last_push_s = 0.0  # seconds the last `push` took
-        self._calib_rel: list[np.ndarray] = []
-        self._calib_world: list[np.ndarray] = []
-        self._calib_start: float | None = None
-        self._lengths: np.ndarray | None = None
-        self._level = np.eye(3)
-        self._floor = 0.0
-        self._origin: np.ndarray | None = None
-        self._calibrated = False
         self._last_root: np.ndarray | None = None
-        self._fixed_root: np.ndarray | None = None
         self._fingers = LiveFingers(config.smoothing) if config.hands else None
         if self._fingers is not None:
             self.skeleton = MONOCAP_HANDS
@@ -324,13 +248,13 @@ class LiveTracker:
 
     @property
     def calibrated(self) -> bool:
-        return self._calibrated
+        return self._temporal.calibrated
 
     @property
     def origin_m(self) -> np.ndarray | None:
         """(3,) where this tracker's world origin lies in its levelled camera frame (None before
         the subject was first seen); x and z are taken off every pose."""
-        return self._origin
+        return self._temporal.origin_m
 
     def push(self, index: int, timestamp_s: float, detection: Detection | None,
              image_bgr: np.ndarray | None = None, hands: HandsFrame | None = None) -> PoseFrame:
@@ -355,21 +279,10 @@ class LiveTracker:
             rel_cam = self._live.push(detection)
         if not np.isfinite(rel_cam).all():
             return PoseFrame(index, timestamp_s, detection, None, self.skeleton, hands)
-        root_cam = self._root(rel_cam, detection)
-        rel = self._rel_filter(rel_cam @ CAMERA_TO_WORLD.T, timestamp_s)
-        root = self._root_filter(root_cam @ CAMERA_TO_WORLD.T, timestamp_s)
-        if not self.config.root_motion:
-            self._fixed_root = root if self._fixed_root is None else self._fixed_root
-            root = self._fixed_root
-        if not self._calibrated:
-            self._calibrate(rel, root, timestamp_s)
-        rel = impose_bone_lengths(rel, self._body, self._lengths)
-        joints = (rel + root) @ self._level.T
-        joints[:, 1] -= self._floor
-        joints[:, [0, 2]] -= self._origin[[0, 2]]
+        joints = self._temporal.push(rel_cam, self._root(rel_cam, detection), timestamp_s)
         if self._fingers is not None:
             hands = hands if hands is not None else HandsFrame.empty()
-            joints = self._fingers.push(joints, hands.world_m, hands.found, self._level @ CAMERA_TO_WORLD,
+            joints = self._fingers.push(joints, hands.world_m, hands.found, self._temporal.level @ CAMERA_TO_WORLD,
                                         timestamp_s)
         return PoseFrame(index, timestamp_s, detection, joints, self.skeleton, hands)
 
@@ -384,21 +297,3 @@ class LiveTracker:
             root = self._last_root if self._last_root is not None else np.array([0.0, 0.0, 3.0])
         self._last_root = root
         return root
-
-    def _calibrate(self, rel: np.ndarray, root: np.ndarray, t: float) -> None:
-        self._calib_start = t if self._calib_start is None else self._calib_start
-        self._calib_rel.append(rel)
-        self._calib_world.append(rel + root)
-        rel_all = np.array(self._calib_rel)
-        ok = np.ones(len(rel_all), bool)
-        self._lengths = estimate_bone_lengths(rel_all, ok, self._body)
-        locked = impose_bone_lengths(rel_all, self._body, self._lengths)
-        self._level = level_rotation(locked, ok, self._body)
-        world = (locked + (np.array(self._calib_world) - rel_all)) @ self._level.T
-        self._floor = floor_height(world, ok, self._body)
-        root_idx = self._body.parents.index(-1)
-        self._origin = np.median(world[:, root_idx], axis=0)
-        if t - self._calib_start >= self.config.live_calibration_s:
-            self._calibrated = True
-            self._calib_rel.clear()
-            self._calib_world.clear()

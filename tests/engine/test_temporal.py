@@ -6,7 +6,8 @@ import pytest
 
 from engine.motion.bones import estimate_bone_lengths, impose_bone_lengths
 from engine.animation.bvh_reader import guess_scale_to_m, read_bvh
-from engine.session.pipeline import LIVE_BETA, LIVE_CUTOFF_FACTOR, filter_and_lock
+from engine.motion.live_filters import LIVE_BETA, LIVE_CUTOFF_FACTOR
+from engine.motion.temporal import filter_and_lock
 from engine.motion.smoothing import OneEuroFilter, SmoothingConfig, zero_phase_lowpass
 
 
