@@ -16,7 +16,8 @@ from PySide6.QtGui import QGuiApplication
 from . import heap
 from .angle_plot import AnglePlot
 from .image_view import ImageView
-from .messages import LiveFrame
+from .messages import TrackedFrame
+from .people_overlay import marks_from_people
 from .view3d import SkeletonView
 from .window_state import WindowState
 from .window_values import Mode, Source
@@ -25,7 +26,7 @@ PLOT_INTERVAL_S = 0.1  # the angle plot redraws at most 10 times a second
 
 
 class LiveDisplay(QObject):
-    def __init__(self, take_latest: Callable[[], LiveFrame | None], state: WindowState, image_view: ImageView,
+    def __init__(self, take_latest: Callable[[], TrackedFrame | None], state: WindowState, image_view: ImageView,
                  view3d: SkeletonView, angle_plot: AnglePlot, parent: QObject | None = None):
         super().__init__(parent)
         self._take_latest = take_latest
@@ -34,7 +35,7 @@ class LiveDisplay(QObject):
         self._view3d = view3d
         self._angle_plot = angle_plot
         self.frames_rendered = 0
-        self.last_frame: LiveFrame | None = None
+        self.last_frame: TrackedFrame | None = None
         self._last_render = 0.0
         self._last_plot = 0.0
         self._heap_settled = False  # again once the engine's libraries are loaded (the first frame)
@@ -83,16 +84,20 @@ class LiveDisplay(QObject):
         now = time.perf_counter()
         self._last_render = now
         self.frames_rendered += 1
-        det = frame.detection
+        pose = frame.pose
+        det = pose.detection
         if self._state.mode is not Mode.PLAYBACK:  # a take shown keeps the views; the status still follows
-            self._image_view.set_frame(frame.image, None if det is None else det.keypoints_px,
-                                       None if det is None else det.scores, hands_px=frame.hands_px)
-            self._image_view.set_people(frame.people, frame.person_id)
-            self._view3d.set_pose(frame.joints_m, frame.skeleton)
-            self._view3d.set_people(frame.people_joints, frame.people_skeleton, frame.person_id)
+            self._image_view.set_frame(frame.frame.image, None if det is None else det.keypoints_px,
+                                       None if det is None else det.scores,
+                                       hands_px=None if pose.hands is None else pose.hands.keypoints_px)
+            self._image_view.set_people(marks_from_people(frame.people), frame.person_id)
+            self._view3d.set_pose(pose.joints_m, pose.skeleton)
+            everyone = {p.id: p.pose.joints_m for p in frame.everyone if p.pose.joints_m is not None}
+            self._view3d.set_people(everyone, frame.everyone[0].pose.skeleton if frame.everyone else None,
+                                    frame.person_id)
             redraw = now - self._last_plot >= PLOT_INTERVAL_S
             if redraw:
                 self._last_plot = now
-            self._angle_plot.add_live(frame.timestamp_s, frame.joints_m, frame.skeleton, redraw=redraw)
-        self._state.frame_shown(now, frame.index, frame.timestamp_s, frame.engine_fps, frame.latency_ms,
+            self._angle_plot.add_live(pose.timestamp_s, pose.joints_m, pose.skeleton, redraw=redraw)
+        self._state.frame_shown(now, frame.frame.index, pose.timestamp_s, frame.engine_fps, frame.latency_s * 1e3,
                                 det is not None, frame.recording, frame.frame_count)

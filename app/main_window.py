@@ -20,6 +20,7 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from engine.capture.frames import VIDEO_SUFFIXES
+from engine.core.errors import describe_error
 from engine.core.take import Take
 
 from . import heap
@@ -32,7 +33,7 @@ from .exporting import ExportRequest
 from .file_dialogs import ask_take, ask_video
 from .image_view import ImageView
 from .live_display import LiveDisplay
-from .messages import BatchRequest, BatchResult, RecordingState, RefineResult, SourceEnded, SourceInfo, TakeSaved
+from .messages import BatchRequest, BatchResult, RecordingState, RefineResult, SessionEnd, SessionInfo, TakeSaved
 from .path_field import open_folder
 from .people_ui import PeopleUi
 from .settings import AppSettings, recent_list
@@ -283,15 +284,16 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     # ------------------------------------------------------------------ the worker's reports
-    @Slot(object)
-    def _on_source_opened(self, info: SourceInfo) -> None:
-        if info.job_id == self.engine.stream_job:  # else a source that was replaced by a newer one
+    @Slot(int, object)
+    def _on_source_opened(self, job_id: int, info: SessionInfo) -> None:
+        if job_id == self.engine.stream_job:  # else a source that was replaced by a newer one
             self.state.engine_opened(info)
 
-    @Slot(object)
-    def _on_source_ended(self, ended: SourceEnded) -> None:
-        if ended.job_id == self.engine.stream_job:
-            self.state.source_ended(ended.error, ended.cancelled, ended.frames)
+    @Slot(int, object)
+    def _on_source_ended(self, job_id: int, end: SessionEnd) -> None:
+        if job_id == self.engine.stream_job:
+            self.state.source_ended(None if end.error is None else describe_error(end.error), end.cancelled,
+                                    end.frames)
 
     @Slot(object)
     def _on_recording_changed(self, rec: RecordingState) -> None:
@@ -307,8 +309,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_take_refining(self, name: str) -> None:
-        self.statusBar().showMessage(f"Take {name} saved as recorded live; refining it with the whole-clip pass "
-                                     "of monocap process…", 15000)
+        self.statusBar().showMessage(f"Take {name} saved as recorded live; refining it with the whole-clip pass…", 15000)
 
     @Slot(object)
     def _on_take_refined(self, result: RefineResult) -> None:
@@ -317,8 +318,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Take {path.stem} kept as recorded live: {result.error}", 15000)
             return
         self.player.reload(path.stem)  # the same frames as the live take, so the list stays as it is
-        self.statusBar().showMessage(f"Take {path.stem} refined by the whole-clip pass ({result.frames} frames, "
-                                     f"{result.seconds:.1f} s)", 8000)
+        self.statusBar().showMessage(f"Take {path.stem} refined by the whole-clip pass ({result.seconds:.1f} s)", 8000)
 
     # ------------------------------------------------------------------ recording
     @Slot(bool)

@@ -1,4 +1,5 @@
-"""The dataclasses the worker's signals carry to the GUI thread (and the requests going the other way)."""
+"""The dataclasses the worker's signals carry to the GUI thread (and the requests going the other way):
+a live frame is the engine session's TrackedFrame itself, built once."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.capture.detection import Detection
-from engine.core.skeletons import Skeleton
-from engine.session.events import RecordingState, TakeSaved  # the engine session's own, relayed as they are
+# the engine session's own, relayed as they are (a source's reports come with the job they belong to)
+from engine.session.events import RecordingState, SessionEnd, SessionInfo, TakeSaved, TrackedFrame
 from engine.session.pipeline import PipelineConfig
 from engine.session.refine import RefineResult  # the engine's own, relayed as it is
 
-__all__ = ["StreamRequest", "SourceInfo", "LiveFrame", "SourceEnded", "RecordingState", "TakeSaved", "BatchRequest",
-           "BatchProgress", "BatchResult", "RefineResult"]
+__all__ = ["StreamRequest", "SessionInfo", "SessionEnd", "TrackedFrame", "RecordingState", "TakeSaved",
+           "BatchRequest", "BatchProgress", "BatchResult", "RefineResult"]
 
 
 @dataclass(frozen=True)
@@ -29,48 +29,6 @@ class StreamRequest:
     realtime: bool = True  # files: pace frames at the file's rate (False: as fast as the engine goes)
     takes_dir: str = ""
     record: bool = False  # record a take from the source's first frame
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    name: str
-    fps: float
-    frame_count: int | None
-    is_live: bool
-    device: str
-    job_id: int = 0
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, eq=False)
-class LiveFrame:
-    """One processed frame. image: (H, W, 3) uint8 BGR. joints_m: (J, 3) world metres or None."""
-
-    index: int
-    timestamp_s: float
-    image: np.ndarray
-    detection: Detection | None
-    joints_m: np.ndarray | None
-    skeleton: Skeleton
-    latency_ms: float  # frame read -> result, in the worker
-    engine_fps: float  # frames the engine finished per second, recent average
-    dropped: int  # live: frames skipped because a newer one had arrived
-    recording: bool
-    frame_count: int | None = None
-    hands_px: np.ndarray | None = None  # (2, 21, 2) both hands' keypoints when hands are tracked
-    people: tuple = ()  # app.people_overlay.PersonMark of everyone tracked in the frame
-    person_id: int | None = None  # the person followed (their tracker id), None before anyone was seen
-    people_joints: dict = field(default_factory=dict)  # tracker id -> (J, 3) world metres of everyone, one world
-    people_skeleton: Skeleton | None = None  # the skeleton of people_joints
-
-
-@dataclass(frozen=True)
-class SourceEnded:
-    name: str
-    frames: int
-    error: str | None = None  # one-line message when it ended because of a problem
-    cancelled: bool = False
-    job_id: int = 0
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.core.take import Take
 
-from .messages import SourceInfo
+from .messages import SessionInfo
 from .window_values import (Banner, BannerScope, ListedTake, Mode, Source, SourceKind, TakeFiles, WindowStatus,
                             format_seconds, source_for_path)
 
@@ -66,7 +66,7 @@ class WindowState(QObject):
         super().__init__(parent)
         self.mode = Mode.IDLE
         self.source: Source | None = None
-        self.source_info: SourceInfo | None = None  # the engine's report on the running source
+        self.source_info: SessionInfo | None = None  # the engine's report on the running source
         self.source_running = False
         self.device_choice = device_choice
         self.device_actual = ""  # what the engine reported for the running source
@@ -156,7 +156,7 @@ class WindowState(QObject):
         self.takesCleared.emit()
 
     # ---- the engine's reports ----
-    def engine_opened(self, info: SourceInfo) -> None:
+    def engine_opened(self, info: SessionInfo) -> None:
         """The engine opened the source; its notes (what it doubts about a file) become a warning."""
         self.source_info = info
         if info.notes:

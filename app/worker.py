@@ -23,8 +23,7 @@ from engine.session.people_sink import PeopleSink
 from engine.session.refine import RefineJob, Refiner
 from engine.session.session import Session
 
-from .people_overlay import marks_from_people
-from .messages import BatchProgress, BatchRequest, BatchResult, LiveFrame, SourceEnded, SourceInfo, StreamRequest
+from .messages import BatchProgress, BatchRequest, BatchResult, StreamRequest
 
 __all__ = ["EngineController", "EngineWorker", "describe_error"]
 
@@ -41,9 +40,9 @@ class _JobCancel:
 
 
 class EngineWorker(QObject):
-    sourceOpened = Signal(object)  # SourceInfo
-    frameAvailable = Signal()  # a LiveFrame waits in the mailbox: call take_latest()
-    sourceEnded = Signal(object)  # SourceEnded
+    sourceOpened = Signal(int, object)  # the job, its SessionInfo
+    frameAvailable = Signal()  # a TrackedFrame waits in the mailbox: call take_latest()
+    sourceEnded = Signal(int, object)  # the job, its SessionEnd
     recordingChanged = Signal(object)  # RecordingState
     takeSaved = Signal(object)  # TakeSaved
     takeRefining = Signal(str)  # a take's name: its offline pass has started; the live take stays until it ends
@@ -60,7 +59,7 @@ class EngineWorker(QObject):
         self.record_everyone = False  # recordings make one take per person (app/people_record.py)
         self._session: Session | None = None
         self._people: PeopleSink | None = None
-        self._mailbox: LiveFrame | None = None
+        self._mailbox: TrackedFrame | None = None
         self._mail_lock = threading.Lock()
         self._notified = False
         self.busy = False
@@ -77,7 +76,7 @@ class EngineWorker(QObject):
         self._wake.set()
 
     def choose_person(self, person_id: int) -> None:
-        """Follow this person (a tracker id from LiveFrame.people) from the next frame on."""
+        """Follow this person (a tracker id from TrackedFrame.people) from the next frame on."""
         session = self._session
         if session is not None:
             session.choose_person(person_id)
@@ -95,14 +94,14 @@ class EngineWorker(QObject):
         """The next recording makes one take per person (STEM_pN) instead of one take."""
         self.record_everyone = on
 
-    def take_latest(self) -> LiveFrame | None:
+    def take_latest(self) -> TrackedFrame | None:
         with self._mail_lock:
             frame, self._mailbox = self._mailbox, None
             self._notified = False
             return frame
 
     # ---- run in the worker thread ----
-    def _post(self, frame: LiveFrame) -> None:
+    def _post(self, frame: TrackedFrame) -> None:
         with self._mail_lock:
             self._mailbox = frame
             notify = not self._notified
@@ -131,30 +130,17 @@ class EngineWorker(QObject):
             return
         self.busy = True
         self._record_wanted = request.record
-        opened: list[SessionInfo] = []
 
         def on_opened(info: SessionInfo) -> None:
-            opened.append(info)
             people.opened(info)
-            self.sourceOpened.emit(SourceInfo(info.name, info.fps, info.frame_count, info.is_live, info.device, job_id,
-                                             info.notes))
-
-        def on_pose(t: TrackedFrame) -> None:
-            self._post(LiveFrame(t.frame.index, t.pose.timestamp_s, t.frame.image, t.pose.detection, t.pose.joints_m,
-                                 t.pose.skeleton, t.latency_s * 1e3, t.engine_fps, t.dropped, t.recording,
-                                 opened[0].frame_count if opened else None,
-                                 None if t.pose.hands is None else t.pose.hands.keypoints_px,
-                                 marks_from_people(t.people), t.person_id,
-                                 {p.id: p.pose.joints_m for p in people.latest if p.pose.joints_m is not None},
-                                 people.people.lifter.skeleton))
+            self.sourceOpened.emit(job_id, info)
 
         def on_ended(end: SessionEnd) -> None:
             self._session = None
             self._people = None
             self._record_wanted = False
             self.busy = False
-            error = None if end.error is None else describe_error(end.error)
-            self.sourceEnded.emit(SourceEnded(end.name, end.frames, error, end.cancelled, job_id))
+            self.sourceEnded.emit(job_id, end)
 
         def on_take_saved(saved: TakeSaved) -> None:
             self.takeSaved.emit(saved)
@@ -164,13 +150,13 @@ class EngineWorker(QObject):
                 self.refiner.submit(job, self.takeRefined.emit)
 
         name = request.path if request.kind == "file" else f"camera {request.camera_index}"
-        events = SessionEvents(opened=on_opened, pose=on_pose, recording=self.recordingChanged.emit,
+        events = SessionEvents(opened=on_opened, pose=self._post, recording=self.recordingChanged.emit,
                                take_saved=on_take_saved, ended=on_ended)
         session = Session(lambda: _open(request), request.config, events, cancel=cancel, name=name,
                           takes_dir=request.takes_dir)
         people = PeopleSink(request.config, request.takes_dir, SessionEvents(recording=self.recordingChanged.emit,
                                                                                take_saved=self.takeSaved.emit))
-        session.add_sink(people)  # before on_pose reads its poses
+        session.track_everyone(people)
         if self.pose_sink is not None:
             session.add_sink(self.pose_sink)
         self._session, self._people = session, people

@@ -94,7 +94,7 @@ def main() -> int:
     def on_frame():
         if state["first_frame"] is None:
             state["first_frame"] = (time.perf_counter(), win.frames_rendered)
-        if args.screenshot and not state["shot"] and win.last_frame is not None and win.last_frame.index >= 120:
+        if args.screenshot and not state["shot"] and win.last_frame is not None and win.last_frame.frame.index >= 120:
             state["shot"] = True
             win.screenshot().save(args.screenshot)
 
@@ -109,9 +109,9 @@ def main() -> int:
         def frame(self):
             on_frame()
 
-        @Slot(object)
-        def ended(self, info):
-            ended(info)
+        @Slot(int, object)
+        def ended(self, job_id, end):
+            ended(end)
 
     if args.stream:  # the streaming process starts once, when Stream is pressed: not a cost per frame
         deadline = time.monotonic() + 30

@@ -285,6 +285,9 @@ def main() -> int:
         frames = s["tracked"] + s["played"] + win.frames_rendered
         if frames == progress["frames"]:
             s["errors"].append(f"no progress for 120 s (phase {s['phase']})")
+            import faulthandler
+
+            faulthandler.dump_traceback(file=sys.stderr, all_threads=True)  # where each thread waits
             app.quit()
         progress["frames"] = frames
 

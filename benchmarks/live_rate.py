@@ -99,13 +99,11 @@ class Clock:
         self.first_ns = self.last_ns = 0
 
     def on_pose(self, tracked) -> None:
-        from engine.streaming.sender import capture_time_ns
-
         now = time.monotonic_ns()
         if len(self.latency_ms) == 10:  # the models' first calls left out of the steady rate
             self.first_ns = now
         self.last_ns = now
-        self.latency_ms.append((now - capture_time_ns(tracked, self.source)) / 1e6)
+        self.latency_ms.append((now - tracked.captured_ns) / 1e6)
         self.found += tracked.pose.detection is not None
         if tracked.pose.hands is not None:
             self.hands += tracked.pose.hands.found

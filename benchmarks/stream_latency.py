@@ -63,10 +63,8 @@ class PoseClock:
         self.times_s: list[float] = []
 
     def on_pose(self, tracked) -> None:
-        from engine.streaming.sender import capture_time_ns
-
         now = time.monotonic_ns()
-        self.ready_ms.append((now - capture_time_ns(tracked, self.source)) / 1e6)
+        self.ready_ms.append((now - tracked.captured_ns) / 1e6)
         self.times_s.append(now / 1e9)
         if self.stream_sink is not None:
             self.stream_sink.on_pose(tracked)
@@ -81,8 +79,8 @@ def run(video: str, config, streaming: bool):
     from engine.capture.paced_source import PacedSource
     from engine.session.session import Session
     from engine.streaming.channels import channels_from_targets
-    from engine.streaming.sender import StreamSink
     from engine.streaming.sender_process import ProcessPoseStreamer
+    from engine.streaming.switch import StreamSwitch
 
     source = PacedSource(open_source(video))
     sinks, streamer = [], None
@@ -94,7 +92,10 @@ def run(video: str, config, streaming: bool):
         deadline = time.monotonic() + 60.0  # Stream is pressed before the clip, as a user does
         while not streamer.running and time.monotonic() < deadline:
             time.sleep(0.05)
-    clock = PoseClock(source, StreamSink(streamer, source) if streamer else None)
+    switch = StreamSwitch()
+    if streamer is not None:
+        switch.attach(streamer)
+    clock = PoseClock(source, switch if streamer else None)
     session = Session(source, config)
     session.add_sink(clock)
     try:

@@ -43,6 +43,21 @@ class TrackedFrame:
     people: tuple = ()  # engine.capture.people.TrackedPerson: everyone tracked in this frame
     person_id: int | None = None  # the tracker id of the person followed (None before anyone was seen)
     merges: tuple = ()  # (newcomer id, id): a newcomer of earlier frames was found to be that person
+    captured_ns: int = 0  # time.monotonic_ns() the frame was captured (the source's clock, else when picked up)
+    frame_count: int | None = None  # the source's frames in all (None: live or unknown)
+    everyone: tuple = ()  # engine.session.live_people.PersonPose of everyone in 3D, one world (when asked)
+
+
+@dataclass(frozen=True, eq=False)
+class DetectedFrame:
+    """What the detection step hands the tracking step with a frame (engine/session/live_stage.py)."""
+
+    picked_up_s: float  # time.perf_counter() the frame was taken from the source
+    detect_s: float  # the detector's time on it
+    people: tuple  # engine.capture.people.TrackedPerson: everyone tracked in it
+    person_id: int | None  # the person followed
+    merges: tuple  # (newcomer id, id) pairs found since the last frame
+    captured_ns: int
 
 
 @dataclass(frozen=True)

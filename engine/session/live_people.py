@@ -40,13 +40,19 @@ class LivePeople:
         """person_id: lock on to this tracker id (None: the lock-on rule's first pick)."""
         self.config = config
         self.everyone = everyone
-        self.people = PeopleTracker(config.people)
+        self._people: PeopleTracker | None = None  # only `push` tells people apart itself
         self.lock = LockOn(person_id)
         self.lifter = lifter or make_lifter(config.lift)
         self._trackers: dict[int, LiveTracker] = {}
         self._anchor: LiveTracker | None = None  # whose origin everyone's world shares
         self._last_seen: dict[int, float] = {}
         self.last_people: list[TrackedPerson] = []
+
+    @property
+    def people(self) -> PeopleTracker:
+        if self._people is None:
+            self._people = PeopleTracker(self.config.people)
+        return self._people
 
     @property
     def tracked_ids(self) -> list[int]:

@@ -10,7 +10,7 @@ tracker's causal state sees them exactly as it would sequentially.
         for frame in frames:
             stage.submit(frame, detector.detect(frame.image, frame.timestamp_ns))
 
-`on_pose(frame, detection, pose, item)` runs on the stage's thread. An exception there (or in the tracker) stops the
+`on_pose(frame, detection, pose, detected)` runs on the stage's thread. An exception there (or in the tracker) stops the
 stage and is raised again by the next `submit` or by `close`. `InlineStage` has the same calls and
 tracks each frame in `submit` itself (for measurements that want the two steps apart).
 """
@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Any, Callable
+from typing import Callable
 
 from engine.capture.detection import Detection
 from engine.capture.frames import Frame
 from engine.capture.hands import HandTracker
+from engine.session.events import DetectedFrame
 from engine.session.pipeline import LiveTracker, PoseFrame
 
 _STOP = object()
+OnPose = Callable[[Frame, Detection | None, PoseFrame, DetectedFrame | None], None]
 
 
 def _hand_tracker(tracker: LiveTracker) -> HandTracker | None:
@@ -34,7 +36,8 @@ def _hand_tracker(tracker: LiveTracker) -> HandTracker | None:
     return HandTracker(hand, alternate=hand.live_alternate) if tracker.config.hands else None
 
 
-def _track(stage: "TrackingStage | InlineStage", frame: Frame, detection: Detection | None, item: Any,
+def _track(stage: "TrackingStage | InlineStage", frame: Frame, detection: Detection | None,
+           detected: DetectedFrame | None,
            restart: bool) -> None:
     """One frame through a stage: hands, the tracker, then on_pose."""
     if restart:
@@ -42,11 +45,11 @@ def _track(stage: "TrackingStage | InlineStage", frame: Frame, detection: Detect
     image = frame.image if stage._needs_images else None
     hands = None if stage._hands is None else stage._hands.track(frame.image, detection, frame.timestamp_ns)
     pose = stage.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image, hands)
-    stage._on_pose(frame, detection, pose, item)
+    stage._on_pose(frame, detection, pose, detected)
 
 
 class TrackingStage:
-    def __init__(self, tracker: LiveTracker, on_pose: Callable[[Frame, Detection | None, PoseFrame, Any], None],
+    def __init__(self, tracker: LiveTracker, on_pose: OnPose,
                  depth: int = 2):
         """depth: frames that may wait for tracking before `submit` blocks (the detector then waits)."""
         self.tracker = tracker
@@ -61,15 +64,16 @@ class TrackingStage:
         self._thread.start()
         self._closed = False
 
-    def submit(self, frame: Frame, detection: Detection | None, item: Any = None, restart: bool = False) -> None:
-        """Queues one detected frame; `item` is handed on to `on_pose` with it. restart: the
+    def submit(self, frame: Frame, detection: Detection | None, detected: DetectedFrame | None = None,
+               restart: bool = False) -> None:
+        """Queues one detected frame; `detected` is handed on to `on_pose` with it. restart: the
         tracker starts over (`LiveTracker.restart`) before this frame, e.g. for another person."""
         self._raise_error()
         if self._closed:
             raise RuntimeError("the tracking stage is closed")
         while True:
             try:
-                self._queue.put((frame, detection, item, restart), timeout=0.1)
+                self._queue.put((frame, detection, detected, restart), timeout=0.1)
                 return
             except queue.Full:
                 self._raise_error()
@@ -121,14 +125,15 @@ class TrackingStage:
 class InlineStage:
     """TrackingStage's calls without the thread: `submit` tracks the frame before it returns."""
 
-    def __init__(self, tracker: LiveTracker, on_pose: Callable[[Frame, Detection | None, PoseFrame, Any], None]):
+    def __init__(self, tracker: LiveTracker, on_pose: OnPose):
         self.tracker = tracker
         self._on_pose = on_pose
         self._needs_images = tracker.lifter.needs_images
         self._hands = _hand_tracker(tracker)
 
-    def submit(self, frame: Frame, detection: Detection | None, item: Any = None, restart: bool = False) -> None:
-        _track(self, frame, detection, item, restart)
+    def submit(self, frame: Frame, detection: Detection | None, detected: DetectedFrame | None = None,
+               restart: bool = False) -> None:
+        _track(self, frame, detection, detected, restart)
 
     def close(self) -> None:
         if self._hands is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from engine.capture.frames import Frame
 from engine.session.events import RecordingState, SessionEvents, SessionInfo, TakeSaved, TrackedFrame
 from engine.session.live_people import LivePeople, PersonPose
 from engine.session.people_recorder import PeopleRecording
@@ -49,23 +50,27 @@ class PeopleSink:
 
     # ---- the session's tracking thread ----
     def on_pose(self, frame: TrackedFrame) -> None:
-        t = frame.pose.timestamp_s
-        if len(frame.people) > 1:
-            self._others_until = t + self.config.people.forget_s
-        if not self._record_wanted and self._recording is None and t > self._others_until:
+        self.follow(frame.frame, frame.pose.timestamp_s, frame.people)
+
+    def follow(self, frame: Frame, timestamp_s: float, people: tuple) -> tuple[PersonPose, ...]:
+        """Everyone the session's tracker told apart in this frame (TrackedPerson) -> their poses, one world."""
+        if len(people) > 1:
+            self._others_until = timestamp_s + self.config.people.forget_s
+        if not self._record_wanted and self._recording is None and timestamp_s > self._others_until:
             # one person alone: the session's own pose is theirs; nothing more to work out per frame
             if self.latest:
                 self.latest = ()
-                self.people = LivePeople(self.config, everyone=True)
-            return
-        image = frame.frame.image if self.people.lifter.needs_images else None
-        self.latest = tuple(self.people.follow(frame.frame.index, frame.pose.timestamp_s, list(frame.people), image))
+                self.people = LivePeople(self.config, everyone=True, lifter=self.people.lifter)
+            return self.latest
+        image = frame.image if self.people.lifter.needs_images else None
+        self.latest = tuple(self.people.follow(frame.index, timestamp_s, list(people), image))
         if self._record_wanted and self._recording is None:
             self._start()
         if self._recording is not None and not self._record_wanted:
             self._finish()
         if self._recording is not None:
-            self._recording.append(frame.pose.timestamp_s, list(self.latest), frame.frame.image)
+            self._recording.append(timestamp_s, list(self.latest), frame.image)
+        return self.latest
 
     def close(self) -> None:
         if self._recording is not None:

@@ -46,9 +46,10 @@ from engine.core.native_memory import release_free_memory
 from engine.core.take import Take
 from engine.lift.device import describe_device
 from engine.lift.modes import make_lifter
-from engine.session.events import (PoseSink, RecordingState, SessionEnd, SessionEvents, SessionInfo, TakeSaved,
-                                   TrackedFrame)
+from engine.session.events import (DetectedFrame, PoseSink, RecordingState, SessionEnd, SessionEvents, SessionInfo,
+                                   TakeSaved, TrackedFrame)
 from engine.session.live_stage import InlineStage, TrackingStage
+from engine.session.people_sink import PeopleSink
 from engine.session.people_takes import EveryoneDetected, PersonTake, people_takes
 from engine.session.pipeline import (CancelFlag, Cancelled, LiveTracker, PipelineConfig, bgr_to_rgb,
                                      detect_people_source)
@@ -79,6 +80,7 @@ class Session:
         self._record_wanted = False
         self._person_wanted: int | None = None
         self._sinks: list[PoseSink] = []
+        self._everyone: PeopleSink | None = None
         self.overlap_tracking = overlap_tracking
         self._make_detector = detector
 
@@ -102,6 +104,11 @@ class Session:
         """stream: follow this person (a tracker id from TrackedFrame.people) from the next frame;
         the temporal stage starts over for them."""
         self._person_wanted = person_id
+
+    def track_everyone(self, people: PeopleSink) -> None:
+        """Before `stream`: everyone the session tells apart is also put in 3D (and recorded when the
+        sink is asked to), in each TrackedFrame's `everyone`."""
+        self._everyone = people
 
     def add_sink(self, sink: PoseSink) -> None:
         """Before `stream`: `sink.on_pose` gets every tracked frame, `sink.close` the end."""
@@ -173,16 +180,19 @@ class Session:
             self._emit(self.events.opened, SessionInfo(source.name, source.fps, source.frame_count, source.is_live,
                                                        describe_device(self.config.lift.device),
                                                        tuple(getattr(source, "notes", ()))))
+            frame_count = source.frame_count
             if realtime and not source.is_live:  # a file at its own rate behaves as a camera filming it
                 source = self.source = PacedSource(source)
 
-            def on_pose(frame, detection, pose, timing) -> None:  # the tracking thread, in frame order
-                picked_up, detect_s, everyone, person_id, merges = timing
+            def on_pose(frame, detection, pose, detected: DetectedFrame) -> None:  # the tracking thread, in order
                 on = recording.update(frame, pose)
+                everyone = () if self._everyone is None else self._everyone.follow(frame, pose.timestamp_s,
+                                                                                   detected.people)
                 now = time.perf_counter()
-                tracked = TrackedFrame(frame, pose, detect_s, tracker.last_push_s, now - picked_up,
-                                       counter.tick(now), grabber.dropped if grabber else 0, on, everyone, person_id,
-                                       merges)
+                tracked = TrackedFrame(frame, pose, detected.detect_s, tracker.last_push_s, now - detected.picked_up_s,
+                                       counter.tick(now), grabber.dropped if grabber else 0, on, detected.people,
+                                       detected.person_id, detected.merges, detected.captured_ns, frame_count,
+                                       everyone)
                 for sink in self._sinks:
                     sink.on_pose(tracked)
                 self._emit(self.events.pose, tracked)
@@ -207,7 +217,7 @@ class Session:
                         frame = next(frame_iter, None)
                         if frame is None:
                             break
-                    picked_up = time.perf_counter()
+                    picked_up, picked_up_ns = time.perf_counter(), time.monotonic_ns()
                     found = people.update(frame.timestamp_ns / 1e9, detector.detect_people(frame.image, frame.timestamp_ns),
                                           frame.image)
                     detect_s = time.perf_counter() - picked_up
@@ -217,8 +227,9 @@ class Session:
                         lock.choose(self._person_wanted)
                         self._person_wanted = None
                     detection = lock.pick(found)  # only the person followed, never anyone else
-                    stage.submit(frame, detection, (picked_up, detect_s, tuple(found), lock.person_id,
-                                                    tuple(people.take_merges())), restart=restart)
+                    detected = DetectedFrame(picked_up, detect_s, tuple(found), lock.person_id, tuple(people.take_merges()),
+                                             _captured_ns(source, frame, picked_up_ns))
+                    stage.submit(frame, detection, detected, restart=restart)
                     submitted += 1
         except Exception as exc:  # noqa: BLE001 - a stream ends with a report, never a crash
             error = exc
@@ -227,7 +238,7 @@ class Session:
                 grabber.stop()
             self._close_source()
             error = _first(error, recording.close)
-            for sink in self._sinks:
+            for sink in self._sinks + ([self._everyone] if self._everyone is not None else []):
                 error = _first(error, sink.close)
             self._record_wanted = False
         release_free_memory()
@@ -254,6 +265,13 @@ class Session:
     def _emit(event: Callable | None, value) -> None:
         if event is not None:
             event(value)
+
+
+def _captured_ns(source, frame, picked_up_ns: int) -> int:
+    """When a frame was captured, on time.monotonic_ns(): from the source's clock where it keeps one
+    (cameras, files at their own rate: `clock_origin_ns`), else when the session picked it up."""
+    origin = getattr(source, "clock_origin_ns", None)
+    return origin + frame.timestamp_ns if origin is not None else picked_up_ns
 
 
 def _file_of(source) -> Path | None:

@@ -26,31 +26,6 @@ _NO_RECEIVER_S = 2.0  # a refusal this recent shows as "no receiver"
 LATENCY_SAMPLES = 2048  # the most recent send latencies kept for stats
 
 
-def capture_time_ns(tracked, source=None) -> int:
-    """A session's tracked frame (events.TrackedFrame) -> the time.monotonic_ns() it was
-    captured at: from the source's clock where it keeps one (cameras, paced files:
-    `clock_origin_ns`), else from when the session picked the frame up."""
-    origin = getattr(source, "clock_origin_ns", None)
-    if origin is not None:
-        return origin + tracked.frame.timestamp_ns
-    return time.monotonic_ns() - int(tracked.latency_s * 1e9)
-
-
-class StreamSink:
-    """A PoseStreamer as an engine session's pose sink (engine/session/events.PoseSink).
-    source: the session's source, for capture times from its clock."""
-
-    def __init__(self, streamer: "PoseStreamer", source=None):
-        self.streamer = streamer
-        self.source = source
-
-    def on_pose(self, tracked) -> None:
-        self.streamer.submit(tracked.pose, capture_time_ns(tracked, self.source))
-
-    def close(self) -> None:
-        """The session ended; the streamer's owner closes it."""
-
-
 class Encoder(Protocol):
     name: str
 

@@ -1,4 +1,6 @@
-"""A pose consumer that stays in place while streams start and stop: an engine session hands it
+"""The one way a session's poses are streamed, for the app and `monocap stream` alike.
+
+A pose consumer that stays in place while streams start and stop: an engine session hands it
 every tracked frame (it is a session PoseSink, engine/session/events.py), or any loop calls
 `submit`; a front end attaches a streamer (a PoseStreamer, or the ProcessPoseStreamer that sends
 from a process of its own) when the user turns streaming on and detaches it
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from engine.streaming.sender import PoseStreamer, capture_time_ns
+from engine.streaming.sender import PoseStreamer
 from engine.streaming.sender_process import ProcessPoseStreamer
 
 Streamer = PoseStreamer | ProcessPoseStreamer
@@ -40,7 +42,7 @@ class StreamSwitch:
 
     def on_pose(self, tracked) -> None:
         """A session's tracked frame (events.TrackedFrame), on its tracking thread."""
-        self.submit(tracked.pose, capture_time_ns(tracked))
+        self.submit(tracked.pose, tracked.captured_ns)
 
     def close(self) -> None:
         """A session ended; the stream stays on for the next one."""

@@ -30,9 +30,9 @@ def main() -> int:
 
     def report():
         frame = win.last_frame
-        if frame is not None and frame.recording and frame.index != last[0]:
-            last[0] = frame.index
-            print(f"frame {frame.index}", flush=True)
+        if frame is not None and frame.recording and frame.frame.index != last[0]:
+            last[0] = frame.frame.index
+            print(f"frame {frame.frame.index}", flush=True)
 
     poll = QTimer()
     poll.timeout.connect(report)

@@ -44,4 +44,4 @@ def test_sample_clip_draws_bones_in_3d_view(window, qtbot):
     misses = [_near_colour(empty, xy, bone_colours[:2], radius=1, tol=30) for xy in view.project(mids)]
     assert sum(misses) <= 2
     # the image view shows the clip with its size
-    assert window.last_frame is not None and window.last_frame.image.shape == (360, 640, 3)
+    assert window.last_frame is not None and window.last_frame.frame.image.shape == (360, 640, 3)

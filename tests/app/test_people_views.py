@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from app.people_overlay import person_colour
+from app.people_overlay import marks_from_people, person_colour
 from app.window_state import Mode
 from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import load_npz
@@ -97,16 +97,17 @@ def test_the_person_chosen_in_3d_stays_chosen_while_hidden(window, qtbot, footag
     post = worker._post
 
     def logged(f):
-        hip = None if f.detection is None else float(np.mean(f.detection.keypoints_px[[23, 24], 0]))
-        sent.append((f.index, f.person_id, hip))
+        det = f.pose.detection
+        hip = None if det is None else float(np.mean(det.keypoints_px[[23, 24], 0]))
+        sent.append((f.frame.index, f.person_id, hip))
         post(f)
 
     monkeypatch.setattr(worker, "_post", logged)
     window.open_file(fo.path)
     view, layer = window.view3d, window.view3d.people
     qtbot.waitUntil(lambda: len(layer.poses) == 2 and len(window.last_frame.people) == 2, timeout=60000)
-    taiji = next(m.id for m in window.last_frame.people if (m.box[0] + m.box[2]) / 2 < 420)
-    juggler = next(m.id for m in window.last_frame.people if m.id != taiji)
+    taiji = next(m.id for m in marks_from_people(window.last_frame.people) if (m.box[0] + m.box[2]) / 2 < 420)
+    juggler = next(m.id for m in marks_from_people(window.last_frame.people) if m.id != taiji)
     target = juggler if window.last_frame.person_id == taiji else taiji
     QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      _torso_point(view, layer.poses[target]))  # follow the other one first...
@@ -116,7 +117,7 @@ def test_the_person_chosen_in_3d_stays_chosen_while_hidden(window, qtbot, footag
         QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                          _torso_point(view, layer.poses[taiji]))  # ...then the one who will be hidden
         qtbot.waitUntil(lambda: window.last_frame.person_id == taiji, timeout=30000)
-    chosen_at = window.last_frame.index
+    chosen_at = window.last_frame.frame.index
     assert chosen_at < 60, "chosen only once the juggler was in front of him: the test proves nothing"
     qtbot.waitUntil(lambda: not window.source_running, timeout=90000)
     after = [(i, pid, hip) for i, pid, hip in sent if i > chosen_at + 2]

@@ -14,7 +14,7 @@ def _record_take(window, qtbot, frames=30):
     qtbot.waitUntil(lambda: window.source_running and window.frames_rendered >= 2, timeout=30000)
     window.commands.record.trigger()  # the Record button / Ctrl+R
     qtbot.waitUntil(lambda: window.recording, timeout=10000)
-    qtbot.waitUntil(lambda: window.last_frame is not None and window.last_frame.index >= frames, timeout=30000)
+    qtbot.waitUntil(lambda: window.last_frame is not None and window.last_frame.frame.index >= frames, timeout=30000)
     window.commands.record.trigger()
     qtbot.waitUntil(lambda: len(window.takes) == 1 and not window.recording, timeout=10000)
     window.stop_source()

@@ -46,7 +46,7 @@ def test_dropping_a_video_opens_it(window, qtbot):
     event = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
     qtbot.waitUntil(lambda: window.frames_rendered >= 1, timeout=30000)
-    assert window.last_frame.image.shape == (360, 640, 3)
+    assert window.last_frame.frame.image.shape == (360, 640, 3)
 
 
 def test_about_names_version_and_licences(window):

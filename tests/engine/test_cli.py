@@ -77,7 +77,7 @@ def test_bad_inputs_give_one_line(tmp_path):
     cv2 = pytest.importorskip("cv2")
     cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*"MJPG"), 25, (64, 48)).release()
     _assert_one_clear_line(monocap("process", empty, "-o", tmp_path), "zero.avi")
-    _assert_one_clear_line(monocap("process", junk, "--smoothing", "3", "-o", tmp_path), "between 0 and 1")
+    _assert_one_clear_line(monocap("process", junk, "--smoothing", "3", "-o", tmp_path), "from 0 (raw) to 1")
 
 
 def test_unwritable_output_folder(tmp_path, short_clip):

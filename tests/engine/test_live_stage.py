@@ -33,7 +33,7 @@ def test_stage_gives_the_poses_of_tracking_in_line_in_order(detected):
 
     with TrackingStage(LiveTracker(PipelineConfig()), on_pose) as stage:
         for f, d in detected:
-            stage.submit(f, d, item=f.index)
+            stage.submit(f, d, detected=f.index)
     assert [item for item, _ in got] == [f.index for f, _ in detected]
     assert threads and threading.get_ident() not in threads
     for (_, pose), ref in zip(got, expected):
@@ -55,9 +55,9 @@ def test_an_error_on_the_stage_is_raised_in_the_submitting_thread(detected):
     stage = TrackingStage(LiveTracker(PipelineConfig()), on_pose, depth=1)
     with pytest.raises(OSError, match="disk full"):
         for i, (f, d) in enumerate(detected):
-            stage.submit(f, d, item=i)
+            stage.submit(f, d, detected=i)
         stage.close()
     stage.close()  # the error was handed over once; closing again is quiet
     assert seen == [0, 1, 2, 3]  # nothing is tracked after the error
     with pytest.raises(RuntimeError, match="closed"):
-        stage.submit(*detected[0], item=0)
+        stage.submit(*detected[0], detected=0)
