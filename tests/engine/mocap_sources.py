@@ -44,9 +44,10 @@ def _both_sides(spec: list[tuple[str, str, str, bool]]) -> list[Joint]:
             for side in ("L", "R") for name, parent, at, end in spec]
 
 
-def _truth(hip: str, knee: str, ankle: str, shoulder: str, elbow: str, wrist: str, left: str, right: str) -> dict:
+def _truth(hip: str, knee: str, ankle: str, shoulder: str, elbow: str, wrist: str) -> dict[str, str]:
+    """Monocap's limb joints -> the family's joint names, given with {S} for L/R and {s} for l/r."""
     joints = {"hip": hip, "knee": knee, "ankle": ankle, "shoulder": shoulder, "elbow": elbow, "wrist": wrist}
-    return {f"{side}_{k}": v.format(S=s, s=s.lower()) for side, s in (("left", left), ("right", right))
+    return {f"{side}_{k}": v.format(S=s, s=s.lower()) for side, s in (("left", "L"), ("right", "R"))
             for k, v in joints.items()}
 
 
@@ -76,7 +77,7 @@ def iclone_family() -> Family:
         (c + "{S}_Index2_end", c + "{S}_Index2", "fingertip", True),
         (c + "{S}_Pinky1", c + "{S}_Hand", "palm", False), (c + "{S}_Pinky1_end", c + "{S}_Pinky1", "palm", True)])
     truth = _truth(c + "{S}_Thigh", c + "{S}_Calf", c + "{S}_Foot", c + "{S}_Upperarm", c + "{S}_Forearm",
-                   c + "{S}_Hand", "L", "R")
+                   c + "{S}_Hand")
     return Family("cmu_iclone", middle + sides, truth, units="cm", frame_time_text="0.016667")
 
 
@@ -95,7 +96,7 @@ def daz_family() -> Family:
         ("{s}Buttock", "hip", "hipjoint", False), ("{s}Thigh", "{s}Buttock", "hip", False),
         ("{s}Shin", "{s}Thigh", "knee", False), ("{s}Foot", "{s}Shin", "ankle", False),
         ("{s}Foot_end", "{s}Foot", "toetip", True)])
-    truth = _truth("{s}Thigh", "{s}Shin", "{s}Foot", "{s}Shldr", "{s}ForeArm", "{s}Hand", "L", "R")
+    truth = _truth("{s}Thigh", "{s}Shin", "{s}Foot", "{s}Shldr", "{s}ForeArm", "{s}Hand")
     return Family("cmu_daz", middle + eyes + sides, truth, units="in", frame_time_text="0.00833333")
 
 
@@ -192,11 +193,13 @@ MIDDLE_BONES = [
     Bone("lowerneck", "thorax", "neck", "neck2", "neck"), Bone("upperneck", "lowerneck", "neck2", "head", None),
     Bone("head", "upperneck", "head", "headtop", "head")]
 SIDE_BONES = [  # {s}: l or r
-    Bone("{s}hipjoint", "root", "pelvis", "hip", None), Bone("{s}femur", "{s}hipjoint", "hip", "knee", "thigh", (0, 0, 20)),
+    Bone("{s}hipjoint", "root", "pelvis", "hip", None),
+    Bone("{s}femur", "{s}hipjoint", "hip", "knee", "thigh", (0, 0, 20)),
     Bone("{s}tibia", "{s}femur", "knee", "ankle", "shin", (0, 0, 20)),
     Bone("{s}foot", "{s}tibia", "ankle", "ball", "foot", (-90, 7, 20)),
     Bone("{s}toes", "{s}foot", "ball", "toetip", "toe", (-90, 7, 20)),
-    Bone("{s}collar", "thorax", "neck", "clav", None), Bone("{s}clavicle", "{s}collar", "clav", "shoulder", "clavicle", (0, 0, -8)),
+    Bone("{s}collar", "thorax", "neck", "clav", None),
+    Bone("{s}clavicle", "{s}collar", "clav", "shoulder", "clavicle", (0, 0, -8)),
     Bone("{s}humerus", "{s}clavicle", "shoulder", "elbow", "upperarm", (0, 0, 90)),
     Bone("{s}radius", "{s}humerus", "elbow", "wrist", "forearm", (0, 0, 90)),
     Bone("{s}wrist", "{s}radius", "wrist", "palm", "hand", (0, 0, 90)),
