@@ -33,7 +33,7 @@ from .exporting import ExportRequest
 from .file_dialogs import ask_take, ask_video
 from .image_view import ImageView
 from .live_display import LiveDisplay
-from .messages import BatchRequest, BatchResult, RecordingState, RefineResult, SessionEnd, SessionInfo, TakeSaved
+from .messages import BatchRequest, BatchResult, RecordingState, SessionEnd, SessionInfo
 from .path_field import open_folder
 from .people_ui import PeopleUi
 from .settings import AppSettings, recent_list
@@ -42,6 +42,7 @@ from .space_to_pause import SpaceToPause
 from .status_labels import StatusLabels
 from .stream_control import StreamControl
 from .take_player import TakePlayer
+from .take_reports import TakeReports
 from .takes_folder import list_takes_folder
 from .takes_panel import TakesPanel
 from .timeline import Timeline
@@ -49,7 +50,7 @@ from .view3d import SkeletonView
 from .views_area import ViewsArea
 from .window_commands import WindowCommands
 from .window_state import WindowState
-from .window_values import Banner, ListedTake, TakeFiles, format_seconds
+from .window_values import Banner
 from .worker import EngineController
 
 STATE_VERSION = 1  # of the toolbar and docks' layout kept in the settings
@@ -63,10 +64,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Monocap")
         self.setAcceptDrops(True)
         self.qsettings = settings or QSettings("Monocap", "Monocap")
-        self.app_settings = AppSettings.load(self.qsettings)
+        self.app_settings, settings_problems = AppSettings.load_checked(self.qsettings)
         if takes_dir:
             self.app_settings = self.app_settings.with_(takes_dir=takes_dir)
         self.state = WindowState(self.app_settings.device, self)
+        if settings_problems:  # each bad value kept its default
+            self.state.show(Banner("; ".join(settings_problems), "warning"))
         self.engine = EngineController(self)
         self.sources = SourceOpener(self.engine, self.state, self.qsettings, lambda: self.app_settings, self)
         self._closing = False
@@ -170,9 +173,10 @@ class MainWindow(QMainWindow):
         w.frameAvailable.connect(self.live.frame_available)
         w.sourceEnded.connect(self._on_source_ended)
         w.recordingChanged.connect(self._on_recording_changed)
-        w.takeSaved.connect(self._on_take_saved)
-        w.takeRefining.connect(self._on_take_refining)
-        w.takeRefined.connect(self._on_take_refined)
+        reports = self.take_reports = TakeReports(self.state, self.player, self.statusBar().showMessage, self)
+        w.takeSaved.connect(reports.saved)
+        w.takeRefining.connect(reports.refining)
+        w.takeRefined.connect(reports.refined)
         w.batchProgress.connect(self.batch_panel.on_progress)
         w.batchFinished.connect(self.batch_panel.on_finished)
 
@@ -298,27 +302,6 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_recording_changed(self, rec: RecordingState) -> None:
         self.state.recording_changed(rec.recording, rec.name)
-
-    @Slot(object)
-    def _on_take_saved(self, saved: TakeSaved) -> None:
-        take = saved.take
-        self.state.list_take(ListedTake(saved.name, TakeFiles(Path(saved.path), saved.video_path), take.num_frames,
-                                        take.fps))
-        self.statusBar().showMessage(f"Take {saved.name} saved: {format_seconds(take.num_frames / (take.fps or 30))}"
-                                     f" in {saved.path}", 8000)
-
-    @Slot(str)
-    def _on_take_refining(self, name: str) -> None:
-        self.statusBar().showMessage(f"Take {name} saved as recorded live; refining it with the whole-clip pass…", 15000)
-
-    @Slot(object)
-    def _on_take_refined(self, result: RefineResult) -> None:
-        path = Path(result.take_path)
-        if result.error:
-            self.statusBar().showMessage(f"Take {path.stem} kept as recorded live: {result.error}", 15000)
-            return
-        self.player.reload(path.stem)  # the same frames as the live take, so the list stays as it is
-        self.statusBar().showMessage(f"Take {path.stem} refined by the whole-clip pass ({result.seconds:.1f} s)", 8000)
 
     # ------------------------------------------------------------------ recording
     @Slot(bool)

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 # the engine session's own, relayed as they are (a source's reports come with the job they belong to)
 from engine.session.events import RecordingState, SessionEnd, SessionInfo, TakeSaved, TrackedFrame
 from engine.session.pipeline import PipelineConfig

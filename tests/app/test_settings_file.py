@@ -44,3 +44,17 @@ def test_good_values_load_as_written(tmp_path):
     assert problems == []
     assert (settings.smoothing, settings.camera_width, settings.camera_height, settings.device) == (0.8, 1280, 720, "cpu")
     assert settings.pipeline_config().smoothing.strength == 0.8
+
+
+def test_the_window_says_which_settings_it_could_not_use(qtbot, tmp_path):
+    from app.main import dispose_window
+    from app.main_window import MainWindow
+
+    win = MainWindow(settings=_settings(tmp_path, smoothing="nan", mode="garbage"), takes_dir=str(tmp_path / "t"))
+    try:
+        said = win.banner.text()
+        assert _cli_line(lambda: pipeline_config(smoothing=float("nan"))) in said
+        assert _cli_line(lambda: pipeline_config(mode="garbage")) in said
+        assert win.app_settings.smoothing == AppSettings().smoothing
+    finally:
+        dispose_window(win)
