@@ -1,5 +1,5 @@
 """Reads and writes takes by file extension (.npz, .csv, .bvh, .trc), with the export options
-the CLI and the GUI share, and the `monocap convert` command.
+the CLI and the GUI share (the command line's own options: engine/cli/export_arguments.py).
 
 - .npz: Monocap's take (engine/core/take.py), every field kept.
 - .csv: one row per frame: frame, time_s, then <joint>_x_m, _y_m, _z_m (metres; empty when
@@ -13,7 +13,6 @@ the CLI and the GUI share, and the `monocap convert` command.
 
 from __future__ import annotations
 
-import argparse
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,7 +26,7 @@ from engine.core.input_checks import DEFAULT_LIMITS, InputLimits, check_position
 from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
 from engine.animation.trc import TRC_UNITS, read_trc, write_trc
 from engine.animation.rig import RIGS, get_rig
-from engine.animation.rig_mappings import load_joint_map, on_body_if_possible, to_body_take
+from engine.animation.rig_mappings import on_body_if_possible, to_body_take
 from engine.animation.rig_recognizer import up_direction
 from engine.core.rotations import EULER_ORDERS, swing_rotation
 from engine.core.skeletons import Skeleton, frame_joints
@@ -297,121 +296,7 @@ def export_take(take: Take, out_dir: str | Path, stem: str, formats=DEFAULT_FORM
 
 
 # ---------------------------------------------------------------------------------------------
-# command line
-
-
-def parse_formats(text: str) -> tuple[str, ...]:
-    """"bvh, .CSV" -> ("bvh", "csv"); InputError naming the unknown ones."""
-    items = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
-    bad = [f for f in items if f not in FORMATS]
-    if bad or not items:
-        raise InputError(f"--formats {text}: unknown format {', '.join(bad) or text!r}; choose from {','.join(FORMATS)}")
-    return items
-
-
-def _formats_argument(text: str) -> tuple[str, ...]:
-    try:
-        return parse_formats(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _frame_range(text: str) -> tuple[int, int | None]:
-    try:
-        a, _, b = text.partition(":")
-        start = int(a) if a.strip() else 0
-        end = int(b) if b.strip() else None
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"frame range must be START:END (frame numbers), got {text!r}") from None
-    if start < 0 or (end is not None and end <= start):
-        raise argparse.ArgumentTypeError(f"frame range must have 0 <= START < END, got {text!r}")
-    return start, end
-
-
-def add_export_arguments(parser: argparse.ArgumentParser, formats: bool = True, root_motion: bool = True) -> None:
-    """Adds the export options to a parser; --formats and --no-root-motion only when asked
-    (`monocap process` has its own)."""
-    g = parser.add_argument_group("export")
-    if formats:
-        g.add_argument("--formats", type=_formats_argument, default=DEFAULT_FORMATS,
-                       help=f"comma-separated files to write, from {','.join(FORMATS)} "
-                            f"(default {','.join(DEFAULT_FORMATS)})")
-    g.add_argument("--rig", choices=sorted(RIGS), default="monocap",
-                   help="BVH rig: monocap (Monocap's joint names) or mixamo (mixamorig:Hips ..., "
-                        "for Mixamo/Unity humanoid retargeting); default monocap")
-    g.add_argument("--units", choices=sorted(UNITS_PER_M),
-                   help="length unit: BVH default cm, TRC default mm (CSV is always metres)")
-    g.add_argument("--euler-order", choices=EULER_ORDERS, default="ZXY",
-                   help="BVH rotation channel order (default ZXY)")
-    g.add_argument("--frame-range", type=_frame_range, metavar="START:END",
-                   help="export frames START (inclusive) to END (exclusive); either may be left out")
-    g.add_argument("--fps", type=float, help="resample to this frame rate")
-    if root_motion:
-        g.add_argument("--no-root-motion", action="store_true",
-                       help="BVH: keep the root above the origin (in-place animation)")
-    g.add_argument("--no-ground", action="store_true",
-                   help="BVH: do not move the take to put the floor at y = 0")
-    g.add_argument("--no-foot-contact", action="store_true",
-                   help="BVH: do not pin planted feet")
-
-
-def export_options_from_args(args: argparse.Namespace) -> ExportOptions:
-    start, end = getattr(args, "frame_range", None) or (0, None)
-    try:
-        return ExportOptions(
-            rig=getattr(args, "rig", "monocap"), units=getattr(args, "units", None),
-            euler_order=getattr(args, "euler_order", "ZXY"), start_frame=start, end_frame=end,
-            fps=getattr(args, "fps", None), root_motion=not getattr(args, "no_root_motion", False),
-            ground=not getattr(args, "no_ground", False),
-            foot_contact=not getattr(args, "no_foot_contact", False),
-        )
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-
-
-def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
-    """Bounds on what an input file may ask to allocate (engine/core/input_checks.py)."""
-    g = parser.add_argument_group("input limits")
-    g.add_argument("--max-frames", type=_positive_int, default=DEFAULT_LIMITS.max_frames,
-                   help=f"refuse inputs with more frames (default {DEFAULT_LIMITS.max_frames})")
-    g.add_argument("--max-joints", type=_positive_int, default=DEFAULT_LIMITS.max_joints,
-                   help=f"refuse inputs with more joints (default {DEFAULT_LIMITS.max_joints})")
-    g.add_argument("--max-decompressed-mb", type=_positive_int, default=DEFAULT_LIMITS.max_decompressed_mb,
-                   help=f"refuse .npz takes that unpack to more (default {DEFAULT_LIMITS.max_decompressed_mb})")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
-    return value
-
-
-def limits_from_args(args: argparse.Namespace) -> InputLimits:
-    return InputLimits(max_frames=getattr(args, "max_frames", DEFAULT_LIMITS.max_frames),
-                       max_joints=getattr(args, "max_joints", DEFAULT_LIMITS.max_joints),
-                       max_decompressed_mb=getattr(args, "max_decompressed_mb", DEFAULT_LIMITS.max_decompressed_mb))
-
-
-def add_convert_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "convert", help="convert a take between .npz, .csv, .bvh and .trc (by extension)",
-        description="Converts a take between formats, chosen by the extensions of IN and OUT. "
-                    "IN may be a BVH from elsewhere: its joint positions are computed by forward "
-                    "kinematics; writing it as BVH maps it onto Monocap's rig.")
-    p.add_argument("input", metavar="IN", help="a .npz, .csv, .bvh or .trc file")
-    p.add_argument("output", metavar="OUT", help="the file to write (.npz, .csv, .bvh or .trc)")
-    g = p.add_argument_group("reading a BVH from elsewhere")
-    g.add_argument("--in-units", choices=sorted(UNITS_M),
-                   help="the input BVH's length unit (default: guessed from its rest pose's height)")
-    g.add_argument("--map", metavar="MAP",
-                   help="a JSON or TOML joint map (source joint -> Monocap joint) correcting the rig recogniser")
-    add_export_arguments(p, formats=False)
-    add_limit_arguments(p)
-    return p
+# partial frames
 
 
 def partial_frames_line(take: Take) -> str | None:
@@ -432,18 +317,3 @@ def say_partial_frames(take: Take, source: str) -> None:
     if line:
         log.warning("%s: %s; a BVH fills each missing joint from the frames around it, CSV and TRC leave it "
                     "empty", source, line)
-
-
-def run_convert(args: argparse.Namespace) -> int:
-    options = export_options_from_args(args)
-    joint_map = load_joint_map(args.map) if getattr(args, "map", None) else None
-    take = read_take(args.input, units=getattr(args, "in_units", None), joint_map=joint_map,
-                     limits=limits_from_args(args))
-    say_partial_frames(take, args.input)
-    try:
-        out = write_take(take, args.output, options)
-    except NoValidFramesError:
-        raise NoValidFramesError(f"{args.input}: nobody is in any of its {take.num_frames} frames; "
-                                 f"{args.output} is not written") from None
-    print(f"wrote {out}")
-    return 0

@@ -130,8 +130,9 @@ def test_ray_cluster_runs_the_batch_survives_a_killed_worker_and_matches_jobs_1(
     ray = pytest.importorskip("ray")
     import threading
 
-    from engine.cli import build_parser, config_from_args
-    from engine.animation.formats import export_options_from_args
+    from engine.cli import build_parser
+    from engine.cli.run_arguments import config_from_args
+    from engine.cli.export_arguments import export_options_from_args
     from engine.session.batch import BatchJob, run_batch
     from engine.session.ray_batch import ray_executor
 
@@ -139,7 +140,7 @@ def test_ray_cluster_runs_the_batch_survives_a_killed_worker_and_matches_jobs_1(
     assert monocap("batch", clips, "-o", serial, "--jobs", "1", "-q", "--formats", "npz").returncode == 1
     args = build_parser().parse_args(["batch", str(clips), "-o", str(tmp_path / "ray"), "--formats", "npz"])
     job = BatchJob(str(tmp_path / "ray"), config_from_args(args), ("npz",), export_options_from_args(args))
-    from engine.cli import expand_inputs
+    from engine.cli.batch import expand_inputs
 
     items = plan_items(expand_inputs([str(clips)]))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
