@@ -4,11 +4,18 @@
 Inside `file_set(folder, stem)`, every `atomic_path` of the block is only staged: the files are
 renamed into place together when the whole block has succeeded, under a lock on FOLDER/STEM, so
 a folder holds the old complete set or the new one, and two runs on the same stem never
-interleave. On an error, Ctrl+C or SIGTERM (the CLI turns it into Ctrl+C) every temporary is
-removed and the folders the run created are removed again when they are still empty.
+interleave. On an error, Ctrl+C or SIGTERM every temporary is removed and the folders the run
+created are removed again when they are still empty.
+
+While files are written, Ctrl+C and SIGTERM are recorded as well as acted on
+(`interrupts_recorded`): one whose KeyboardInterrupt library code swallowed (an exception in a
+weakref callback is only printed) acts again between files and before the renames
+(`check_interrupt`); one that comes during the renames acts when they are over.
 
 A commit writes a short journal (.STEM.commit) before its renames; if the process is killed in
-the middle of them, the next run on that stem finishes them.
+the middle of them, the next run on that stem, or a reader of one of its files
+(`settle_interrupted_commits`), finishes them. Temporaries carry their writer's host and process
+id, so the next run in a folder removes those whose writer is gone (`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ import contextlib
 import contextvars
 import json
 import os
+import re
 import signal
+import socket
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -34,12 +44,152 @@ except ImportError:  # Windows: the O_EXCL lock below
 
 LOCK_WAIT_S = 60.0  # how long a run waits for another run on the same stem to finish its commit
 STALE_LOCK_S = 30.0  # an O_EXCL lock file older than this is left over from a killed run
+UNNAMED_TEMPORARY_STALE_S = 3600.0  # a temporary that does not name its writer (older versions) is abandoned
 
 _active: contextvars.ContextVar["FileSet | None"] = contextvars.ContextVar("monocap_file_set", default=None)
 
 
 def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+# ---- Ctrl+C and SIGTERM -----------------------------------------------------------------------
+
+
+class _SignalExit(BaseException):
+    """A signal whose action is the default one (end the process): the clean-ups run first."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Interrupts:
+    """What the guards of the main thread know (Python runs signal handlers there only)."""
+
+    def __init__(self):
+        self.pending: list[int] = []  # signals received and not yet acted on
+        self.previous: dict[int, object] = {}  # the handlers the outermost guard replaced
+        self.previous_unraisable_hook = sys.unraisablehook
+        self.at_once: list[bool] = []  # each open guard's choice, outermost first
+        self.holds = 0
+
+
+_interrupts = _Interrupts()
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _record(signum: int, frame) -> None:
+    _interrupts.pending.append(signum)
+    if _interrupts.holds == 0 and _interrupts.at_once and _interrupts.at_once[-1]:
+        _act(signum)
+
+
+def _act(signum: int) -> None:
+    """Does what the signal would have done without the guard. A handler that raises
+    (KeyboardInterrupt) leaves the record, so that it raises again if its exception is swallowed."""
+    handler = _interrupts.previous.get(signum, signal.default_int_handler)
+    if not callable(handler):  # SIG_DFL: end the process, after the clean-ups
+        raise _SignalExit(signum)
+    handler(signum, None)
+    with contextlib.suppress(ValueError):
+        _interrupts.pending.remove(signum)
+
+
+def _install_recorder() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if handler not in (None, signal.SIG_IGN):
+            _interrupts.previous[signum] = handler
+            signal.signal(signum, _record)
+    _interrupts.previous_unraisable_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_about_swallowed_interrupts
+
+
+def _restore_handlers() -> None:
+    for signum, handler in _interrupts.previous.items():
+        signal.signal(signum, handler)
+    _interrupts.previous = {}
+    sys.unraisablehook = _interrupts.previous_unraisable_hook
+
+
+def _quiet_about_swallowed_interrupts(unraisable) -> None:
+    """A KeyboardInterrupt swallowed where exceptions cannot propagate is not a traceback for the
+    user: its record makes it act at the next safe point."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt) and _interrupts.pending:
+        return
+    _interrupts.previous_unraisable_hook(unraisable)
+
+
+@contextlib.contextmanager
+def interrupts_recorded(at_once: bool = True) -> Iterator[None]:
+    """Records Ctrl+C and SIGTERM for the length of the block (in the main thread; elsewhere a no-op).
+
+    at_once: the signal also acts at once, as without the guard, except inside `interrupts_held`;
+    otherwise the block looks at `interrupt_pending()` itself. A signal recorded and not acted on
+    acts when the outermost block ends; one that ends the process by default does so after the
+    block's clean-ups."""
+    if not _in_main_thread():
+        yield
+        return
+    outermost = not _interrupts.at_once
+    if outermost:
+        _install_recorder()
+    _interrupts.at_once.append(at_once)
+    try:
+        yield
+    except BaseException as exc:
+        _leave_guard(outermost, exc)
+        raise
+    _leave_guard(outermost, None)
+
+
+def _leave_guard(outermost: bool, unwinding: BaseException | None) -> None:
+    _interrupts.at_once.pop()
+    if not outermost:
+        return
+    pending, _interrupts.pending = _interrupts.pending, []
+    previous = dict(_interrupts.previous)
+    _restore_handlers()
+    if isinstance(unwinding, _SignalExit):
+        signal.raise_signal(unwinding.signum)
+    elif pending and not isinstance(unwinding, KeyboardInterrupt):
+        handler = previous.get(pending[0], signal.default_int_handler)
+        if callable(handler):
+            handler(pending[0], None)
+        else:
+            signal.raise_signal(pending[0])
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl+C and SIGTERM are only recorded during the block (the renames of a commit, clean-ups);
+    they act at the next `check_interrupt` or when the outermost `interrupts_recorded` ends."""
+    if not _in_main_thread():
+        yield
+        return
+    _interrupts.holds += 1
+    try:
+        yield
+    finally:
+        _interrupts.holds -= 1
+
+
+def interrupt_pending() -> bool:
+    """True once Ctrl+C or SIGTERM came during an `interrupts_recorded` block."""
+    return bool(_interrupts.pending)
+
+
+def check_interrupt() -> None:
+    """A safe point: a recorded Ctrl+C or SIGTERM acts now (KeyboardInterrupt)."""
+    if _interrupts.pending and _in_main_thread():
+        _act(_interrupts.pending[0])
+
+
+# ---- folders and files ------------------------------------------------------------------------
 
 
 def ensure_writable_dir(folder: str | Path) -> Path:
@@ -67,9 +217,10 @@ def output_folder(folder: str | Path) -> Iterator[Path]:
     try:
         yield ensure_writable_dir(folder)
     except BaseException:
-        for created in missing:  # deepest first
-            with contextlib.suppress(OSError):
-                created.rmdir()
+        with interrupts_held():
+            for created in missing:  # deepest first
+                with contextlib.suppress(OSError):
+                    created.rmdir()
         raise
 
 
@@ -97,15 +248,6 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def _temporary_beside(path: Path) -> Path:
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({_why(exc)})") from None
-    return Path(name)
-
-
 def _sync(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -115,26 +257,95 @@ def _sync(path: Path) -> None:
             os.close(fd)
 
 
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Ctrl+C and SIGTERM wait until the block is over (the renames of one commit), then act as
-    they would have. Python runs signal handlers in the main thread only, so that is where they
-    can be held."""
-    held = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            if signal.getsignal(signum) is not None:
-                held[signum] = signal.getsignal(signum)
-    caught: list[int] = []
-    for signum in held:
-        signal.signal(signum, lambda s, frame: caught.append(s))
+# ---- temporaries ------------------------------------------------------------------------------
+#
+# .NAME.HOST~PID.XXXXXXXX.part: the writer's host and process id let a later run tell a temporary
+# of a writer that is gone from one being written.
+
+_OWNED_TEMPORARY = re.compile(r"^\..+\.(?P<host>[A-Za-z0-9-]+)~(?P<pid>\d+)\.[a-z0-9_]{8}\.part$")
+_UNNAMED_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
+
+_registry = threading.Lock()  # guards the three below
+_temporaries: set[Path] = set()  # this process's temporaries not yet renamed or removed
+_held_locks: set["StemLock"] = set()
+_stopping = False  # set by abandon_writes: no temporary and no commit after it
+_renaming = threading.Lock()  # held by the renames of a commit, so that abandon_writes waits for them
+SWEEP_EVERY_S = 600.0  # a long-lived process looks for stale temporaries in a folder again after this
+_swept: dict[tuple[int, str], float] = {}  # (process, folder) -> when it was last cleared of stale temporaries
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+
+
+def _temporary_beside(path: Path) -> Path:
+    with interrupts_held(), _registry:  # never a temporary made and then forgotten
+        if _stopping:
+            raise OutputError(f"{path}: not written; the run is stopping")
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.{_host()}~{os.getpid()}.", suffix=".part",
+                                        dir=path.parent)
+            os.close(fd)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({_why(exc)})") from None
+        _temporaries.add(Path(name))
+        return Path(name)
+
+
+def _forget(tmp: Path) -> None:
+    with _registry:
+        _temporaries.discard(tmp)
+
+
+def _remove_temporary(tmp: Path) -> None:
+    with contextlib.suppress(OSError):
+        tmp.unlink()
+    _forget(tmp)
+
+
+def _process_runs(pid: int) -> bool:
+    if pid == os.getpid() or sys.platform == "win32":  # Windows: os.kill(pid, 0) would send Ctrl+C
+        return True
     try:
-        yield
-    finally:
-        for signum, handler in held.items():
-            signal.signal(signum, handler)
-        if caught:
-            signal.raise_signal(caught[0])
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
+def _writer_gone(entry: os.DirEntry, host: str) -> bool:
+    owned = _OWNED_TEMPORARY.match(entry.name)
+    if owned:
+        return owned["host"] == host and not _process_runs(int(owned["pid"]))
+    if _UNNAMED_TEMPORARY.match(entry.name):
+        with contextlib.suppress(OSError):
+            return time.time() - entry.stat().st_mtime > UNNAMED_TEMPORARY_STALE_S
+    return False
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[str]:
+    """Removes the temporaries in `folder` whose writer is gone: a process of this machine that no
+    longer runs (killed with -9, a power cut), or, for one that does not name its writer, one
+    older than an hour. Temporaries of other machines sharing the folder are left to them.
+    Returns the names removed."""
+    host = _host()
+    removed = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") and entry.name.endswith(".part") and _writer_gone(entry, host):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(entry.name)
+    return removed
+
+
+def _sweep_now_and_then(folder: Path) -> None:
+    key = (os.getpid(), str(folder.resolve()))
+    if time.monotonic() - _swept.get(key, -SWEEP_EVERY_S) >= SWEEP_EVERY_S:
+        _swept[key] = time.monotonic()
+        remove_stale_temporaries(folder)
 
 
 @contextlib.contextmanager
@@ -145,32 +356,51 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     ensure_writable_dir(path.parent)
     check_replaceable(path)
     files = _active.get()
-    staged = False
-    tmp: Path | None = None
-    try:
-        with _signals_held():  # an interrupt between creating the temporary and knowing its name
-            tmp = _temporary_beside(path)
-        yield tmp
-        if files is not None:
-            files.stage(path, tmp)
-            staged = True
-            return
-        os.chmod(tmp, _new_file_mode())
-        _sync(tmp)
-        with _signals_held():
-            check_replaceable(path)
-            os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({_why(exc)})") from None
-    finally:
-        if tmp is not None and not staged and tmp.exists():
-            tmp.unlink()
+    with interrupts_recorded():
+        tmp = _temporary_beside(path)
+        handed_on = False
+        try:
+            yield tmp
+            if files is not None:
+                files.stage(path, tmp)
+                handed_on = True
+                check_interrupt()
+            else:
+                _replace_one(path, tmp)
+                handed_on = True
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({_why(exc)})") from None
+        finally:
+            if not handed_on:
+                with interrupts_held():
+                    _remove_temporary(tmp)
+
+
+def _replace_one(path: Path, tmp: Path) -> None:
+    os.chmod(tmp, _new_file_mode())
+    _sync(tmp)
+    with interrupts_held(), _renames():
+        check_interrupt()
+        check_replaceable(path)
+        os.replace(tmp, path)
+        _forget(tmp)
+
+
+@contextlib.contextmanager
+def _renames() -> Iterator[None]:
+    with _renaming:
+        if _stopping:
+            raise OutputError("not written; the run is stopping")
+        yield
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+# ---- the lock on a stem -----------------------------------------------------------------------
 
 
 class StemLock:
@@ -186,8 +416,10 @@ class StemLock:
         deadline = time.monotonic() + self.wait_s
         try:
             while True:
-                with _signals_held():  # never a lock file made and then forgotten
+                with interrupts_held():  # never a lock file made and then forgotten
                     if self._try_acquire():
+                        with _registry:
+                            _held_locks.add(self)
                         return self
                 if time.monotonic() > deadline:
                     raise OutputError(f"{self.path.parent}: another run is writing {self.path.name[1:-5]}'s files "
@@ -233,29 +465,88 @@ class StemLock:
             return False
 
     def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                self.path.unlink()
-            os.close(self._fd)
-            self._fd = None
+        with _registry:  # abandon_writes may release it from another thread
+            fd, self._fd = self._fd, None
+            _held_locks.discard(self)
+        if fd is not None:
+            with interrupts_held():
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
+                os.close(fd)
+
+
+# ---- the journal of a commit ------------------------------------------------------------------
 
 
 def _journal_path(folder: Path, stem: str) -> Path:
     return folder / f".{stem}.commit"
 
 
+def _in_set(name: str, stem: str) -> bool:
+    """STEM.EXT, and STEM_... (a person's files STEM_pN.EXT, STEM_people.json)."""
+    return name.startswith(stem + ".") or name.startswith(stem + "_")
+
+
+def _stems_holding(name: str) -> list[str]:
+    """The stems whose set may hold a file of this name."""
+    return [name[:i] for i in range(1, len(name)) if name[i] in "._"]
+
+
+def _read_journal(journal: Path, stem: str) -> list[tuple[str, str]]:
+    pairs = json.loads(journal.read_text(encoding="utf-8"))
+    if not isinstance(pairs, list):
+        raise ValueError("not a list")
+    checked = []
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str) for n in pair)):
+            raise ValueError("not a pair of names")
+        tmp, final = pair
+        if not (_OWNED_TEMPORARY.match(tmp) or _UNNAMED_TEMPORARY.match(tmp)) or not _in_set(final, stem) \
+                or "/" in final or os.sep in final:
+            raise ValueError("not a file of the set")
+        checked.append((tmp, final))
+    return checked
+
+
 def finish_interrupted_commit(folder: Path, stem: str) -> None:
-    """Completes the renames of a commit that was killed half way (call under the stem's lock)."""
+    """Completes the renames of a commit that was killed half way (call under the stem's lock).
+    A journal cut short was written before any rename: there is nothing to finish then."""
     journal = _journal_path(folder, stem)
     try:
-        pairs = json.loads(journal.read_text(encoding="utf-8"))
+        pairs = _read_journal(journal, stem)
     except (OSError, ValueError):
+        pairs = []
+    with interrupts_held():
+        for tmp, final in pairs:
+            if (folder / tmp).exists():
+                os.replace(folder / tmp, folder / final)
         journal.unlink(missing_ok=True)
-        return
-    for tmp, final in pairs:
-        if (folder / tmp).exists():
-            os.replace(folder / tmp, folder / final)
-    journal.unlink(missing_ok=True)
+
+
+def _settle(folder: Path, stem: str) -> None:
+    if _journal_path(folder, stem).exists():
+        with StemLock(folder, stem):
+            finish_interrupted_commit(folder, stem)
+
+
+def settle_interrupted_commits(path: str | Path) -> None:
+    """Finishes a commit that was killed half way through renaming the set `path` belongs to, so
+    that whoever reads `path` next never sees a mix of old and new files. A few stat calls when
+    there is none."""
+    path = Path(path)
+    for stem in _stems_holding(path.name):
+        _settle(path.parent, stem)
+
+
+def settle_folder(folder: str | Path) -> None:
+    """Finishes every commit in `folder` that was killed half way."""
+    folder = Path(folder)
+    with contextlib.suppress(OSError):
+        for journal in sorted(folder.glob(".*.commit")):
+            _settle(folder, journal.name[1:-len(".commit")])
+
+
+# ---- sets of files ----------------------------------------------------------------------------
 
 
 class FileSet:
@@ -269,35 +560,51 @@ class FileSet:
     def stage(self, final: Path, tmp: Path) -> None:
         if final.parent.resolve() != self.folder.resolve():
             raise OutputError(f"{final}: not in {self.folder}, the folder of this set of files")
+        if not _in_set(final.name, self.stem):
+            raise OutputError(f"{final}: not a file of {self.stem}'s set")
         self.staged = [(f, t) for f, t in self.staged if f != final] + [(final, tmp)]
 
     def discard(self) -> None:
-        for _, tmp in self.staged:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        self.staged = []
+        with interrupts_held():
+            for _, tmp in self.staged:
+                _remove_temporary(tmp)
+            self.staged = []
 
     def commit(self) -> None:
         mode = _new_file_mode()
         for final, tmp in self.staged:
             os.chmod(tmp, mode)
             _sync(tmp)
+        self._settle_other_sets()
+        check_interrupt()
         with StemLock(self.folder, self.stem):
             finish_interrupted_commit(self.folder, self.stem)
             for final, _ in self.staged:
                 check_replaceable(final)
-            journal = _journal_path(self.folder, self.stem)
-            with _signals_held():
-                try:
-                    journal.write_text(json.dumps([[t.name, f.name] for f, t in self.staged]), encoding="utf-8")
-                    _sync(journal)
-                except OSError:
-                    journal.unlink(missing_ok=True)
-                    raise
-                for final, tmp in self.staged:
-                    os.replace(tmp, final)
-                journal.unlink()
-            self.staged = []
+            with interrupts_held(), _renames():
+                check_interrupt()  # the last moment at which an interrupt keeps the old set
+                self._rename_all()
+
+    def _settle_other_sets(self) -> None:
+        """A commit of another stem killed half way through these files is finished first, so that
+        it can never later put its older files over these."""
+        stems = {s for final, _ in self.staged for s in _stems_holding(final.name)} - {self.stem}
+        for stem in sorted(stems):
+            _settle(self.folder, stem)
+
+    def _rename_all(self) -> None:
+        journal = _journal_path(self.folder, self.stem)
+        try:
+            journal.write_text(json.dumps([[t.name, f.name] for f, t in self.staged]), encoding="utf-8")
+            _sync(journal)
+        except OSError:
+            journal.unlink(missing_ok=True)
+            raise
+        for final, tmp in self.staged:
+            os.replace(tmp, final)
+            _forget(tmp)
+        journal.unlink()
+        self.staged = []
 
 
 @contextlib.contextmanager
@@ -311,7 +618,8 @@ def file_set(folder: str | Path, stem: str) -> Iterator[FileSet]:
     folder = Path(folder)
     files = FileSet(folder, stem)
     try:
-        with output_folder(folder):
+        with interrupts_recorded(), output_folder(folder):
+            _sweep_now_and_then(folder)
             try:
                 token = _active.set(files)
                 try:
@@ -323,3 +631,18 @@ def file_set(folder: str | Path, stem: str) -> Iterator[FileSet]:
                 files.discard()  # before output_folder removes the folders it created
     except OSError as exc:
         raise OutputError(f"{folder}: cannot write {stem}'s files ({_why(exc)})") from None
+
+
+def abandon_writes() -> None:
+    """For a process about to end itself (a batch worker whose batch stopped): lets renames in
+    progress finish, keeps any later commit from starting, and removes this process's temporaries
+    and locks."""
+    global _stopping
+    _renaming.acquire()  # kept: nothing is renamed after this
+    with _registry:
+        _stopping = True
+        temporaries, locks = list(_temporaries), list(_held_locks)
+    for tmp in temporaries:
+        _remove_temporary(tmp)
+    for lock in locks:
+        lock.__exit__()

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from engine.core.atomic import interrupt_pending, interrupts_recorded
 from engine.core.errors import InputError
 from engine.core.resources import resource_path
 from engine.session.batch import (DEFAULT_RAY_RETRIES, BatchItem, BatchJob, Executor, ItemResult, limit_threads,
@@ -106,25 +107,33 @@ def ray_executor(address: str = "auto", retries: int = DEFAULT_RAY_RETRIES) -> E
             cancelled: Callable[[], bool]) -> None:
         ray, started_here = connect(address)
         try:
-            models = ray.put(model_files())
-            task = ray.remote(num_cpus=1, max_retries=retries)(process_on_node)
-            refs = {task.remote(item, job, models): item for item in items}
-            while refs:
-                if cancelled():
-                    for ref in refs:
-                        ray.cancel(ref, force=True)
-                    return
-                finished, _ = ray.wait(list(refs), num_returns=1, timeout=0.5)
-                for ref in finished:
-                    item = refs.pop(ref)
-                    try:
-                        result = ray.get(ref)
-                    except Exception as exc:  # noqa: BLE001 - the task's worker died more times than retried
-                        result = ItemResult(item.input, item.stem, "failed", attempts=retries + 1,
-                                            error=f"Ray task failed {retries + 1} times: {type(exc).__name__}")
-                    record(result)
+            with interrupts_recorded(at_once=False):
+                _run_tasks(ray, items, job, record, lambda: cancelled() or interrupt_pending(), retries)
         finally:
             if started_here:
                 ray.shutdown()
 
     return run
+
+
+def _run_tasks(ray, items: list[BatchItem], job: BatchJob, record: Callable[[ItemResult], None],
+               stop_asked: Callable[[], bool], retries: int) -> None:
+    """Each input one task; the tasks left are cancelled when `stop_asked()` (the user stopped the
+    batch, or the caller recorded Ctrl+C or SIGTERM rather than raise it inside Ray's calls)."""
+    models = ray.put(model_files())
+    task = ray.remote(num_cpus=1, max_retries=retries)(process_on_node)
+    refs = {task.remote(item, job, models): item for item in items}
+    while refs:
+        if stop_asked():
+            for ref in refs:
+                ray.cancel(ref, force=True)
+            return
+        finished, _ = ray.wait(list(refs), num_returns=1, timeout=0.5)
+        for ref in finished:
+            item = refs.pop(ref)
+            try:
+                result = ray.get(ref)
+            except Exception as exc:  # noqa: BLE001 - the task's worker died more times than retried
+                result = ItemResult(item.input, item.stem, "failed", attempts=retries + 1,
+                                    error=f"Ray task failed {retries + 1} times: {type(exc).__name__}")
+            record(result)

@@ -251,3 +251,153 @@ def test_a_format_the_take_cannot_be_written_in_is_a_note_when_the_caller_keeps_
         written = write_outputs(take, tmp_path, "clip", ("npz", "bvh"), notes=notes)
     assert [p.name for p in written] == ["clip.npz", "clip.json"]
     assert len(notes) == 1 and notes[0].startswith("clip.bvh not written: skeleton h36m_17 lacks joints")
+
+
+# ---- after kill -9: temporaries, half-done commits, people ---------------------------------------
+
+
+def _kill_while_writing(folder: Path, stem: str) -> None:
+    """A run killed with -9 while its temporaries are being written."""
+    script = textwrap.dedent(f"""
+        import os, signal
+        import engine.animation.formats as formats
+        from engine.session.outputs import write_outputs
+        from tests.engine.take_samples import body_take
+
+        def killed(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        formats.write_bvh = killed
+        write_outputs(body_take(60), {str(folder)!r}, {stem!r}, {FORMATS!r})
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == -signal.SIGKILL, result.stderr
+
+
+def test_the_next_run_in_a_folder_removes_the_temporaries_of_a_killed_run(old_set):
+    _kill_while_writing(old_set, "clip")
+    left = sorted(p.name for p in old_set.glob(".clip.*.part"))
+    assert left, "the killed run left no temporary"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        host = left[0].split(".")[3].split("~")[0]  # .clip.EXT.HOST~PID.XXXXXXXX.part
+        live = old_set / f".other.csv.{host}~{sleeper.pid}.abcdefgh.part"
+        live.write_bytes(b"being written")
+        unnamed_old, unnamed_new = old_set / ".clip.trc.abcdefgh.part", old_set / ".clip.trc.hgfedcba.part"
+        for path in (unnamed_old, unnamed_new):
+            path.write_bytes(b"x")
+        os.utime(unnamed_old, (time.time() - 7200, time.time() - 7200))
+        before = snapshot(old_set)
+        next_run = textwrap.dedent(f"""
+            from engine.session.outputs import write_outputs
+            from tests.engine.take_samples import body_take
+            write_outputs(body_take(40), {str(old_set)!r}, "another", ("csv",))
+        """)
+        subprocess.run([sys.executable, "-c", next_run], cwd=REPO, check=True, timeout=300)
+        assert not [name for name in left if (old_set / name).exists()]
+        assert live.exists() and unnamed_new.exists() and not unnamed_old.exists()
+        assert {k: v for k, v in snapshot(old_set).items() if k.startswith("clip.")} == \
+               {k: v for k, v in before.items() if k.startswith("clip.")}
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def _kill_half_way_through_the_renames(folder: Path, script_body: str) -> None:
+    script = textwrap.dedent("""
+        import os
+        import engine.core.atomic as atomic
+        from tests.engine.take_samples import body_take
+
+        real, done = os.replace, []
+        def replace_then_die(src, dst):
+            real(src, dst)
+            done.append(dst)
+            if len(done) == 2:
+                os._exit(9)
+        atomic.os.replace = replace_then_die
+    """) + textwrap.dedent(script_body)
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 9, result.stderr
+
+
+def test_a_reader_finishes_a_commit_killed_half_way_before_it_reads(old_set):
+    from engine.core.atomic import settle_interrupted_commits
+
+    _kill_half_way_through_the_renames(old_set, f"""
+        from engine.session.outputs import write_outputs
+        write_outputs(body_take(60), {str(old_set)!r}, "clip", {FORMATS!r})
+    """)
+    assert len(set(set_frames(old_set, "clip").values())) == 2  # a mix: what a reader must never see
+    settle_interrupted_commits(old_set / "clip.trc")
+    assert set(set_frames(old_set, "clip").values()) == {60}
+    assert not [p.name for p in old_set.iterdir() if p.name.startswith(".")]
+
+
+def test_a_batch_resuming_in_a_folder_finishes_its_half_done_commits_first(old_set):
+    from engine.session.batch import BatchItem, BatchJob, run_batch
+
+    _kill_half_way_through_the_renames(old_set, f"""
+        from engine.session.outputs import write_outputs
+        write_outputs(body_take(60), {str(old_set)!r}, "clip", {FORMATS!r})
+    """)
+    run_batch([BatchItem("clip.mp4", "clip")], BatchJob(str(old_set), config=None),
+              executor=lambda items, job, record, cancelled: None)
+    assert set(set_frames(old_set, "clip").values()) == {60}
+
+
+class _People:
+    """A session that found `frames` frames of each of two people."""
+
+    def __init__(self, frames: int):
+        self.frames = frames
+
+    def process_people(self, wanted):
+        from engine.session.people_takes import PersonTake
+
+        people = []
+        for number in (1, 2):
+            take = body_take(self.frames)
+            take.metadata["person"] = {"presence": 1.0}
+            people.append(PersonTake(number, take, 0, number))
+        return people
+
+
+def test_everyones_files_and_the_people_listing_are_one_set(tmp_path, monkeypatch):
+    import engine.session.people_takes as people_takes
+    from engine.session.people_files import process_to_files
+
+    out = tmp_path / "out"
+    process_to_files(_People(40), 2, out, "clip", FORMATS)
+    before = snapshot(out)
+    assert "clip_people.json" in before and "clip_p2.bvh" in before
+
+    real = people_takes.write_json
+
+    def listing_fails(path, data):
+        if path.name.endswith("_people.json"):
+            raise OSError(28, "No space left on device")
+        return real(path, data)
+
+    monkeypatch.setattr(people_takes, "write_json", listing_fails)
+    with pytest.raises((OSError, OutputError)):
+        process_to_files(_People(60), 2, out, "clip", FORMATS)
+    assert snapshot(out) == before
+
+
+def test_a_people_commit_killed_half_way_is_finished_from_any_persons_file(tmp_path):
+    from engine.core.atomic import settle_interrupted_commits
+    from engine.session.people_files import process_to_files
+
+    out = tmp_path / "out"
+    process_to_files(_People(40), 2, out, "clip", FORMATS)
+    _kill_half_way_through_the_renames(out, f"""
+        from engine.session.people_files import process_to_files
+        from tests.engine.test_output_sets import _People
+        process_to_files(_People(60), 2, {str(out)!r}, "clip", {FORMATS!r})
+    """)
+    assert (out / ".clip.commit").exists()
+    settle_interrupted_commits(out / "clip_p2.csv")
+    for stem in ("clip_p1", "clip_p2"):
+        assert set(set_frames(out, stem).values()) == {60}
+    assert [p["last_frame"] for p in json.loads((out / "clip_people.json").read_text())["people"]] == [59, 59]
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
