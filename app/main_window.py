@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.timeline = Timeline()
         self.views_area = ViewsArea(self.banner, self.image_view, self.view3d, self.angle_plot, self.timeline)
         self.setCentralWidget(self.views_area)
-        self.live = LiveDisplay(self.engine.worker.take_latest, self.state, self.image_view, self.view3d,
+        self.live = LiveDisplay(self.engine.take_latest, self.state, self.image_view, self.view3d,
                                 self.angle_plot, self)
         self.player = TakePlayer(self.state, self.timeline, self.image_view, self.view3d, self.angle_plot, self)
         self.sources.opening.connect(self.player.close)  # a new source: no take shown, the views start over
@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
 
     def _connect_engine(self) -> None:
         w = self.engine.worker
-        w.pose_sink = self.stream_control.switch
+        self.engine.set_pose_sink(self.stream_control.switch)
         w.sourceOpened.connect(self._on_source_opened)
         w.frameAvailable.connect(self.live.frame_available)
         w.sourceEnded.connect(self._on_source_ended)

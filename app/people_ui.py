@@ -27,13 +27,13 @@ class PeopleUi(QObject):
         self._group_playback = group_playback
         on = str(qsettings.value(SETTING, False)).lower() in ("true", "1")
         record_everyone.setChecked(on)
-        engine.worker.set_record_everyone(on)
+        engine.set_record_everyone(on)
         record_everyone.toggled.connect(self.set_record_everyone)
 
     @Slot(bool)
     def set_record_everyone(self, on: bool) -> None:
         self._qsettings.setValue(SETTING, bool(on))
-        self._engine.worker.set_record_everyone(bool(on))
+        self._engine.set_record_everyone(bool(on))
 
     @Slot(int)
     def person_clicked(self, person_id: int) -> None:

@@ -25,7 +25,7 @@ from engine.session.session import Session
 
 from .messages import BatchProgress, BatchRequest, BatchResult, StreamRequest
 
-__all__ = ["EngineController", "EngineWorker", "describe_error"]
+__all__ = ["EngineController", "EngineWorker"]
 
 
 class _JobCancel:
@@ -56,7 +56,7 @@ class EngineWorker(QObject):
         self._quitting = threading.Event()
         self._wake = threading.Event()
         self._record_wanted = False
-        self.record_everyone = False  # recordings make one take per person (app/people_record.py)
+        self.record_everyone = False  # recordings make one take per person (engine/session/people_sink.py)
         self._session: Session | None = None
         self._people: PeopleSink | None = None
         self._mailbox: TrackedFrame | None = None
@@ -252,7 +252,7 @@ class EngineController(QObject):
 
     def stop_stream(self) -> None:
         if self._stream_job:
-            self.worker.cancel_jobs_upto(max(self._stream_job, self.worker._cancel_upto))
+            self.worker.cancel_jobs_upto(self._stream_job)
 
     def run_batch(self, request: BatchRequest) -> None:
         self.worker.cancel_jobs_upto(self._next_job)
@@ -265,6 +265,18 @@ class EngineController(QObject):
 
     def set_recording(self, on: bool) -> None:
         self.worker.set_recording(on)
+
+    def take_latest(self) -> TrackedFrame | None:
+        """The newest frame the engine finished (None: none since the last call); any thread."""
+        return self.worker.take_latest()
+
+    def set_record_everyone(self, on: bool) -> None:
+        """The next recording makes one take per person (STEM_pN) instead of one take."""
+        self.worker.set_record_everyone(on)
+
+    def set_pose_sink(self, sink) -> None:
+        """An engine PoseSink given every tracked frame of every stream from now on (streaming out)."""
+        self.worker.pose_sink = sink
 
     def choose_person(self, person_id: int) -> None:
         """Live: follow this person (ImageView.personClicked gives the id) instead of the one locked on to."""

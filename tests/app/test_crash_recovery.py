@@ -56,9 +56,11 @@ def test_take_recovered_after_sigkill_and_reported(qtbot, tmp_path):
     try:
         take = load_npz(takes / "take_001.npz")
         assert take.metadata.get("recovered") is True
-        # recorded from the clip's first frame (time 0); played at its own rate, frames may be skipped
+        # recorded from the clip's first frame (time 0), played at its own rate: the recorder flushes every half
+        # second, so a kill loses that and the frame under way (a busy machine skips more frames between two)
         lost_s = last_shown / take.fps - take.timestamps_s[-1]
-        assert lost_s <= 0.5, f"the recovered take lost {lost_s:.2f} s (shown up to frame {last_shown})"
+        frame_gap_s = float(np.diff(take.timestamps_s).max())
+        assert lost_s <= 0.5 + frame_gap_s, f"the recovered take lost {lost_s:.2f} s (shown up to frame {last_shown})"
         assert take.num_frames <= 240 and take.valid[: take.num_frames // 2].mean() > 0.8
         assert np.all(np.diff(take.timestamps_s) > 0)
         said = win.banner.text()
