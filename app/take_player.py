@@ -88,11 +88,13 @@ class TakePlayer(QObject):
         st = self._state
         if st.mode is not Mode.PLAYBACK or st.take_name != name or name not in st.takes:
             return
-        frame, playing = self._timeline.frame, st.playing
-        self.open(name, st.takes[name].path)
-        self._timeline.slider.setValue(min(frame, self._timeline.slider.maximum()))
-        if playing:
-            self._timeline.set_playing(True)
+        take, _ = load_take(st.takes[name].path)
+        if st.current_take is None or take.num_frames != st.current_take.num_frames:
+            self.open(name, st.takes[name].path)
+            return
+        st.take_replaced(take)  # the same frames and video: playing and the timeline go on where they are
+        self._angle_plot.set_take(take.timestamps_s, take.joints_m, take.skeleton)
+        self.show_frame(self._timeline.frame)
 
     def stop(self, keep_people: bool = False) -> None:
         """Pauses and lets the take's video go (and the group's people, unless kept)."""

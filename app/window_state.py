@@ -15,6 +15,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.core.take import Take
+from engine.session.settings import DEFAULT_DEVICE
 
 from .messages import SessionInfo
 from .window_values import (Banner, BannerScope, ListedTake, Mode, Source, SourceKind, TakeFiles, WindowStatus,
@@ -62,7 +63,7 @@ class WindowState(QObject):
     takeListed = Signal(object)  # ListedTake: added to the list, or replacing the one of its name
     takesCleared = Signal()
 
-    def __init__(self, device_choice: str = "auto", parent: QObject | None = None):
+    def __init__(self, device_choice: str = DEFAULT_DEVICE, parent: QObject | None = None):
         super().__init__(parent)
         self.mode = Mode.IDLE
         self.source: Source | None = None
@@ -119,6 +120,11 @@ class WindowState(QObject):
         self.take_person_in_view = None
         self.playing = False
         self._drop_banner(BannerScope.SOURCE)
+        self._changed()
+
+    def take_replaced(self, take: Take) -> None:
+        """The take shown, read again (its file was refined); the same frames."""
+        self.current_take = take
         self._changed()
 
     def take_frame_shown(self, person_in_view: bool) -> None:

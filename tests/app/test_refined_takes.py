@@ -26,9 +26,16 @@ def test_a_file_recorded_whole_in_the_app_equals_process_on_it(qtbot, tmp_path, 
         with qtbot.waitSignal(win.engine.worker.takeRefined, timeout=240000) as refined:
             win.open_file(clip)
             qtbot.waitUntil(lambda: "refining" in win.statusBar().currentMessage(), timeout=120000)
+            name = next(iter(win.takes))
+            win.select_take(name)  # the live take, shown while the pass runs
+            live = win.current_take
+            win.timeline.slider.setValue(20)
         result = refined.args[0]
         assert result.error == "" and result.frames == 30
         qtbot.waitUntil(lambda: "refined by the whole-clip pass" in win.statusBar().currentMessage(), timeout=5000)
+        shown = win.current_take  # the refined take replaced the live one where it was shown
+        assert shown is not live and win.timeline.frame == 20
+        np.testing.assert_array_equal(shown.joints_m, load_npz(result.take_path).joints_m)
         config = win.app_settings.pipeline_config()
     finally:
         dispose_window(win)
