@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from engine.capture.hands import HAND_EDGES
-from engine.core.skeletons import MEDIAPIPE_33, Skeleton
+from engine.core.skeletons import KEYPOINT_SCORE_MIN, MEDIAPIPE_33, Skeleton
 
 from .people_overlay import PersonMark, draw_people, person_at
 
@@ -104,7 +104,7 @@ class ImageView(QWidget):
         if self.show_overlay and self._kp is not None:
             s = r.width() / self._image.width()
             pts = self._kp * s + np.array([r.left(), r.top()])
-            ok = self._scores > 0.3 if self._scores is not None else np.ones(len(pts), bool)
+            ok = self._scores > KEYPOINT_SCORE_MIN if self._scores is not None else np.ones(len(pts), bool)
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             lines = {"left": [], "right": [], "mid": []}
             for a, b in self._skeleton.edges:

@@ -18,6 +18,7 @@ from engine.lift.modes import MODE_LABELS, available_modes, make_lifter
 
 from .path_field import PathField
 from .settings import CAMERA_SIZES, IMAGE_MODE, AppSettings
+from .window_state import DEVICE_CHOICES
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
 
@@ -76,10 +77,9 @@ class SettingsDialog(QDialog):
         self.hands.setChecked(settings.hands)
         form.addRow("Hands", self.hands)
         self.device = QComboBox()
-        self.device.addItem("automatic", "auto")
-        self.device.addItem("CPU", "cpu")
-        if cuda_available():
-            self.device.addItem("CUDA", "cuda")
+        for device, label in DEVICE_CHOICES.items():
+            if device != "cuda" or cuda_available():
+                self.device.addItem(label, device)
         self.device.setCurrentIndex(max(self.device.findData(settings.device), 0))
         form.addRow("Device", self.device)
         self.camera_size = QComboBox()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.core.take import DEFAULT_FPS
 from engine.session.recorder import list_takes, recover_all, take_summary
 
 from .window_state import WindowState
@@ -24,7 +25,7 @@ def read_takes_folder(folder: str | Path) -> tuple[list[ListedTake], str]:
         listed.append(ListedTake(path.stem, TakeFiles(path, video if video.exists() else None), frames, fps))
     if not recovered:
         return listed, ""
-    lengths = {t.name: t.frames / (t.fps or 30) for t in listed}
+    lengths = {t.name: t.frames / (t.fps or DEFAULT_FPS) for t in listed}
     said = [f"{name} was recovered after a crash: {format_seconds(lengths.get(name, 0.0))}" for name, _ in recovered]
     return listed, "; ".join(said) + "."
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
+from engine.core.take import DEFAULT_FPS
+
 from .window_values import ListedTake, WindowStatus, format_seconds
 
 NAME = Qt.ItemDataRole.UserRole  # an item's take name
@@ -43,7 +45,7 @@ class TakesPanel(QWidget):
         row = self._row_of(listed.name)
         if row is not None:
             self.takes_list.takeItem(row)
-        length = format_seconds(listed.frames / (listed.fps or 30))
+        length = format_seconds(listed.frames / (listed.fps or DEFAULT_FPS))
         item = QListWidgetItem(f"{listed.name}  —  {listed.frames} frames, {length}")
         item.setData(NAME, listed.name)
         self.takes_list.addItem(item)

@@ -7,6 +7,8 @@ import time
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
+from engine.core.take import DEFAULT_FPS
+
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
@@ -17,7 +19,7 @@ class Timeline(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._frames = 0
-        self._fps = 30.0
+        self._fps = DEFAULT_FPS
         self._play_start: tuple[float, int] | None = None
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 2, 4, 2)
@@ -55,7 +57,7 @@ class Timeline(QWidget):
     def set_take(self, frames: int, fps: float) -> None:
         self.set_playing(False)
         self._frames = frames
-        self._fps = fps or 30.0
+        self._fps = fps or DEFAULT_FPS
         self.setEnabled(frames > 0)
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(frames - 1, 0))

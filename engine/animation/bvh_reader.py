@@ -13,6 +13,7 @@ from engine.core.errors import InputError
 from engine.core.input_checks import DEFAULT_LIMITS, InputLimits, parse_number, parse_whole_number
 from engine.core.rotations import axis_rotation
 from engine.core.skeletons import Skeleton, guess_mirror_pairs
+from engine.core.units import METRES_PER_UNIT
 
 _ROT = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 _POS = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
@@ -220,19 +221,17 @@ def parse_bvh(text: str, path: str = "", limits: InputLimits = DEFAULT_LIMITS) -
     return BvhMotion(tuple(joints), frame_time, motion, path)
 
 
-# Metres per file unit for the units BVH files are found in; "cmu" is the CMU ASF unit (1/0.45 inch).
-UNITS_M = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "ft": 0.3048, "cmu": 0.0254 / 0.45}
 _TYPICAL_HEIGHT_M = 1.7
 
 
 def guess_units(motion: BvhMotion) -> str:
-    """The unit (a key of UNITS_M) that makes the rig's rest pose the nearest to a person's height."""
+    """The unit (a key of METRES_PER_UNIT) that makes the rig's rest pose the nearest to a person's height."""
     extent = float(np.ptp(motion.shape_pose(), axis=0).max())
     if not extent > 0:
         return "cm"
-    return min(UNITS_M, key=lambda u: abs(np.log(extent * UNITS_M[u] / _TYPICAL_HEIGHT_M)))
+    return min(METRES_PER_UNIT, key=lambda u: abs(np.log(extent * METRES_PER_UNIT[u] / _TYPICAL_HEIGHT_M)))
 
 
 def guess_scale_to_m(motion: BvhMotion) -> float:
     """Metres per file unit, judged from the rig's standing height in its rest pose."""
-    return UNITS_M[guess_units(motion)]
+    return METRES_PER_UNIT[guess_units(motion)]

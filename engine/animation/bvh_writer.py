@@ -1,4 +1,4 @@
-"""Writes a solved rig (engine/solver.RigMotion) as a BVH file.
+"""Writes a solved rig (engine/animation/solver.RigMotion) as a BVH file.
 
 Layout: one statement per line, tabs for indentation; the root has 6 channels
 (Xposition Yposition Zposition, then the rotations in the chosen Euler order), every other
@@ -17,8 +17,9 @@ from engine.core.atomic import atomic_path
 from engine.core.input_checks import check_rate_to_write
 from engine.core.rotations import EULER_ORDERS, matrix_to_euler, unwrap_euler
 from engine.animation.solver import RigMotion
+from engine.core.units import units_per_metre
 
-UNITS_PER_M = {"m": 1.0, "cm": 100.0, "mm": 1000.0, "in": 1.0 / 0.0254}
+UNITS_PER_M = units_per_metre(("m", "cm", "mm", "in"))  # the units BVH files are written in
 
 
 def unit_scale(units: str) -> float:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.animation.bvh_reader import UNITS_M, guess_units, read_bvh
+from engine.animation.bvh_reader import guess_units, read_bvh
 from engine.core.atomic import file_set
 from engine.core.errors import InputError, NoValidFramesError, OutputError
 from engine.core.input_checks import DEFAULT_LIMITS, InputLimits, check_positions, check_rate, check_rate_to_write
@@ -32,6 +32,7 @@ from engine.core.rotations import EULER_ORDERS, swing_rotation
 from engine.core.skeletons import Skeleton, frame_joints
 from engine.animation.solver import SolverOptions, rig_motion, solve
 from engine.core.take import Take, load_npz, read_csv, save_npz, valid_frames, write_csv
+from engine.core.units import METRES_PER_UNIT
 from engine.motion.gaps import runs
 
 FORMATS = ("npz", "csv", "bvh", "trc")
@@ -83,7 +84,7 @@ def read_take(path: str | Path, units: str | None = None, joint_map: dict[str, s
     """Reads a take from .npz, .csv, .bvh or .trc, validated (counts, finite values, rate, sizes
     within `limits`). InputError naming the file otherwise.
 
-    BVH only: `units` (a key of bvh_reader.UNITS_M) overrides the unit guessed from the rest
+    BVH only: `units` (a key of engine.core.units.METRES_PER_UNIT) overrides the unit guessed from the rest
     pose; `joint_map` ({source joint: Monocap joint}) corrects the rig recogniser."""
     path = Path(path)
     ext = _extension(path)
@@ -118,10 +119,10 @@ def take_from_bvh(path: str | Path, units: str | None = None, joint_map: dict[st
     motion = read_bvh(path, limits)
     if motion.num_frames == 0:
         raise InputError(f"{path}: the BVH file has no frames")
-    if units is not None and units not in UNITS_M:
-        raise InputError(f"{path}: unknown unit {units!r}; use one of {', '.join(UNITS_M)}")
+    if units is not None and units not in METRES_PER_UNIT:
+        raise InputError(f"{path}: unknown unit {units!r}; use one of {', '.join(METRES_PER_UNIT)}")
     unit = units or guess_units(motion)
-    scale = UNITS_M[unit]
+    scale = METRES_PER_UNIT[unit]
     joints = motion.positions(scale, include_end_sites=True)
     skeleton = motion.skeleton(include_end_sites=True)
     rest = motion.shape_pose(scale)

@@ -32,8 +32,9 @@ from engine.core.input_checks import (CUT_SHORT, DEFAULT_LIMITS, MAX_POSITION_M,
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, Skeleton
 from engine.core.take import (RowFrames, Take, confidence_if_partial, frames_of_rows, missing_as_whole_joints,
                               place_rows, say_skipped, valid_frames)
+from engine.core.units import units_per_metre
 
-TRC_UNITS = {"mm": 1000.0, "cm": 100.0, "m": 1.0}
+TRC_UNITS = units_per_metre(("mm", "cm", "m"))  # the units TRC files are read and written in
 METADATA_KEYS = ("DataRate", "CameraRate", "NumFrames", "NumMarkers", "Units", "OrigDataRate",
                  "OrigDataStartFrame", "OrigNumFrames")
 

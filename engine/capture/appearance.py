@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine.capture.detection import Detection
+from engine.core.skeletons import (KEYPOINT_CONFIDENT, MP_L_HIP, MP_L_KNEE, MP_L_SHOULDER, MP_R_HIP, MP_R_KNEE,
+                                   MP_R_SHOULDER)
 
-L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE = 11, 12, 23, 24, 25, 26
-CONFIDENT = 0.5
 HUES, SATURATIONS, GREYS = 12, 3, 4
 GREY_BELOW = 40  # saturation (0-255) under which a pixel counts by its brightness alone
 MIN_PIXELS = 60  # a region with fewer visible pixels says nothing
@@ -65,12 +65,12 @@ def appearance(image_bgr: np.ndarray, detection: Detection) -> np.ndarray | None
     import cv2
 
     kp, sc = detection.keypoints_px, detection.scores
-    if min(sc[L_SHOULDER], sc[R_SHOULDER], sc[L_HIP], sc[R_HIP]) < CONFIDENT:
+    if min(sc[MP_L_SHOULDER], sc[MP_R_SHOULDER], sc[MP_L_HIP], sc[MP_R_HIP]) < KEYPOINT_CONFIDENT:
         return None
-    ls, rs, lh, rh = kp[L_SHOULDER], kp[R_SHOULDER], kp[L_HIP], kp[R_HIP]
+    ls, rs, lh, rh = kp[MP_L_SHOULDER], kp[MP_R_SHOULDER], kp[MP_L_HIP], kp[MP_R_HIP]
     regions = [_quad(ls + 0.4 * (lh - ls), rs + 0.4 * (rh - rs), rh, lh)]
-    if min(sc[L_KNEE], sc[R_KNEE]) >= CONFIDENT:
-        lk, rk = kp[L_KNEE], kp[R_KNEE]
+    if min(sc[MP_L_KNEE], sc[MP_R_KNEE]) >= KEYPOINT_CONFIDENT:
+        lk, rk = kp[MP_L_KNEE], kp[MP_R_KNEE]
         regions.append(_quad(lh, rh, rh + 0.5 * (rk - rh), lh + 0.5 * (lk - lh)))
     h, w = image_bgr.shape[:2]
     points = np.concatenate(regions)

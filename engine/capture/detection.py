@@ -7,6 +7,8 @@ from functools import cached_property
 
 import numpy as np
 
+from engine.core.skeletons import KEYPOINT_SCORE_MIN
+
 
 @dataclass(frozen=True, eq=False)
 class Detection:
@@ -28,7 +30,7 @@ class Detection:
     def box_xyxy(self) -> np.ndarray:
         """(4,) bounding box of the confident keypoints, in pixels (a detection's arrays are not
         changed in place, so it is computed once)."""
-        pts = self.keypoints_px[self.scores > 0.3]
+        pts = self.keypoints_px[self.scores > KEYPOINT_SCORE_MIN]
         if len(pts) == 0:
             pts = self.keypoints_px
         return np.concatenate([pts.min(axis=0), pts.max(axis=0)])

@@ -13,10 +13,10 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from engine.core.errors import InputError
+from engine.core.take import DEFAULT_FPS
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".mts", ".m2ts"}
 MIN_VIDEO_FPS, MAX_VIDEO_FPS = 1.0, 1000.0  # header rates outside this are taken as damaged
-DEFAULT_VIDEO_FPS = 30.0
 MAX_FRAME_SIDE = 8192
 MAX_FRAME_PIXELS = MAX_FRAME_SIDE**2  # 8K video and 360° footage fit; a frame beyond needs gigabytes to process
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -78,11 +78,11 @@ class VideoFileSource:
             raise InputError(f"{self.path}: contains no readable video frames")
         self._first = first
         fps = self._cap.get(cv2.CAP_PROP_FPS)
-        self.fps = float(fps) if fps and MIN_VIDEO_FPS <= fps <= MAX_VIDEO_FPS else DEFAULT_VIDEO_FPS
+        self.fps = float(fps) if fps and MIN_VIDEO_FPS <= fps <= MAX_VIDEO_FPS else DEFAULT_FPS
         self.notes: list[str] = []  # what the user should know about this file, for the front end to say
         if fps and self.fps != fps:
             self.notes.append(f"the header's frame rate {fps:g} fps is not plausible for a video; "
-                              f"timing it at {DEFAULT_VIDEO_FPS:g} fps")
+                              f"timing it at {DEFAULT_FPS:g} fps")
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self._count = count if count > 0 else None
         self.image_size = (first.shape[1], first.shape[0])
@@ -172,7 +172,7 @@ class CameraSource:
             self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
             self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         fps = self._cap.get(cv2.CAP_PROP_FPS)
-        self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else 30.0
+        self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else DEFAULT_FPS
         self._stopped = False
         self.clock_origin_ns: int | None = None
 
@@ -212,7 +212,7 @@ class ImageFolderSource:
 
     is_live = False
 
-    def __init__(self, folder: str | Path, fps: float = 30.0):
+    def __init__(self, folder: str | Path, fps: float = DEFAULT_FPS):
         self.path = Path(folder)
         self.name = self.path.name
         self.fps = fps
@@ -239,7 +239,7 @@ class ImageFolderSource:
         pass
 
 
-def open_source(spec: str | Path | int, fps: float = 30.0) -> FrameSource:
+def open_source(spec: str | Path | int, fps: float = DEFAULT_FPS) -> FrameSource:
     """A camera index (int or digits), an image folder, or a video file."""
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
         return CameraSource(int(spec))

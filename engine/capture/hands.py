@@ -23,12 +23,11 @@ from engine.capture.detection import Detection
 from engine.core.errors import InputError
 from engine.core.native_log import native_stderr_silenced
 from engine.core.resources import resource_path
+from engine.core.skeletons import KEYPOINT_SCORE_MIN, MP_HAND_KEYPOINTS
 
 DEFAULT_HAND_MODEL = "models/hand_landmarker.task"
 NUM_HAND_KEYPOINTS = 21
 SIDES = ("left", "right")
-# The body detector's (MEDIAPIPE_33) wrist, pinky, index and thumb keypoints, per side.
-BODY_HAND_KEYPOINTS = {"left": (15, 17, 19, 21), "right": (16, 18, 20, 22)}
 # MediaPipe's 21 hand keypoints: the wrist, then four per finger from the base to the tip.
 HAND_KEYPOINT_NAMES = (
     "wrist",
@@ -49,7 +48,7 @@ class HandsConfig:
     min_detection_confidence: float = 0.5
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
-    min_body_score: float = 0.3  # a side whose body wrist/index/pinky score less is not searched
+    min_body_score: float = KEYPOINT_SCORE_MIN  # a side whose body wrist/index/pinky score less is not searched
     crop_scale: float = 4.0  # crop side, in lengths wrist -> knuckles
     max_wrist_offset: float = 2.0  # in the same lengths: a hand found farther from the body's wrist is dropped
     search_every: int = 3  # a lost hand is searched for (the palm detector) every this many frames,
@@ -83,7 +82,7 @@ class HandsFrame:
 def hand_crop(detection: Detection, side: str, config: HandsConfig) -> tuple[np.ndarray, float] | None:
     """The crop for one side: (centre (2,) px, side length px), or None when the body does not
     show that hand well enough."""
-    wrist, pinky, index, thumb = BODY_HAND_KEYPOINTS[side]
+    wrist, pinky, index, thumb = MP_HAND_KEYPOINTS[side]
     if detection.scores[[wrist, pinky, index]].min() < config.min_body_score:
         return None
     kp = detection.keypoints_px
@@ -195,12 +194,12 @@ class HandTracker:
                 reach[k] = crop[1] / self.config.crop_scale
         if held is not None:
             keypoints, world, wrist = self._held[SIDES[held]]
-            moved = detection.keypoints_px[BODY_HAND_KEYPOINTS[SIDES[held]][0]] - wrist
+            moved = detection.keypoints_px[MP_HAND_KEYPOINTS[SIDES[held]][0]] - wrist
             out.keypoints_px[held], out.world_m[held], out.found[held] = keypoints + moved, world, True
         for k in jobs:
             if out.found[k]:
                 side = SIDES[k]
-                wrist = detection.keypoints_px[BODY_HAND_KEYPOINTS[side][0]].copy()
+                wrist = detection.keypoints_px[MP_HAND_KEYPOINTS[side][0]].copy()
                 self._held[side] = (out.keypoints_px[k].copy(), out.world_m[k].copy(), wrist)
         for k in jobs:
             if not out.found[k]:
@@ -223,7 +222,7 @@ class HandTracker:
         """Whether the hand found in side k's crop is that side's hand: its wrist near that side's
         body wrist, nearer than to the other body wrist, and not the hand the other side found
         nearer to its own wrist."""
-        wrists = detection.keypoints_px[[BODY_HAND_KEYPOINTS[s][0] for s in SIDES]]
+        wrists = detection.keypoints_px[[MP_HAND_KEYPOINTS[s][0] for s in SIDES]]
         mine = hands.keypoints_px[k, 0]
         own, other = np.linalg.norm(mine - wrists[k]), np.linalg.norm(mine - wrists[1 - k])
         if own > self.config.max_wrist_offset * reach or other < own:

@@ -49,12 +49,9 @@ import numpy as np
 
 from engine.capture.appearance import appearance, appearance_distance
 from engine.capture.detection import Detection
+from engine.core.skeletons import KEYPOINT_CONFIDENT, MP_L_HIP, MP_L_SHOULDER, MP_LIMBS, MP_R_HIP, MP_R_SHOULDER
 
-# BlazePose keypoints (engine.skeletons.MEDIAPIPE_33) used for the hip centre and the descriptor
-L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
-LIMBS = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28))
-_LIMB_ENDS = (np.array([a for a, _ in LIMBS]), np.array([b for _, b in LIMBS]))
-CONFIDENT = 0.5
+_LIMB_ENDS = (np.array([a for a, _ in MP_LIMBS]), np.array([b for _, b in MP_LIMBS]))
 LOOK_RECENT_WEIGHT = 0.2  # of the newest frame in a person's recent look
 LOOK_EVERY = 3  # a person followed frame to frame has their look taken every this many frames
 
@@ -91,8 +88,8 @@ class PeopleConfig:
 def hip_centre(detection: Detection) -> np.ndarray:
     """(2,) pixels: the midpoint of the hips, or of the keypoint box when the hips are unsure."""
     kp, sc = detection.keypoints_px, detection.scores
-    if sc[L_HIP] > CONFIDENT * 0.6 and sc[R_HIP] > CONFIDENT * 0.6:
-        return (kp[L_HIP] + kp[R_HIP]) / 2
+    if sc[MP_L_HIP] > KEYPOINT_CONFIDENT * 0.6 and sc[MP_R_HIP] > KEYPOINT_CONFIDENT * 0.6:
+        return (kp[MP_L_HIP] + kp[MP_R_HIP]) / 2
     box = detection.box_xyxy
     return (box[:2] + box[2:]) / 2
 
@@ -114,16 +111,16 @@ def body_descriptor(detection: Detection) -> np.ndarray | None:
     """(8,) limb lengths / torso length, NaN for limbs not seen well; None without a torso or
     when the body touches the image's border."""
     kp, sc = detection.keypoints_px, detection.scores
-    if min(sc[L_SHOULDER], sc[R_SHOULDER], sc[L_HIP], sc[R_HIP]) < CONFIDENT:
+    if min(sc[MP_L_SHOULDER], sc[MP_R_SHOULDER], sc[MP_L_HIP], sc[MP_R_HIP]) < KEYPOINT_CONFIDENT:
         return None
     if _at_border(detection.box_xyxy, detection.image_size):
         return None
-    torso = np.linalg.norm((kp[L_SHOULDER] + kp[R_SHOULDER]) / 2 - (kp[L_HIP] + kp[R_HIP]) / 2)
+    torso = np.linalg.norm((kp[MP_L_SHOULDER] + kp[MP_R_SHOULDER]) / 2 - (kp[MP_L_HIP] + kp[MP_R_HIP]) / 2)
     if torso < 1.0:
         return None
     a, b = _LIMB_ENDS
     out = np.linalg.norm(kp[a] - kp[b], axis=1) / torso
-    out[np.minimum(sc[a], sc[b]) < CONFIDENT] = np.nan
+    out[np.minimum(sc[a], sc[b]) < KEYPOINT_CONFIDENT] = np.nan
     return out
 
 
@@ -152,8 +149,8 @@ class _Person:
     first_t: float
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
     height: float = 1.0
-    descriptor_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(LIMBS)))
-    descriptor_count: np.ndarray = field(default_factory=lambda: np.zeros(len(LIMBS)))
+    descriptor_sum: np.ndarray = field(default_factory=lambda: np.zeros(len(MP_LIMBS)))
+    descriptor_count: np.ndarray = field(default_factory=lambda: np.zeros(len(MP_LIMBS)))
     look_sum: np.ndarray | None = None  # (2, BINS) appearance histograms summed over the frames seen ...
     look_count: np.ndarray | None = None  # ... and how many frames each region was seen in
     look_recent: np.ndarray | None = None  # an exponential average of the latest ones
@@ -311,7 +308,7 @@ class PeopleTracker:
         if max(last / height, height / last) > self.config.match_size:
             return np.inf
         shift = person.predicted_shift(t, self.config.coast_s)
-        both = (person.scores > CONFIDENT * 0.6) & (det.scores > CONFIDENT * 0.6)
+        both = (person.scores > KEYPOINT_CONFIDENT * 0.6) & (det.scores > KEYPOINT_CONFIDENT * 0.6)
         if both.sum() < 4:
             both = np.ones_like(both)
         dist = np.linalg.norm(person.keypoints_px[both] + shift - det.keypoints_px[both], axis=1).mean()

@@ -6,7 +6,7 @@ import numpy as np
 
 from engine.capture.detection import Detection
 from engine.capture.hands import NUM_HAND_KEYPOINTS, HandsFrame
-from engine.core.skeletons import MEDIAPIPE_33
+from engine.core.skeletons import KEYPOINT_SCORE_MIN, MEDIAPIPE_33
 
 
 class DetectionTrack:
@@ -57,7 +57,7 @@ class DetectionTrack:
 
     def median_height_px(self) -> float:
         """The median height of the box around the confident keypoints, over the frames seen."""
-        y, confident = self.keypoints_px[self.valid, :, 1], self.scores[self.valid] > 0.3
+        y, confident = self.keypoints_px[self.valid, :, 1], self.scores[self.valid] > KEYPOINT_SCORE_MIN
         rows = confident.any(axis=1)
         if not rows.any():
             return 0.0
@@ -97,7 +97,7 @@ class DetectionTrack:
 
 class HandTrack:
     """Both hands over a whole source, float32: keypoints_px (T, 2, 21, 2), world_m (T, 2, 21, 3)
-    (engine.hands.HandsFrame per frame; index 0 the left hand) and found (T, 2)."""
+    (engine.capture.hands.HandsFrame per frame; index 0 the left hand) and found (T, 2)."""
 
     def __init__(self, capacity: int = 1024):
         self._n = 0

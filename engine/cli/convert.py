@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from engine.animation.bvh_reader import UNITS_M
 from engine.animation.formats import read_take, say_partial_frames, write_take
 from engine.animation.rig_mappings import load_joint_map
 from engine.cli.export_arguments import add_export_arguments, export_options_from_args
 from engine.core.errors import NoValidFramesError
 from engine.core.input_checks import DEFAULT_LIMITS, InputLimits
+from engine.core.units import METRES_PER_UNIT
 
 
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +48,7 @@ def add_convert_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("input", metavar="IN", help="a .npz, .csv, .bvh or .trc file")
     p.add_argument("output", metavar="OUT", help="the file to write (.npz, .csv, .bvh or .trc)")
     g = p.add_argument_group("reading a BVH from elsewhere")
-    g.add_argument("--in-units", choices=sorted(UNITS_M),
+    g.add_argument("--in-units", choices=sorted(METRES_PER_UNIT),
                    help="the input BVH's length unit (default: guessed from its rest pose's height)")
     g.add_argument("--map", metavar="MAP",
                    help="a JSON or TOML joint map (source joint -> Monocap joint) correcting the rig recogniser")

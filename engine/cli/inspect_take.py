@@ -6,10 +6,10 @@ import argparse
 import os
 import sys
 
-from engine.animation.bvh_reader import UNITS_M
 from engine.animation.formats import read_take
 from engine.animation.rig_mappings import load_joint_map
 from engine.animation.take_info import describe_take
+from engine.core.units import METRES_PER_UNIT
 
 
 def add_inspect_parser(subparsers) -> argparse.ArgumentParser:
@@ -21,7 +21,7 @@ def add_inspect_parser(subparsers) -> argparse.ArgumentParser:
                     "(or why they are dropped). Exit status 1 "
                     "when the skeleton cannot be mapped.")
     p.add_argument("input", metavar="FILE", help="a .bvh, .npz, .csv or .trc file")
-    p.add_argument("--units", choices=sorted(UNITS_M), help="BVH: the file's length unit (default: guessed)")
+    p.add_argument("--units", choices=sorted(METRES_PER_UNIT), help="BVH: the file's length unit (default: guessed)")
     p.add_argument("--map", metavar="MAP", help="a JSON or TOML joint map (source joint -> Monocap joint)")
     p.set_defaults(func=run_inspect)
     return p

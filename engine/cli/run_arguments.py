@@ -8,12 +8,10 @@ import argparse
 from engine.animation.formats import DEFAULT_FORMATS, FORMATS
 from engine.cli.export_arguments import add_export_arguments
 from engine.core.errors import MonocapError
-from engine.lift.camera import DEFAULT_FOV_DEG
-from engine.lift.device import DEVICES
 from engine.lift.modes import DEFAULT_MODE, available_modes
 from engine.session.people_takes import detector_for
 from engine.session.pipeline import PipelineConfig
-from engine.session.settings import DEFAULT_DEVICE, DEFAULT_SMOOTHING, pipeline_config
+from engine.session.settings import DEFAULT_DEVICE, DEFAULT_FOV_DEG, DEFAULT_SMOOTHING, DEVICES, pipeline_config
 
 
 def add_run_settings(p: argparse.ArgumentParser) -> None:

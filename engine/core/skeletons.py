@@ -170,6 +170,23 @@ MEDIAPIPE_33 = _tree("mediapipe_33", [
     ("mouth_left", "mouth_right"),
 ))
 
+# MEDIAPIPE_33 keypoints that code picks out by index (the people tracker, clothes, hand crops).
+MP_L_SHOULDER, MP_R_SHOULDER = MEDIAPIPE_33.index("left_shoulder"), MEDIAPIPE_33.index("right_shoulder")
+MP_L_HIP, MP_R_HIP = MEDIAPIPE_33.index("left_hip"), MEDIAPIPE_33.index("right_hip")
+MP_L_KNEE, MP_R_KNEE = MEDIAPIPE_33.index("left_knee"), MEDIAPIPE_33.index("right_knee")
+# The limbs as index pairs: each side's upper arm and forearm, then each side's thigh and shin.
+MP_LIMBS = tuple((MEDIAPIPE_33.index(f"{side}_{a}"), MEDIAPIPE_33.index(f"{side}_{b}"))
+                 for bones in ((("shoulder", "elbow"), ("elbow", "wrist")), (("hip", "knee"), ("knee", "ankle")))
+                 for side in ("left", "right") for a, b in bones)
+# Each side's wrist, pinky, index and thumb: where a hand is looked for.
+MP_HAND_KEYPOINTS = {side: tuple(MEDIAPIPE_33.index(f"{side}_{k}") for k in ("wrist", "pinky", "index", "thumb"))
+                     for side in ("left", "right")}
+# The detector's keypoint scores: above KEYPOINT_SCORE_MIN a keypoint is taken to be where it says
+# (boxes, crops, where to look for a hand); above KEYPOINT_CONFIDENT it is sure enough to measure a
+# body by (the people tracker's proportions, the colours of clothes).
+KEYPOINT_SCORE_MIN = 0.3
+KEYPOINT_CONFIDENT = 0.5
+
 COCO_17 = _tree("coco_17", [
     ("nose", None),
     ("left_eye", "nose"), ("right_eye", "nose"),

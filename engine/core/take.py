@@ -25,7 +25,8 @@ from engine.core.input_checks import (CUT_SHORT, DEFAULT_LIMITS, MAX_POSITION_M,
 from engine.core.npz_inspect import check_stored_sizes, npz_headers
 from engine.core.skeletons import Skeleton, frame_joints
 
-DEFAULT_FPS = 30.0  # the rate of a one-frame take, which has no time step to tell it
+# The frame rate taken when nothing tells it: a one-frame take, a video or camera that gives none.
+DEFAULT_FPS = 30.0
 log = logging.getLogger("monocap.input")
 
 
@@ -35,7 +36,7 @@ class Take:
 
     keypoints_px: (T, K, 2) the detector's 2D keypoints in pixels, keypoint_scores: (T, K) in
     [0, 1] (0 where nothing was detected); both None for takes that never had a detector.
-    hand_keypoints_px: (T, 2, 21, 2) both hands' 2D keypoints (left first; engine/hands.py), NaN
+    hand_keypoints_px: (T, 2, 21, 2) both hands' 2D keypoints (left first; engine/capture/hands.py), NaN
     where a hand was not found; None for takes captured without hands.
     joint_confidence: (T, J) how sure the take is of each joint, 0..1: 0 where a joint is missing
     (its position NaN) in a frame that has others; None where nothing is known beyond which

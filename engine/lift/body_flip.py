@@ -18,12 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.core.skeletons import MEDIAPIPE_33
+from engine.core.skeletons import (KEYPOINT_SCORE_MIN, MEDIAPIPE_33, MP_L_HIP, MP_L_SHOULDER, MP_R_HIP,
+                                   MP_R_SHOULDER)
 
-_LEFT_HIP = MEDIAPIPE_33.index("left_hip")
-_RIGHT_HIP = MEDIAPIPE_33.index("right_hip")
-_LEFT_SHOULDER = MEDIAPIPE_33.index("left_shoulder")
-_RIGHT_SHOULDER = MEDIAPIPE_33.index("right_shoulder")
 MIRROR = MEDIAPIPE_33.mirror_permutation()
 
 
@@ -31,13 +28,13 @@ MIRROR = MEDIAPIPE_33.mirror_permutation()
 class FlipFixConfig:
     flip_price: float = 0.02  # cost of one frame in the flipped state, in the units of a frame's motion
     body_scale_m: float = 0.5  # 3D motion is measured in units of this length
-    min_score: float = 0.3  # keypoints that size the person's box
+    min_score: float = KEYPOINT_SCORE_MIN  # keypoints that size the person's box
     max_turn_deg: float = 25.0  # the fastest a body turns in one frame (750 degrees a second at 30 fps)
     turn_price: float = 1.0  # cost of each further 90 degrees of turn in one frame
 
 
 def _hip_relative(world_m: np.ndarray) -> np.ndarray:
-    return world_m - 0.5 * (world_m[:, _LEFT_HIP] + world_m[:, _RIGHT_HIP])[:, None]
+    return world_m - 0.5 * (world_m[:, MP_L_HIP] + world_m[:, MP_R_HIP])[:, None]
 
 
 def flip_world(world_m: np.ndarray) -> np.ndarray:
@@ -49,9 +46,9 @@ def flip_world(world_m: np.ndarray) -> np.ndarray:
 
 def facing(world_rel: np.ndarray) -> np.ndarray:
     """(..., 33, 3) -> (..., 2) unit direction the torso faces, in the camera's horizontal (x, z) plane."""
-    up = 0.5 * (world_rel[..., _LEFT_SHOULDER, :] + world_rel[..., _RIGHT_SHOULDER, :])
-    across = (world_rel[..., _RIGHT_SHOULDER, :] - world_rel[..., _LEFT_SHOULDER, :]
-              + world_rel[..., _RIGHT_HIP, :] - world_rel[..., _LEFT_HIP, :])
+    up = 0.5 * (world_rel[..., MP_L_SHOULDER, :] + world_rel[..., MP_R_SHOULDER, :])
+    across = (world_rel[..., MP_R_SHOULDER, :] - world_rel[..., MP_L_SHOULDER, :]
+              + world_rel[..., MP_R_HIP, :] - world_rel[..., MP_L_HIP, :])
     ahead = np.cross(across, up)[..., [0, 2]]
     return ahead / np.maximum(np.linalg.norm(ahead, axis=-1, keepdims=True), 1e-9)
 

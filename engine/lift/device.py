@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-DEVICES = ("auto", "cpu", "cuda")
+AUTO_DEVICE = "auto"  # CUDA when present, else the CPU: the default
+DEVICES = (AUTO_DEVICE, "cpu", "cuda")
 
 
-def pick_device(device: str = "auto"):
+def pick_device(device: str = AUTO_DEVICE):
     """"auto": CUDA when present, else the CPU; otherwise the device named ("cpu", "cuda").
     -> torch.device"""
     import torch
 
-    if device == "auto":
+    if device == AUTO_DEVICE:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
 
 
-def describe_device(device: str = "auto") -> str:
+def describe_device(device: str = AUTO_DEVICE) -> str:
     """What a person reads: "CPU" or "CUDA (the card's name)"."""
     if device == "cpu":
         return "CPU"

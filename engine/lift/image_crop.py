@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from engine.core.skeletons import KEYPOINT_SCORE_MIN
 from engine.lift.camera import DEFAULT_FOV_DEG, Intrinsics
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -47,7 +48,7 @@ def square_box(box_xyxy, scale: float = 1.25) -> tuple[np.ndarray, float]:
 
 
 def box_from_keypoints(keypoints_px: np.ndarray, scores: np.ndarray | None = None,
-                       min_score: float = 0.3) -> np.ndarray:
+                       min_score: float = KEYPOINT_SCORE_MIN) -> np.ndarray:
     """(K, 2) keypoints -> (4,) box of the confident ones (all of them when none is confident)."""
     pts = keypoints_px if scores is None else keypoints_px[np.asarray(scores) > min_score]
     if len(pts) == 0:

@@ -29,7 +29,7 @@ import torch
 
 from engine.core import skeletons
 from engine.core.errors import InputError
-from engine.lift.device import pick_device
+from engine.lift.device import AUTO_DEVICE, pick_device
 from engine.lift.image_crop import box_from_keypoints, crop_image, default_focal_px, intrinsics, make_crop, normalise_rgb
 from engine.lift.nets.checkpoint import load_checkpoint
 from engine.lift.nets.image_pose_net import MODEL_REGISTRY
@@ -41,7 +41,7 @@ class ImageLifter:
 
     needs_images = True  # the pipeline passes each frame (RGB) beside its detection
 
-    def __init__(self, checkpoint: str | Path, device: str = "auto", focal_px: float | None = None,
+    def __init__(self, checkpoint: str | Path, device: str = AUTO_DEVICE, focal_px: float | None = None,
                  box_scale: float | None = None, batch_size: int = 16):
         if not checkpoint:
             raise InputError("the image 3D mode needs a checkpoint: pass --checkpoint PATH "

@@ -24,7 +24,7 @@ from engine.core import skeletons as skeleton_registry
 from engine.capture.detection import Detection
 from engine.core.keypoint_maps import MAPS as DETECTOR_MAPS
 from engine.core.keypoint_maps import affine_matrix, map_keypoints
-from engine.lift.device import pick_device
+from engine.lift.device import AUTO_DEVICE, pick_device
 from engine.lift.protocol import LiftConfig
 from engine.core.resources import resource_path
 from engine.core.rotations import frame_from_vectors
@@ -77,7 +77,7 @@ class _Model:
 _CACHE: dict[tuple[str, str], _Model] = {}
 
 
-def load_model(path: str | Path | None = None, device: str = "auto") -> _Model:
+def load_model(path: str | Path | None = None, device: str = AUTO_DEVICE) -> _Model:
     """Loads (once per path and device) a lifter checkpoint; registers its skeletons."""
     from engine.lift.nets.lifter_net import load_lifter
 
@@ -239,7 +239,8 @@ def to_skeleton(model: _Model, formats: dict[str, np.ndarray], skeleton: str) ->
 
 def lift_keypoints(keypoints_px: np.ndarray, scores: np.ndarray, image_size: tuple[int, int] | None = None,
                    skeleton: str = MONOCAP_BODY.name, world_m: np.ndarray | None = None, causal: bool = False,
-                   checkpoint: str | Path | None = None, device: str = "auto", fix_swaps_2d: bool = True) -> np.ndarray:
+                   checkpoint: str | Path | None = None, device: str = AUTO_DEVICE,
+                   fix_swaps_2d: bool = True) -> np.ndarray:
     """Lifts the detector's 2D keypoints to 3D joints of a named skeleton.
 
     keypoints_px (T, 33, 2) pixels in the detector's order (engine.core.skeletons.MEDIAPIPE_33),

@@ -18,6 +18,7 @@ import numpy as np
 
 from engine.capture.detection import Detection
 from engine.core.skeletons import MONOCAP_BODY, Skeleton
+from engine.lift.device import AUTO_DEVICE
 
 
 # The detector's 3D fitted to its 2D keypoints is the default: on real footage with real 3D truth
@@ -39,7 +40,7 @@ class LiftConfig:
     mode: str = DEFAULT_MODE
     skeleton: str = MONOCAP_BODY.name
     checkpoint: str = ""  # model file for network modes; empty: the bundled one
-    device: str = "auto"  # "auto" (CUDA when present), "cpu", "cuda" (engine.lift.device)
+    device: str = AUTO_DEVICE  # one of engine.lift.device.DEVICES
 
 
 class LiveLift(Protocol):

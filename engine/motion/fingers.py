@@ -1,6 +1,6 @@
 """Fingers on the body: the hand model's 3D attached to the body's wrists, smoothed and locked.
 
-The hand tracker (engine/hands.py) gives each hand's 21 keypoints in metres with the wrist at the
+The hand tracker (engine/capture/hands.py) gives each hand's 21 keypoints in metres with the wrist at the
 origin, in camera axes. Here they become world offsets from the body's wrist (the same rotation
 that takes the body from the camera to the world), are smoothed with a cutoff suited to fingers
 (fast, small motions) and get their bone lengths locked per subject (left and right shared), and

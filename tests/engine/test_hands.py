@@ -14,9 +14,9 @@ import pytest
 from engine.animation.formats import ExportOptions, read_take, write_take
 from engine.animation.rig import get_rig
 from engine.capture.detection import Detection
-from engine.capture.hands import BODY_HAND_KEYPOINTS, HandTracker, hand_crop
+from engine.capture.hands import HandTracker, hand_crop
 from engine.core.errors import InputError
-from engine.core.skeletons import FINGERS, MONOCAP_BODY, MONOCAP_HANDS, finger_joint_names
+from engine.core.skeletons import FINGERS, MONOCAP_BODY, MONOCAP_HANDS, MP_HAND_KEYPOINTS, finger_joint_names
 from engine.motion.fingers import offline_fingers
 from engine.motion.joint_angles import joint_angle
 from engine.motion.smoothing import SmoothingConfig
@@ -64,7 +64,7 @@ def _body_detection(left_wrist: np.ndarray, right_wrist: np.ndarray) -> Detectio
     kp = np.zeros((33, 2))
     scores = np.ones(33)
     for side, wrist in (("left", left_wrist), ("right", right_wrist)):
-        w, pinky, index, thumb = BODY_HAND_KEYPOINTS[side]
+        w, pinky, index, thumb = MP_HAND_KEYPOINTS[side]
         kp[w] = wrist
         kp[pinky] = wrist + (20.0, 8.0)
         kp[index] = wrist + (20.0, -8.0)
@@ -169,7 +169,7 @@ def test_hands_found_on_real_footage_sit_at_the_body_wrists():
             for k, side in enumerate(("left", "right")):
                 if hands.found[k]:
                     found += 1
-                    wrists = det.keypoints_px[[BODY_HAND_KEYPOINTS[s][0] for s in ("left", "right")]]
+                    wrists = det.keypoints_px[[MP_HAND_KEYPOINTS[s][0] for s in ("left", "right")]]
                     own, other = np.linalg.norm(hands.keypoints_px[k, 0] - wrists, axis=1)[[k, 1 - k]]
                     assert own <= other
                     spread = np.linalg.norm(hands.world_m[k] - hands.world_m[k, 0], axis=1).max()

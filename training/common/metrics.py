@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.core.units import METRES_PER_UNIT
+
 PCK_THRESHOLD_MM = 150.0
 AUC_THRESHOLDS_MM = np.linspace(0.0, 150.0, 31)  # 0, 5, ..., 150 mm as in MPI-INF-3DHP's tools
-_UNIT_PER_MM = {"mm": 1.0, "m": 1e-3}
+_UNIT_PER_MM = {u: METRES_PER_UNIT["mm"] / METRES_PER_UNIT[u] for u in ("mm", "m")}
 
 
 def _np(a) -> np.ndarray:
