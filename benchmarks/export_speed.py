@@ -19,7 +19,8 @@ import numpy as np
 
 from engine.animation.formats import ExportOptions, read_take, select_frames, write_take
 from engine.animation.rig_mappings import to_body_take
-from engine.core.take import Take, write_csv
+from engine.core.take import Take
+from engine.core.take_csv import write_csv
 
 SOURCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap" / "cmu_asf" / "01_01.bvh"
 

@@ -31,7 +31,8 @@ from engine.animation.rig_recognizer import up_direction
 from engine.core.rotations import EULER_ORDERS, swing_rotation
 from engine.core.skeletons import Skeleton, frame_joints
 from engine.animation.solver import SolverOptions, rig_motion, solve
-from engine.core.take import Take, load_npz, read_csv, save_npz, valid_frames, write_csv
+from engine.core.take import Take, load_npz, save_npz, valid_frames
+from engine.core.take_csv import read_csv, write_csv
 from engine.core.units import METRES_PER_UNIT
 from engine.motion.gaps import runs
 

@@ -2,14 +2,15 @@
 
 Structure finds the five chains, names settle what structure cannot, and lengths check both:
 
-1. The five extremities are the leaves farthest apart along the tree (farthest-point sampling
-   on bone lengths): two feet, two hands, the head. Fingers, eyes, twist helpers and props are
-   short side branches and never win. The three whose common ancestor holds exactly them are the
-   upper body (its ancestor is the chest); of those, the head is the one nearest the chest.
-2. Along each limb chain, names give ranks (engine/animation/rig_names.py); where a rank has no
-   name, or the named joints give a thigh / shin or upper arm / forearm of implausible length,
-   the joints are chosen by human proportions instead (thigh 0.245, shin 0.246, upper arm
-   0.186, forearm 0.146 of the height).
+1. The five extremities (engine/animation/rig_tree.py) are the leaves farthest apart along the
+   tree (farthest-point sampling on bone lengths): two feet, two hands, the head. Fingers, eyes,
+   twist helpers and props are short side branches and never win. The three whose common
+   ancestor holds exactly them are the upper body (its ancestor is the chest); of those, the head
+   is the one nearest the chest.
+2. Along each limb chain (engine/animation/rig_limbs.py), names give ranks
+   (engine/animation/rig_names.py); where a rank has no name, or the named joints give a thigh /
+   shin or upper arm / forearm of implausible length, the joints are chosen by human proportions
+   instead (thigh 0.245, shin 0.246, upper arm 0.186, forearm 0.146 of the height).
 3. Left and right come from the names; without them, from the rest pose: up is hips -> chest,
    forward is ankle -> toe, left is up x forward.
 4. Pelvis is the midpoint of the hips; chest the joint the arms hang from (its parent when that
@@ -25,23 +26,18 @@ joint, a midpoint, or, where the rig has no such joint, a short extrapolation al
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.animation.rig_names import EYE_WORDS, HEAD_WORDS, NOSE_WORDS, NameInfo, name_info
+from engine.animation.rig_limbs import ARM_TEMPLATE, LEG_TEMPLATE, MIN_STEP, Limb, find_limb
+from engine.animation.rig_names import EYE_WORDS, HEAD_WORDS, NOSE_WORDS
+from engine.animation.rig_tree import RigTree, descendants, extremities
 from engine.core.errors import InputError
 from engine.core.skeletons import MONOCAP_BODY, Skeleton
 
-# expected lengths as fractions of the standing height, and how much a miss costs
-_LEG_TEMPLATE = ((0.06, 0.2), (0.245, 1.0), (0.246, 1.0))  # root of legs -> hip, thigh, shin
-_ARM_TEMPLATE = ((0.11, 0.3), (0.186, 1.0), (0.146, 1.0))  # chest -> shoulder, upper arm, forearm
-_PLAUSIBLE = {"leg": ((0.12, 0.40), (0.55, 1.8)), "arm": ((0.08, 0.30), (0.6, 1.9))}  # length, ratio
 _SPINE_ABOVE_PELVIS = 0.05  # of the height: the spine joint is the first this far above the pelvis
 _TOE_TO_HEAD = 1.08  # the bone path from a toe tip to the top of the head, in standing heights
-_MIN_STEP = 0.02
-_MAX_LIMB_JOINTS = 16  # joints looked at along a limb, from its root  # of the height: joints closer than this to the previous one are the same place
 
 
 class RigNotRecognisedError(InputError):
@@ -81,233 +77,6 @@ def describe_weights(weights: dict[str, float]) -> str:
     return " ".join(terms)
 
 
-# ---------------------------------------------------------------------------------------------
-# the tree
-
-
-class _Tree:
-    def __init__(self, skeleton: Skeleton, rest: np.ndarray):
-        self.names = skeleton.joint_names
-        self.parents = skeleton.parents
-        self.rest = rest
-        self.n = len(self.names)
-        self.children: list[list[int]] = [[] for _ in range(self.n)]
-        for i, p in enumerate(self.parents):
-            if p >= 0:
-                self.children[p].append(i)
-        self.length = np.array([np.linalg.norm(rest[i] - rest[p]) if p >= 0 else 0.0
-                                for i, p in enumerate(self.parents)])
-        self.depth_m = np.zeros(self.n)
-        for i, p in enumerate(self.parents):
-            if p >= 0:
-                self.depth_m[i] = self.depth_m[p] + self.length[i]
-        self.height = float(np.ptp(rest, axis=0).max()) if self.n > 1 else 0.0
-        self.info: list[NameInfo] = [name_info(n) for n in self.names]
-
-        self._paths: dict[int, list[int]] = {}
-
-    def path_from_root(self, i: int) -> list[int]:
-        if i not in self._paths:
-            out = []
-            k = i
-            while k >= 0:
-                out.append(k)
-                k = self.parents[k]
-            self._paths[i] = out[::-1]
-        return self._paths[i]
-
-    def lca(self, nodes) -> int:
-        paths = [self.path_from_root(i) for i in nodes]
-        common = -1
-        for level in zip(*paths):
-            if all(x == level[0] for x in level):
-                common = level[0]
-            else:
-                break
-        return common
-
-    def distance(self, a: int, b: int) -> float:
-        c = self.lca((a, b))
-        return self.depth_m[a] + self.depth_m[b] - 2 * self.depth_m[c]
-
-    def path_between(self, top: int, bottom: int) -> list[int]:
-        """Nodes strictly below `top` down to `bottom`."""
-        path = self.path_from_root(bottom)
-        return path[path.index(top) + 1:]
-
-    def subtree_leaves(self, i: int) -> set[int]:
-        out, stack = set(), [i]
-        while stack:
-            k = stack.pop()
-            if not self.children[k]:
-                out.add(k)
-            stack.extend(self.children[k])
-        return out
-
-
-_NOT_BODY = re.compile(r"(?:^|[^a-z])(ik|ctrl|control|prop|weapon|gun|target|pole|socket|attach)(?:[^a-z]|$)")
-
-
-def _is_body(tree: _Tree, i: int) -> bool:
-    """False for leaves under IK targets, controls and props (Unreal's ik_hand_gun ...)."""
-    return not any(_NOT_BODY.search(tree.names[k].lower()) for k in tree.path_from_root(i)[1:])
-
-
-def _distances_from(tree: _Tree, source: int) -> np.ndarray:
-    """(J,) distance along the bones from `source` to every joint (inf where not connected)."""
-    out = np.full(tree.n, np.inf)
-    out[source] = 0.0
-    visited = np.zeros(tree.n, dtype=bool)
-    visited[source] = True
-    stack = [source]
-    while stack:
-        k = stack.pop()
-        p = tree.parents[k]
-        for other, length in [(c, tree.length[c]) for c in tree.children[k]] + ([(p, tree.length[k])] if p >= 0 else []):
-            if not visited[other]:
-                visited[other] = True
-                out[other] = out[k] + length
-                stack.append(other)
-    return out
-
-
-def _extremities(tree: _Tree) -> list[int]:
-    """Farthest-point sampling of five leaves, starting from the tree's two ends."""
-    leaves = np.array([i for i in range(tree.n) if not tree.children[i] and _is_body(tree, i)])
-    if len(leaves) < 5:
-        return []
-    a = int(leaves[np.argmax(_distances_from(tree, int(leaves[0]))[leaves])])
-    from_a = _distances_from(tree, a)
-    b = int(leaves[np.argmax(from_a[leaves])])
-    chosen = [a, b]
-    gap = np.minimum(from_a, _distances_from(tree, b))
-    while len(chosen) < 5:
-        nxt = int(leaves[np.argmax(gap[leaves])])
-        chosen.append(nxt)
-        gap = np.minimum(gap, _distances_from(tree, nxt))
-    return chosen
-
-
-# ---------------------------------------------------------------------------------------------
-# limbs
-
-
-def _named_ranks(tree: _Tree, path: list[int], limb: str) -> dict[int, int]:
-    """{rank: node} from names, strictly increasing along the path, covering as many ranks
-    1..4 as possible (then the most preferred readings)."""
-    options = []
-    for node in path:
-        found = tree.info[node].limb
-        options.append(found[1] if found is not None and found[0] == limb else ())
-    best: tuple[tuple[int, int, int, int], dict[int, int]] = ((-1, 0, 0, 0), {})
-
-    def walk(k: int, last: int, chosen: dict[int, int], penalty: int) -> None:
-        nonlocal best
-        if k == len(path):
-            score = (sum(1 for r in chosen if r >= 1), len(chosen), -penalty,
-                     -sum(path.index(n) for n in chosen.values()))
-            if score > best[0]:
-                best = (score, dict(chosen))
-            return
-        walk(k + 1, last, chosen, penalty)
-        for pref, rank in enumerate(options[k]):
-            if rank > last and rank not in chosen:
-                chosen[rank] = path[k]
-                walk(k + 1, rank, chosen, penalty + pref)
-                del chosen[rank]
-
-    walk(0, -1, {}, 0)
-    return {r: n for r, n in best[1].items() if r >= 1}
-
-
-def _plausible(tree: _Tree, limb: str, top: int, a: int, b: int) -> bool:
-    """Upper and lower segments (top-a, a-b) of plausible length and ratio."""
-    (lo, hi), (rlo, rhi) = _PLAUSIBLE[limb]
-    h = tree.height
-    upper = np.linalg.norm(tree.rest[a] - tree.rest[top]) / h
-    lower = np.linalg.norm(tree.rest[b] - tree.rest[a]) / h
-    return lo <= upper <= hi and lo <= lower <= hi and rlo <= upper / max(lower, 1e-9) <= rhi
-
-
-def _by_proportions(tree: _Tree, root: int, path: list[int], template, fixed: dict[int, int]):
-    """(cost, {1: node, 2: node, 3: node}) choosing the three joints of the path that best match
-    the template's lengths, keeping the ranks in `fixed`."""
-    h = tree.height
-    best = (np.inf, {})
-    m = len(path)
-    for a in range(m):
-        for b in range(a + 1, m):
-            for c in range(b + 1, m):
-                pick = {1: path[a], 2: path[b], 3: path[c]}
-                if any(pick[r] != n for r, n in fixed.items() if r in pick):
-                    continue
-                points = [root, path[a], path[b], path[c]]
-                cost = 0.0
-                for (expected, weight), p, q in zip(template, points[:-1], points[1:]):
-                    length = max(np.linalg.norm(tree.rest[q] - tree.rest[p]) / h, 1e-4)
-                    cost += weight * np.log(length / expected) ** 2
-                if cost < best[0]:
-                    best = (cost, pick)
-    return best
-
-
-def _next_apart(tree: _Tree, path: list[int], after: int) -> int | None:
-    """The first node on the path after `after` that is a distinct place."""
-    k = path.index(after)
-    for node in path[k + 1:]:
-        if np.linalg.norm(tree.rest[node] - tree.rest[after]) > _MIN_STEP * tree.height:
-            return node
-    return None
-
-
-@dataclass
-class _Limb:
-    path: list[int]
-    ranks: dict[int, int]  # 1..3 (and 4 when found)
-    how: str
-    side_from_names: str
-    extrapolated_end: bool = False
-    notes: list[str] = field(default_factory=list)
-
-
-def _limb(tree: _Tree, root: int, extremity: int, limb: str, template) -> _Limb:
-    path = tree.path_between(root, extremity)[:_MAX_LIMB_JOINTS]
-    named = _named_ranks(tree, path, limb)
-    how = "name"
-    notes = []
-    core = {r: named[r] for r in (1, 2, 3) if r in named}
-    if len(core) == 3 and not _plausible(tree, limb, core[1], core[2], core[3]):
-        _, pick = _by_proportions(tree, root, path, template, {})
-        if pick:
-            notes.append(f"names along the {limb} ending {tree.names[extremity]} give implausible lengths; "
-                         "placed by proportions")
-            named, core, how = {}, pick, "structure"
-    if len(core) < 3:
-        _, pick = _by_proportions(tree, root, path, template, core)
-        if not pick:
-            _, pick = _by_proportions(tree, root, path, template, {})
-        core = pick
-        how = "structure" if not named else "name+structure"
-    ranks = dict(core)
-    extrapolated = False
-    if 3 in ranks:
-        end = named.get(4)
-        if end is None or path.index(end) <= path.index(ranks[3]) or \
-                np.linalg.norm(tree.rest[end] - tree.rest[ranks[3]]) <= _MIN_STEP * tree.height:
-            end = _next_apart(tree, path, ranks[3])
-        if end is not None:
-            ranks[4] = end
-        else:
-            extrapolated = True
-    sides = {tree.info[n].side for n in path + [extremity]} - {""}
-    side = sides.pop() if len(sides) == 1 else ""
-    return _Limb(path, ranks, how, side, extrapolated, notes)
-
-
-# ---------------------------------------------------------------------------------------------
-# the whole body
-
-
 _LEG_JOINTS = ("hip", "knee", "ankle", "toe")
 _ARM_JOINTS = ("shoulder", "elbow", "wrist", "hand")
 
@@ -320,7 +89,7 @@ def recognise(skeleton: Skeleton, rest_m: np.ndarray, overrides: dict[str, str] 
     overrides = dict(overrides or {})
     check_one_source_each(overrides, what)
     rest_m = np.asarray(rest_m, dtype=float)
-    tree = _Tree(skeleton, rest_m)
+    tree = RigTree(skeleton, rest_m)
     rows: dict[str, dict[int, float]] = {}
     how: dict[str, str] = {}
     notes: list[str] = []
@@ -333,7 +102,7 @@ def recognise(skeleton: Skeleton, rest_m: np.ndarray, overrides: dict[str, str] 
             raise InputError(f"{what}: the joint map names {src!r}, which is not a joint of this skeleton")
 
     one_tree = sum(1 for p in skeleton.parents if p < 0) == 1
-    ext = _extremities(tree) if tree.height > 0 and one_tree else []
+    ext = extremities(tree) if tree.height > 0 and one_tree else []
     found = _body_from_structure(tree, ext, notes) if ext else None
     if found is not None:
         rows, how, confidence = found
@@ -375,7 +144,7 @@ def _mid_of(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
     return out
 
 
-def _split(tree: _Tree, ext: list[int]):
+def _split(tree: RigTree, ext: list[int]):
     """The five extremities -> (two feet, the upper three, the chest they hang from) or None."""
     split = None
     for k in range(5):
@@ -393,8 +162,8 @@ def up_direction(skeleton: Skeleton, rest_m: np.ndarray) -> np.ndarray | None:
     skeleton has no humanoid shape."""
     if sum(1 for p in skeleton.parents if p < 0) != 1:
         return None
-    tree = _Tree(skeleton, np.asarray(rest_m, dtype=float))
-    ext = _extremities(tree) if tree.height > 0 else []
+    tree = RigTree(skeleton, np.asarray(rest_m, dtype=float))
+    ext = extremities(tree) if tree.height > 0 else []
     split = _split(tree, ext) if ext else None
     if split is None:
         return None
@@ -406,7 +175,7 @@ def up_direction(skeleton: Skeleton, rest_m: np.ndarray) -> np.ndarray | None:
     return up / norm
 
 
-def _legs_hang(tree: _Tree, legs_root: int, feet: list[int], up: np.ndarray) -> bool:
+def _legs_hang(tree: RigTree, legs_root: int, feet: list[int], up: np.ndarray) -> bool:
     """Whether the legs point away from the spine in the rest pose, as a person's do (a
     four-legged animal's are at right angles to it)."""
     down = np.mean([_unit(tree.rest[f] - tree.rest[legs_root]) for f in feet], axis=0)
@@ -418,7 +187,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
-def _body_from_structure(tree: _Tree, ext: list[int], notes: list[str]):
+def _body_from_structure(tree: RigTree, ext: list[int], notes: list[str]):
     split = _split(tree, ext)
     if split is None:
         notes.append("no legs / arms / head split")
@@ -431,8 +200,8 @@ def _body_from_structure(tree: _Tree, ext: list[int], notes: list[str]):
     tree.height = float(np.mean([tree.distance(f, head_end) for f in feet])) / _TOE_TO_HEAD
     hands = [e for e in upper if e != head_end]
     confidence = 1.0
-    legs = [_limb(tree, legs_root, f, "leg", _LEG_TEMPLATE) for f in feet]
-    arms = [_limb(tree, chest, h, "arm", _ARM_TEMPLATE) for h in hands]
+    legs = [find_limb(tree, legs_root, f, "leg", LEG_TEMPLATE) for f in feet]
+    arms = [find_limb(tree, chest, h, "arm", ARM_TEMPLATE) for h in hands]
     for limb in legs + arms:
         notes.extend(limb.notes)
         if limb.how != "name":
@@ -484,7 +253,7 @@ def _body_from_structure(tree: _Tree, ext: list[int], notes: list[str]):
     return rows, how, confidence
 
 
-def _sides(tree: _Tree, pair: list[_Limb], left_dir: np.ndarray):
+def _sides(tree: RigTree, pair: list[Limb], left_dir: np.ndarray):
     """-> (("left", "right") in the pair's order, how) or (None, "")."""
     named = [limb.side_from_names for limb in pair]
     geometric = None
@@ -500,7 +269,7 @@ def _sides(tree: _Tree, pair: list[_Limb], left_dir: np.ndarray):
     return (geometric, "") if geometric is not None else (None, "")
 
 
-def _spine_and_head(tree: _Tree, legs_root: int, chest: int, head_end: int, rows, how, notes) -> None:
+def _spine_and_head(tree: RigTree, legs_root: int, chest: int, head_end: int, rows, how, notes) -> None:
     h = tree.height
     pelvis = rows.get("pelvis")
     pelvis_at = (sum(w * tree.rest[j] for j, w in pelvis.items()) if pelvis else tree.rest[legs_root])
@@ -523,16 +292,16 @@ def _spine_and_head(tree: _Tree, legs_root: int, chest: int, head_end: int, rows
         head = head_path[-2] if len(head_path) >= 2 and not tree.children[head_end] else head_path[-1]
         how["head"] = "structure"
     neck_candidates = [n for n in head_path[:head_path.index(head)]
-                       if np.linalg.norm(tree.rest[n] - tree.rest[chest]) > _MIN_STEP * h]
+                       if np.linalg.norm(tree.rest[n] - tree.rest[chest]) > MIN_STEP * h]
     if tree.info[chest].is_word(("neck",)):
         neck_candidates = [chest]
     rows["neck"] = {neck_candidates[0]: 1.0} if neck_candidates else {chest: 0.5, head: 0.5}
     how["neck"] = "structure"
     rows["head"] = {head: 1.0}
-    eyes = [c for c in _descendants(tree, head) if tree.info[c].is_word(EYE_WORDS) and tree.info[c].side]
+    eyes = [c for c in descendants(tree, head) if tree.info[c].is_word(EYE_WORDS) and tree.info[c].side]
     left_eye = [c for c in eyes if tree.info[c].side == "left"]
     right_eye = [c for c in eyes if tree.info[c].side == "right"]
-    nose = [c for c in _descendants(tree, head) if tree.info[c].is_word(NOSE_WORDS)]
+    nose = [c for c in descendants(tree, head) if tree.info[c].is_word(NOSE_WORDS)]
     beyond = [n for n in head_path[head_path.index(head) + 1:]
               if np.linalg.norm(tree.rest[n] - tree.rest[head]) > 0.04 * h]
     if left_eye and right_eye:
@@ -545,12 +314,3 @@ def _spine_and_head(tree: _Tree, legs_root: int, chest: int, head_end: int, rows
         below = neck_candidates[-1] if neck_candidates else chest
         rows["nose"], how["nose"] = {head: 1.5, below: -0.5}, "extrapolated"
         notes.append("the head has no joint or end site above it; the nose is extrapolated along the neck")
-
-
-def _descendants(tree: _Tree, i: int) -> list[int]:
-    out, stack = [], list(tree.children[i])
-    while stack:
-        k = stack.pop()
-        out.append(k)
-        stack.extend(tree.children[k])
-    return sorted(out)

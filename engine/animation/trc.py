@@ -30,8 +30,8 @@ from engine.core.input_checks import (CUT_SHORT, DEFAULT_LIMITS, MAX_POSITION_M,
                                       first_implausible, parse_number, parse_numbers, parse_whole_number, shown_field,
                                       unique_names)
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, Skeleton
-from engine.core.take import (RowFrames, Take, confidence_if_partial, frames_of_rows, missing_as_whole_joints,
-                              place_rows, say_skipped, valid_frames)
+from engine.core.take import Take, confidence_if_partial, missing_as_whole_joints, valid_frames
+from engine.core.take_rows import RowFrames, frames_of_rows, place_rows, say_skipped
 from engine.core.units import units_per_metre
 
 TRC_UNITS = units_per_metre(("mm", "cm", "m"))  # the units TRC files are read and written in

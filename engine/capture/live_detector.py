@@ -13,7 +13,8 @@ frames, and one looking for `max_people` (the "look for everyone") on
   looked at again by the look for everyone and its result is the frame's.
 
 So the one-person landmarker only ever runs while a look has just found nobody else, and its
-detections go through the same people tracker and lock-on as any other (engine/capture/people.py):
+detections go through the same people tracker and lock-on as any other (engine/capture/people.py,
+lock_on.py):
 the lock-on safety does not rest on it. The one case it cannot see at once is someone appearing
 and reaching the person followed within `look_every` frames.
 """

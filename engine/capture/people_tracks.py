@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.capture.detection import Detection
-from engine.capture.people import TrackedPerson, choose_person, presence_score
+from engine.capture.lock_on import choose_person, presence_score
+from engine.capture.people import TrackedPerson
 from engine.capture.track import DetectionTrack
 
 
@@ -97,6 +98,6 @@ class PeopleTracks:
         return self._presence.get(person_id, 0.0)
 
     def chosen(self, min_frames: int = 1) -> int | None:
-        """The lock-on rule (engine.capture.people.choose_person) over the whole source; None if nobody."""
+        """The lock-on rule (engine.capture.lock_on.choose_person) over the whole source; None if nobody."""
         ids = self.people(min_frames) or self.people()
         return choose_person({pid: self._presence[pid] for pid in ids}) if ids else None

@@ -233,3 +233,14 @@ def cut_row_problem(last: list[str], above: list[str] | None, width: int) -> str
 def _decimals(number: str) -> int:
     mantissa = re.split("[eE]", number.strip())[0]
     return len(mantissa.partition(".")[2]) if "." in mantissa else 0
+
+
+def check_times(times: np.ndarray, where: str) -> None:
+    """(T,) a file's times in seconds: each plausible, none going backwards; InputError naming the frame."""
+    bad = first_implausible(times, 1e9)
+    if bad is not None:
+        raise InputError(f"{where}: frame {bad[0]}: {times[bad]:.6g} is not a plausible time in seconds")
+    back = np.flatnonzero(np.diff(times) < 0)
+    if back.size:
+        raise InputError(f"{where}: frame {back[0] + 1}: time goes backwards ({times[back[0]]:.6g} -> "
+                         f"{times[back[0] + 1]:.6g} s)")

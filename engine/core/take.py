@@ -1,4 +1,5 @@
-"""A take: a recorded sequence of 3D poses with its metadata, and its .npz / .csv / .json files.
+"""A take: a recorded sequence of 3D poses with its metadata, and its .npz and .json files (its
+.csv: engine/core/take_csv.py).
 
 World frame (every take, every exporter): right-handed, metres, Y up, X to the camera's right,
 Z towards the camera; the ground plane is y = 0. See engine/core/coords.py.
@@ -7,8 +8,6 @@ Z towards the camera; the ground plane is y = 0. See engine/core/coords.py.
 from __future__ import annotations
 
 import json
-import logging
-import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
@@ -17,17 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.atomic import atomic_path, write_text_atomic
-from engine.core.errors import InputError, OutputError
-from engine.core.input_checks import (CUT_SHORT, DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, NotANumberError,
-                                      check_names_to_write, check_positions, check_rate, check_rate_to_write,
-                                      check_written_names_differ, cut_row_problem, ends_with_line_end,
-                                      first_implausible, parse_numbers, unique_names)
+from engine.core.errors import InputError
+from engine.core.input_checks import (DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, check_names_to_write, check_positions,
+                                      check_rate, check_rate_to_write, check_times, first_implausible, unique_names)
 from engine.core.npz_inspect import check_stored_sizes, npz_headers
 from engine.core.skeletons import Skeleton, frame_joints
 
 # The frame rate taken when nothing tells it: a one-frame take, a video or camera that gives none.
 DEFAULT_FPS = 30.0
-log = logging.getLogger("monocap.input")
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,7 +245,7 @@ def _take_from_arrays(path: Path, data: dict) -> Take:
     else:
         confidence = np.where(valid[:, None] & np.isfinite(joints).all(axis=-1), confidence, 0.0)
     times = data["timestamps_s"].astype(np.float64)
-    _check_times(times, f"{where}: timestamps_s")
+    check_times(times, f"{where}: timestamps_s")
     kp_skeleton = None
     if "keypoint_names" in data and "keypoint_skeleton_name" in data:
         try:
@@ -347,16 +343,6 @@ def _check_rest_pose(rest, joint_count: int, where: str) -> None:
                          f"(finite, within {MAX_POSITION_M:g} m)")
 
 
-def _check_times(times: np.ndarray, where: str) -> None:
-    bad = first_implausible(times, 1e9)
-    if bad is not None:
-        raise InputError(f"{where}: frame {bad[0]}: {times[bad]:.6g} is not a plausible time in seconds")
-    back = np.flatnonzero(np.diff(times) < 0)
-    if back.size:
-        raise InputError(f"{where}: frame {back[0] + 1}: time goes backwards ({times[back[0]]:.6g} -> "
-                         f"{times[back[0] + 1]:.6g} s)")
-
-
 def _registered_or_new(name: str, names: tuple[str, ...], parents: tuple[int, ...]) -> Skeleton:
     from engine.core import skeletons
 
@@ -369,209 +355,6 @@ def _registered_or_new(name: str, names: tuple[str, ...], parents: tuple[int, ..
     from engine.core.skeletons import guess_mirror_pairs
 
     return Skeleton(name, names, parents, guess_mirror_pairs(names))
-
-
-# What ends a CSV field or line: a comma, and every character str.splitlines() breaks a line at.
-_CSV_BREAKS = re.compile("[,\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
-
-
-def csv_joint_name(name: str) -> str:
-    """A joint's name as a CSV header holds it: commas and line breaks become `_`, no spaces around."""
-    return _CSV_BREAKS.sub("_", name).strip()
-
-
-def csv_header(skeleton: Skeleton) -> list[str]:
-    cols = ["frame", "time_s"]
-    for name in map(csv_joint_name, skeleton.joint_names):
-        cols += [f"{name}_x_m", f"{name}_y_m", f"{name}_z_m"]
-    return cols
-
-
-def write_csv(take: Take, path: str | Path) -> Path:
-    """One row per frame: frame, time_s, then x, y, z in metres per joint (empty where missing).
-    Joint names are written as csv_joint_name gives them; OutputError when two become one."""
-    check_rate_to_write(take.fps, path)
-    if not np.isfinite(take.timestamps_s).all():
-        raise OutputError(f"{path}: not written: the take's timestamps are not all finite")
-    names = take.skeleton.joint_names
-    check_written_names_differ(names, [csv_joint_name(n) for n in names], path)
-    check_names_to_write([csv_joint_name(n) for n in names], path)
-    lines = [",".join(csv_header(take.skeleton))]
-    flat = take.joints_m.reshape(take.num_frames, -1)
-    for i in range(take.num_frames):
-        values = ",".join("" if not np.isfinite(v) else f"{v:.5f}" for v in flat[i])
-        lines.append(f"{i},{take.timestamps_s[i]:.6f},{values}")
-    return write_text_atomic(path, "\n".join(lines) + "\n")
-
-
-def read_text_file(path: Path, what: str) -> str:
-    """The file as UTF-8 text (a BOM allowed); InputError naming it when it cannot be read or is
-    not text."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise InputError(f"{path}: line {line}: not UTF-8 text; not a {what}") from None
-
-
-def csv_joint_names(path: Path, header_line: str) -> tuple[str, ...]:
-    """Joint names from a Monocap CSV header; InputError naming the file when it is not one."""
-    header = [h.strip() for h in header_line.strip().split(",")]
-    if header[:2] != ["frame", "time_s"] or len(header) < 5 or (len(header) - 2) % 3:
-        raise InputError(f"{path}: line 1: not a Monocap CSV header "
-                         "(frame,time_s,<joint>_x_m,<joint>_y_m,<joint>_z_m,...)")
-    names = []
-    for k in range(2, len(header), 3):
-        x, y, z = header[k:k + 3]
-        name = x[:-4]
-        if not (x.endswith("_x_m") and y == f"{name}_y_m" and z == f"{name}_z_m") or not name:
-            raise InputError(f"{path}: line 1: columns {x},{y},{z} are not <joint>_x_m,<joint>_y_m,<joint>_z_m")
-        names.append(name)
-    unique_names(names, f"{path}: line 1")
-    return tuple(names)
-
-
-@dataclass(frozen=True)
-class RowFrames:
-    """Where the rows of a CSV or TRC file sit in its take, from the file's frame column: frame
-    numbers the file skips become frames with nobody in view."""
-
-    slots: np.ndarray  # (rows,) the take frame each row is
-    times_s: np.ndarray  # (T,) every frame's time; a skipped frame's between the rows around it
-    skipped: list[tuple[int, int]]  # [start, stop) runs of frame numbers the file does not hold
-
-
-GAP_STEP_TOLERANCE = 2.0  # a skipped run's time per frame within this factor of the file's own
-
-
-def frames_of_rows(frames: np.ndarray, times: np.ndarray, first_line: int, where: str,
-                   limits: InputLimits) -> RowFrames:
-    """frames, times: (rows,) the frame and time columns, rows from line `first_line` on.
-    Frame numbers must be whole and increase; where they skip, the time column must skip as
-    many frames' worth (within GAP_STEP_TOLERANCE). InputError naming the line otherwise."""
-    whole = frames == np.round(frames)
-    if not whole.all():
-        k = int(np.argmin(whole))
-        raise InputError(f"{where}: line {first_line + k}: frame {frames[k]:.6g} is not a whole number")
-    steps = np.diff(frames)
-    if (steps <= 0).any():
-        k = int(np.argmax(steps <= 0)) + 1
-        raise InputError(f"{where}: line {first_line + k}: frame {frames[k]:.12g} comes after frame "
-                         f"{frames[k - 1]:.12g}; frame numbers must increase")
-    count = int(frames[-1] - frames[0]) + 1
-    limits.check_frames(count, where)
-    _check_skips_in_time(frames, times, first_line, where)
-    slots = (frames - frames[0]).astype(np.int64)
-    skipped = [(int(slots[k]) + 1, int(slots[k + 1])) for k in np.flatnonzero(steps > 1)]
-    return RowFrames(slots, np.interp(np.arange(count), slots, times), skipped)
-
-
-def _check_skips_in_time(frames: np.ndarray, times: np.ndarray, first_line: int, where: str) -> None:
-    steps, elapsed = np.diff(frames), np.diff(times)
-    if not (steps > 1).any():
-        return
-    single = elapsed[steps == 1]
-    per_frame = float(np.median(single)) if single.size else float(elapsed.sum() / steps.sum())
-    if per_frame <= 0:
-        return
-    ratio = elapsed / steps / per_frame
-    bad = np.flatnonzero((steps > 1) & ((ratio > GAP_STEP_TOLERANCE) | (ratio < 1 / GAP_STEP_TOLERANCE)))
-    if bad.size:
-        k = int(bad[0])
-        raise InputError(f"{where}: line {first_line + k + 1}: the frame column skips from {frames[k]:.12g} to "
-                         f"{frames[k + 1]:.12g} but the time column from {times[k]:.6g} to {times[k + 1]:.6g} s, "
-                         f"{ratio[k]:.2g} times the time those frames take; the two columns disagree")
-
-
-def say_skipped(where: str, skipped: list[tuple[int, int]], first_frame: int) -> None:
-    """A warning naming the frame numbers a file skips, which are read as nobody in view."""
-    if skipped:
-        named = ", ".join(f"{first_frame + a}" if b == a + 1 else f"{first_frame + a}-{first_frame + b - 1}"
-                          for a, b in skipped[:5])
-        more = f" and {len(skipped) - 5} more runs" if len(skipped) > 5 else ""
-        log.warning("%s: the file skips frame numbers %s%s; read as frames with nobody in view", where, named, more)
-
-
-def place_rows(rows: np.ndarray, layout: RowFrames) -> np.ndarray:
-    """(rows, ...) values -> (T, ...) with each row at its frame and NaN in the frames skipped."""
-    out = np.full((len(layout.times_s),) + rows.shape[1:], np.nan)
-    out[layout.slots] = rows
-    return out
-
-
-def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLimits = DEFAULT_LIMITS,
-             any_joints: bool = False) -> Take:
-    """Reads a CSV written by write_csv back into a take (joint names from the header; with
-    `any_joints`, joints that are no known skeleton's become a skeleton of their own). Every row
-    must have the header's columns, every value be a number of a plausible size or empty (that
-    joint missing), frame numbers must increase (skipped ones are frames with nobody in view) and
-    time with them; InputError naming the file and line otherwise."""
-    from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS
-
-    path = Path(path)
-    text = read_text_file(path, "CSV")
-    rows = text.splitlines()
-    while rows and not rows[-1].strip():
-        rows.pop()
-    if not rows:
-        raise InputError(f"{path}: the file is empty; not a Monocap CSV")
-    names = csv_joint_names(path, rows[0])
-    limits.check_joints(len(names), str(path))
-    limits.check_frames(len(rows) - 1, str(path))
-    if len(rows) < 2:
-        raise InputError(f"{path}: the CSV has a header but no frames")
-    if skeleton is None:
-        skeleton = next((s for s in (MONOCAP_BODY, MONOCAP_HANDS) if s.joint_names == names), None)
-        if skeleton is None and any_joints:
-            skeleton = Skeleton(path.stem, names, (-1,) * len(names))
-    if skeleton is None or skeleton.joint_names != names:
-        raise InputError(f"{path}: joints {names[:3]}... do not match a known skeleton")
-    header = csv_header(skeleton)
-    if not ends_with_line_end(text):
-        problem = cut_row_problem(rows[-1].split(","), rows[-2].split(",") if len(rows) > 2 else None, len(header))
-        if problem:
-            raise InputError(f"{path}: line {len(rows)}: {problem}; {CUT_SHORT}")
-    data = _csv_values(path, rows[1:], header)
-    if np.isnan(data[:, :2]).any():
-        line = int(np.flatnonzero(np.isnan(data[:, :2]).any(axis=1))[0]) + 2
-        raise InputError(f"{path}: line {line}: frame and time_s cannot be empty")
-    times = data[:, 1]
-    _check_times(times, f"{path}: time_s")
-    if len(times) > 1 and times[-1] <= times[0]:
-        raise InputError(f"{path}: time_s does not advance, so the frame rate is unknown")
-    layout = frames_of_rows(data[:, 0], times, 2, str(path), limits)
-    say_skipped(str(path), layout.skipped, int(data[0, 0]))
-    joints = missing_as_whole_joints(place_rows(data[:, 2:].reshape(len(data), len(names), 3), layout))
-    count = len(layout.times_s)
-    span = float(times[-1] - times[0])
-    fps = check_rate((count - 1) / span, f"{path}: time_s") if count > 1 else DEFAULT_FPS
-    valid = valid_frames(joints, skeleton)
-    joints[~valid] = np.nan
-    return Take(joints, skeleton, fps, layout.times_s, valid,
-                joint_confidence=confidence_if_partial(joints, skeleton, valid))
-
-
-def _csv_values(path: Path, rows: list[str], header: list[str]) -> np.ndarray:
-    """(rows, columns) numbers of the data rows (NaN where empty), each a number in the one
-    grammar and every position within MAX_POSITION_M."""
-    data = np.empty((len(rows), len(header)))
-    for i, row in enumerate(rows):
-        fields = row.split(",")
-        if len(fields) != len(header):
-            raise InputError(f"{path}: line {i + 2}: {len(fields)} values, the header has {len(header)} columns")
-        try:
-            data[i] = parse_numbers(fields, empty_is_missing=True)
-        except NotANumberError as bad:
-            raise InputError(f"{path}: line {i + 2}, {header[bad.index]}: {bad}") from None
-    at = first_implausible(data[:, 2:], MAX_POSITION_M, allow_nan=True)
-    if at is not None:
-        raise InputError(f"{path}: line {at[0] + 2}, {header[at[1] + 2]}: {data[at[0], at[1] + 2]:.6g} is not "
-                         f"a position in metres (finite, within {MAX_POSITION_M:g} m)")
-    return data
 
 
 def write_json(path: str | Path, payload: dict) -> Path:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from engine.capture.detection import Detection
-from engine.capture.people import LockOn, PeopleTracker, TrackedPerson
+from engine.capture.lock_on import LockOn
+from engine.capture.people import PeopleTracker, TrackedPerson
 from engine.lift.modes import Lifter, make_lifter
 from engine.session.pipeline import LiveTracker, PipelineConfig, PoseFrame
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.capture.people import PeopleConfig, presence_score
+from engine.capture.lock_on import presence_score
+from engine.capture.people import PeopleConfig
 from engine.core.atomic import ensure_writable_dir
 from engine.core.skeletons import Skeleton
 from engine.session.live_people import PersonPose

@@ -75,7 +75,7 @@ class EveryoneDetected:
         return take
 
     def by_rule(self) -> list[int]:
-        """Person numbers, best by the lock-on rule (engine.capture.people.choose_person) first."""
+        """Person numbers, best by the lock-on rule (engine.capture.lock_on.choose_person) first."""
         return sorted(range(1, len(self.numbered) + 1), key=lambda n: (-self.tracks.presence(self.numbered[n - 1]), n))
 
     def chosen_number(self, wanted: int = 0) -> int:

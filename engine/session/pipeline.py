@@ -27,7 +27,8 @@ from engine.capture.frames import FrameSource
 from engine.motion.fingers import LiveFingers, offline_fingers
 from engine.core.keypoint_maps import MAPS, map_keypoints, map_scores
 from engine.lift.modes import LiftConfig, Lifter, make_lifter
-from engine.capture.people import LockOn, PeopleConfig, PeopleTracker
+from engine.capture.lock_on import LockOn
+from engine.capture.people import PeopleConfig, PeopleTracker
 from engine.capture.people_tracks import PeopleTracks
 from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY, MONOCAP_HANDS, Skeleton
 from engine.motion.live_filters import LiveTemporal
@@ -52,7 +53,7 @@ class PipelineConfig:
         if self.hands and self.lift.skeleton != MONOCAP_BODY.name:
             raise InputError(f"hands need the {MONOCAP_BODY.name} skeleton, not {self.lift.skeleton}")
     people: PeopleConfig = field(default_factory=PeopleConfig)
-    person: int = 0  # whom a one-person take follows: 0 the lock-on rule (engine/capture/people.py), n person n
+    person: int = 0  # whom a one-person take follows: 0 the lock-on rule (engine/capture/lock_on.py), n person n
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,7 +83,7 @@ def detect_people_source(source: FrameSource, detector: PoseDetector, progress: 
     keypoints only, never images.
 
     on_frame(row, frame, tracked_people) runs after each frame. With a hand tracker, the hands of
-    the person a causal lock-on follows (engine.capture.people.LockOn, the live rule) are tracked
+    the person a causal lock-on follows (engine.capture.lock_on.LockOn, the live rule) are tracked
     on a second thread while the next frame's people are detected; that person's track then
     holds them (`PeopleTracks.hands_person`)."""
     tracker = PeopleTracker(people)
@@ -124,7 +125,7 @@ def detect_people_source(source: FrameSource, detector: PoseDetector, progress: 
 def detect_source(source: FrameSource, detector: PoseDetector, progress: Progress | None = None,
                   cancel: CancelFlag | None = None, people: PeopleConfig = PeopleConfig(),
                   hand_tracker: HandTracker | None = None) -> DetectionTrack:
-    """The detections of the person the lock-on rule (engine/capture/people.py) picks over `source`."""
+    """The detections of the person the lock-on rule (engine/capture/lock_on.py) picks over `source`."""
     tracks = detect_people_source(source, detector, progress, cancel, people=people, hand_tracker=hand_tracker)
     chosen = tracks.chosen(people.min_frames(source.fps))
     return tracks.track(chosen if chosen is not None else -1)

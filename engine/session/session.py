@@ -37,7 +37,8 @@ import numpy as np
 
 from engine.capture.detector import DetectorConfig, PoseDetector
 from engine.capture.hands import HandTracker
-from engine.capture.people import LockOn, PeopleTracker, TrackedPerson
+from engine.capture.lock_on import LockOn
+from engine.capture.people import PeopleTracker, TrackedPerson
 from engine.capture.frames import FrameSource
 from engine.capture.latest_frame import LatestFrameGrabber
 from engine.capture.paced_source import PacedSource

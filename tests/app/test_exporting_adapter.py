@@ -9,7 +9,8 @@ from app.exporting import ExportRequest, available_formats, available_rigs, expo
 from engine.animation.bvh_reader import read_bvh
 from engine.core.errors import MonocapError
 from engine.core.skeletons import MONOCAP_BODY
-from engine.core.take import Take, read_csv
+from engine.core.take import Take
+from engine.core.take_csv import read_csv
 
 
 def _take(t=40):

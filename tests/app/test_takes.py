@@ -64,7 +64,8 @@ def _export_from_gui(window, qtbot, tmp_path, formats):
 
 def test_export_npz_and_csv_from_gui(window, qtbot, tmp_path):
     name, paths = _export_from_gui(window, qtbot, tmp_path, ("npz", "csv"))
-    from engine.core.take import load_npz, read_csv
+    from engine.core.take import load_npz
+    from engine.core.take_csv import read_csv
 
     csv = read_csv(tmp_path / "exports" / f"{name}.csv")
     npz = load_npz(tmp_path / "exports" / f"{name}.npz")

@@ -232,7 +232,7 @@ def test_npz_missing_field_and_bad_parents(tmp_path):
 
 
 def csv_text(take=None) -> str:
-    from engine.core.take import csv_header
+    from engine.core.take_csv import csv_header
 
     take = take or body_take(5)
     lines = [",".join(csv_header(take.skeleton))]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from engine.capture.detection import Detection
-from engine.capture.people import (LockOn, PeopleConfig, PeopleTracker, body_descriptor, choose_person, hip_centre,
-                                   presence_score)
+from engine.capture.lock_on import LockOn, choose_person, presence_score
+from engine.capture.people import PeopleConfig, PeopleTracker, body_descriptor, hip_centre
 from engine.capture.people_tracks import PeopleTracks
 
 IMAGE = (640, 360)

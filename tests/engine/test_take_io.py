@@ -3,7 +3,8 @@ import pytest
 
 from engine.core.errors import InputError, OutputError
 from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY
-from engine.core.take import Take, load_npz, read_csv, save_npz, write_csv
+from engine.core.take import Take, load_npz, save_npz
+from engine.core.take_csv import read_csv, write_csv
 
 
 def _take(t=10):
