@@ -205,7 +205,7 @@ def _require_valid(take: Take, path: Path) -> None:
 
 def write_take(take: Take, path: str | Path, options: ExportOptions = ExportOptions()) -> Path:
     """Writes `take` to `path`, the format chosen by the extension. The file appears complete
-    or not at all (OutputError when it cannot be written); inside `export_take` or
+    or not at all (OutputError when it cannot be written); inside a set (engine/session/outputs.write_outputs) or
     `engine.core.atomic.file_set` it appears together with the rest of its set."""
     path = Path(path)
     ext = _extension(path)
@@ -282,19 +282,6 @@ def _check_bones(body: Take, source: str) -> None:
         names = body.skeleton.joint_names
         raise InputError(f"{source}: frame {frame}: {names[parents[bone]]} and {names[children[bone]]} are at the "
                          "same place; the motion cannot be put on a rig (damaged file?)")
-
-
-def export_take(take: Take, out_dir: str | Path, stem: str, formats=DEFAULT_FORMATS,
-                options: ExportOptions = ExportOptions()) -> list[Path]:
-    """Writes OUT_DIR/STEM.<fmt> for each format as one set: every file is written under a
-    temporary name and all are renamed into place only when all are complete (under a lock on
-    the stem), so OUT_DIR holds the old set or the new one, never a mix. Returns the paths."""
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise OutputError(f"unknown export format {', '.join(unknown)}; use {', '.join(FORMATS)}")
-    out_dir = Path(out_dir)
-    with file_set(out_dir, stem):
-        return [write_take(take, out_dir / f"{stem}.{fmt}", options) for fmt in formats]
 
 
 # ---------------------------------------------------------------------------------------------

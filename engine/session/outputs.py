@@ -8,8 +8,8 @@ import warnings
 from pathlib import Path
 
 from engine.core.atomic import file_set
-from engine.core.errors import NoValidFramesError
-from engine.animation.formats import DEFAULT_FORMATS, FORMATS, ExportOptions, export_take
+from engine.core.errors import InputError, NoValidFramesError
+from engine.animation.formats import DEFAULT_FORMATS, FORMATS, ExportOptions, write_take
 from engine.animation.rig_mappings import can_map
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS
 from engine.core.take import Take, save_npz, write_json
@@ -36,8 +36,8 @@ def versions() -> dict:
 def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str, ...] = DEFAULT_FORMATS,
                   settings: dict | None = None, options: ExportOptions | None = None,
                   notes: list[str] | None = None) -> list[Path]:
-    """Writes STEM.<fmt> for each format and STEM.json as one set (engine/animation/formats.py's
-    `export_take`): all of them appear together when all are complete, or none does, and the
+    """The one writer of a take's set of files: STEM.<fmt> for each format (engine/animation/formats.py
+    writes each) and STEM.json, as one set: all of them appear together when all are complete, or none does, and the
     files already there stay as they were. The .npz keeps the whole take; the other formats
     follow `options` (frame range, rate, rig, units...). A take with nobody in it gets its .npz
     and .json (unless STEM.npz is already there, which is then kept), then NoValidFramesError.
@@ -45,9 +45,9 @@ def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str
     (a batch's item), else an ExportSkipped warning."""
     out_dir = Path(out_dir)
     options = options or ExportOptions()
-    for fmt in formats:
-        if fmt not in FORMATS:
-            raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise InputError(f"unknown format {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     skipped = {}
     if "bvh" in formats and take.skeleton not in (MONOCAP_BODY, MONOCAP_HANDS) and not can_map(take):
         skipped["bvh"] = (f"skeleton {take.skeleton.name} lacks joints the animation rig needs; "
@@ -58,7 +58,7 @@ def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str
     with file_set(out_dir, stem):
         written = [save_npz(take, out_dir / f"{stem}.npz")] if "npz" in formats else []
         try:
-            written += export_take(take, out_dir, stem, exports, options)
+            written += [write_take(take, out_dir / f"{stem}.{fmt}", options) for fmt in exports]
         except NoValidFramesError as exc:
             if "npz" not in formats or (out_dir / f"{stem}.npz").exists():
                 raise NoValidFramesError(f"{exc}; the files already in {out_dir} are kept") from None

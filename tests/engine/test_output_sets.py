@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.animation.formats import ExportOptions, export_take
+from engine.animation.formats import ExportOptions
 from engine.core.atomic import file_set
 from engine.core.errors import InputError, OutputError
 from engine.core.take import Take, load_npz, save_npz
@@ -154,12 +154,14 @@ def test_a_commit_killed_half_way_is_finished_by_the_next_run(old_set):
     assert not [p.name for p in old_set.iterdir() if p.name.startswith(".")]
 
 
-def test_export_take_is_the_same_one_writer(tmp_path):
+def test_a_set_that_cannot_be_written_whole_leaves_the_old_one(tmp_path):
     out = tmp_path / "gui"
-    export_take(body_take(40), out, "take", ("csv", "trc"))
+    write_outputs(body_take(40), out, "take", ("csv", "trc"))
     before = snapshot(out)
     with pytest.raises(InputError):
-        export_take(body_take(40), out, "take", ("csv", "trc"), ExportOptions(start_frame=50))
+        write_outputs(body_take(40), out, "take", ("csv", "trc"), options=ExportOptions(start_frame=50))
+    with pytest.raises(InputError, match="unknown format fbx"):
+        write_outputs(body_take(40), out, "take", ("csv", "fbx"))
     assert snapshot(out) == before
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from engine.core.errors import InputError, OutputError
 from engine.animation.trc import METADATA_KEYS
-from engine.animation.formats import ExportOptions, export_take, read_take, write_take
+from engine.animation.formats import ExportOptions, read_take, write_take
+from engine.session.outputs import write_outputs
 from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import Take
 from tests.engine.test_bvh_export import spin_take
@@ -66,8 +67,8 @@ def test_bvh_from_elsewhere_converts_to_every_format(mocap_file, tmp_path):
     take = read_take(src)
     assert "lShldr" in take.skeleton.joint_names and "lFoot_end" in take.skeleton.joint_names
     short = take.slice(0, 40)
-    written = export_take(short, tmp_path, "s", ("npz", "csv", "bvh", "trc"), ExportOptions())
-    assert [p.name for p in written] == ["s.npz", "s.csv", "s.bvh", "s.trc"]
+    written = write_outputs(short, tmp_path, "s", ("npz", "csv", "bvh", "trc"), options=ExportOptions())
+    assert [p.name for p in written] == ["s.npz", "s.csv", "s.bvh", "s.trc", "s.json"]
     # CSV, TRC and NPZ keep the source's joints; BVH is on Monocap's rig
     assert read_take(tmp_path / "s.csv").skeleton.joint_names == take.skeleton.joint_names
     assert read_take(tmp_path / "s.trc").skeleton.joint_names == take.skeleton.joint_names
