@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,20 @@ REPO = Path(__file__).resolve().parents[1]
 # the shared data (../shared/data) is treated as absent even where it is there.
 WITHOUT_SHARED = os.environ.get("MONOCAP_TESTS_WITHOUT_SHARED", "") not in ("", "0")
 SHARED_DATA = (REPO / ".no-shared-data" if WITHOUT_SHARED else REPO.parent / "shared") / "data"
+
+
+def ctrl_c_as_from_a_terminal() -> None:
+    """A child's preexec_fn: Ctrl+C (SIGINT) as a terminal delivers it, whatever the launcher of the
+    tests did (nohup, `&` in a script and some runners start them with SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl+C in this process raises KeyboardInterrupt, as Python sets it up when SIGINT is not ignored."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 def shared_missing(what: str) -> str:

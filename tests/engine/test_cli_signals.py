@@ -11,15 +11,11 @@ import time
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, ctrl_c_as_from_a_terminal
 from tests.engine.video_helpers import read_frames, write_video
 
 # Moments after the start, in seconds: the imports, the detector's loading, the first frames, the end.
 MOMENTS_S = (0.05, 0.3, 0.8, 1.4, 2.0, 2.7, 3.5, 4.5, 6.0)
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _ignored_sigint() -> None:
@@ -41,7 +37,7 @@ def clip(tmp_path_factory, sample_clip):
 def test_an_interrupt_at_any_moment_of_the_start_up_is_one_line(clip, tmp_path, signum):
     outcomes = []
     for i, moment in enumerate(MOMENTS_S):
-        proc = _start(clip, tmp_path / f"out{i}", _default_sigint)
+        proc = _start(clip, tmp_path / f"out{i}", ctrl_c_as_from_a_terminal)
         time.sleep(moment)
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=120)

@@ -23,6 +23,7 @@ from engine.core.atomic import file_set
 from engine.core.errors import InputError, OutputError
 from engine.core.take import Take, load_npz, save_npz
 from engine.session.outputs import write_outputs
+from tests.conftest import ctrl_c_as_from_a_terminal
 from tests.engine.take_samples import body_take
 
 REPO = Path(__file__).resolve().parents[2]
@@ -170,7 +171,8 @@ def test_a_set_that_cannot_be_written_whole_leaves_the_old_one(tmp_path):
 
 def start_cli(*args) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "engine.cli", *map(str, args)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_as_from_a_terminal)
 
 
 def finish(proc: subprocess.Popen) -> tuple[int, str]:
@@ -221,7 +223,7 @@ def test_sigterm_leaves_no_folder_the_run_created(tmp_path, big_take):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_during_the_renames_waits_for_the_whole_set(old_set, monkeypatch):
+def test_ctrl_c_during_the_renames_waits_for_the_whole_set(old_set, monkeypatch, ctrl_c_raises):
     import engine.core.atomic as atomic
 
     real = os.replace
