@@ -13,9 +13,6 @@ import sys
 import threading
 import warnings
 
-from engine.core.native_log import keep_native_output_off_the_terminal
-from engine.core.native_memory import limit_arenas
-
 
 def _interrupt_on_sigterm() -> None:
     """SIGTERM stops a run as Ctrl+C does: temporaries removed, one line, exit 130."""
@@ -46,6 +43,8 @@ if _LOADING:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C
                else signal.signal(signal.SIGINT, _exit_interrupted),
                signal.signal(signal.SIGTERM, _exit_interrupted))
 from engine.core.errors import MonocapError  # noqa: E402
+from engine.core.native_log import keep_native_output_off_the_terminal  # noqa: E402
+from engine.core.native_memory import limit_arenas  # noqa: E402
 from engine.cli.batch import add_batch_parser, cmd_batch  # noqa: E402
 from engine.cli.convert import add_convert_parser, run_convert  # noqa: E402
 from engine.cli.inspect_take import add_inspect_parser, run_inspect  # noqa: E402
