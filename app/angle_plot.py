@@ -1,4 +1,4 @@
-"""Joint angles over time (engine.motion.joint_angles), with a cursor that follows the timeline."""
+"""Joint angles over time (engine.core.joint_angles), with a cursor that follows the timeline."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
-from engine.motion.joint_angles import ANGLES, joint_angles
+from engine.core.joint_angles import ANGLES, joint_angles
 from engine.core.skeletons import Skeleton
 
 PALETTE = ["#ff8c00", "#00c8ff", "#ffd700", "#7cfc00", "#ff69b4", "#b19cd9", "#f08080", "#20b2aa"]

@@ -8,7 +8,7 @@ from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QListWidget, QPlainTextEdit, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
 
-from engine.capture.frames import VIDEO_SUFFIXES
+from engine.core.video_files import VIDEO_SUFFIXES, is_video_file
 
 from .exporting import DEFAULT_FORMATS, available_formats
 from .messages import BatchProgress, BatchRequest, BatchResult
@@ -87,7 +87,7 @@ class BatchPanel(QWidget):
         have = set(self.paths())
         for p in paths:
             p = Path(p)
-            items = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in VIDEO_SUFFIXES) if p.is_dir() else [p]
+            items = sorted(q for q in p.rglob("*") if q.is_file() and is_video_file(q)) if p.is_dir() else [p]
             for q in items:
                 if str(q) not in have:
                     self.files.addItem(str(q))

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from engine.capture.frames import VIDEO_SUFFIXES
+from engine.core.video_files import VIDEO_SUFFIXES
 
 TAKE_FILES = "Takes (*.bvh *.npz *.csv *.trc *_people.json);;All files (*)"
 

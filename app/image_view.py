@@ -8,8 +8,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from engine.capture.hands import HAND_EDGES
-from engine.core.skeletons import KEYPOINT_SCORE_MIN, MEDIAPIPE_33, Skeleton
+from engine.core.skeletons import HAND_EDGES, KEYPOINT_SCORE_MIN, MEDIAPIPE_33, Skeleton
 
 from .people_overlay import PersonMark, draw_people, person_at
 

@@ -19,9 +19,9 @@ from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
-from engine.capture.frames import VIDEO_SUFFIXES
 from engine.core.errors import describe_error
 from engine.core.take import Take
+from engine.core.video_files import is_video_file
 
 from . import heap
 from .angle_plot import AnglePlot
@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        videos = [p for p in paths if Path(p).suffix.lower() in VIDEO_SUFFIXES or Path(p).is_dir()]
+        videos = [p for p in paths if is_video_file(p) or Path(p).is_dir()]
         if len(videos) > 1 or any(Path(p).is_dir() for p in videos):
             self.batch_panel.add_paths(videos)
             self.show_batch()

@@ -27,7 +27,7 @@ def default_output_dir() -> str:
 
 @dataclass(frozen=True)
 class AppSettings:
-    mode: str = DEFAULT_MODE  # 3D mode (engine.lift.modes.available_modes())
+    mode: str = DEFAULT_MODE  # 3D mode (engine.session.settings.mode_choices())
     checkpoint: str = ""  # the image mode's network file
     smoothing: float = DEFAULT_SMOOTHING
     device: str = DEFAULT_DEVICE  # engine.lift.device.DEVICES

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QSlider, QWidget)
 
-from engine.core.errors import describe_error
-from engine.lift.modes import MODE_LABELS, available_modes, make_lifter
+from engine.core.errors import MonocapError
+from engine.session.settings import mode_choices, mode_problem
 
 from .path_field import PathField
 from .settings import CAMERA_SIZES, IMAGE_MODE, AppSettings
@@ -39,10 +39,10 @@ def check_mode(settings: AppSettings) -> str:
     if settings.mode == IMAGE_MODE and not Path(settings.checkpoint).is_file():
         return f"{settings.checkpoint}: no such checkpoint file."
     try:
-        make_lifter(settings.pipeline_config().lift)
-    except Exception as exc:  # noqa: BLE001 - any failure to build the mode is the message
-        return f"The {MODE_LABELS.get(settings.mode, settings.mode)} cannot start: {describe_error(exc)}"
-    return ""
+        config = settings.pipeline_config()
+    except MonocapError as exc:
+        return str(exc)
+    return mode_problem(config)
 
 
 class SettingsDialog(QDialog):
@@ -52,8 +52,8 @@ class SettingsDialog(QDialog):
         self._settings = settings
         form = QFormLayout(self)
         self.mode = QComboBox()
-        for m in available_modes():
-            self.mode.addItem(MODE_LABELS.get(m, m), m)
+        for mode, label in mode_choices():
+            self.mode.addItem(label, mode)
         form.addRow("3D mode", self.mode)
         self.checkpoint = PathField(settings.checkpoint, "Image network checkpoint", CHECKPOINT_FILTER,
                                     placeholder="(choose a checkpoint file for the image mode)")

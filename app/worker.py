@@ -15,13 +15,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from engine.capture.frames import CameraSource, VideoFileSource, open_source
 from engine.core.errors import describe_error
 from engine.session.batch import BatchJob, plan_items, run_batch, serial_executor
 from engine.session.events import SessionEnd, SessionEvents, SessionInfo, TakeSaved, TrackedFrame
 from engine.session.people_sink import PeopleSink
 from engine.session.refine import RefineJob, Refiner
 from engine.session.session import Session
+from engine.session.sources import open_for_stream
 
 from .messages import BatchProgress, BatchRequest, BatchResult, StreamRequest
 
@@ -152,8 +152,8 @@ class EngineWorker(QObject):
         name = request.path if request.kind == "file" else f"camera {request.camera_index}"
         events = SessionEvents(opened=on_opened, pose=self._post, recording=self.recordingChanged.emit,
                                take_saved=on_take_saved, ended=on_ended)
-        session = Session(lambda: _open(request), request.config, events, cancel=cancel, name=name,
-                          takes_dir=request.takes_dir)
+        session = Session(lambda: open_for_stream(request.kind, request.path, request.camera_index, request.camera_size),
+                          request.config, events, cancel=cancel, name=name, takes_dir=request.takes_dir)
         people = PeopleSink(request.config, request.takes_dir, SessionEvents(recording=self.recordingChanged.emit,
                                                                                take_saved=self.takeSaved.emit))
         session.track_everyone(people)
@@ -200,13 +200,6 @@ class EngineWorker(QObject):
         self.batchFinished.emit(BatchResult(
             request.out_dir, tuple(r.input for r in summary.done + summary.skipped),
             tuple((r.input, r.error) for r in summary.failed), cancel.is_set(), count))
-
-
-def _open(request: StreamRequest):
-    if request.kind == "camera":
-        w, h = request.camera_size or (None, None)
-        return CameraSource(request.camera_index, w, h)
-    return VideoFileSource(request.path) if Path(request.path).is_file() else open_source(request.path)
 
 
 class EngineController(QObject):

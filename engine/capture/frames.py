@@ -14,8 +14,8 @@ import numpy as np
 
 from engine.core.errors import InputError
 from engine.core.take import DEFAULT_FPS
+from engine.core.video_files import VIDEO_SUFFIXES  # noqa: F401 - still importable from here
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".mts", ".m2ts"}
 MIN_VIDEO_FPS, MAX_VIDEO_FPS = 1.0, 1000.0  # header rates outside this are taken as damaged
 MAX_FRAME_SIDE = 8192
 MAX_FRAME_PIXELS = MAX_FRAME_SIDE**2  # 8K video and 360° footage fit; a frame beyond needs gigabytes to process

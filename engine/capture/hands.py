@@ -23,6 +23,7 @@ from engine.capture.detection import Detection
 from engine.core.errors import InputError
 from engine.core.native_log import native_stderr_silenced
 from engine.core.resources import resource_path
+from engine.core.skeletons import HAND_EDGES  # noqa: F401 - still importable from here
 from engine.core.skeletons import KEYPOINT_SCORE_MIN, MP_HAND_KEYPOINTS
 
 DEFAULT_HAND_MODEL = "models/hand_landmarker.task"
@@ -37,8 +38,6 @@ HAND_KEYPOINT_NAMES = (
     "ring_mcp", "ring_pip", "ring_dip", "ring_tip",
     "pinky_mcp", "pinky_pip", "pinky_dip", "pinky_tip",
 )
-# Lines to draw between the 21 keypoints: each finger from the wrist, and across the knuckles.
-HAND_EDGES = tuple((0 if k % 4 == 1 else k - 1, k) for k in range(1, 21)) + ((5, 9), (9, 13), (13, 17))
 CROP_PX = 256
 
 

@@ -8,11 +8,11 @@ import glob
 import sys
 from pathlib import Path
 
-from engine.capture.frames import VIDEO_SUFFIXES
 from engine.cli.export_arguments import export_options_from_args, parse_formats
 from engine.cli.progress import ProgressBar
 from engine.cli.run_arguments import add_pipeline_arguments, config_from_args, people_wanted
 from engine.core.errors import MonocapError
+from engine.core.video_files import is_video_file
 from engine.session.batch import DEFAULT_RAY_RETRIES
 from engine.session.pipeline import PipelineConfig
 
@@ -39,7 +39,7 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+            found += sorted(p for p in path.rglob("*") if p.is_file() and is_video_file(p))
         elif path.exists():
             found.append(path)
         elif any(ch in item for ch in "*?["):

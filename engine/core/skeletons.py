@@ -181,6 +181,9 @@ MP_LIMBS = tuple((MEDIAPIPE_33.index(f"{side}_{a}"), MEDIAPIPE_33.index(f"{side}
 # Each side's wrist, pinky, index and thumb: where a hand is looked for.
 MP_HAND_KEYPOINTS = {side: tuple(MEDIAPIPE_33.index(f"{side}_{k}") for k in ("wrist", "pinky", "index", "thumb"))
                      for side in ("left", "right")}
+# The hand model's 21 keypoints (the wrist, then four per finger from the base to the tip) as lines
+# to draw: each finger from the wrist, and across the knuckles.
+HAND_EDGES = tuple((0 if k % 4 == 1 else k - 1, k) for k in range(1, 21)) + ((5, 9), (9, 13), (13, 17))
 # The detector's keypoint scores: above KEYPOINT_SCORE_MIN a keypoint is taken to be where it says
 # (boxes, crops, where to look for a hand); above KEYPOINT_CONFIDENT it is sure enough to measure a
 # body by (the people tracker's proportions, the colours of clothes).

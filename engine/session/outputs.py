@@ -1,19 +1,59 @@
 """Writes a take's files for one input: STEM.npz, STEM.csv, STEM.bvh, STEM.trc (as asked) and
-STEM.json beside them, as one set. The formats themselves live in engine/animation/formats.py."""
+STEM.json beside them, as one set; and what a front end may ask of them (`export_choices`,
+`export_options`). The formats themselves live in engine/animation/formats.py."""
 
 from __future__ import annotations
 
 import platform
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
+from engine.animation.bvh_writer import UNITS_PER_M
+from engine.animation.formats import DEFAULT_FORMATS, FORMATS, ExportOptions, write_take
+from engine.animation.rig import RIGS
+from engine.animation.rig_mappings import can_map
+from engine.animation.trc import TRC_UNITS
 from engine.core.atomic import file_set
 from engine.core.errors import InputError, NoValidFramesError
-from engine.animation.formats import DEFAULT_FORMATS, FORMATS, ExportOptions, write_take
-from engine.animation.rig_mappings import can_map
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS
 from engine.core.take import Take, save_npz, write_json
+from engine.core.units import METRES_PER_UNIT
 
+
+@dataclass(frozen=True)
+class ExportChoices:
+    """What a front end offers for a take's files."""
+
+    formats: tuple[str, ...]
+    default_formats: tuple[str, ...]
+    rigs: tuple[str, ...]
+    units: tuple[str, ...]  # the lengths every format that takes a unit (BVH, TRC) is written in
+
+
+def export_choices() -> ExportChoices:
+    units = tuple(u for u in METRES_PER_UNIT if u in UNITS_PER_M and u in TRC_UNITS)
+    return ExportChoices(FORMATS, DEFAULT_FORMATS, tuple(RIGS), units)
+
+
+def export_options(rig: str = "", units: str = "", fps: float | None = None,
+                   frame_range: tuple[int, int] | None = None) -> ExportOptions:
+    """The options for write_outputs from a front end's plain values: "" or None keeps each default
+    (the Monocap rig, each format's units, the take's rate, every frame); frame_range is [start, stop).
+    InputError (one line) when a value is bad."""
+    kwargs: dict = {}
+    if rig:
+        kwargs["rig"] = rig
+    if units:
+        kwargs["units"] = units
+    if fps:
+        kwargs["fps"] = fps
+    if frame_range is not None:
+        kwargs["start_frame"], kwargs["end_frame"] = frame_range
+    try:
+        return ExportOptions(**kwargs)
+    except ValueError as exc:
+        raise InputError(f"export settings: {exc}") from None
 
 
 def versions() -> dict:

@@ -3,6 +3,7 @@ options and the app's settings file give the same one-line error for the same ba
 
     config = pipeline_config(mode="fit", smoothing=0.5, fov_deg=60)     # InputError when a value is bad
     size = camera_size(640, 480)
+    problem = mode_problem(config)                                      # "" when its 3D mode starts
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import math
 
 from engine.capture.detector import DetectorConfig
-from engine.core.errors import InputError
+from engine.core.errors import InputError, describe_error
 from engine.lift.camera import DEFAULT_FOV_DEG
 from engine.lift.device import DEVICES
-from engine.lift.modes import DEFAULT_MODE, LiftConfig, available_modes
+from engine.lift.modes import DEFAULT_MODE, MODE_LABELS, LiftConfig, available_modes, make_lifter
 from engine.motion.smoothing import SmoothingConfig
 from engine.session.pipeline import PipelineConfig
 
@@ -46,6 +47,20 @@ def check_mode(value) -> str:
     if value not in available_modes():
         raise InputError(f"mode {value}: unknown 3D mode; choose one of {', '.join(available_modes())}")
     return str(value)
+
+
+def mode_choices() -> list[tuple[str, str]]:
+    """(mode, what a person reads for it) for every 3D mode, in the order to offer them."""
+    return [(mode, MODE_LABELS.get(mode, mode)) for mode in available_modes()]
+
+
+def mode_problem(config: PipelineConfig) -> str:
+    """Empty when the run's 3D mode can be built (its network and checkpoint loaded); else one line saying why not."""
+    try:
+        make_lifter(config.lift)
+    except Exception as exc:  # noqa: BLE001 - any failure to build the mode is the message
+        return f"The {MODE_LABELS.get(config.lift.mode, config.lift.mode)} cannot start: {describe_error(exc)}"
+    return ""
 
 
 def check_device(value) -> str:

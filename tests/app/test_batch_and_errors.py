@@ -142,9 +142,9 @@ class _UnpluggedCamera:
 
 
 def test_camera_unplugged_mid_take_keeps_the_take(window, qtbot, monkeypatch):
-    import app.worker as worker
+    import engine.session.sources as sources
 
-    monkeypatch.setattr(worker, "CameraSource", _UnpluggedCamera)
+    monkeypatch.setattr(sources, "CameraSource", _UnpluggedCamera)
     window.open_camera(0)
     qtbot.waitUntil(lambda: window.frames_rendered >= 2, timeout=30000)
     window.set_recording(True)

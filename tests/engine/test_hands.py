@@ -16,9 +16,9 @@ from engine.animation.rig import get_rig
 from engine.capture.detection import Detection
 from engine.capture.hands import HandTracker, hand_crop
 from engine.core.errors import InputError
+from engine.core.joint_angles import joint_angle
 from engine.core.skeletons import FINGERS, MONOCAP_BODY, MONOCAP_HANDS, MP_HAND_KEYPOINTS, finger_joint_names
 from engine.motion.fingers import offline_fingers
-from engine.motion.joint_angles import joint_angle
 from engine.motion.smoothing import SmoothingConfig
 from tests.engine.synthetic_hands import hand_points, hands_take, palm_frame
 from tests.engine.test_bvh_export import spin_take

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.motion.joint_angles import available_angles, joint_angle, joint_angles
+from engine.core.joint_angles import available_angles, joint_angle, joint_angles
 from engine.core.skeletons import MONOCAP_BODY, MEDIAPIPE_33
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from engine.core.errors import InputError
 from engine.lift.modes import DEFAULT_MODE
-from engine.session.settings import camera_size, pipeline_config
+from engine.session.settings import camera_size, mode_choices, mode_problem, pipeline_config
 from tests.engine.test_cli import monocap
 
 
@@ -39,3 +39,14 @@ def test_the_command_line_gives_the_same_line(tmp_path):
     with pytest.raises(InputError) as err:
         pipeline_config(smoothing=float("nan"))
     assert (result.returncode, result.stderr) == (2, f"monocap: error: {err.value}\n")
+
+
+def test_every_mode_is_offered_with_its_label():
+    choices = dict(mode_choices())
+    assert DEFAULT_MODE in choices and choices["detector"].startswith("detector 3D")
+
+
+def test_a_mode_that_cannot_be_built_is_one_line(tmp_path):
+    assert mode_problem(pipeline_config(mode="detector")) == ""
+    problem = mode_problem(pipeline_config(mode="image", checkpoint=str(tmp_path / "missing.pt")))
+    assert problem.startswith("The image network") and "missing.pt" in problem and "\n" not in problem

@@ -20,10 +20,10 @@ from engine.capture.detector import DetectorConfig, PoseDetector
 from engine.capture.frames import open_source
 from engine.capture.track import DetectionTrack
 from engine.core.errors import InputError
+from engine.core.joint_angles import joint_angle
 from engine.core.skeletons import MEDIAPIPE_33
 from engine.core.take import Take
 from engine.lift.modes import LiftConfig, make_lifter
-from engine.motion.joint_angles import joint_angle
 from engine.motion.smoothing import SmoothingConfig
 from engine.session.pipeline import PipelineConfig, take_from_track
 from training.common.metrics import PCK_THRESHOLD_MM, joint_errors
