@@ -34,7 +34,7 @@ sysdeps:
 	fi
 
 # Blender as a Python module, for the test that imports Monocap's BVH with Blender's own importer
-# (tests/engine/test_blender_import.py). bpy 4.2 needs CPython 3.11; without it the test skips.
+# (tests/engine/animation/test_blender_import.py). bpy 4.2 needs CPython 3.11; without it the test skips.
 $(BLENDER_STAMP):
 	@if $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
 		($(PYTHON) -m venv $(BLENDER_VENV) && $(BLENDER_VENV)/bin/python -m pip install -q bpy==4.2.0 && touch $@) \

@@ -20,7 +20,7 @@ from engine.animation.rig import MIXAMO_RIG, MONOCAP_RIG  # noqa: E402
 from engine.animation.rig_mappings import find_mapping  # noqa: E402
 from tests.engine.bvhio_fk import bvhio_positions  # noqa: E402
 from tests.engine.humanoid_rigs import cmu_motion, families, synthetic_motion, write_family  # noqa: E402
-from tests.engine.test_bvh_export import rig_point_names  # noqa: E402
+from tests.engine.animation.test_bvh_export import rig_point_names  # noqa: E402
 
 CMU = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap" / "cmu_asf" / "01_01.bvh"
 LIMBS = [f"{s}_{j}" for s in ("left", "right") for j in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")]

@@ -197,7 +197,7 @@ def test_a_bad_listing_gives_one_line(window, qtbot, footage, tmp_path, damage, 
     source = tmp_path / "src"
     source.mkdir()
     good = {"people": [{"number": 1, "rank": 1, "stem": "dance_p1", "first_frame": 0}]}
-    from tests.engine.test_bvh_export import spin_take
+    from tests.engine.animation.test_bvh_export import spin_take
     from engine.core.take import save_npz
 
     save_npz(spin_take(frames=10), source / "dance_p1.npz")

@@ -1,4 +1,4 @@
-"""Run by a Python that has Blender's `bpy` module (tests/engine/test_blender_import.py):
+"""Run by a Python that has Blender's `bpy` module (tests/engine/animation/test_blender_import.py):
 
     python blender_dump.py FILE.bvh OUT.npz SCALE
 

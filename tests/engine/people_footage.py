@@ -25,7 +25,7 @@ import pytest
 
 from tests.conftest import SAMPLE_CLIP, SHARED_DATA
 
-from .video_helpers import write_video
+from tests.engine.video_helpers import write_video
 
 CANVAS = (640, 360)  # width, height
 BLUE_HUES = (90, 135)  # OpenCV hues (180 a full turn)

@@ -15,7 +15,7 @@ import pytest
 
 from engine.session.batch import MANIFEST_NAME, BatchItem, BatchJob, Manifest, default_jobs, plan_items
 
-from .video_helpers import read_frames, write_video
+from tests.engine.video_helpers import read_frames, write_video
 
 REPO = Path(__file__).resolve().parents[2]
 ARRAYS = ("joints_m", "valid", "keypoints_px", "keypoint_scores", "fps", "timestamps_s")

@@ -87,7 +87,7 @@ def test_a_take_is_scored_in_its_cameras_axes():
     from engine.capture.track import DetectionTrack
     from engine.core.skeletons import MEDIAPIPE_33
     from engine.motion.smoothing import SmoothingConfig
-    from tests.engine.test_keypoint_fit import detection_list, turning_person
+    from tests.engine.lift.test_keypoint_fit import detection_list, turning_person
     from training.common.real_truth import take_in_mode, take_joints_cam
 
     kp, sc, world = turning_person(frames=60, turns=0.1)

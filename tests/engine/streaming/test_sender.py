@@ -23,7 +23,7 @@ from engine.streaming.sender import QUEUE_FRAMES, Channel, PoseStreamer
 from engine.streaming.targets import StreamTargetError, parse_target
 from engine.streaming.vmc import VmcEncoder
 from tests.engine.streaming.receivers import JsonReceiver
-from tests.engine.test_bvh_export import spin_take
+from tests.engine.animation.test_bvh_export import spin_take
 
 TAKE = spin_take(frames=120)
 

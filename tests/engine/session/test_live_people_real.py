@@ -14,7 +14,7 @@ from engine.session.events import SessionEvents
 from engine.session.pipeline import PipelineConfig
 from engine.session.session import Session
 
-from .people_footage import CROSSING_FAILS_ON_THE_SAMPLE, crossing, identity_switches, leave_and_return, make_footage
+from tests.engine.people_footage import CROSSING_FAILS_ON_THE_SAMPLE, crossing, identity_switches, leave_and_return, make_footage
 
 TAIJI, JUGGLER = 0, 1
 CONFIG = PipelineConfig(lift=LiftConfig(mode="detector"))

@@ -10,7 +10,7 @@ from engine.animation.rig import UNITY_HUMANOID_RIG
 from engine.animation.solver import RigMotion, SolverOptions, forward_kinematics, rig_motion, solve
 from engine.core.skeletons import MONOCAP_BODY
 from tests.engine.streaming.test_vmc_stream import moving_take
-from tests.engine.test_bvh_export import spin_take
+from tests.engine.animation.test_bvh_export import spin_take
 
 
 def test_rotations_match_the_export_solver_after_the_warm_up():

@@ -13,7 +13,7 @@ from engine.core.skeletons import MONOCAP_BODY
 
 pytestmark = pytest.mark.skipif(not resource_path("models/lifter.pt").is_file(), reason="no lifter model")
 
-DATA = Path(__file__).parent / "data" / "taiji_detections_40.npz"
+DATA = Path(__file__).parents[1] / "data" / "taiji_detections_40.npz"
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def test_body_on_real_video_has_its_pelvis_between_the_hips_and_a_straight_lumba
 
 def test_straighten_torso_keeps_a_side_bend_and_undoes_an_offset_spine():
     from engine.lift.network import straighten_torso
-    from tests.engine.test_bvh_export import spin_take
+    from tests.engine.animation.test_bvh_export import spin_take
 
     body = spin_take(frames=1, turns=0.0).joints_m
     body[:, 0] = 0.5 * (body[:, MONOCAP_BODY.index("left_hip")] + body[:, MONOCAP_BODY.index("right_hip")])

@@ -12,7 +12,7 @@ from engine.lift.modes import LiftConfig
 from engine.session.live_people import LivePeople
 from engine.session.pipeline import PipelineConfig
 
-from .test_people_tracker import IMAGE, figure
+from tests.engine.capture.test_people_tracker import IMAGE, figure
 
 CONFIG = PipelineConfig(lift=LiftConfig(mode="detector"), people=PeopleConfig(forget_s=2.0), live_calibration_s=0.5)
 _WORLD = np.random.default_rng(1).normal(0, 0.3, (33, 3))

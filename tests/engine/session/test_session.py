@@ -19,7 +19,7 @@ from engine.session.events import SessionEvents
 from engine.session.pipeline import LiveTracker, PipelineConfig, detect_source, take_from_track
 from engine.session.session import Session
 
-from .video_helpers import read_frames, write_video
+from tests.engine.video_helpers import read_frames, write_video
 
 DETECTOR_MODE = PipelineConfig(lift=LiftConfig(mode="detector"))
 

@@ -9,7 +9,7 @@ from engine.capture.appearance import appearance, appearance_distance
 from engine.capture.detection import Detection
 from engine.capture.people import PeopleTracker
 from engine.capture.people_tracks import PeopleTracks
-from tests.engine.test_people_tracker import IMAGE, figure
+from tests.engine.capture.test_people_tracker import IMAGE, figure
 
 GREY_WALL = (118, 118, 118)
 

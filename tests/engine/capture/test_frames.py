@@ -4,7 +4,7 @@ import pytest
 from engine.core.errors import InputError
 from engine.capture.frames import CameraSource, ImageFolderSource, VideoFileSource, open_source
 
-from .video_helpers import write_video
+from tests.engine.video_helpers import write_video
 
 
 def _gradient_frames(n, w=64, h=48):

@@ -10,9 +10,9 @@ import pytest
 
 from engine.lift.modes import DEFAULT_MODE
 
-from .video_helpers import read_frames, write_video
+from tests.engine.video_helpers import read_frames, write_video
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def monocap(*args, cwd=None):

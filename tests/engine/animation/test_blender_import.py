@@ -17,8 +17,8 @@ from engine.animation.rig import MIXAMO_RIG, MONOCAP_RIG
 from engine.animation.rig_mappings import to_body_take
 from engine.core.skeletons import MONOCAP_BODY
 
-REPO = Path(__file__).resolve().parents[2]
-DUMP = Path(__file__).with_name("blender_dump.py")
+REPO = Path(__file__).resolve().parents[3]
+DUMP = Path(__file__).parents[1] / "blender_dump.py"
 
 
 def blender_python() -> str:
@@ -76,7 +76,7 @@ def test_blender_imports_fifteen_finger_bones_per_hand_where_the_take_has_them(t
     from engine.animation.rig import get_rig
     from engine.core.skeletons import FINGERS, MONOCAP_HANDS
     from tests.engine.synthetic_hands import hands_take
-    from tests.engine.test_bvh_export import spin_take
+    from tests.engine.animation.test_bvh_export import spin_take
 
     curl = np.concatenate([np.full(20, 5.0), np.linspace(5.0, 80.0, 20), np.full(20, 80.0)])
     take = hands_take(spin_take(frames=60, turns=0.3), curl)

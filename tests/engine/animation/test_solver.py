@@ -16,7 +16,7 @@ from engine.core.rotations import (EULER_ORDERS, euler_to_matrix, matrix_to_eule
 from engine.core.skeletons import MONOCAP_BODY
 from engine.animation.solver import SolverOptions, forward_kinematics, rig_motion, solve
 from engine.core.take import Take
-from tests.engine.test_bvh_export import spin_take
+from tests.engine.animation.test_bvh_export import spin_take
 
 J = MONOCAP_BODY.index
 

@@ -15,9 +15,9 @@ from engine.animation.formats import ExportOptions, read_take, write_take
 from engine.session.outputs import write_outputs
 from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import Take
-from tests.engine.test_bvh_export import spin_take
+from tests.engine.animation.test_bvh_export import spin_take
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_trc_is_what_opensim_reads(tmp_path):

@@ -24,7 +24,7 @@ from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, Skeleton, finger_
 from engine.core.take import Take, save_npz
 from tests.conftest import REPO
 from tests.engine.take_samples import body_take
-from tests.engine.test_hostile_inputs import BVH_HEAD, ROWS, bvh, npz_with, one_line_error
+from tests.engine.animation.test_hostile_inputs import BVH_HEAD, ROWS, bvh, npz_with, one_line_error
 
 KNEE = MONOCAP_BODY.index("left_knee")
 
@@ -58,7 +58,7 @@ def edit_cell(path, line: int, column: int, value: str) -> None:
 
 
 def test_a_hand_never_seen_gets_fingers_the_size_of_the_hand_and_the_bvh_reads_back(tmp_path):
-    from tests.engine.test_hands import _curl_take
+    from tests.engine.capture.test_hands import _curl_take
 
     take, _ = _curl_take()
     joints = take.joints_m.copy()

@@ -21,9 +21,9 @@ from engine.core.skeletons import FINGERS, MONOCAP_BODY, MONOCAP_HANDS, MP_HAND_
 from engine.motion.fingers import offline_fingers
 from engine.motion.smoothing import SmoothingConfig
 from tests.engine.synthetic_hands import hand_points, hands_take, palm_frame
-from tests.engine.test_bvh_export import spin_take
+from tests.engine.animation.test_bvh_export import spin_take
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 HAND_TASK = REPO / "resources" / "models" / "hand_landmarker.task"
 
 

@@ -8,7 +8,7 @@ import pytest
 from engine.core.errors import InputError
 from engine.lift.modes import DEFAULT_MODE
 from engine.session.settings import camera_size, mode_choices, mode_problem, pipeline_config
-from tests.engine.test_cli import monocap
+from tests.engine.cli.test_cli import monocap
 
 
 @pytest.mark.parametrize("values, named", [

@@ -16,7 +16,7 @@ from engine.session.pipeline import PipelineConfig
 from engine.session.recorder import next_take_name, recover_all
 from engine.session.session import Session
 
-from .people_footage import make_footage
+from tests.engine.people_footage import make_footage
 
 
 def _late_and_early(t: int = 60) -> np.ndarray:

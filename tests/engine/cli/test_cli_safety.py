@@ -15,9 +15,9 @@ from engine.capture.frames import VideoFileSource
 from engine.lift.modes import LiftConfig
 from engine.session.batch import BatchItem, BatchJob, process_item
 from engine.session.pipeline import PipelineConfig
-from .video_helpers import read_frames, write_video
+from tests.engine.video_helpers import read_frames, write_video
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_a_10000_fps_header_is_not_taken_silently(tmp_path, sample_clip):

@@ -14,7 +14,7 @@ from engine.core.skeletons import MONOCAP_BODY
 
 from tests.conftest import shared_clip_or_sample
 
-from .video_helpers import read_frames, write_video
+from tests.engine.video_helpers import read_frames, write_video
 
 
 @pytest.fixture(scope="module")
