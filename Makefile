@@ -55,6 +55,7 @@ run: $(STAMP) $(MODEL) $(HAND_MODEL)
 	$(VENV)/bin/monocap-app
 
 test: $(STAMP) $(MODEL) $(HAND_MODEL) sysdeps blender-env
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=xcb $(XVFB_RUN) $(PY) -m pytest $(PYTEST_ARGS)
 

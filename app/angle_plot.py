@@ -25,14 +25,14 @@ ANGLE_RANGE_DEG = (0.0, 180.0)  # every angle plotted lies in it (flexion, eleva
 class StayOpenMenu(QMenu):
     """A menu of check boxes that stays open while they are ticked (Qt closes it after each one)."""
 
-    def mouseReleaseEvent(self, event):  # noqa: N802 - Qt's name
+    def mouseReleaseEvent(self, event):
         action = self.actionAt(event.position().toPoint())
         if action is not None and action.isCheckable() and action.isEnabled():
             action.trigger()
             return
         super().mouseReleaseEvent(event)
 
-    def keyPressEvent(self, event):  # noqa: N802
+    def keyPressEvent(self, event):
         action = self.activeAction()
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and action is not None \
                 and action.isCheckable() and action.isEnabled():

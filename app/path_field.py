@@ -41,7 +41,7 @@ class PathField(QWidget):
     def text(self) -> str:
         return self._path
 
-    def setText(self, path: str) -> None:  # noqa: N802 - QLineEdit's name, so callers need not care
+    def setText(self, path: str) -> None:
         self._path = str(path or "")
         self.label.setText(self._path or self._placeholder)
         self.label.setToolTip(self._path)

@@ -9,8 +9,16 @@ from PySide6.QtCore import QSettings, QStandardPaths
 
 from engine.core.errors import MonocapError
 from engine.session.pipeline import PipelineConfig
-from engine.session.settings import (DEFAULT_DEVICE, DEFAULT_MODE, DEFAULT_SMOOTHING, camera_size, check_device,
-                                     check_mode, check_smoothing, pipeline_config)
+from engine.session.settings import (
+    DEFAULT_DEVICE,
+    DEFAULT_MODE,
+    DEFAULT_SMOOTHING,
+    camera_size,
+    check_device,
+    check_mode,
+    check_smoothing,
+    pipeline_config,
+)
 
 CAMERA_SIZES = ((640, 480), (1280, 720), (1920, 1080))
 MAX_RECENT = 10

@@ -20,7 +20,7 @@ class SpaceToPause(QObject):
         self._window = window
         self._state = state
 
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+    def eventFilter(self, obj, event):
         kind = event.type()
         if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) or event.key() != Qt.Key.Key_Space \
                 or event.modifiers() != Qt.KeyboardModifier.NoModifier or self._state.mode is not Mode.PLAYBACK:

@@ -18,8 +18,18 @@ from engine.core.take import Take
 from engine.session.settings import DEFAULT_DEVICE
 
 from .messages import SessionInfo
-from .window_values import (Banner, BannerScope, ListedTake, Mode, Source, SourceKind, TakeFiles, WindowStatus,
-                            format_seconds, source_for_path)
+from .window_values import (
+    Banner,
+    BannerScope,
+    ListedTake,
+    Mode,
+    Source,
+    SourceKind,
+    TakeFiles,
+    WindowStatus,
+    format_seconds,
+    source_for_path,
+)
 
 __all__ = ["Banner", "BannerScope", "ListedTake", "Mode", "RateMeter", "Source", "SourceKind", "TakeFiles",
            "WindowState", "WindowStatus", "format_seconds", "source_for_path"]

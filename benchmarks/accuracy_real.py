@@ -23,11 +23,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.capture.detection import Detection  # noqa: E402
-from engine.capture.track import DetectionTrack  # noqa: E402
-from engine.lift.modes import DEFAULT_MODE  # noqa: E402
-from training.common.real_truth import (  # noqa: E402
-    detect_video, mean_score, mirrored, score_modes, standing_knee_flexion_deg, take_in_mode, truth_clips)
+from engine.capture.detection import Detection
+from engine.capture.track import DetectionTrack
+from engine.lift.modes import DEFAULT_MODE
+from training.common.real_truth import (
+    detect_video,
+    mean_score,
+    mirrored,
+    score_modes,
+    standing_knee_flexion_deg,
+    take_in_mode,
+    truth_clips,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 METRICS = (("pa_mpjpe_mm", "PA-MPJPE mm", "{:.1f}"), ("mpjpe_hip_mm", "MPJPE hip-aligned mm", "{:.1f}"),

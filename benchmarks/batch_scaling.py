@@ -20,9 +20,9 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.core.resources import sample_clip  # noqa: E402
-from engine.session.batch import BatchJob, default_jobs, plan_items, run_batch  # noqa: E402
-from engine.session.pipeline import PipelineConfig  # noqa: E402
+from engine.core.resources import sample_clip
+from engine.session.batch import BatchJob, default_jobs, plan_items, run_batch
+from engine.session.pipeline import PipelineConfig
 
 
 def cut_clips(video: Path, folder: Path, clips: int, frames: int) -> list[Path]:

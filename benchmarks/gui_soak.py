@@ -262,7 +262,8 @@ def main() -> int:
                 counts = Counter(type(o).__name__ for o in gc.get_objects())
                 grew = {k: v - self.counts.get(k, 0) for k, v in counts.items() if v - self.counts.get(k, 0) > 20}
                 self.counts = counts
-                print("cycle", s["cycles"], "rss", s["rss"][-1], "refs", s["refs"][-1], sorted(grew.items(), key=lambda kv: -kv[1])[:12],
+                print("cycle", s["cycles"], "rss", s["rss"][-1], "refs", s["refs"][-1],
+                      sorted(grew.items(), key=lambda kv: -kv[1])[:12],
                       file=sys.stderr, flush=True)
             if args.none_holders:
                 holders = none_holders()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.capture.frames import VideoFileSource  # noqa: E402
-from engine.session.pipeline import PipelineConfig  # noqa: E402
-from engine.session.session import Session  # noqa: E402
+from engine.capture.frames import VideoFileSource
+from engine.session.pipeline import PipelineConfig
+from engine.session.session import Session
 
 DEFAULT_VIDEO = Path(__file__).resolve().parent.parent / "resources" / "sample" / "taiji_sample.mp4"
 

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.lift.protocol import DEFAULT_MODE  # noqa: E402
+from engine.lift.protocol import DEFAULT_MODE
 
 
 def main() -> int:

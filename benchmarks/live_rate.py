@@ -10,7 +10,8 @@ live path: an engine session's `stream()` (latest-frame grabber, detector, peopl
 lock-on, tracking stage with the 3D mode and, with hands on, the hand tracker), as `monocap
 stream` and the app run it. Per run: delivered pose rate / camera rate, frames dropped, and
 capture -> pose latency (median, p95), and the process's CPU time per pose (which other work on
-the machine changes far less than the rates; 30 fps on two idle cores needs under 66 ms). Runs alternate between settings, so the ratios against
+the machine changes far less than the rates; 30 fps on two idle cores needs under 66 ms). Runs alternate between
+settings, so the ratios against
 the reference (hands off, the detector looking for one person) come from the same minutes.
 """
 
@@ -188,7 +189,8 @@ def main() -> int:
             print(f"{det:14s} {hand:9s} {best['rate']:.3f}, {med:.3f} "
                   f"({best['poses']}/{best['camera']}){'':12s} {med / ref:6.3f} "
                   f"{statistics.median(r['steady'] for r in runs):6.3f} {best['dropped']:8d} "
-                  f"{best['median_ms']:6.1f} / {best['p95_ms']:6.1f}    {best['found']:.2f}   {best['hands'][0]:.2f}/{best['hands'][1]:.2f}    {statistics.median(r['cpu_ms'] for r in runs):5.1f}")
+                  f"{best['median_ms']:6.1f} / {best['p95_ms']:6.1f}    {best['found']:.2f}   "
+                  f"{best['hands'][0]:.2f}/{best['hands'][1]:.2f}    {statistics.median(r['cpu_ms'] for r in runs):5.1f}")
     return 0
 
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.capture.detector import PoseDetector  # noqa: E402
-from engine.capture.frames import VideoFileSource  # noqa: E402
-from engine.session.pipeline import PipelineConfig  # noqa: E402
-from engine.session.session import Session  # noqa: E402
-from engine.lift.modes import DEFAULT_MODE, LiftConfig  # noqa: E402
+from engine.capture.detector import PoseDetector
+from engine.capture.frames import VideoFileSource
+from engine.lift.modes import DEFAULT_MODE, LiftConfig
+from engine.session.pipeline import PipelineConfig
+from engine.session.session import Session
 
 DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "taiji_720p.mp4"
 

@@ -15,12 +15,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.animation.formats import ExportOptions, read_take, write_take  # noqa: E402
-from engine.animation.rig import MIXAMO_RIG, MONOCAP_RIG  # noqa: E402
-from engine.animation.rig_mappings import find_mapping  # noqa: E402
-from tests.engine.bvhio_fk import bvhio_positions  # noqa: E402
-from tests.engine.humanoid_rigs import cmu_motion, families, synthetic_motion, write_family  # noqa: E402
-from tests.engine.animation.test_bvh_export import rig_point_names  # noqa: E402
+from engine.animation.formats import ExportOptions, read_take, write_take
+from engine.animation.rig import MIXAMO_RIG, MONOCAP_RIG
+from engine.animation.rig_mappings import find_mapping
+from tests.engine.animation.test_bvh_export import rig_point_names
+from tests.engine.bvhio_fk import bvhio_positions
+from tests.engine.humanoid_rigs import cmu_motion, families, synthetic_motion, write_family
 
 CMU = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap" / "cmu_asf" / "01_01.bvh"
 LIMBS = [f"{s}_{j}" for s in ("left", "right") for j in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")]

@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.animation.formats import ExportOptions, read_take  # noqa: E402
-from engine.animation.rig import MONOCAP_RIG  # noqa: E402
-from tests.engine.animation.test_bvh_export import round_trip_errors_cm  # noqa: E402
+from engine.animation.formats import ExportOptions, read_take
+from engine.animation.rig import MONOCAP_RIG
+from tests.engine.animation.test_bvh_export import round_trip_errors_cm
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
 SETS = {"cmu_iclone": "cmu_iclone/*.bvh", "cmu_daz": "cmu_daz/*/*.bvh", "cmu_asf": "cmu_asf/*.bvh"}

@@ -276,7 +276,7 @@ if __name__ == "__main__":
     # PyInstaller runs this file as a script: make the package-relative imports work there too.
     if __package__ in (None, ""):
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        from desktop.launcher import main as _main  # noqa: E402
+        from desktop.launcher import main as _main
 
         sys.exit(_main())
     sys.exit(main())

@@ -10,9 +10,20 @@ import re
 import numpy as np
 
 from engine.core.errors import InputError
-from engine.core.input_checks import (MAX_ANGLE_DEG, InputLimits, NotANumberError, is_number, parse_number,
-                                      parse_numbers, parse_whole_number, rate_problem, shown_field, cut_row_problem,
-                                      ends_with_line_end, CUT_SHORT)
+from engine.core.input_checks import (
+    CUT_SHORT,
+    MAX_ANGLE_DEG,
+    InputLimits,
+    NotANumberError,
+    cut_row_problem,
+    ends_with_line_end,
+    is_number,
+    parse_number,
+    parse_numbers,
+    parse_whole_number,
+    rate_problem,
+    shown_field,
+)
 
 MAX_FILE_UNITS = 1e7  # offsets and positions: 10 km in millimetres, the smallest unit BVH files use
 MAX_CHANNELS_PER_JOINT = 6

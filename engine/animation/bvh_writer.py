@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.animation.solver import RigMotion
 from engine.core.atomic import atomic_path
 from engine.core.input_checks import check_rate_to_write
 from engine.core.rotations import EULER_ORDERS, matrix_to_euler, unwrap_euler
-from engine.animation.solver import RigMotion
 from engine.core.units import units_per_metre
 
 UNITS_PER_M = units_per_metre(("m", "cm", "mm", "in"))  # the units BVH files are written in

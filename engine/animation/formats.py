@@ -20,17 +20,17 @@ from pathlib import Path
 import numpy as np
 
 from engine.animation.bvh_reader import guess_units, read_bvh
-from engine.core.atomic import file_set
-from engine.core.errors import InputError, NoValidFramesError, OutputError
-from engine.core.input_checks import DEFAULT_LIMITS, InputLimits, check_positions, check_rate, check_rate_to_write
 from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
-from engine.animation.trc import TRC_UNITS, read_trc, write_trc
 from engine.animation.rig import RIGS, get_rig
 from engine.animation.rig_mappings import on_body_if_possible, to_body_take
 from engine.animation.rig_recognizer import up_direction
+from engine.animation.solver import SolverOptions, rig_motion, solve
+from engine.animation.trc import TRC_UNITS, read_trc, write_trc
+from engine.core.atomic import file_set
+from engine.core.errors import InputError, NoValidFramesError, OutputError
+from engine.core.input_checks import DEFAULT_LIMITS, InputLimits, check_positions, check_rate, check_rate_to_write
 from engine.core.rotations import EULER_ORDERS, swing_rotation
 from engine.core.skeletons import Skeleton, frame_joints
-from engine.animation.solver import SolverOptions, rig_motion, solve
 from engine.core.take import Take, load_npz, save_npz, valid_frames
 from engine.core.take_csv import read_csv, write_csv
 from engine.core.units import METRES_PER_UNIT

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.core.errors import InputError
-from engine.motion.foot_contact import FootContactOptions, detect_contacts, floor_height, pin_feet
-from engine.motion.gaps import fill_gaps
 from engine.animation.rig import SOLVER_POINTS, Rig, SolverPoint, solver_points
+from engine.core.errors import InputError
 from engine.core.rotations import cross, frame_from_vectors, norm, normalize, swing_rotation
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, Skeleton
 from engine.core.take import Take
+from engine.motion.foot_contact import FootContactOptions, detect_contacts, floor_height, pin_feet
+from engine.motion.gaps import fill_gaps
 
 # The twist reference of a limb comes from its bend plane when the limb is bent by more than
 # about 15 degrees, from the parent (no twist) when it is straighter than about 3 degrees, and a

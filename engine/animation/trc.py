@@ -24,11 +24,25 @@ import numpy as np
 
 from engine.core.atomic import atomic_path
 from engine.core.errors import InputError
-from engine.core.input_checks import (CUT_SHORT, DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, NotANumberError,
-                                      check_names_to_write, check_rate, check_rate_to_write,
-                                      check_written_names_differ, cut_row_problem, ends_with_line_end,
-                                      first_implausible, parse_number, parse_numbers, parse_whole_number, shown_field,
-                                      unique_names)
+from engine.core.input_checks import (
+    CUT_SHORT,
+    DEFAULT_LIMITS,
+    MAX_POSITION_M,
+    InputLimits,
+    NotANumberError,
+    check_names_to_write,
+    check_rate,
+    check_rate_to_write,
+    check_written_names_differ,
+    cut_row_problem,
+    ends_with_line_end,
+    first_implausible,
+    parse_number,
+    parse_numbers,
+    parse_whole_number,
+    shown_field,
+    unique_names,
+)
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, Skeleton
 from engine.core.take import Take, confidence_if_partial, missing_as_whole_joints, valid_frames
 from engine.core.take_rows import RowFrames, frames_of_rows, place_rows, say_skipped

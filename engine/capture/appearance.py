@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.capture.detection import Detection
-from engine.core.skeletons import (KEYPOINT_CONFIDENT, MP_L_HIP, MP_L_KNEE, MP_L_SHOULDER, MP_R_HIP, MP_R_KNEE,
-                                   MP_R_SHOULDER)
+from engine.core.skeletons import KEYPOINT_CONFIDENT, MP_L_HIP, MP_L_KNEE, MP_L_SHOULDER, MP_R_HIP, MP_R_KNEE, MP_R_SHOULDER
 
 HUES, SATURATIONS, GREYS = 12, 3, 4
 GREY_BELOW = 40  # saturation (0-255) under which a pixel counts by its brightness alone

@@ -23,8 +23,11 @@ from engine.capture.detection import Detection
 from engine.core.errors import InputError
 from engine.core.native_log import native_stderr_silenced
 from engine.core.resources import resource_path
-from engine.core.skeletons import HAND_EDGES  # noqa: F401 - still importable from here
-from engine.core.skeletons import KEYPOINT_SCORE_MIN, MP_HAND_KEYPOINTS
+from engine.core.skeletons import (
+    HAND_EDGES,  # noqa: F401 - still importable from here
+    KEYPOINT_SCORE_MIN,
+    MP_HAND_KEYPOINTS,
+)
 
 DEFAULT_HAND_MODEL = "models/hand_landmarker.task"
 NUM_HAND_KEYPOINTS = 21

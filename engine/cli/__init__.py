@@ -42,14 +42,15 @@ if _LOADING:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C
     _before = (signal.getsignal(signal.SIGINT) if _sigint_ignored_at_start()
                else signal.signal(signal.SIGINT, _exit_interrupted),
                signal.signal(signal.SIGTERM, _exit_interrupted))
-from engine.core.errors import MonocapError  # noqa: E402
-from engine.core.native_log import keep_native_output_off_the_terminal  # noqa: E402
-from engine.core.native_memory import limit_arenas  # noqa: E402
 from engine.cli.batch import add_batch_parser, cmd_batch  # noqa: E402
 from engine.cli.convert import add_convert_parser, run_convert  # noqa: E402
 from engine.cli.inspect_take import add_inspect_parser, run_inspect  # noqa: E402
 from engine.cli.process import add_process_parser, cmd_process  # noqa: E402
 from engine.cli.stream import add_stream_parser, cmd_stream  # noqa: E402
+from engine.core.errors import MonocapError  # noqa: E402
+from engine.core.native_log import keep_native_output_off_the_terminal  # noqa: E402
+from engine.core.native_memory import limit_arenas  # noqa: E402
+
 if _LOADING:
     signal.signal(signal.SIGINT, _before[0])
     signal.signal(signal.SIGTERM, _before[1])
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("monocap: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the user gets one line; --debug shows the traceback
+    except Exception as exc:
         if _interrupted(exc):  # a library's clean-up failed after Ctrl+C (zipfile closing a half-written file)
             print("monocap: interrupted", file=sys.stderr)
             return 130

@@ -11,8 +11,7 @@ from engine.core.errors import MonocapError
 from engine.lift.modes import DEFAULT_MODE, available_modes
 from engine.session.people_takes import detector_for
 from engine.session.pipeline import PipelineConfig
-from engine.session.settings import (DEFAULT_DEVICE, DEFAULT_FOV_DEG, DEFAULT_SMOOTHING, DEVICES,
-                                     pipeline_config)
+from engine.session.settings import DEFAULT_DEVICE, DEFAULT_FOV_DEG, DEFAULT_SMOOTHING, DEVICES, pipeline_config
 
 
 def add_run_settings(p: argparse.ArgumentParser) -> None:

@@ -23,7 +23,7 @@ def _libc():
         return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt, libc.malloc_trim  # noqa: B018 - glibc only: musl has neither
+        libc.mallopt, libc.malloc_trim
     except (OSError, AttributeError):
         return None
     return libc

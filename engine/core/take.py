@@ -17,8 +17,18 @@ import numpy as np
 
 from engine.core.atomic import atomic_path, write_text_atomic
 from engine.core.errors import InputError
-from engine.core.input_checks import (DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, check_names_to_write, check_positions,
-                                      check_rate, check_rate_to_write, check_times, first_implausible, unique_names)
+from engine.core.input_checks import (
+    DEFAULT_LIMITS,
+    MAX_POSITION_M,
+    InputLimits,
+    check_names_to_write,
+    check_positions,
+    check_rate,
+    check_rate_to_write,
+    check_times,
+    first_implausible,
+    unique_names,
+)
 from engine.core.npz_inspect import check_stored_sizes, npz_headers
 from engine.core.skeletons import Skeleton, frame_joints
 

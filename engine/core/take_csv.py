@@ -10,14 +10,26 @@ import numpy as np
 
 from engine.core.atomic import write_text_atomic
 from engine.core.errors import InputError, OutputError
-from engine.core.input_checks import (CUT_SHORT, DEFAULT_LIMITS, MAX_POSITION_M, InputLimits, NotANumberError,
-                                      check_names_to_write, check_rate, check_rate_to_write, check_times,
-                                      check_written_names_differ, cut_row_problem, ends_with_line_end,
-                                      first_implausible, parse_numbers, unique_names)
+from engine.core.input_checks import (
+    CUT_SHORT,
+    DEFAULT_LIMITS,
+    MAX_POSITION_M,
+    InputLimits,
+    NotANumberError,
+    check_names_to_write,
+    check_rate,
+    check_rate_to_write,
+    check_times,
+    check_written_names_differ,
+    cut_row_problem,
+    ends_with_line_end,
+    first_implausible,
+    parse_numbers,
+    unique_names,
+)
 from engine.core.skeletons import Skeleton
 from engine.core.take import DEFAULT_FPS, Take, confidence_if_partial, missing_as_whole_joints, valid_frames
 from engine.core.take_rows import frames_of_rows, place_rows, say_skipped
-
 
 # What ends a CSV field or line: a comma, and every character str.splitlines() breaks a line at.
 _CSV_BREAKS = re.compile("[,\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")

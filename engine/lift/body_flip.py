@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.core.skeletons import (KEYPOINT_SCORE_MIN, MEDIAPIPE_33, MP_L_HIP, MP_L_SHOULDER, MP_R_HIP,
-                                   MP_R_SHOULDER)
+from engine.core.skeletons import KEYPOINT_SCORE_MIN, MEDIAPIPE_33, MP_L_HIP, MP_L_SHOULDER, MP_R_HIP, MP_R_SHOULDER
 
 MIRROR = MEDIAPIPE_33.mirror_permutation()
 

@@ -1,7 +1,8 @@
 """The network 3D mode: Monocap's own lifter (engine.lift.nets.lifter_net) behind the detector.
 
 `NetworkLifter` implements engine.lift.protocol.Lifter: it undoes the detector's front/back flips
-(engine.lift.body_flip; the 2D limb swap fixer of engine.lift.swap_fix on request), feeds the 2D keypoints with their scores and the detector's own 3D to the
+(engine.lift.body_flip; the 2D limb swap fixer of engine.lift.swap_fix on request), feeds the 2D keypoints with
+their scores and the detector's own 3D to the
 network, makes the skeleton formats consistent with the model's affine autoencoder, and maps the
 prediction onto the requested skeleton. `lift_keypoints` is the same as a plain function of
 arrays, so the lifter can be evaluated on its own.
@@ -20,16 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.core import skeletons as skeleton_registry
 from engine.capture.detection import Detection
+from engine.core import skeletons as skeleton_registry
 from engine.core.keypoint_maps import MAPS as DETECTOR_MAPS
 from engine.core.keypoint_maps import affine_matrix, map_keypoints
-from engine.lift.device import AUTO_DEVICE, pick_device
-from engine.lift.protocol import LiftConfig
 from engine.core.resources import resource_path
 from engine.core.rotations import frame_from_vectors
 from engine.core.skeletons import H36M_17, MONOCAP_BODY, SMPL_24, Skeleton
 from engine.lift.body_flip import FlipFixConfig, LiveFlipFixer, find_flips, unflip
+from engine.lift.device import AUTO_DEVICE, pick_device
+from engine.lift.protocol import LiftConfig
 from engine.lift.swap_fix import GROUPS, LiveSwapFixer, SwapFixConfig, apply_swaps, fix_swaps
 
 DEFAULT_MODEL = "models/lifter.pt"
@@ -146,7 +147,7 @@ def predict_formats(model: _Model, keypoints_px: np.ndarray, scores: np.ndarray,
     with torch.no_grad():
         for s in range(0, len(kp_n), batch):
             sl = slice(s, s + batch)
-            t = lambda a: torch.as_tensor(np.ascontiguousarray(a[sl]), dtype=torch.float32, device=model.device)  # noqa: E731
+            t = lambda a: torch.as_tensor(np.ascontiguousarray(a[sl]), dtype=torch.float32, device=model.device)
             res = net(t(kp_n), t(sc_w.astype(np.float32)), t(w_w), t(v_w))
             res = consistent_outputs(res, model.formats, model.encoder, model.decoder, model.mode)
             for f in model.formats:
@@ -215,7 +216,7 @@ def predict_windows(model: _Model, kp_w: np.ndarray, sc_w: np.ndarray, world_w: 
     valid = np.isfinite(world_w).all(axis=(-1, -2)).astype(np.float32)
     world = np.where(np.isfinite(world_w), world_w, 0.0).astype(np.float32)
     kp_n, _, _ = prepare_inputs(kp_w, sc_w, target=-1)
-    t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=model.device)  # noqa: E731
+    t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=model.device)
     with torch.inference_mode(), _one_thread_for_few_samples(len(kp_w), model.device):
         res = model.net(t(kp_n), t(sc_w), t(world), t(valid))
         res = consistent_outputs(res, model.formats, model.encoder, model.decoder, model.mode)

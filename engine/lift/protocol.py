@@ -20,7 +20,6 @@ from engine.capture.detection import Detection
 from engine.core.skeletons import MONOCAP_BODY, Skeleton
 from engine.lift.device import AUTO_DEVICE
 
-
 # The detector's 3D fitted to its 2D keypoints is the default: on real footage with real 3D truth
 # it is the most accurate mode, on every view (benchmarks/accuracy_real.py, docs/RESULTS.md).
 DEFAULT_MODE = "fit"

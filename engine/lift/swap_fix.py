@@ -131,7 +131,7 @@ class LiveSwapFixer:
     def __init__(self, config: SwapFixConfig = SwapFixConfig()):
         self.config = config
         groups = [GROUPS[g] for g in config.groups]
-        k = max(2 * len(l) for l, _ in groups)
+        k = max(2 * len(left) for left, _ in groups)
         self._idx = np.zeros((len(groups), 2, k), dtype=np.int64)
         self._mask = np.zeros((len(groups), k))
         for g, (left, right) in enumerate(groups):

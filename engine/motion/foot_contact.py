@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.motion.gaps import runs
 from engine.core.rotations import normalize
 from engine.core.skeletons import MONOCAP_BODY, Skeleton
+from engine.motion.gaps import runs
 
 SIDES = ("left", "right")
 

@@ -58,7 +58,8 @@ def offline_temporal(rel_cam: np.ndarray, root_cam: np.ndarray, valid: np.ndarra
     rel = rel_cam @ CAMERA_TO_WORLD.T
     root = _fill_nan_rows(root_cam, valid) @ CAMERA_TO_WORLD.T
     if not root_motion or not np.isfinite(root[valid]).all():
-        root = np.broadcast_to(np.nanmedian(root[valid], axis=0) if np.isfinite(root[valid]).any() else np.array([0, 0, -3.0]), root.shape).copy()
+        held = np.nanmedian(root[valid], axis=0) if np.isfinite(root[valid]).any() else np.array([0, 0, -3.0])
+        root = np.broadcast_to(held, root.shape).copy()
     rel, root, lengths = filter_and_lock(rel, root, valid, fps, skeleton, smoothing)
     cutoff = smoothing.cutoff_hz()
     level = level_rotation(rel, valid, skeleton)

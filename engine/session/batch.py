@@ -31,8 +31,15 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from engine.animation.formats import ExportOptions
-from engine.core.atomic import (abandon_writes, check_interrupt, interrupt_pending, interrupts_held,
-                                interrupts_recorded, remove_stale_temporaries, settle_folder)
+from engine.core.atomic import (
+    abandon_writes,
+    check_interrupt,
+    interrupt_pending,
+    interrupts_held,
+    interrupts_recorded,
+    remove_stale_temporaries,
+    settle_folder,
+)
 from engine.core.errors import InputError, MonocapError, OutputError
 from engine.session.outputs import DEFAULT_FORMATS
 

@@ -67,7 +67,7 @@ def versions() -> dict:
         from importlib.metadata import version
 
         mediapipe_version = version("mediapipe")
-    except Exception:
+    except Exception:  # noqa: BLE001 - a missing or odd distribution record is only "unknown"
         mediapipe_version = "unknown"
     return {"monocap": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
             "torch": torch.__version__, "opencv": cv2.__version__, "mediapipe": mediapipe_version}

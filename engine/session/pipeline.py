@@ -17,25 +17,25 @@ from typing import Callable, Protocol
 import numpy as np
 
 from engine import __version__
-from engine.lift.camera import DEFAULT_FOV_DEG, Intrinsics, estimate_root_translation
-from engine.core.coords import CAMERA_TO_WORLD
 from engine.capture.detection import Detection
 from engine.capture.detector import DetectorConfig, PoseDetector
-from engine.capture.hands import HandsConfig, HandsFrame, HandTracker
-from engine.core.errors import InputError, NoValidFramesError
 from engine.capture.frames import FrameSource
-from engine.motion.fingers import LiveFingers, offline_fingers
-from engine.core.keypoint_maps import MAPS, map_keypoints, map_scores
-from engine.lift.modes import LiftConfig, Lifter, make_lifter
+from engine.capture.hands import HandsConfig, HandsFrame, HandTracker
 from engine.capture.lock_on import LockOn
 from engine.capture.people import PeopleConfig, PeopleTracker
 from engine.capture.people_tracks import PeopleTracks
+from engine.capture.track import DetectionTrack, HandTrack
+from engine.core.coords import CAMERA_TO_WORLD
+from engine.core.errors import InputError, NoValidFramesError
+from engine.core.keypoint_maps import MAPS, map_keypoints, map_scores
 from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY, MONOCAP_HANDS, Skeleton
+from engine.core.take import Take
+from engine.lift.camera import DEFAULT_FOV_DEG, Intrinsics, estimate_root_translation
+from engine.lift.modes import LiftConfig, Lifter, make_lifter
+from engine.motion.fingers import LiveFingers, offline_fingers
 from engine.motion.live_filters import LiveTemporal
 from engine.motion.smoothing import SmoothingConfig
 from engine.motion.temporal import offline_temporal
-from engine.core.take import Take
-from engine.capture.track import DetectionTrack, HandTrack
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,7 @@ from typing import Callable
 from engine.core.atomic import interrupt_pending, interrupts_recorded
 from engine.core.errors import InputError
 from engine.core.resources import resource_path
-from engine.session.batch import (DEFAULT_RAY_RETRIES, BatchItem, BatchJob, Executor, ItemResult, limit_threads,
-                                  process_item)
+from engine.session.batch import DEFAULT_RAY_RETRIES, BatchItem, BatchJob, Executor, ItemResult, limit_threads, process_item
 
 MODEL_SUFFIXES = (".task", ".pt", ".tflite")
 
@@ -94,7 +93,8 @@ def connect(address: str):
         return ray, False
     _check_reachable(address)
     try:
-        ray.init(address=None if address == "local" else address, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False, logging_level="ERROR",
+        ray.init(address=None if address == "local" else address, include_dashboard=False, ignore_reinit_error=True,
+                 log_to_driver=False, logging_level="ERROR",
                  configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.capture.hands import NUM_HAND_KEYPOINTS
 from engine.core import skeletons
 from engine.core.atomic import ensure_writable_dir, write_text_atomic
 from engine.core.errors import InputError, OutputError
 from engine.core.npz_inspect import npz_headers
-from engine.capture.hands import NUM_HAND_KEYPOINTS
 from engine.core.skeletons import MEDIAPIPE_33, Skeleton, frame_joints
 from engine.core.take import Take, load_npz, save_npz
 

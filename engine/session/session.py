@@ -36,26 +36,32 @@ from typing import Callable
 import numpy as np
 
 from engine.capture.detector import DetectorConfig, PoseDetector
-from engine.capture.hands import HandTracker
-from engine.capture.lock_on import LockOn
-from engine.capture.people import PeopleTracker, TrackedPerson
 from engine.capture.frames import FrameSource
+from engine.capture.hands import HandTracker
 from engine.capture.latest_frame import LatestFrameGrabber
-from engine.capture.paced_source import PacedSource
 from engine.capture.live_detector import live_detector
+from engine.capture.lock_on import LockOn
+from engine.capture.paced_source import PacedSource
+from engine.capture.people import PeopleTracker, TrackedPerson
 from engine.core.native_memory import release_free_memory
 from engine.core.take import Take
 from engine.lift.device import describe_device
 from engine.lift.modes import make_lifter
-from engine.session.events import (DetectedFrame, PoseSink, RecordingState, SessionEnd, SessionEvents, SessionInfo,
-                                   TakeSaved, TrackedFrame)
+from engine.session.events import (
+    DetectedFrame,
+    PoseSink,
+    RecordingState,
+    SessionEnd,
+    SessionEvents,
+    SessionInfo,
+    TakeSaved,
+    TrackedFrame,
+)
 from engine.session.live_stage import InlineStage, TrackingStage
 from engine.session.people_sink import PeopleSink
 from engine.session.people_takes import EveryoneDetected, PersonTake, people_takes
-from engine.session.pipeline import (CancelFlag, Cancelled, LiveTracker, PipelineConfig, bgr_to_rgb,
-                                     detect_people_source)
+from engine.session.pipeline import CancelFlag, Cancelled, LiveTracker, PipelineConfig, bgr_to_rgb, detect_people_source
 from engine.session.recorder import TakeRecorder, next_take_name
-
 
 
 class Session:

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_pose_task import ZIP_DATE, add_image_normalization, run_recipe  # noqa: E402
+from make_pose_task import ZIP_DATE, add_image_normalization, run_recipe
 
 DETECTOR_MEMBER = "mediapipe/modules/palm_detection/palm_detection_full.tflite"
 LANDMARKER_MEMBER = "mediapipe/modules/hand_landmark/hand_landmark_full.tflite"

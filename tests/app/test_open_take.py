@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QFileDialog
 from app.window_state import Mode
 from engine.animation.formats import write_take
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, finger_joint_names
-from tests.engine.humanoid_rigs import families, synthetic_motion, write_family
 from tests.engine.animation.test_bvh_export import spin_take
 from tests.engine.animation.test_bvh_fingers_convert import CONVENTIONS, rename, write_curled
+from tests.engine.humanoid_rigs import families, synthetic_motion, write_family
 
 
 def _check_playback(window, frames: int, knee_bends: bool = True) -> None:

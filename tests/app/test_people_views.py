@@ -3,7 +3,6 @@ number, a click on one there follows them, "Record everyone" writes one take per
 takes play back together on one timeline; a bad listing gives one line."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -197,8 +196,8 @@ def test_a_bad_listing_gives_one_line(window, qtbot, footage, tmp_path, damage, 
     source = tmp_path / "src"
     source.mkdir()
     good = {"people": [{"number": 1, "rank": 1, "stem": "dance_p1", "first_frame": 0}]}
-    from tests.engine.animation.test_bvh_export import spin_take
     from engine.core.take import save_npz
+    from tests.engine.animation.test_bvh_export import spin_take
 
     save_npz(spin_take(frames=10), source / "dance_p1.npz")
     (source / "dance_people.json").write_text(damage(good))

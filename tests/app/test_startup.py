@@ -39,7 +39,8 @@ def test_engine_imports_without_qt():
         "import sys\n"
         "for name in ('PySide6', 'pyqtgraph', 'app'):\n"
         "    sys.modules[name] = None\n"
-        "import engine.session.pipeline, engine.cli, engine.session.outputs, engine.core.joint_angles, engine.core.take, engine.capture.frames\n"
+        "import engine.session.pipeline, engine.cli, engine.session.outputs, engine.core.joint_angles, engine.core.take, "
+        "engine.capture.frames\n"
         "print('ok')\n"
     )
     result = _run(code)

@@ -13,8 +13,8 @@ from PySide6.QtCore import QSettings
 from app.stream_control import StreamControl
 from engine.core.skeletons import MONOCAP_BODY
 from engine.session.pipeline import PoseFrame
-from tests.engine.streaming.receivers import OscReceiver, bundle_messages
 from tests.engine.animation.test_bvh_export import spin_take
+from tests.engine.streaming.receivers import OscReceiver, bundle_messages
 
 pytestmark = pytest.mark.gui
 TAKE = spin_take(frames=60)

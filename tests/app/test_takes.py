@@ -8,7 +8,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 
-
 def _record_take(window, qtbot, frames=30):
     window.open_sample()
     qtbot.waitUntil(lambda: window.source_running and window.frames_rendered >= 2, timeout=30000)
@@ -103,7 +102,7 @@ def test_closing_while_recording_keeps_the_take(qtbot, tmp_path):
     qtbot.waitUntil(lambda: win.frames_rendered >= 2, timeout=30000)
     win.set_recording(True)
     qtbot.waitUntil(lambda: win.recording, timeout=10000)
-    recs = lambda: list((tmp_path / "takes").glob("*.rec"))  # noqa: E731
+    recs = lambda: list((tmp_path / "takes").glob("*.rec"))
     qtbot.waitUntil(lambda: recs() and recs()[0].stat().st_size > 0, timeout=3000)  # on disk while it grows
     win.close()  # the engine stops, the take is finished and saved, the thread ends
     assert win.engine.thread.isFinished()
@@ -114,8 +113,8 @@ def test_closing_while_recording_keeps_the_take(qtbot, tmp_path):
 
 def test_export_to_an_unwritable_place_is_a_message(window, qtbot, tmp_path):
     from app.exporting import ExportRequest
-    from engine.core.take import Take
     from engine.core.skeletons import MONOCAP_BODY
+    from engine.core.take import Take
 
     blocker_file = tmp_path / "not_a_folder"
     blocker_file.write_text("x")

@@ -2,8 +2,17 @@
 
 from pathlib import Path
 
-from app.window_state import (Banner, BannerScope, Mode, RateMeter, Source, SourceKind, WindowState, format_seconds,
-                              source_for_path)
+from app.window_state import (
+    Banner,
+    BannerScope,
+    Mode,
+    RateMeter,
+    Source,
+    SourceKind,
+    WindowState,
+    format_seconds,
+    source_for_path,
+)
 
 SAMPLE = Source(SourceKind.SAMPLE, "taiji_sample.mp4", "/x/taiji_sample.mp4")
 CLIP = Source(SourceKind.FILE, "walk.mp4", "/x/walk.mp4")

@@ -48,9 +48,10 @@ def test_space_pauses_playback_where_it_is(window, qtbot, tmp_path):
 
 
 def test_sample_banner_goes_when_another_file_plays(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
     import app.main_window as mw
     from app.main import dispose_window
-    from PySide6.QtCore import QSettings
     from tests.app.test_batch_and_errors import _short_clip
 
     monkeypatch.setattr(mw, "list_cameras", lambda: [])

@@ -203,7 +203,8 @@ def families() -> list[Family]:
             (j + "{S}_ToeBase_end", j + "{S}_ToeBase", "toetip", True),
             (j + "{S}_Shoulder", j + "C_UpperChest", "clav", False), (j + "{S}_UpperArm", j + "{S}_Shoulder", "shoulder", False),
             (j + "{S}_LowerArm", j + "{S}_UpperArm", "elbow", False), (j + "{S}_Hand", j + "{S}_LowerArm", "wrist", False),
-            (j + "{S}_Middle1", j + "{S}_Hand", "knuckle", False), (j + "{S}_Middle1_end", j + "{S}_Middle1", "fingertip", True)]),
+            (j + "{S}_Middle1", j + "{S}_Hand", "knuckle", False),
+            (j + "{S}_Middle1_end", j + "{S}_Middle1", "fingertip", True)]),
         _truth({"hip": j + "{S}_UpperLeg", "knee": j + "{S}_LowerLeg", "ankle": j + "{S}_Foot",
                 "shoulder": j + "{S}_UpperArm", "elbow": j + "{S}_LowerArm", "wrist": j + "{S}_Hand"}), units="m"))
     # Xsens MVN: arms down in the rest pose
@@ -401,7 +402,7 @@ class SegmentMotion:
 
 
 def cmu_motion(path: Path, frames: int = 120, step: int = 4) -> SegmentMotion:
-    from engine.animation.bvh_reader import read_bvh, guess_scale_to_m
+    from engine.animation.bvh_reader import guess_scale_to_m, read_bvh
 
     motion = read_bvh(path)
     scale = guess_scale_to_m(motion)

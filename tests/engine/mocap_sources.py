@@ -24,8 +24,7 @@ import numpy as np
 
 from engine.core.rotations import axis_rotation, euler_to_matrix, matrix_to_euler
 from tests.conftest import SHARED_DATA
-from tests.engine.humanoid_rigs import (LANDMARKS, UNIT_M, Family, Joint, SegmentMotion, families, synthetic_motion,
-                                        write_family)
+from tests.engine.humanoid_rigs import LANDMARKS, UNIT_M, Family, Joint, SegmentMotion, families, synthetic_motion, write_family
 
 SHARED_MOCAP = SHARED_DATA / "mocap"
 TAKE_SECONDS = 8.0

@@ -24,7 +24,6 @@ import numpy as np
 import pytest
 
 from tests.conftest import SAMPLE_CLIP, SHARED_DATA
-
 from tests.engine.video_helpers import write_video
 
 CANVAS = (640, 360)  # width, height

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from engine.session.batch import MANIFEST_NAME, BatchItem, BatchJob, Manifest, default_jobs, plan_items
-
 from tests.engine.video_helpers import read_frames, write_video
 
 REPO = Path(__file__).resolve().parents[2]
@@ -200,8 +199,8 @@ def test_ray_cluster_runs_the_batch_survives_a_killed_worker_and_matches_jobs_1(
     import threading
 
     from engine.cli import build_parser
-    from engine.cli.run_arguments import config_from_args
     from engine.cli.export_arguments import export_options_from_args
+    from engine.cli.run_arguments import config_from_args
     from engine.session.batch import BatchJob, run_batch
     from engine.session.ray_batch import ray_executor
 

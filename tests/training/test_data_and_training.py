@@ -2,14 +2,13 @@ import os
 from dataclasses import replace
 
 import numpy as np
-import pytest
 import torch
 
-from engine.lift.nets.lifter_net import load_lifter
 from engine.core.skeletons import MEDIAPIPE_33
-from training.lifter.data import AugmentConfig, MocapSource
+from engine.lift.nets.lifter_net import load_lifter
 from training.common.mocap import load_clips, split_of
 from training.common.noise import LEG_SWAP, NoiseConfig
+from training.lifter.data import AugmentConfig, MocapSource
 
 
 def _source(mocap_root, cache, rig="cmu_daz", split="train"):

@@ -8,9 +8,8 @@ import pytest
 import scipy.io
 
 from engine.core import skeletons
-from engine.core.skeletons import (LSP_14_FILE_ORDER, MPI_INF_3DHP_17_FILE_ORDER, MPI_INF_3DHP_28_FILE_ORDER,
-                                      MPII_16_FILE_ORDER)
 from engine.core.errors import InputError
+from engine.core.skeletons import LSP_14_FILE_ORDER, MPI_INF_3DHP_17_FILE_ORDER, MPI_INF_3DHP_28_FILE_ORDER, MPII_16_FILE_ORDER
 from training.image_net.datasets.coco import read_coco
 from training.image_net.datasets.h36m import read_h36m
 from training.image_net.datasets.image_samples import JointMap, subject_bone_lengths

@@ -5,7 +5,6 @@ import json
 import cv2
 import numpy as np
 import torch
-from .synthetic_figures import FOCAL, FRAME, make_samples
 
 from engine.core import skeletons
 from engine.lift.nets.checkpoint import read_checkpoint
@@ -13,6 +12,8 @@ from training.image_net import evaluate as eval_image_net
 from training.image_net import train as train_image_net
 from training.image_net.augment import AugmentConfig
 from training.image_net.data import ImagePoseDataset, MixedSampler
+
+from .synthetic_figures import FOCAL, FRAME, make_samples
 
 
 def _write_h36m(root, subject, samples):

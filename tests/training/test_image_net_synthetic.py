@@ -7,13 +7,15 @@ import time
 import numpy as np
 import pytest
 import torch
-from .synthetic_figures import FOCAL, H36M, make_samples
 
 from engine.lift.image_mode import ImageLifter
 from training.common import metrics
-from training.image_net.evaluate import evaluate_samples, predict
 from training.image_net.data import ImagePoseDataset
+from training.image_net.evaluate import evaluate_samples, predict
 from training.image_net.train import ImageNetTrainConfig, save_model, train
+
+from .synthetic_figures import FOCAL, H36M, make_samples
+
 
 def test_renderer_agrees_with_the_crop_path():
     """The dataset's 2D labels sit on the drawn figure, and the 3D target is the root-relative pose

@@ -8,9 +8,9 @@ import torch
 
 from engine.core.resources import resource_path
 from engine.core.skeletons import MONOCAP_BODY
-from training.lifter.evaluate import Model, held_out_batches
 from training.common.metrics import table_row_m
 from training.common.noise import NoiseConfig
+from training.lifter.evaluate import Model, held_out_batches
 from training.lifter.train import TrainConfig
 
 MODEL = resource_path("models/lifter.pt")

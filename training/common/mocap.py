@@ -15,7 +15,6 @@ import numpy as np
 
 from engine.animation.bvh_reader import guess_scale_to_m, read_bvh
 from engine.core.skeletons import Skeleton
-
 from training.common.asf_amc import read_amc, read_asf
 from training.common.rigs import RIGS, reduce_skeleton
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY, Skeleton
-
 from training.common.rigs import Rig, anchor_matrix
 
 _BODY = ("hip", "knee", "ankle", "shoulder", "elbow", "wrist", "pinky", "index", "thumb")

@@ -14,10 +14,9 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from engine.core import skeletons
-from engine.lift.image_crop import make_crop, crop_image, normalise_rgb, square_box
-
-from training.image_net.datasets.image_samples import JointMap, PoseSample
+from engine.lift.image_crop import crop_image, make_crop, normalise_rgb, square_box
 from training.image_net.augment import AugmentConfig, colour_jitter, draw_geometry, flip_sample
+from training.image_net.datasets.image_samples import JointMap, PoseSample
 
 
 class ImagePoseDataset(Dataset):

@@ -22,10 +22,9 @@ from torch.utils.data import DataLoader
 from engine.core.errors import MonocapError
 from engine.lift.nets.checkpoint import load_checkpoint
 from engine.lift.nets.image_pose_net import MODEL_REGISTRY, decode_heatmaps
-
 from training.common import metrics
-from training.image_net.datasets.image_samples import PoseSample
 from training.image_net.data import ImagePoseDataset
+from training.image_net.datasets.image_samples import PoseSample
 
 
 @torch.no_grad()

@@ -29,13 +29,12 @@ from engine.core import skeletons
 from engine.core.errors import MonocapError
 from engine.lift.nets.checkpoint import load_checkpoint, save_checkpoint
 from engine.lift.nets.image_pose_net import MODEL_REGISTRY, ImagePoseNet
-
-from training.image_net.datasets.image_samples import PoseSample, subject_bone_lengths
-from training.image_net.augment import AugmentConfig
-from training.image_net.data import ImagePoseDataset, MixedSampler
-from training.image_net.losses import LossWeights, image_net_losses
 from training.common.config_args import add_config_arguments, config_from_args
 from training.common.distributed import Distributed, unwrapped
+from training.image_net.augment import AugmentConfig
+from training.image_net.data import ImagePoseDataset, MixedSampler
+from training.image_net.datasets.image_samples import PoseSample, subject_bone_lengths
+from training.image_net.losses import LossWeights, image_net_losses
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ class AffineAutoencoder(nn.Module):
         """joints: (B, J, 3) root-relative metres in camera axes."""
         rec = self(joints)
         l3 = (rec - joints).abs().mean()
-        z = lambda x: (x[..., 2:3] + depth_m).clamp(min=0.5)  # noqa: E731
+        z = lambda x: (x[..., 2:3] + depth_m).clamp(min=0.5)
         l2 = (rec[..., :2] / z(rec) - joints[..., :2] / z(joints)).abs().mean() * depth_m
         sp = self.encoder_weights().abs().sum(-1).mean() + self.decoder_weights().abs().sum(-1).mean()
         total = l3 + l2 + sparsity * sp

@@ -13,15 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.lift.nets.lifter_net import prepare_inputs
 from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY, Skeleton
-
+from engine.lift.nets.lifter_net import prepare_inputs
 from training.common.cameras import CameraRanges, project, sample_cameras, to_camera
 from training.common.mocap import Clip
 from training.common.noise import NoiseConfig, apply_noise
 from training.common.rigs import RIGS
 from training.common.synth import RigSynth
-
 
 RIG_NAMES = ("cmu_iclone", "cmu_daz", "cmu_asf")  # the mocap rigs the lifter learns, one head each
 

@@ -23,14 +23,13 @@ import numpy as np
 import torch
 
 from engine.core.keypoint_maps import map_keypoints
-from engine.lift.nets.lifter_net import consistent_outputs, load_lifter
 from engine.core.skeletons import MONOCAP_BODY
-
-from training.lifter.data import RIG_NAMES, AugmentConfig, MocapData, MocapSource
+from engine.lift.nets.lifter_net import consistent_outputs, load_lifter
 from training.common.metrics import table_row_m
 from training.common.mocap import load_clips, split_of
 from training.common.noise import NoiseConfig
 from training.common.temporal_metrics import bone_length_variation, jitter
+from training.lifter.data import RIG_NAMES, AugmentConfig, MocapData, MocapSource
 
 SHARED_BODY = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_shoulder",
                "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist")
@@ -55,7 +54,7 @@ class Model:
         self.enc, self.dec = dec.get("encoder"), dec.get("decoder")
 
     def __call__(self, b: dict) -> dict:
-        t = lambda k: torch.as_tensor(b[k])  # noqa: E731
+        t = lambda k: torch.as_tensor(b[k])
         with torch.no_grad():
             out = self.net(t("kp"), t("scores"), t("det3d"), t("det_valid"))
             out = consistent_outputs(out, self.formats, self.enc, self.dec, self.mode)

@@ -28,14 +28,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.lift.nets.lifter_net import LifterNet, consistent_outputs, save_lifter
 from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY
-
-from training.lifter.autoencoder import concat_permutation, fit_autoencoder
-from training.lifter.data import RIG_NAMES, AugmentConfig, MocapData, MocapSource, VideoSource
+from engine.lift.nets.lifter_net import LifterNet, consistent_outputs, save_lifter
 from training.common.distributed import Distributed
 from training.common.mocap import load_clips, split_of
 from training.common.noise import NoiseConfig
+from training.lifter.autoencoder import concat_permutation, fit_autoencoder
+from training.lifter.data import RIG_NAMES, AugmentConfig, MocapData, MocapSource, VideoSource
 
 FORMATS = RIG_NAMES + (MONOCAP_BODY.name, MEDIAPIPE_33.name)
 VARIANTS = ("regularize", "latent", "hybrid")
@@ -205,7 +204,8 @@ def run_stage(name: str, model: torch.nn.Module, batches: Batches, cfg: TrainCon
         if dist.any(frac >= 1.0):
             break
         for g in opt.param_groups:
-            g["lr"] = lr * (min(1.0, (step + 1) / 200) if variant == "heads" else 1.0) * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
+            warmup = min(1.0, (step + 1) / 200) if variant == "heads" else 1.0
+            g["lr"] = lr * warmup * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
         batch, slices = batches.draw(rng, dist.device)
         out = model(batch["kp"], batch["scores"], batch["det3d"], batch["det_valid"])
         formats = list(FORMATS)

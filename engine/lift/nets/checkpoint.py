@@ -45,7 +45,7 @@ def read_checkpoint(path: str | Path) -> dict:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise InputError(f"{path}: checkpoint not found") from None
-    except Exception as exc:  # torch raises many kinds for a damaged or foreign file
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a damaged or foreign file
         raise InputError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise InputError(f"{path}: not a Monocap checkpoint (no '{FORMAT}' header)")

@@ -75,8 +75,8 @@ if __name__ == "__main__":
 def test_blender_imports_fifteen_finger_bones_per_hand_where_the_take_has_them(tmp_path, rig):
     from engine.animation.rig import get_rig
     from engine.core.skeletons import FINGERS, MONOCAP_HANDS
-    from tests.engine.synthetic_hands import hands_take
     from tests.engine.animation.test_bvh_export import spin_take
+    from tests.engine.synthetic_hands import hands_take
 
     curl = np.concatenate([np.full(20, 5.0), np.linspace(5.0, 80.0, 20), np.full(20, 80.0)])
     take = hands_take(spin_take(frames=60, turns=0.3), curl)

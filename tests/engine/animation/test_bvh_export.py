@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from engine.animation.bvh_reader import read_bvh
-from engine.core.errors import NoValidFramesError, OutputError
 from engine.animation.formats import ExportOptions, read_take, select_frames, write_take
 from engine.animation.rig import MIXAMO_RIG, MONOCAP_RIG, Rig
 from engine.animation.rig_mappings import to_body_take
+from engine.core.errors import NoValidFramesError, OutputError
 from engine.core.rotations import EULER_ORDERS
 from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import Take

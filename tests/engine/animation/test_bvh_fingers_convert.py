@@ -12,10 +12,10 @@ import pytest
 
 from engine.animation.formats import ExportOptions, read_take, write_take
 from engine.core.skeletons import FINGERS, MONOCAP_HANDS, finger_joint_names
-from tests.engine.mocap_sources import SHARED_MOCAP
-from tests.engine.synthetic_hands import hands_take
 from tests.engine.animation.test_bvh_export import spin_take
 from tests.engine.cli.test_cli import monocap
+from tests.engine.mocap_sources import SHARED_MOCAP
+from tests.engine.synthetic_hands import hands_take
 
 OPTIONS = ExportOptions(ground=False, foot_contact=False)
 _SIDE = {"Left": "l", "Right": "r"}

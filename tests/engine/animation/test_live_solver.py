@@ -9,8 +9,8 @@ from engine.animation.live_solver import LiveSolver
 from engine.animation.rig import UNITY_HUMANOID_RIG
 from engine.animation.solver import RigMotion, SolverOptions, forward_kinematics, rig_motion, solve
 from engine.core.skeletons import MONOCAP_BODY
-from tests.engine.streaming.test_vmc_stream import moving_take
 from tests.engine.animation.test_bvh_export import spin_take
+from tests.engine.streaming.test_vmc_stream import moving_take
 
 
 def test_rotations_match_the_export_solver_after_the_warm_up():

@@ -23,8 +23,8 @@ from engine.core.errors import InputError, OutputError
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS, Skeleton, finger_joint_names
 from engine.core.take import Take, save_npz
 from tests.conftest import REPO
-from tests.engine.take_samples import body_take
 from tests.engine.animation.test_hostile_inputs import BVH_HEAD, ROWS, bvh, npz_with, one_line_error
+from tests.engine.take_samples import body_take
 
 KNEE = MONOCAP_BODY.index("left_knee")
 

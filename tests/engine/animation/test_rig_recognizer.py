@@ -15,10 +15,9 @@ from engine.animation.rig_names import name_info
 from engine.animation.rig_recognizer import RigNotRecognisedError, recognise
 from engine.core.errors import InputError
 from engine.core.skeletons import Skeleton
-from tests.engine.bvhio_fk import bvhio_positions
-from tests.engine.humanoid_rigs import (GENERATED_MOTIONS, UNIT_M, Family, cmu_motion, families, synthetic_motion,
-                                        write_family)
 from tests.engine.animation.test_bvh_export import rig_point_names
+from tests.engine.bvhio_fk import bvhio_positions
+from tests.engine.humanoid_rigs import GENERATED_MOTIONS, UNIT_M, Family, cmu_motion, families, synthetic_motion, write_family
 
 FAMILIES = {f.name: f for f in families()}
 LIMBS = [f"{s}_{j}" for s in ("left", "right") for j in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")]

@@ -7,15 +7,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from engine.animation.rig import MONOCAP_RIG, SOLVER_JOINTS
+from engine.animation.solver import SolverOptions, forward_kinematics, rig_motion, solve
 from engine.core.errors import NoValidFramesError
+from engine.core.rotations import EULER_ORDERS, euler_to_matrix, matrix_to_euler, swing_rotation, unwrap_euler
+from engine.core.skeletons import MONOCAP_BODY
+from engine.core.take import Take
 from engine.motion.foot_contact import detect_contacts, pin_feet
 from engine.motion.gaps import fill_gaps
-from engine.animation.rig import MONOCAP_RIG, SOLVER_JOINTS
-from engine.core.rotations import (EULER_ORDERS, euler_to_matrix, matrix_to_euler, swing_rotation,
-                              unwrap_euler)
-from engine.core.skeletons import MONOCAP_BODY
-from engine.animation.solver import SolverOptions, forward_kinematics, rig_motion, solve
-from engine.core.take import Take
 from tests.engine.animation.test_bvh_export import spin_take
 
 J = MONOCAP_BODY.index
@@ -178,7 +177,8 @@ def test_foot_contact_detects_stance_and_pins_the_planted_foot():
         after = np.ptp(pinned[inner, ankle, 0])
         assert after < 0.2 * before, "the planted foot still slides"
     lengths = np.linalg.norm(pinned[:, J("left_knee")] - pinned[:, J("left_hip")], axis=1)
-    np.testing.assert_allclose(lengths, np.linalg.norm(take.joints_m[:, J("left_knee")] - take.joints_m[:, J("left_hip")], axis=1), atol=1e-6)
+    thigh = take.joints_m[:, J("left_knee")] - take.joints_m[:, J("left_hip")]
+    np.testing.assert_allclose(lengths, np.linalg.norm(thigh, axis=1), atol=1e-6)
 
 
 def test_swing_rotation_of_a_zero_vector_is_no_turn():

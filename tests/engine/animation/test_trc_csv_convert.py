@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.core.errors import InputError, OutputError
-from engine.animation.trc import METADATA_KEYS
 from engine.animation.formats import ExportOptions, read_take, write_take
-from engine.session.outputs import write_outputs
+from engine.animation.trc import METADATA_KEYS
+from engine.core.errors import InputError, OutputError
 from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import Take
+from engine.session.outputs import write_outputs
 from tests.engine.animation.test_bvh_export import spin_take
 
 REPO = Path(__file__).resolve().parents[3]

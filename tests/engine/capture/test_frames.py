@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from engine.core.errors import InputError
 from engine.capture.frames import CameraSource, ImageFolderSource, VideoFileSource, open_source
-
+from engine.core.errors import InputError
 from tests.engine.video_helpers import write_video
 
 

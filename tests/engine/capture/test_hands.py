@@ -20,8 +20,8 @@ from engine.core.joint_angles import joint_angle
 from engine.core.skeletons import FINGERS, MONOCAP_BODY, MONOCAP_HANDS, MP_HAND_KEYPOINTS, finger_joint_names
 from engine.motion.fingers import offline_fingers
 from engine.motion.smoothing import SmoothingConfig
-from tests.engine.synthetic_hands import hand_points, hands_take, palm_frame
 from tests.engine.animation.test_bvh_export import spin_take
+from tests.engine.synthetic_hands import hand_points, hands_take, palm_frame
 
 REPO = Path(__file__).resolve().parents[3]
 HAND_TASK = REPO / "resources" / "models" / "hand_landmarker.task"
@@ -240,7 +240,8 @@ def test_finger_curl_survives_the_bvh_on_both_rigs(tmp_path, rig):
             p = {n: back.joints_m[:, names.index(n)] for n in (a, b, c)}
             got = np.degrees(np.arccos(np.clip(np.einsum(
                 "ti,ti->t", *(v / np.linalg.norm(v, axis=1, keepdims=True) for v in (p[b] - p[a], p[c] - p[b]))), -1, 1)))
-            assert got[:40].max() < 45.0 < got[80:].min(), f"{side} {finger}: open {got[:40].max():.0f}, closed {got[80:].min():.0f}"
+            assert got[:40].max() < 45.0 < got[80:].min(), \
+                f"{side} {finger}: open {got[:40].max():.0f}, closed {got[80:].min():.0f}"
             np.testing.assert_allclose(got, curl, atol=2.0)
     # the BVH's own channels: the middle joint's local rotation is the curl (rest: straight fingers)
     from engine.animation.solver import SolverOptions, rig_motion, solve

@@ -15,9 +15,16 @@ from engine.capture.frames import VideoFileSource
 from engine.session.people_takes import detector_for
 from engine.session.pipeline import PipelineConfig, detect_people_source
 from engine.session.session import Session
-
-from tests.engine.people_footage import (CANVAS, CROSSING_FAILS_ON_THE_SAMPLE, crossing, identity_switches, leave_and_return,
-                             make_footage, side_by_side, taking_their_place)
+from tests.engine.people_footage import (
+    CANVAS,
+    CROSSING_FAILS_ON_THE_SAMPLE,
+    crossing,
+    identity_switches,
+    leave_and_return,
+    make_footage,
+    side_by_side,
+    taking_their_place,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 TAIJI, JUGGLER = 0, 1

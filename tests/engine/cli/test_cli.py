@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from engine.lift.modes import DEFAULT_MODE
-
 from tests.engine.video_helpers import read_frames, write_video
 
 REPO = Path(__file__).resolve().parents[3]

@@ -7,9 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 from engine.capture.frames import VideoFileSource
 from engine.lift.modes import LiftConfig

@@ -9,10 +9,10 @@ import numpy as np
 
 from engine.animation.formats import ExportOptions, read_take, write_take
 from tests.conftest import REPO
-from tests.engine.humanoid_rigs import families, synthetic_motion, write_family
-from tests.engine.synthetic_hands import hands_take
 from tests.engine.animation.test_bvh_export import spin_take
 from tests.engine.animation.test_bvh_fingers_convert import CONVENTIONS, rename, two_joint_fingers, write_curled
+from tests.engine.humanoid_rigs import families, synthetic_motion, write_family
+from tests.engine.synthetic_hands import hands_take
 
 FAMILIES = {f.name: f for f in families()}
 

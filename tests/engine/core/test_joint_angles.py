@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from engine.core.joint_angles import available_angles, joint_angle, joint_angles
-from engine.core.skeletons import MONOCAP_BODY, MEDIAPIPE_33
+from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY
 
 
 def _pose(knee_bend_deg: float) -> np.ndarray:

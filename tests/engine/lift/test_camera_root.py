@@ -3,8 +3,8 @@
 import numpy as np
 
 from engine.animation.bvh_reader import guess_scale_to_m, read_bvh
-from engine.lift.camera import Intrinsics, estimate_root_translation
 from engine.core.coords import CAMERA_TO_WORLD
+from engine.lift.camera import Intrinsics, estimate_root_translation
 
 
 def test_exact_projection_recovers_the_root():

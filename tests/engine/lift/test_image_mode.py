@@ -9,7 +9,6 @@ from engine.lift.nets.checkpoint import save_checkpoint
 from engine.lift.nets.image_pose_net import ImagePoseNet
 from engine.session.pipeline import PipelineConfig
 from engine.session.session import Session
-
 from tests.engine.cli.test_cli import _assert_one_clear_line, monocap
 from tests.engine.video_helpers import read_frames, write_video
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from engine.capture.detection import Detection
-from engine.lift.modes import LiftConfig, available_modes, make_lifter
 from engine.core.resources import resource_path
 from engine.core.skeletons import MONOCAP_BODY
+from engine.lift.modes import LiftConfig, available_modes, make_lifter
 
 pytestmark = pytest.mark.skipif(not resource_path("models/lifter.pt").is_file(), reason="no lifter model")
 
@@ -92,7 +92,7 @@ def test_lifter_mode_live_and_file(clip):
 def _torso_in_pelvis_frame(j, name):
     from engine.core.rotations import frame_from_vectors
 
-    g = lambda n: j[:, MONOCAP_BODY.index(n)]  # noqa: E731
+    g = lambda n: j[:, MONOCAP_BODY.index(n)]
     pelvis = 0.5 * (g("left_hip") + g("right_hip"))
     frame = frame_from_vectors(g("left_hip") - g("right_hip"), g("chest") - pelvis)
     return np.einsum("tji,tj->ti", frame, g(name) - pelvis)

@@ -4,11 +4,11 @@ generated take of the same format where the shared data is absent)."""
 import numpy as np
 import pytest
 
-from engine.motion.bones import estimate_bone_lengths, impose_bone_lengths
 from engine.animation.bvh_reader import guess_scale_to_m, read_bvh
+from engine.motion.bones import estimate_bone_lengths, impose_bone_lengths
 from engine.motion.live_filters import LIVE_BETA, LIVE_CUTOFF_FACTOR
-from engine.motion.temporal import filter_and_lock
 from engine.motion.smoothing import OneEuroFilter, SmoothingConfig, zero_phase_lowpass
+from engine.motion.temporal import filter_and_lock
 
 
 def _mocap_at_30fps(path):

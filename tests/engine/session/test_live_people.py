@@ -11,7 +11,6 @@ from engine.capture.people import PeopleConfig
 from engine.lift.modes import LiftConfig
 from engine.session.live_people import LivePeople
 from engine.session.pipeline import PipelineConfig
-
 from tests.engine.capture.test_people_tracker import IMAGE, figure
 
 CONFIG = PipelineConfig(lift=LiftConfig(mode="detector"), people=PeopleConfig(forget_s=2.0), live_calibration_s=0.5)

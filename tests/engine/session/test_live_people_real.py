@@ -13,7 +13,6 @@ from engine.lift.modes import LiftConfig
 from engine.session.events import SessionEvents
 from engine.session.pipeline import PipelineConfig
 from engine.session.session import Session
-
 from tests.engine.people_footage import CROSSING_FAILS_ON_THE_SAMPLE, crossing, identity_switches, leave_and_return, make_footage
 
 TAIJI, JUGGLER = 0, 1

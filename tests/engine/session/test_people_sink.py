@@ -15,7 +15,6 @@ from engine.session.people_takes import detector_for
 from engine.session.pipeline import PipelineConfig
 from engine.session.recorder import next_take_name, recover_all
 from engine.session.session import Session
-
 from tests.engine.people_footage import make_footage
 
 

@@ -5,15 +5,13 @@ import numpy as np
 import pytest
 
 from engine.capture.detector import PoseDetector
-from engine.core.errors import NoValidFramesError
 from engine.capture.frames import VideoFileSource
+from engine.core.errors import NoValidFramesError
 from engine.core.keypoint_maps import map_keypoints
+from engine.core.skeletons import MONOCAP_BODY
 from engine.session.pipeline import LiveTracker, PipelineConfig, detect_source, take_from_track
 from engine.session.session import Session
-from engine.core.skeletons import MONOCAP_BODY
-
 from tests.conftest import shared_clip_or_sample
-
 from tests.engine.video_helpers import read_frames, write_video
 
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from engine.capture.latest_frame import LatestFrameGrabber
-from engine.session.recorder import TakeRecorder, list_takes, read_recording, recover_all
 from engine.capture.frames import Frame
+from engine.capture.latest_frame import LatestFrameGrabber
 from engine.core.skeletons import MONOCAP_BODY
+from engine.session.recorder import TakeRecorder, list_takes, read_recording, recover_all
 
 
 def _joints(i):

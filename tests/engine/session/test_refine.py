@@ -13,7 +13,6 @@ from engine.session.events import SessionEvents
 from engine.session.refine import RefineJob, Refiner, refine
 from engine.session.session import Session
 from engine.session.settings import pipeline_config
-
 from tests.engine.video_helpers import read_frames, write_video
 
 CONFIG = pipeline_config(mode="fit")

@@ -18,7 +18,6 @@ from engine.lift.modes import LiftConfig
 from engine.session.events import SessionEvents
 from engine.session.pipeline import LiveTracker, PipelineConfig, detect_source, take_from_track
 from engine.session.session import Session
-
 from tests.engine.video_helpers import read_frames, write_video
 
 DETECTOR_MODE = PipelineConfig(lift=LiftConfig(mode="detector"))

@@ -8,11 +8,11 @@ import threading
 import time
 
 import numpy as np
-from pythonosc.parsing import osc_types
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_server import BlockingOSCUDPServer
+from pythonosc.parsing import osc_types
 from scipy.spatial.transform import Rotation
 
 from engine.animation.rig import UNITY_HUMANOID_RIG, UNITY_HUMANOID_RIG_FINGERS

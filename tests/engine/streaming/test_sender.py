@@ -21,9 +21,8 @@ from engine.streaming.channels import channels_from_targets
 from engine.streaming.joints_json import JsonEncoder
 from engine.streaming.sender import QUEUE_FRAMES, Channel, PoseStreamer
 from engine.streaming.targets import StreamTargetError, parse_target
-from engine.streaming.vmc import VmcEncoder
-from tests.engine.streaming.receivers import JsonReceiver
 from tests.engine.animation.test_bvh_export import spin_take
+from tests.engine.streaming.receivers import JsonReceiver
 
 TAKE = spin_take(frames=120)
 

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from tests.engine.streaming.receivers import JsonReceiver, OscReceiver, bundle_messages, rebuild_unity
 from tests.engine.cli.test_cli import _assert_one_clear_line, monocap
+from tests.engine.streaming.receivers import JsonReceiver, OscReceiver, bundle_messages, rebuild_unity
 from tests.engine.video_helpers import read_frames, write_video
 
 

@@ -19,8 +19,8 @@ from engine.streaming.sender import Channel
 from engine.streaming.sender_process import ProcessPoseStreamer
 from engine.streaming.targets import parse_target
 from engine.streaming.vmc import VmcEncoder, to_unity_positions
-from tests.engine.streaming.receivers import OscReceiver, bundle_messages, rebuild_unity
 from tests.engine.animation.test_bvh_export import spin_take
+from tests.engine.streaming.receivers import OscReceiver, bundle_messages, rebuild_unity
 
 LIMB_BONES = {  # Unity bone -> the MONOCAP_BODY joint it sits at: the 12 limb joints
     f"{side}{bone}": f"{s}_{joint}"

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 from training.image_net.datasets.image_samples import PoseSample, read_json, require_dir
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 from training.image_net.datasets.image_samples import PoseSample, read_json, require_dir
 
 TRAIN_SUBJECTS = (1, 5, 6, 7, 8)

@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from engine.core.skeletons import LSP_14, LSP_14_FILE_ORDER, file_order_permutation
 from engine.core.errors import InputError
-
+from engine.core.skeletons import LSP_14, LSP_14_FILE_ORDER, file_order_permutation
 from training.image_net.datasets.image_samples import PoseSample, require_dir
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")

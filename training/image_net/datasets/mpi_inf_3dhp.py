@@ -30,10 +30,14 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from engine.core.skeletons import (MPI_INF_3DHP_17, MPI_INF_3DHP_17_FILE_ORDER, MPI_INF_3DHP_28,
-                                      MPI_INF_3DHP_28_FILE_ORDER, file_order_permutation)
 from engine.core.errors import InputError
-
+from engine.core.skeletons import (
+    MPI_INF_3DHP_17,
+    MPI_INF_3DHP_17_FILE_ORDER,
+    MPI_INF_3DHP_28,
+    MPI_INF_3DHP_28_FILE_ORDER,
+    file_order_permutation,
+)
 from training.image_net.datasets.image_samples import PoseSample, require_dir
 
 TEST_SCENES = {1: "studio_greenscreen", 2: "studio_greenscreen", 3: "studio", 4: "studio",

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.skeletons import MPII_16, MPII_16_FILE_ORDER, file_order_permutation
-
 from training.image_net.datasets.image_samples import PoseSample, read_json, require_dir
 
 
