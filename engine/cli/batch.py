@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import glob
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from engine.cli.export_arguments import export_options_from_args, parse_formats
@@ -97,6 +99,7 @@ def _batch_into(args: argparse.Namespace, config: PipelineConfig, formats: tuple
                             resume=not args.no_resume)
     finally:
         bar.close()
+    _signals_change_nothing_now()
     skipped = f" ({len(summary.skipped)} already done, skipped)" if summary.skipped else ""
     print(f"batch: {len(summary.done) + len(summary.skipped)} of {len(files)} videos processed into {out_dir}"
           + skipped + (f"; {len(summary.failed)} failed:" if summary.failed else ""))
@@ -106,3 +109,12 @@ def _batch_into(args: argparse.Namespace, config: PipelineConfig, formats: tuple
     for r in summary.failed:
         print(f"  FAILED {r.input}: {r.error}")
     return 1 if summary.failed else 0
+
+
+def _signals_change_nothing_now() -> None:
+    """The batch is over, its files and manifest final: Ctrl+C or SIGTERM from here to the exit
+    (the interpreter's shutdown, where Python puts their default actions back) would only turn its
+    exit status into a death by signal."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)

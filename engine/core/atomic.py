@@ -7,10 +7,11 @@ a folder holds the old complete set or the new one, and two runs on the same ste
 interleave. On an error, Ctrl+C or SIGTERM every temporary is removed and the folders the run
 created are removed again when they are still empty.
 
-While files are written, Ctrl+C and SIGTERM are recorded as well as acted on
-(`interrupts_recorded`): one whose KeyboardInterrupt library code swallowed (an exception in a
-weakref callback is only printed) acts again between files and before the renames
-(`check_interrupt`); one that comes during the renames acts when they are over.
+While files are written, Ctrl+C and SIGTERM are only recorded (`interrupts_recorded`): raised in the
+middle of library code, a KeyboardInterrupt can be swallowed (Python only prints one raised in a
+weakref callback) or end the process (C++ code that cannot pass it on aborts). The record acts at
+safe points (`check_interrupt`): after each file, before the renames, and when the set is done,
+so one that comes during the renames acts when they are over.
 
 A commit writes a short journal (.STEM.commit) before its renames; if the process is killed in
 the middle of them, the next run on that stem, or a reader of one of its files
@@ -356,7 +357,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     ensure_writable_dir(path.parent)
     check_replaceable(path)
     files = _active.get()
-    with interrupts_recorded():
+    with interrupts_recorded(at_once=False):
         tmp = _temporary_beside(path)
         handed_on = False
         try:
@@ -618,7 +619,7 @@ def file_set(folder: str | Path, stem: str) -> Iterator[FileSet]:
     folder = Path(folder)
     files = FileSet(folder, stem)
     try:
-        with interrupts_recorded(), output_folder(folder):
+        with interrupts_recorded(at_once=False), output_folder(folder):
             _sweep_now_and_then(folder)
             try:
                 token = _active.set(files)
