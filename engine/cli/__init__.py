@@ -80,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
     except KeyboardInterrupt:
-        print("monocap: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted_line()
     try:
         handler = {"process": cmd_process, "batch": cmd_batch, "convert": run_convert,
                    "inspect": run_inspect,
@@ -91,12 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"monocap: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("monocap: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted_line()
     except Exception as exc:
         if _interrupted(exc):  # a library's clean-up failed after Ctrl+C (zipfile closing a half-written file)
-            print("monocap: interrupted", file=sys.stderr)
-            return 130
+            return _interrupted_line()
         if args.debug:
             raise
         print(f"monocap: internal error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for details)",
@@ -124,4 +121,16 @@ def entry() -> None:
     terminal, whenever they come, an interrupt's unwinding and the exit included; --debug keeps them."""
     if "--debug" not in sys.argv[1:]:
         keep_native_output_off_the_terminal()
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between the run's end and the lines below
+        code = _interrupted_line()
+    # The run is over and what it wrote is whole: an interrupt now waits out the interpreter's exit, which
+    # would otherwise end the process by the signal itself, without its line or status.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    sys.exit(code)
+
+
+def _interrupted_line() -> int:
+    print("monocap: interrupted", file=sys.stderr)
+    return 130
