@@ -28,6 +28,7 @@ def soak(tmp_path_factory):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.gui
 def test_five_thousand_frames_without_a_crash_an_error_or_a_reference_leak(soak):
     assert soak["frames"] >= FRAMES and soak["frames_tracked"] >= 1000 and soak["cycles"] >= 3
@@ -36,6 +37,7 @@ def test_five_thousand_frames_without_a_crash_an_error_or_a_reference_leak(soak)
     assert all(abs(g) <= 1000 for g in soak["refcount_growth"].values()), soak["refcount_growth"]
 
 
+@pytest.mark.slow
 @pytest.mark.gui
 def test_five_thousand_frames_keep_memory_and_the_gui_within_bounds(soak):
     # benchmarks/gui_soak.py's LIMITS: 100 MB after the warm-up cycle, and no stall of the GUI thread over

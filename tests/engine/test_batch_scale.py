@@ -87,6 +87,7 @@ def test_default_jobs_counts_cores_and_free_memory():
     assert default_jobs(cpu_count=8, available_bytes=10**8) == 1  # never zero
 
 
+@pytest.mark.slow
 def test_jobs_2_writes_what_jobs_1_writes_and_a_rerun_skips_done_work(tmp_path, clips):
     one, two = tmp_path / "one", tmp_path / "two"
     r1 = monocap("batch", clips, "-o", one, "--jobs", "1", "-q", "--formats", "npz,csv")
@@ -194,6 +195,7 @@ def _ray_task_pids() -> list[int]:
     return pids
 
 
+@pytest.mark.slow
 def test_ray_cluster_runs_the_batch_survives_a_killed_worker_and_matches_jobs_1(tmp_path, clips):
     ray = pytest.importorskip("ray")
     import threading

@@ -2,6 +2,7 @@ import os
 from dataclasses import replace
 
 import numpy as np
+import pytest
 import torch
 
 from engine.core.skeletons import MEDIAPIPE_33
@@ -68,6 +69,7 @@ def _ddp_worker(rank, world, shared, cache, work, port):
     train(cfg)
 
 
+@pytest.mark.slow
 def test_training_runs_under_distributed_data_parallel(mocap_root, mocap_cache, tmp_path):
     import socket
 

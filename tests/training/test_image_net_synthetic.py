@@ -55,6 +55,7 @@ def trained(tmp_path_factory):
                 seconds=time.time() - t0)
 
 
+@pytest.mark.slow
 def test_losses_fall(trained):
     h1, h2 = trained["hist1"], trained["hist2"]
     assert h1[-1]["heatmap"] < 0.5 * h1[0]["heatmap"]

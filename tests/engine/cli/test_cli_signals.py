@@ -48,6 +48,7 @@ def clip(tmp_path_factory, sample_clip):
     return write_video(tmp_path_factory.mktemp("clip") / "clip.mp4", read_frames(sample_clip, 48), fps=24)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupt_at_any_moment_of_the_start_up_is_one_line(clip, tmp_path, signum):
     outcomes = []

@@ -5,6 +5,7 @@ import gc
 import tracemalloc
 
 import numpy as np
+import pytest
 
 from engine.capture.detection import Detection
 from engine.capture.people import PeopleConfig
@@ -50,6 +51,7 @@ def test_lock_on_follows_one_person_only():
     assert live.push(80, 80 / 25, [person(120, 180), person(320, 300)])[0].id == 1
 
 
+@pytest.mark.slow
 def test_live_people_soak_memory_flat():
     live = LivePeople(CONFIG, everyone=True)
 

@@ -204,6 +204,7 @@ def test_cancel_stops_a_realtime_file_at_once(detected):
     assert end.cancelled and end.frames <= 3 and source.closed
 
 
+@pytest.mark.slow
 def test_stream_soak_memory_and_objects_stay_flat(tmp_path, detected):
     """Thousands of frames through the lifter mode with recording switched on and off."""
     frames, dets = detected

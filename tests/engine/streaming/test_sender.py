@@ -204,6 +204,7 @@ def test_soak_thousands_of_frames_memory_flat_no_thread_or_socket_leak():
     assert _fds() == fds
 
 
+@pytest.mark.slow
 def test_soak_vmc_overloaded_drops_without_growing():
     """Poses offered faster than the VMC solve: the newest are sent, the rest dropped, and
     neither the queue nor the live solver's state grows."""

@@ -96,6 +96,7 @@ def test_a_killed_process_stops_the_stream_in_one_line_and_nothing_else():
     streamer.close()  # safe after the process died
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 def test_soak_thousands_of_frames_memory_flat_and_nothing_left_behind():
     import multiprocessing
