@@ -251,12 +251,14 @@ def main(argv: list[str] | None = None) -> int:
             _print_help()
             code = 0
         else:
+            from engine.cli import ignore_interrupts_from_now
             from engine.cli import main as cli_main
             from engine.core.native_log import keep_native_output_off_the_terminal
 
             if "--debug" not in argv:
                 keep_native_output_off_the_terminal()
             code = cli_main(argv)
+            ignore_interrupts_from_now()  # what the run wrote is whole; it leaves with its own status
     except SystemExit as exc:  # argparse's --help / usage errors
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         if isinstance(exc.code, str):

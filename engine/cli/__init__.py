@@ -125,10 +125,16 @@ def entry() -> None:
         code = main()
     except KeyboardInterrupt:  # between the run's end and the lines below
         code = _interrupted_line()
-    # The run is over and what it wrote is whole: an interrupt now waits out the interpreter's exit, which
-    # would otherwise end the process by the signal itself, without its line or status.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    ignore_interrupts_from_now()
     sys.exit(code)
+
+
+def ignore_interrupts_from_now() -> None:
+    """The run is over and what it wrote is whole: an interrupt now is ignored while the interpreter exits
+    (which resets Python's handlers to the default, ending the process without its line or status; the
+    disposition is the whole process's, whichever thread a signal is delivered to)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _interrupted_line() -> int:
