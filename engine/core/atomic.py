@@ -138,8 +138,9 @@ def interrupts_recorded(at_once: bool = True) -> Iterator[None]:
         return
     outermost = not _interrupts.at_once
     if outermost:
-        _install_recorder()
-    _interrupts.at_once.append(at_once)
+        _enter_outermost_guard(at_once)
+    else:
+        _interrupts.at_once.append(at_once)
     try:
         yield
     except BaseException as exc:
@@ -148,13 +149,39 @@ def interrupts_recorded(at_once: bool = True) -> Iterator[None]:
     _leave_guard(outermost, None)
 
 
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """No Ctrl+C or SIGTERM reaches the process during the block; one that comes is delivered
+    after it, to the handler in place then. A handler switch in the block is never half done."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _enter_outermost_guard(at_once: bool) -> None:
+    with _signals_blocked():
+        _interrupts.pending = []
+        try:
+            _install_recorder()
+        except BaseException:  # a signal taken by the handler being replaced
+            _restore_handlers()
+            raise
+        _interrupts.at_once.append(at_once)
+
+
 def _leave_guard(outermost: bool, unwinding: BaseException | None) -> None:
     _interrupts.at_once.pop()
     if not outermost:
         return
-    pending, _interrupts.pending = _interrupts.pending, []
-    previous = dict(_interrupts.previous)
-    _restore_handlers()
+    with _signals_blocked():
+        previous = dict(_interrupts.previous)
+        _restore_handlers()
+        pending, _interrupts.pending = _interrupts.pending, []
     if isinstance(unwinding, _SignalExit):
         signal.raise_signal(unwinding.signum)
     elif pending and not isinstance(unwinding, KeyboardInterrupt):

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 import weakref
 from pathlib import Path
 
@@ -146,8 +147,11 @@ class Watch:
         return time.monotonic()
 
     def finish(self) -> tuple[int, str, float]:
+        """The exit status, what it wrote to stderr, and when it ended."""
+        self.proc.wait(300)
+        ended = time.monotonic()
         _, err = self.proc.communicate(timeout=300)
-        return self.proc.returncode, err, time.monotonic()
+        return self.proc.returncode, err, ended
 
     def end_what_is_left(self) -> None:
         for pid in alive(self.workers | {self.proc.pid}):
@@ -312,6 +316,8 @@ def _write_in_a_child(out: Path, stderr: Path) -> int:
         except KeyboardInterrupt:
             os.write(2, LINE.encode())
             code = 130
+    except BaseException:
+        os.write(2, traceback.format_exc().encode())
     finally:
         os._exit(code)
 
