@@ -325,16 +325,19 @@ def _write_in_a_child(out: Path, stderr: Path) -> int:
 def test_interrupts_at_random_moments_of_writing_a_set(tmp_path):
     rng = random.Random(SEED)
     write_outputs(body_take(NEW_FRAMES), tmp_path / "warm", "take", DEFAULT_FORMATS)  # the imports
-    started = time.perf_counter()
-    write_outputs(body_take(NEW_FRAMES), tmp_path / "warm", "take", DEFAULT_FORMATS)
-    writing_s = time.perf_counter() - started
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        write_outputs(body_take(NEW_FRAMES), tmp_path / "warm", "take", DEFAULT_FORMATS)
+        times.append(time.perf_counter() - started)
+    writing_s = sorted(times)[1]
     outcomes = []
     for trial in range(round(60 * SCALE)):
         out = tmp_path / f"t{trial}"
         before = earlier_set(out)
         signum = rng.choice([signal.SIGINT, signal.SIGTERM])
         pid = _write_in_a_child(out, tmp_path / f"t{trial}.err")
-        time.sleep(rng.uniform(0.0, 1.3 * writing_s))
+        time.sleep(rng.uniform(0.0, 2.0 * writing_s))
         os.kill(pid, signum)
         code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         err = (tmp_path / f"t{trial}.err").read_text()
