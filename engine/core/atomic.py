@@ -26,7 +26,6 @@ import contextvars
 import json
 import os
 import re
-import signal
 import socket
 import stat
 import sys
@@ -37,14 +36,9 @@ from pathlib import Path
 from typing import Iterator
 
 from engine.core.errors import OutputError
+from engine.core.interrupts import check_interrupt, interrupts_held, interrupts_recorded
+from engine.core.stem_lock import StemLock, held_locks, registry
 
-try:
-    import fcntl
-except ImportError:  # Windows: the O_EXCL lock below
-    fcntl = None
-
-LOCK_WAIT_S = 60.0  # how long a run waits for another run on the same stem to finish its commit
-STALE_LOCK_S = 30.0  # an O_EXCL lock file older than this is left over from a killed run
 UNNAMED_TEMPORARY_STALE_S = 3600.0  # a temporary that does not name its writer (older versions) is abandoned
 
 _active: contextvars.ContextVar["FileSet | None"] = contextvars.ContextVar("monocap_file_set", default=None)
@@ -52,169 +46,6 @@ _active: contextvars.ContextVar["FileSet | None"] = contextvars.ContextVar("mono
 
 def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
-
-
-# ---- Ctrl+C and SIGTERM -----------------------------------------------------------------------
-
-
-class _SignalExit(BaseException):
-    """A signal whose action is the default one (end the process): the clean-ups run first."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-class _Interrupts:
-    """What the guards of the main thread know (Python runs signal handlers there only)."""
-
-    def __init__(self):
-        self.pending: list[int] = []  # signals received and not yet acted on
-        self.previous: dict[int, object] = {}  # the handlers the outermost guard replaced
-        self.previous_unraisable_hook = sys.unraisablehook
-        self.at_once: list[bool] = []  # each open guard's choice, outermost first
-        self.holds = 0
-
-
-_interrupts = _Interrupts()
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-def _record(signum: int, frame) -> None:
-    _interrupts.pending.append(signum)
-    if _interrupts.holds == 0 and _interrupts.at_once and _interrupts.at_once[-1]:
-        _act(signum)
-
-
-def _act(signum: int) -> None:
-    """Does what the signal would have done without the guard. A handler that raises
-    (KeyboardInterrupt) leaves the record, so that it raises again if its exception is swallowed."""
-    handler = _interrupts.previous.get(signum, signal.default_int_handler)
-    if not callable(handler):  # SIG_DFL: end the process, after the clean-ups
-        raise _SignalExit(signum)
-    handler(signum, None)
-    with contextlib.suppress(ValueError):
-        _interrupts.pending.remove(signum)
-
-
-def _install_recorder() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        handler = signal.getsignal(signum)
-        if handler not in (None, signal.SIG_IGN):
-            _interrupts.previous[signum] = handler
-            signal.signal(signum, _record)
-    _interrupts.previous_unraisable_hook = sys.unraisablehook
-    sys.unraisablehook = _quiet_about_swallowed_interrupts
-
-
-def _restore_handlers() -> None:
-    for signum, handler in _interrupts.previous.items():
-        signal.signal(signum, handler)
-    _interrupts.previous = {}
-    sys.unraisablehook = _interrupts.previous_unraisable_hook
-
-
-def _quiet_about_swallowed_interrupts(unraisable) -> None:
-    """A KeyboardInterrupt swallowed where exceptions cannot propagate is not a traceback for the
-    user: its record makes it act at the next safe point."""
-    if isinstance(unraisable.exc_value, KeyboardInterrupt) and _interrupts.pending:
-        return
-    _interrupts.previous_unraisable_hook(unraisable)
-
-
-@contextlib.contextmanager
-def interrupts_recorded(at_once: bool = True) -> Iterator[None]:
-    """Records Ctrl+C and SIGTERM for the length of the block (in the main thread; elsewhere a no-op).
-
-    at_once: the signal also acts at once, as without the guard, except inside `interrupts_held`;
-    otherwise the block looks at `interrupt_pending()` itself. A signal recorded and not acted on
-    acts when the outermost block ends; one that ends the process by default does so after the
-    block's clean-ups."""
-    if not _in_main_thread():
-        yield
-        return
-    outermost = not _interrupts.at_once
-    if outermost:
-        _enter_outermost_guard(at_once)
-    else:
-        _interrupts.at_once.append(at_once)
-    try:
-        yield
-    except BaseException as exc:
-        _leave_guard(outermost, exc)
-        raise
-    _leave_guard(outermost, None)
-
-
-@contextlib.contextmanager
-def _signals_blocked() -> Iterator[None]:
-    """No Ctrl+C or SIGTERM reaches the process during the block; one that comes is delivered
-    after it, to the handler in place then. A handler switch in the block is never half done."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-
-
-def _enter_outermost_guard(at_once: bool) -> None:
-    with _signals_blocked():
-        _interrupts.pending = []
-        try:
-            _install_recorder()
-        except BaseException:  # a signal taken by the handler being replaced
-            _restore_handlers()
-            raise
-        _interrupts.at_once.append(at_once)
-
-
-def _leave_guard(outermost: bool, unwinding: BaseException | None) -> None:
-    _interrupts.at_once.pop()
-    if not outermost:
-        return
-    with _signals_blocked():
-        previous = dict(_interrupts.previous)
-        _restore_handlers()
-        pending, _interrupts.pending = _interrupts.pending, []
-    if isinstance(unwinding, _SignalExit):
-        signal.raise_signal(unwinding.signum)
-    elif pending and not isinstance(unwinding, KeyboardInterrupt):
-        handler = previous.get(pending[0], signal.default_int_handler)
-        if callable(handler):
-            handler(pending[0], None)
-        else:
-            signal.raise_signal(pending[0])
-
-
-@contextlib.contextmanager
-def interrupts_held() -> Iterator[None]:
-    """Ctrl+C and SIGTERM are only recorded during the block (the renames of a commit, clean-ups);
-    they act at the next `check_interrupt` or when the outermost `interrupts_recorded` ends."""
-    if not _in_main_thread():
-        yield
-        return
-    _interrupts.holds += 1
-    try:
-        yield
-    finally:
-        _interrupts.holds -= 1
-
-
-def interrupt_pending() -> bool:
-    """True once Ctrl+C or SIGTERM came during an `interrupts_recorded` block."""
-    return bool(_interrupts.pending)
-
-
-def check_interrupt() -> None:
-    """A safe point: a recorded Ctrl+C or SIGTERM acts now (KeyboardInterrupt)."""
-    if _interrupts.pending and _in_main_thread():
-        _act(_interrupts.pending[0])
 
 
 # ---- folders and files ------------------------------------------------------------------------
@@ -293,9 +124,7 @@ def _sync(path: Path) -> None:
 _OWNED_TEMPORARY = re.compile(r"^\..+\.(?P<host>[A-Za-z0-9-]+)~(?P<pid>\d+)\.[a-z0-9_]{8}\.part$")
 _UNNAMED_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
 
-_registry = threading.Lock()  # guards the three below
-_temporaries: set[Path] = set()  # this process's temporaries not yet renamed or removed
-_held_locks: set["StemLock"] = set()
+_temporaries: set[Path] = set()  # this process's temporaries not yet renamed or removed (guarded by `registry`)
 _stopping = False  # set by abandon_writes: no temporary and no commit after it
 _renaming = threading.Lock()  # held by the renames of a commit, so that abandon_writes waits for them
 SWEEP_EVERY_S = 600.0  # a long-lived process looks for stale temporaries in a folder again after this
@@ -307,7 +136,7 @@ def _host() -> str:
 
 
 def _temporary_beside(path: Path) -> Path:
-    with interrupts_held(), _registry:  # never a temporary made and then forgotten
+    with interrupts_held(), registry:  # never a temporary made and then forgotten
         if _stopping:
             raise OutputError(f"{path}: not written; the run is stopping")
         try:
@@ -321,7 +150,7 @@ def _temporary_beside(path: Path) -> Path:
 
 
 def _forget(tmp: Path) -> None:
-    with _registry:
+    with registry:
         _temporaries.discard(tmp)
 
 
@@ -426,81 +255,6 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
-
-
-# ---- the lock on a stem -----------------------------------------------------------------------
-
-
-class StemLock:
-    """An exclusive lock on FOLDER/STEM across processes (fcntl.flock on .STEM.lock; an O_EXCL
-    lock file where there is no flock). A lock whose holder died is taken over."""
-
-    def __init__(self, folder: Path, stem: str, wait_s: float = LOCK_WAIT_S):
-        self.path = folder / f".{stem}.lock"
-        self.wait_s = wait_s
-        self._fd: int | None = None
-
-    def __enter__(self) -> "StemLock":
-        deadline = time.monotonic() + self.wait_s
-        try:
-            while True:
-                with interrupts_held():  # never a lock file made and then forgotten
-                    if self._try_acquire():
-                        with _registry:
-                            _held_locks.add(self)
-                        return self
-                if time.monotonic() > deadline:
-                    raise OutputError(f"{self.path.parent}: another run is writing {self.path.name[1:-5]}'s files "
-                                      f"there (lock {self.path.name}); try again when it is done")
-                time.sleep(0.02)
-        except BaseException:
-            self.__exit__()
-            raise
-
-    def _try_acquire(self) -> bool:
-        try:
-            if fcntl is None:
-                return self._try_exclusive_create()
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except FileExistsError:
-            return False
-        except OSError as exc:
-            raise OutputError(f"{self.path}: cannot lock the output ({_why(exc)})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        try:  # the holder before us may have removed the file we locked: lock the one in place
-            same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
-        except OSError:
-            same = False
-        if not same:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def _try_exclusive_create(self) -> bool:
-        try:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-            os.write(self._fd, str(os.getpid()).encode())
-            return True
-        except FileExistsError:
-            with contextlib.suppress(OSError):
-                if time.time() - self.path.stat().st_mtime > STALE_LOCK_S:
-                    self.path.unlink()
-            return False
-
-    def __exit__(self, *exc) -> None:
-        with _registry:  # abandon_writes may release it from another thread
-            fd, self._fd = self._fd, None
-            _held_locks.discard(self)
-        if fd is not None:
-            with interrupts_held():
-                with contextlib.suppress(OSError):
-                    self.path.unlink()
-                os.close(fd)
 
 
 # ---- the journal of a commit ------------------------------------------------------------------
@@ -667,9 +421,9 @@ def abandon_writes() -> None:
     and locks."""
     global _stopping
     _renaming.acquire()  # kept: nothing is renamed after this
-    with _registry:
+    with registry:
         _stopping = True
-        temporaries, locks = list(_temporaries), list(_held_locks)
+        temporaries, locks = list(_temporaries), list(held_locks)
     for tmp in temporaries:
         _remove_temporary(tmp)
     for lock in locks:

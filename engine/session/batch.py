@@ -14,9 +14,7 @@ is in the manifest, and no worker outlives the batch, nor the batch's process if
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -24,35 +22,27 @@ import time
 import types
 from collections import deque
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from multiprocessing.connection import wait as wait_for_any
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
 from engine.animation.formats import ExportOptions
-from engine.core.atomic import (
-    abandon_writes,
-    check_interrupt,
-    interrupt_pending,
-    interrupts_held,
-    interrupts_recorded,
-    remove_stale_temporaries,
-    settle_folder,
-)
-from engine.core.errors import InputError, MonocapError, OutputError
+from engine.core.atomic import abandon_writes, remove_stale_temporaries, settle_folder
+from engine.core.errors import InputError, MonocapError
+from engine.core.interrupts import check_interrupt, interrupt_pending, interrupts_recorded
+from engine.session.batch_manifest import MANIFEST_NAME, BatchItem, ItemResult, Manifest
+from engine.session.batch_names import plan_items
 from engine.session.outputs import DEFAULT_FORMATS
 
-MANIFEST_NAME = "batch_manifest.jsonl"
+__all__ = ["DEFAULT_RAY_RETRIES", "MANIFEST_NAME", "BatchItem", "BatchJob", "BatchSummary", "Executor", "ItemResult", "Manifest",
+           "default_jobs", "limit_threads", "local_executor", "plan_items", "process_item", "run_batch",
+           "serial_executor"]
+
 DEFAULT_RAY_RETRIES = 2  # retries of a Ray task whose worker died
 # Peak memory of one pipeline process on a long clip (benchmarks/pipeline_memory.py: 1.18 GiB).
 WORKER_MEMORY_BYTES = 1_300_000_000
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    input: str
-    stem: str
 
 
 @dataclass(frozen=True)
@@ -65,84 +55,6 @@ class BatchJob:
     options: ExportOptions = field(default_factory=ExportOptions)
     settings: dict = field(default_factory=dict)
     people: int | None = 1  # 1: one take following one person; N: the N best; None: everyone (docs/PEOPLE.md)
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    input: str
-    stem: str
-    status: str  # "done" | "failed" | "skipped"
-    error: str = ""
-    frames: int = 0
-    valid_frames: int = 0
-    seconds: float = 0.0
-    outputs: dict = field(default_factory=dict)  # file name -> size in bytes
-    warnings: tuple[str, ...] = ()
-    attempts: int = 1
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self) | {"warnings": list(self.warnings)}, sort_keys=True)
-
-
-_PEOPLE_SUFFIX = re.compile(r"^(?P<base>.+)_(?:p\d+|people)$")
-
-
-class _Names:
-    """Stems claimed so far, compared as a case-insensitive file system would: a stem clashes with
-    one claimed when they are equal or when one is a name the other's people files take
-    (STEM_pN, STEM_people)."""
-
-    def __init__(self, stems: Iterable[str] = ()):
-        self._stems: set[str] = set()
-        self._bases: set[str] = set()
-        for stem in stems:
-            self.claim(stem)
-
-    def claim(self, stem: str) -> None:
-        key = stem.casefold()
-        self._stems.add(key)
-        people = _PEOPLE_SUFFIX.match(key)
-        if people:
-            self._bases.add(people["base"])
-
-    def clashes(self, stem: str) -> bool:
-        key = stem.casefold()
-        people = _PEOPLE_SUFFIX.match(key)
-        return key in self._stems or key in self._bases or bool(people and people["base"] in self._stems)
-
-
-def plan_items(files: Iterable[Path | str]) -> list[BatchItem]:
-    """Each input's stem is its file's name, unless an earlier input has it (or a name that
-    clashes, see `_Names`): then the names of the folders above the file go in front, the nearest
-    first (`sub/a.mp4` -> `sub_a`), and where those do not tell it apart _2, _3 ... after the name.
-    A stem made so never clashes with any input's own name. The same inputs in the same order
-    always get the same stems, so a batch started again finds its files."""
-    paths = [Path(f) for f in files]
-    reserved = _Names(p.stem for p in paths)
-    taken = _Names()
-    items = []
-    for path in paths:
-        stem = path.stem if not taken.clashes(path.stem) else _free_stem(path, taken, reserved)
-        taken.claim(stem)
-        items.append(BatchItem(str(path), stem))
-    return items
-
-
-def _free_stem(path: Path, taken: _Names, reserved: _Names) -> str:
-    for stem in _stem_candidates(path):
-        if not taken.clashes(stem) and not reserved.clashes(stem):
-            return stem
-    raise AssertionError("unreachable: the numbered candidates never end")
-
-
-def _stem_candidates(path: Path) -> Iterator[str]:
-    folders = [p.name for p in path.absolute().parents if p.name not in ("", ".", "..")]
-    for depth in range(1, len(folders) + 1):
-        yield "_".join(reversed(folders[:depth])) + "_" + path.stem
-    number = 2
-    while True:
-        yield f"{path.stem}_{number}"
-        number += 1
 
 
 def default_jobs(cpu_count: int | None = None, available_bytes: int | None = None) -> int:
@@ -213,87 +125,6 @@ def process_item(item: BatchItem, job: BatchJob, progress: Callable[[int, int | 
 
 def _since(t0: float) -> float:
     return round(time.perf_counter() - t0, 3)
-
-
-class Manifest:
-    """OUT/batch_manifest.jsonl: one JSON line per finished item; the last well-formed line for an
-    input wins. A line that is not one (cut short by a crash, damaged by hand) is passed over."""
-
-    def __init__(self, out_dir: str | Path):
-        self.path = Path(out_dir) / MANIFEST_NAME
-
-    def prepare(self) -> None:
-        """OutputError when the manifest cannot be kept here; a last line cut short is ended, so
-        that the next line written starts a line of its own."""
-        if self.path.is_dir():
-            raise OutputError(f"{self.path}: is a folder, not a batch manifest; move it away or choose another "
-                              "output folder")
-        if not self.path.exists():
-            return
-        try:
-            with open(self.path, "rb+") as f:
-                if f.seek(0, os.SEEK_END):
-                    f.seek(-1, os.SEEK_END)
-                    if f.read(1) != b"\n":
-                        f.write(b"\n")
-        except OSError as exc:
-            raise OutputError(f"{self.path}: cannot write the batch manifest ({exc.strerror or exc})") from None
-
-    def read(self) -> dict[str, dict]:
-        entries: dict[str, dict] = {}
-        try:
-            with open(self.path, encoding="utf-8", errors="replace") as f:
-                for line in f:
-                    entry = _well_formed(line)
-                    if entry is not None:
-                        entries[entry["input"]] = entry
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise OutputError(f"{self.path}: cannot read the batch manifest ({exc.strerror or exc})") from None
-        return entries
-
-    def append(self, result: ItemResult) -> None:
-        try:
-            with interrupts_held(), open(self.path, "a", encoding="utf-8") as f:
-                f.write(result.to_json() + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-        except OSError as exc:
-            raise OutputError(f"{self.path}: cannot write the batch manifest ({exc.strerror or exc})") from None
-
-    def is_complete(self, entry: dict | None, item: BatchItem) -> bool:
-        """Done before, with the same stem, and every file it wrote still there at its size."""
-        if not entry or entry.get("status") != "done" or entry.get("stem") != item.stem or not entry.get("outputs"):
-            return False
-        out = self.path.parent
-        return all((out / name).is_file() and (out / name).stat().st_size == size
-                   for name, size in entry["outputs"].items())
-
-
-def _well_formed(line: str) -> dict | None:
-    """A manifest line as an entry, or None when it is not one."""
-    try:
-        entry = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("input", "stem", "status")):
-        return None
-    outputs = entry.get("outputs", {})
-    if not isinstance(outputs, dict) or not all(_is_file_name(name) and _is_count(size)
-                                                for name, size in outputs.items()):
-        return None
-    if not all(_is_count(entry.get(k, 0)) for k in ("frames", "valid_frames")):
-        return None
-    return entry
-
-
-def _is_file_name(name: object) -> bool:
-    return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and os.sep not in name
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 @dataclass

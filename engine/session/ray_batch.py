@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from engine.core.atomic import interrupt_pending, interrupts_recorded
 from engine.core.errors import InputError
+from engine.core.interrupts import interrupt_pending, interrupts_recorded
 from engine.core.resources import resource_path
 from engine.session.batch import DEFAULT_RAY_RETRIES, BatchItem, BatchJob, Executor, ItemResult, limit_threads, process_item
 
