@@ -332,7 +332,7 @@ def _write_in_a_child(out: Path, stderr: Path) -> int:
         except KeyboardInterrupt:
             os.write(2, LINE.encode())
             code = 130
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - the forked child reports whatever ended it, then exits
         os.write(2, traceback.format_exc().encode())
     finally:
         os._exit(code)
