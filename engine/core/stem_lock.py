@@ -44,10 +44,9 @@ class StemLock:
         deadline = time.monotonic() + self.wait_s
         try:
             while True:
-                with interrupts_held():  # never a lock file made and then forgotten
+                with interrupts_held(), registry:  # never a lock file made and then forgotten
                     if self._try_acquire():
-                        with registry:
-                            held_locks.add(self)
+                        held_locks.add(self)
                         return self
                 if time.monotonic() > deadline:
                     raise OutputError(f"{self.path.parent}: another run is writing {self.path.name[1:-5]}'s files "
