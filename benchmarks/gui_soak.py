@@ -123,20 +123,21 @@ def main() -> int:
     last_beat = [time.monotonic()]
     delays = ThreadDelays()
     last_sample = [delays.sample()]
+    last_disk = [delays.disk_bytes()]
 
     def beat():
         now = time.monotonic()
-        sample = delays.sample()
+        sample, disk = delays.sample(), delays.disk_bytes()
         gap = now - last_beat[0]
         if s["cycles"] >= 1:  # after the warm-up cycle
             s["worst_stall_ms"] = max(s["worst_stall_ms"], gap * 1e3)
             if gap * 1e3 > LIMITS["worst_stall_ms"]:
-                s["stalls"].append((delays.shares(last_sample[0], sample, gap), s["phase"]))
-        last_beat[0], last_sample[0] = now, sample
+                s["stalls"].append((delays.shares(last_sample[0], sample, gap, disk - last_disk[0]), s["phase"]))
+        last_beat[0], last_sample[0], last_disk[0] = now, sample, disk
 
     def restart_beat():
         """What the benchmark itself does between beats is not the app's stall."""
-        last_beat[0], last_sample[0] = time.monotonic(), delays.sample()
+        last_beat[0], last_sample[0], last_disk[0] = time.monotonic(), delays.sample(), delays.disk_bytes()
 
     if args.stall_stacks:
         _watch_stalls(last_beat, s)
@@ -338,9 +339,10 @@ def main() -> int:
         "worst_stall_ms": round(s["worst_stall_ms"], 1),
         "stalls_over_100ms": len(s["stalls"]),
         "worst_app_stall_ms": round(max((a for a, _, _ in app_stalls), default=0.0), 1),
-        # each as [gap, GUI thread running, GUI thread waiting for a CPU, others waiting for a CPU] ms, phase
+        # each as [gap, GUI thread running, GUI thread waiting for a CPU, others waiting for a CPU] ms,
+        # the bytes the GUI thread moved to or from the disk meanwhile, phase
         "app_stalls_over_100ms": [([round(v, 1) for v in (sh.gap_ms, sh.running_ms, sh.waiting_ms,
-                                                          sh.others_waiting_ms)], ph)
+                                                          sh.others_waiting_ms)], sh.disk_bytes, ph)
                                   for a, sh, ph in app_stalls if a > LIMITS["worst_stall_ms"]][:20],
         "stalls_the_machine_explains": len([a for a, _, _ in app_stalls if a <= LIMITS["worst_stall_ms"]]),
         "full_collection_ms": s.get("collect_ms", []),

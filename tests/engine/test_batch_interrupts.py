@@ -225,7 +225,7 @@ def check_batch_outcome(out: Path, before: dict[str, bytes], code: int, err: str
 # ---- the regressions ------------------------------------------------------------------------------
 
 
-def test_an_interrupt_swallowed_inside_a_weakref_callback_still_keeps_the_old_set(tmp_path, monkeypatch):
+def test_an_interrupt_swallowed_inside_a_weakref_callback_still_keeps_the_old_set(tmp_path, monkeypatch, ctrl_c_raises):
     """Python only prints an exception raised in a weakref callback; an interrupt that lands there
     must still stop the run before its renames."""
     import engine.animation.formats as formats
