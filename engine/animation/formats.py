@@ -13,6 +13,7 @@ the CLI and the GUI share (the command line's own options: engine/cli/export_arg
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,7 +27,7 @@ from engine.animation.rig_mappings import on_body_if_possible, to_body_take
 from engine.animation.rig_recognizer import up_direction
 from engine.animation.solver import SolverOptions, rig_motion, solve
 from engine.animation.trc import TRC_UNITS, read_trc, write_trc
-from engine.core.atomic import file_set
+from engine.core.atomic import file_set, settle_interrupted_commits
 from engine.core.errors import InputError, NoValidFramesError, OutputError
 from engine.core.input_checks import DEFAULT_LIMITS, InputLimits, check_positions, check_rate, check_rate_to_write
 from engine.core.rotations import EULER_ORDERS, swing_rotation
@@ -86,8 +87,11 @@ def read_take(path: str | Path, units: str | None = None, joint_map: dict[str, s
     within `limits`). InputError naming the file otherwise.
 
     BVH only: `units` (a key of engine.core.units.METRES_PER_UNIT) overrides the unit guessed from the rest
-    pose; `joint_map` ({source joint: Monocap joint}) corrects the rig recogniser."""
+    pose; `joint_map` ({source joint: Monocap joint}) corrects the rig recogniser. A set of files whose
+    commit was killed half way through its renames is finished first, so a reader never sees a mix."""
     path = Path(path)
+    with contextlib.suppress(OSError, OutputError):  # a folder it may not write: read what is there
+        settle_interrupted_commits(path)
     ext = _extension(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")

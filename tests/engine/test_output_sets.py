@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.animation.formats import ExportOptions
+from engine.animation.formats import ExportOptions, read_take
 from engine.core.atomic import file_set
 from engine.core.errors import InputError, OutputError
 from engine.core.take import Take, load_npz, save_npz
@@ -332,8 +332,9 @@ def test_a_reader_finishes_a_commit_killed_half_way_before_it_reads(old_set):
         write_outputs(body_take(60), {str(old_set)!r}, "clip", {FORMATS!r})
     """)
     assert len(set(set_frames(old_set, "clip").values())) == 2  # a mix: what a reader must never see
-    settle_interrupted_commits(old_set / "clip.trc")
+    assert read_take(old_set / "clip.trc").num_frames == 60  # inspect and convert read through read_take
     assert set(set_frames(old_set, "clip").values()) == {60}
+    settle_interrupted_commits(old_set / "clip.trc")  # nothing left to finish
     assert not [p.name for p in old_set.iterdir() if p.name.startswith(".")]
 
 
