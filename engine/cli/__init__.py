@@ -119,11 +119,11 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
 def entry() -> None:
     """The `monocap` program: the native libraries' console lines (TFLite, glog, FFmpeg) never reach the
     terminal, whenever they come, an interrupt's unwinding and the exit included; --debug keeps them."""
-    if "--debug" not in sys.argv[1:]:
-        keep_native_output_off_the_terminal()
     try:
+        if "--debug" not in sys.argv[1:]:
+            keep_native_output_off_the_terminal()
         code = main()
-    except KeyboardInterrupt:  # between the run's end and the lines below
+    except KeyboardInterrupt:  # outside main's own handling: just before it, or between its end and the lines below
         code = _interrupted_line()
     ignore_interrupts_from_now()
     sys.exit(code)
