@@ -126,6 +126,10 @@ def entry() -> None:
     except KeyboardInterrupt:  # outside main's own handling: just before it, or between its end and the lines below
         code = _interrupted_line()
     ignore_interrupts_from_now()
+    if code == 130:  # an interrupt that passed through native code would make the interpreter end itself by SIGINT
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     sys.exit(code)
 
 
