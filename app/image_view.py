@@ -1,5 +1,7 @@
-"""The video image with the detector's 2D skeleton drawn over it, and everyone tracked (a box and
-a number each, app/people_overlay.py); a click on a person emits `personClicked(id)`."""
+"""The video image with the detector's 2D skeleton drawn over it, and everyone else tracked (a box,
+a number and a thin skeleton each, app/people_overlay.py) with a hint that a click follows them; a
+click on a person emits `personClicked(id)`, a click on the image where nobody is marked
+`nobodyClicked`."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from engine.core.skeletons import HAND_EDGES, KEYPOINT_SCORE_MIN, MEDIAPIPE_33, Skeleton
 
-from .people_overlay import PersonMark, draw_people, person_at
+from .people_overlay import PersonMark, draw_others_skeletons, draw_people, marked, person_at
+
+FOLLOW_HINT = "Click a person to follow them"
 
 
 def bgr_to_qimage(image: np.ndarray) -> QImage:
@@ -22,6 +26,7 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
 
 class ImageView(QWidget):
     personClicked = Signal(int)  # the tracker id of the person clicked on
+    nobodyClicked = Signal()  # a click on the image where nobody is marked
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -37,6 +42,12 @@ class ImageView(QWidget):
         self.show_overlay = True
         self._people: tuple[PersonMark, ...] = ()
         self._chosen: int | None = None
+        self.clicks_follow = True  # live: a click on a person follows them (the hint says so)
+
+    @property
+    def people_marked(self) -> bool:
+        """Boxes, numbers and skeletons are drawn for the people in view (someone other than the one followed)."""
+        return self.show_overlay and self._image is not None and marked(self._people, self._chosen)
 
     def set_people(self, marks: tuple[PersonMark, ...], chosen: int | None) -> None:
         """Everyone tracked in the frame shown, and the person followed (drawn bold)."""
@@ -60,6 +71,8 @@ class ImageView(QWidget):
             self.personClicked.emit(pid)
             event.accept()
             return
+        if point is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.nobodyClicked.emit()
         super().mousePressEvent(event)
 
     def set_frame(self, image: np.ndarray | None, keypoints_px: np.ndarray | None = None,
@@ -98,8 +111,13 @@ class ImageView(QWidget):
             return
         r = self.image_rect()
         p.drawImage(r, self._image)
-        if self.show_overlay and len(self._people) > 1:
-            draw_people(p, self._people, self._chosen, r.width() / self._image.width(), r.topLeft())
+        if self.people_marked:
+            scale = r.width() / self._image.width()
+            draw_others_skeletons(p, self._people, self._chosen, MEDIAPIPE_33.edges, KEYPOINT_SCORE_MIN, scale,
+                                  r.topLeft())
+            draw_people(p, self._people, self._chosen, scale, r.topLeft())
+            if self.clicks_follow:
+                self._draw_hint(p, r)
         if self.show_overlay and self._kp is not None:
             s = r.width() / self._image.width()
             pts = self._kp * s + np.array([r.left(), r.top()])
@@ -118,6 +136,18 @@ class ImageView(QWidget):
             p.drawPoints([QPointF(*q) for q in pts[ok]])
             if self._hands is not None:
                 self._draw_hands(p, self._hands * s + np.array([r.left(), r.top()]))
+
+    @staticmethod
+    def _draw_hint(p: QPainter, r: QRectF) -> None:
+        """FOLLOW_HINT on a dark tag at the image's bottom left."""
+        p.save()
+        metrics = p.fontMetrics()
+        tag = QRectF(r.left() + 6, r.bottom() - metrics.height() - 12, metrics.horizontalAdvance(FOLLOW_HINT) + 16,
+                     metrics.height() + 6)
+        p.fillRect(tag, QColor(0, 0, 0, 170))
+        p.setPen(QColor(240, 240, 240))
+        p.drawText(tag, Qt.AlignmentFlag.AlignCenter, FOLLOW_HINT)
+        p.restore()
 
     @staticmethod
     def _draw_hands(p: QPainter, hands: np.ndarray) -> None:

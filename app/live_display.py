@@ -23,6 +23,7 @@ from .window_state import WindowState
 from .window_values import Mode, Source
 
 PLOT_INTERVAL_S = 0.1  # the angle plot redraws at most 10 times a second
+GONE_AFTER_S = 0.5  # the person followed unseen this long: their pose leaves the 3D view
 
 
 class LiveDisplay(QObject):
@@ -38,6 +39,7 @@ class LiveDisplay(QObject):
         self.last_frame: TrackedFrame | None = None
         self._last_render = 0.0
         self._last_plot = 0.0
+        self._gone_since: float | None = None  # when the person followed was last lost (source time)
         self._heap_settled = False  # again once the engine's libraries are loaded (the first frame)
         screen = QGuiApplication.primaryScreen()
         refresh = screen.refreshRate() if screen else 60.0
@@ -62,6 +64,7 @@ class LiveDisplay(QObject):
         self._view3d.clear_trails()
         self._view3d.clear_pose()
         self._view3d.set_people({}, None, None)
+        self._gone_since = None
         self._image_view.clear("Opening " + source.label + "…")
         self._angle_plot.start_live()
 
@@ -92,6 +95,7 @@ class LiveDisplay(QObject):
                                        hands_px=None if pose.hands is None else pose.hands.keypoints_px)
             self._image_view.set_people(marks_from_people(frame.people), frame.person_id)
             self._view3d.set_pose(pose.joints_m, pose.skeleton)
+            self._forget_the_gone(frame, pose.timestamp_s)
             everyone = {p.id: p.pose.joints_m for p in frame.everyone if p.pose.joints_m is not None}
             self._view3d.set_people(everyone, frame.everyone[0].pose.skeleton if frame.everyone else None,
                                     frame.person_id)
@@ -100,4 +104,17 @@ class LiveDisplay(QObject):
                 self._last_plot = now
             self._angle_plot.add_live(pose.timestamp_s, pose.joints_m, pose.skeleton, redraw=redraw)
         self._state.frame_shown(now, frame.frame.index, pose.timestamp_s, frame.engine_fps, frame.latency_s * 1e3,
-                                det is not None, frame.recording, frame.frame_count)
+                                det is not None, frame.recording, frame.frame_count,
+                                followed=frame.person_id, in_view=tuple(p.id for p in frame.people))
+
+    def _forget_the_gone(self, frame: TrackedFrame, t: float) -> None:
+        """The person followed out of view for GONE_AFTER_S: their last pose and trails leave the 3D view
+        (a pose held longer would stand there frozen, often half collapsed as they walked off)."""
+        if frame.pose.joints_m is not None or frame.person_id is None:
+            self._gone_since = None
+            return
+        if self._gone_since is None:
+            self._gone_since = t
+        elif t - self._gone_since >= GONE_AFTER_S and self._view3d.last_joints_m is not None:
+            self._view3d.clear_pose()
+            self._view3d.clear_trails()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 
 # distinct hues for people 1, 2, 3 ...; the list repeats after its end
@@ -24,17 +24,27 @@ def person_rgba(person_id: int, alpha: float = 1.0) -> tuple[float, float, float
     return c.redF(), c.greenF(), c.blueF(), alpha
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PersonMark:
-    """One person in one frame as the overlay needs them: id and box (x0, y0, x1, y1) in image pixels."""
+    """One person in one frame as the overlay needs them: id and box (x0, y0, x1, y1) in image
+    pixels, and their 2D keypoints (K, 2) with scores (K,) when known."""
 
     id: int
     box: tuple[float, float, float, float]
+    keypoints_px: np.ndarray | None = None
+    scores: np.ndarray | None = None
 
 
 def marks_from_people(people) -> tuple[PersonMark, ...]:
     """engine.capture.people.TrackedPerson list -> marks."""
-    return tuple(PersonMark(p.id, tuple(float(v) for v in p.detection.box_xyxy)) for p in people)
+    return tuple(PersonMark(p.id, tuple(float(v) for v in p.detection.box_xyxy), p.detection.keypoints_px,
+                            p.detection.scores) for p in people)
+
+
+def marked(marks: tuple[PersonMark, ...], chosen: int | None) -> bool:
+    """Whether the people are marked (boxes and numbers): someone other than the person followed is in
+    view. The person followed alone is marked by their own skeleton."""
+    return any(m.id != chosen for m in marks)
 
 
 def person_at(marks: tuple[PersonMark, ...], x: float, y: float, margin: float = 0.1) -> int | None:
@@ -72,4 +82,20 @@ def draw_people(painter: QPainter, marks: tuple[PersonMark, ...], chosen: int | 
         painter.fillRect(label, colour)
         painter.setPen(QColor(15, 15, 15))
         painter.drawText(label, Qt.AlignmentFlag.AlignCenter, str(m.id))
+    painter.restore()
+
+
+def draw_others_skeletons(painter: QPainter, marks: tuple[PersonMark, ...], chosen: int | None,
+                          edges: tuple[tuple[int, int], ...], score_min: float, scale: float, offset: QPointF) -> None:
+    """The 2D skeleton of everyone but the person followed, thin, in their colour (the person followed
+    gets the left/right colours of the image view)."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    for m in marks:
+        if m.id == chosen or m.keypoints_px is None:
+            continue
+        pts = m.keypoints_px * scale + np.array([offset.x(), offset.y()])
+        ok = m.scores > score_min if m.scores is not None else np.ones(len(pts), bool)
+        painter.setPen(QPen(person_colour(m.id), 1.6))
+        painter.drawLines([QLineF(QPointF(*pts[a]), QPointF(*pts[b])) for a, b in edges if ok[a] and ok[b]])
     painter.restore()

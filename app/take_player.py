@@ -77,6 +77,7 @@ class TakePlayer(QObject):
         take, video = load_take(path)
         take, video = self.people.open(path, take, video)  # several people's takes play together
         self.stop(keep_people=True)
+        self._image_view.set_people((), None)  # the live source's people are not the take's
         self.take_video = TakeVideo(video) if video else None
         self._state.select_take(name, take)
         self._angle_plot.set_take(take.timestamps_s, take.joints_m, take.skeleton)

@@ -91,6 +91,8 @@ class WindowState(QObject):
         self.engine_fps: float | None = None
         self.latency_ms: float | None = None
         self.person_in_view: bool | None = None
+        self.followed: int | None = None  # the tracker id of the person followed
+        self.in_view: tuple[int, ...] = ()  # the ids of everyone tracked in the frame shown
         # recording
         self.recording = False
         self.recording_name = ""
@@ -186,7 +188,10 @@ class WindowState(QObject):
         self._changed()
 
     def frame_shown(self, now_s: float, index: int, timestamp_s: float, engine_fps: float, latency_ms: float,
-                    person_in_view: bool, recording: bool, frame_count: int | None) -> None:
+                    person_in_view: bool, recording: bool, frame_count: int | None, followed: int | None = None,
+                    in_view: tuple[int, ...] = ()) -> None:
+        """followed: the tracker id of the person followed (None: nobody chosen yet); in_view: the ids of
+        everyone tracked in this frame."""
         self.display_rate.add(now_s)
         self.frame_index = index
         self.timestamp_s = timestamp_s
@@ -196,6 +201,7 @@ class WindowState(QObject):
         self.engine_fps = engine_fps if self.display_rate.rate() is not None else None
         self.latency_ms = latency_ms
         self.person_in_view = person_in_view
+        self.followed, self.in_view = followed, tuple(in_view)
         if recording and self.recording:
             if self._record_first_t is None:
                 self._record_first_t = timestamp_s
@@ -218,6 +224,7 @@ class WindowState(QObject):
         self.recording = False
         self._clear_rates()
         self.person_in_view = None
+        self.followed, self.in_view = None, ()
         if self.mode is Mode.LIVE:
             self.mode = Mode.IDLE
         label = source.label if source else "the source"
@@ -259,9 +266,21 @@ class WindowState(QObject):
         return f"device {self.device_actual} ({chosen})"
 
     def person_text(self) -> str:
-        seen = self.take_person_in_view if self.mode is Mode.PLAYBACK else self.person_in_view
+        """Whether the person followed is in view; when they left it, said as such (and that a click
+        follows someone else in view), never "nobody in view" while others are there."""
+        if self.mode is Mode.PLAYBACK:
+            seen = self.take_person_in_view
+            return "" if seen is None else "pose at this frame" if seen else "no pose at this frame"
+        seen = self.person_in_view
         if seen is None:
-            return "no source" if not self.source_running and self.mode is not Mode.PLAYBACK else ""
+            return "no source" if not self.source_running else ""
+        followed, others = self.followed, [i for i in self.in_view if i != self.followed]
+        if followed is not None and not seen:
+            return f"person {followed} left the view" + (" · click another to follow" if others else "")
+        if seen and others:
+            return f"following person {followed} · {len(others) + 1} in view"
+        if not seen and others:
+            return f"{len(others)} in view · click one to follow"
         return "person found" if seen else "nobody in view"
 
     def recording_text(self) -> str:

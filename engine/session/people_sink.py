@@ -50,11 +50,14 @@ class PeopleSink:
 
     # ---- the session's tracking thread ----
     def on_pose(self, frame: TrackedFrame) -> None:
-        self.follow(frame.frame, frame.pose.timestamp_s, frame.people)
+        self.follow(frame.frame, frame.pose.timestamp_s, frame.people, frame.person_id)
 
-    def follow(self, frame: Frame, timestamp_s: float, people: tuple) -> tuple[PersonPose, ...]:
-        """Everyone the session's tracker told apart in this frame (TrackedPerson) -> their poses, one world."""
-        if len(people) > 1:
+    def follow(self, frame: Frame, timestamp_s: float, people: tuple,
+               followed: int | None = None) -> tuple[PersonPose, ...]:
+        """Everyone the session's tracker told apart in this frame (TrackedPerson) -> their poses, one
+        world. followed: the id the session follows; anyone else in view (the followed person gone,
+        another one left alone) is worked out here too, since the session's own pose is not theirs."""
+        if len(people) > 1 or any(p.id != followed for p in people if followed is not None):
             self._others_until = timestamp_s + self.config.people.forget_s
         if not self._record_wanted and self._recording is None and timestamp_s > self._others_until:
             # one person alone: the session's own pose is theirs; nothing more to work out per frame

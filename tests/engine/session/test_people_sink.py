@@ -3,6 +3,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -96,3 +97,32 @@ def test_one_person_alone_costs_nothing_more_until_someone_else_comes(footage, t
     assert end.error is None and not states
     assert all(not poses[i] for i in range(0, 14))  # only the taiji man: the session's pose is his
     assert sum(len(poses[i]) == 2 for i in range(16, 44)) >= 20  # the juggler came: both in one world
+
+
+def test_the_one_left_when_the_person_followed_walked_out_is_in_3d(tmp_path):
+    """Long after the person followed walked out (past the people tracker's forget_s), the one left in
+    view still has a 3D pose here: the session's own pose is not theirs."""
+    lefts = np.empty((96, 2))
+    lefts[:, 0] = np.concatenate([np.full(10, 60.0), np.linspace(60.0, -400.0, 20), np.full(66, np.nan)])
+    lefts[:, 1] = 400.0
+    clip = make_footage(tmp_path / "walk_away.mp4", lefts)
+    config = PipelineConfig(detector=detector_for(2))
+    config = replace(config, people=replace(config.people, forget_s=1.0))  # so that a short clip gets past it
+    sink = PeopleSink(config, tmp_path / "takes")
+    seen = {}
+
+    class Watch:
+        def on_pose(self, frame):
+            seen[frame.frame.index] = (frame.person_id, {p.id for p in frame.people}, {p.id for p in sink.latest})
+
+        def close(self):
+            pass
+
+    session = Session(VideoFileSource(clip.path), config, SessionEvents(opened=sink.opened))
+    session.add_sink(sink)
+    session.add_sink(Watch())
+    assert session.stream(realtime=False).error is None
+    followed = seen[5][0]
+    late = [seen[i] for i in range(70, 96) if i in seen]
+    assert len(late) >= 20 and all(pid == followed and followed not in ids for pid, ids, _ in late)
+    assert all(ids and posed == ids for _, ids, posed in late), late
