@@ -11,6 +11,12 @@ the hip midpoints, PCK@150 mm; then the mean knee flexion over the first second 
 video, where the person stands straight (truth: near 0 degrees). --cache keeps each video's
 detector track between runs (the detector is the slow part). Each clip is also scored mirrored
 left to right (a new person for the detector, seen from the other side; --no-mirror skips it).
+
+Then every truth clip as `monocap process --people all` sees it (training.common.people_truth):
+one detection pass per view, everyone's takes in each 3D mode that needs no images, and per view
+the takes written, the coverage of the person with truth (frames with truth in which some take
+is on them), PA-MPJPE over the frames covered, the detector's own 3D of the same detections on
+the same frames, and the takes that hold two people (--no-people skips it).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.capture.detection import Detection
 from engine.capture.track import DetectionTrack
 from engine.lift.modes import DEFAULT_MODE
+from training.common.people_truth import detect_everyone, everyone_in_mode, score_people
 from training.common.real_truth import (
     detect_video,
     mean_score,
@@ -73,6 +80,34 @@ def tracked(video: Path, cache: Path | None, key: str, mirror: bool = False) -> 
     return track, fps
 
 
+def print_people(clip, folder: Path, modes: list[str]) -> None:
+    """Per view: takes, coverage and PA-MPJPE of the person with truth in everyone's takes."""
+    from engine.lift.modes import LiftConfig, make_lifter
+
+    modes = [m for m in modes if not make_lifter(LiftConfig(mode=m)).needs_images]
+    rows: dict[str, list[str]] = {"takes written": [], "coverage (frames with truth on them)": []}
+    rows |= {f"PA-MPJPE mm, `{m}`": [] for m in modes}
+    rows |= {"PA-MPJPE mm, the detector's own 3D of the same detections": [], "takes holding two people": []}
+    for v, video in enumerate(clip.videos):
+        tracks, fps, name = detect_everyone(video)
+        for k, mode in enumerate(modes):
+            takes, numbered = everyone_in_mode(tracks, fps, name, mode)
+            s = score_people(clip, folder, v, takes, fps, tracks, numbered)
+            rows[f"PA-MPJPE mm, `{mode}`"].append(f"{s.scores['pa_mpjpe_mm']:.1f}")
+            if k == 0:
+                rows["takes written"].append(str(s.takes))
+                rows["coverage (frames with truth on them)"].append(f"{s.covered}/{s.frames_with_truth} "
+                                                                     f"({100 * s.coverage:.0f} %)")
+                rows["PA-MPJPE mm, the detector's own 3D of the same detections"].append(f"{s.raw['pa_mpjpe_mm']:.1f}")
+                rows["takes holding two people"].append(", ".join(f"p{n}" for n in s.mixed) or "none")
+    print(f"\n{clip.name}, everyone (`--people all`)")
+    print("| | " + " | ".join(clip.views) + " | mean |")
+    print("|---" * (len(clip.views) + 2) + "|")
+    for label, cells in rows.items():
+        mean = f"{np.mean([float(c) for c in cells]):.1f}" if label.startswith("PA-MPJPE") else ""
+        print(f"| {label} | " + " | ".join(cells) + f" | {mean} |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--truth", type=Path, default=SHARED / "truth")
@@ -80,12 +115,19 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--knee-video", type=Path, default=SHARED / "video" / "taiji_720p.mp4")
     ap.add_argument("--no-mirror", action="store_true", help="skip the views mirrored left to right")
+    ap.add_argument("--no-people", action="store_true", help="skip scoring everyone's takes (--people all)")
+    ap.add_argument("--only-people", action="store_true", help="score everyone's takes only")
     a = ap.parse_args()
     modes = [m for m in a.modes.split(",") if m]
     clips = truth_clips(a.truth)
     if not clips:
         print(f"no truth clips under {a.truth}", file=sys.stderr)
         return 1
+    if not a.no_people:
+        for clip in clips:
+            print_people(clip, a.truth / clip.name, modes)
+    if a.only_people:
+        return 0
     for clip, mirror in [(c, m) for c in clips for m in ((False,) if a.no_mirror else (False, True))]:
         if mirror:
             clip = mirrored(clip)

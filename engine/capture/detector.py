@@ -1,4 +1,14 @@
-"""The 2D/3D keypoint detector: MediaPipe PoseLandmarker (BlazePose GHUM full), tracking mode."""
+"""The 2D/3D keypoint detector: MediaPipe PoseLandmarker (BlazePose GHUM full), tracking mode.
+
+With several people looked for, people partly hidden behind others are looked for again
+("peeling"): MediaPipe's person finder keeps one of two overlapping people, and in tracking mode it
+runs only while fewer people are tracked than looked for, so someone half behind someone else is
+often not found at all. A peel paints the silhouettes of the people found (the landmarker's
+segmentation masks) grey and runs the landmarker in image mode on what is left; whoever it finds
+there, unlike anyone already found, is added to the frame's people. It runs on every frame while
+two or more people were found within the last `crowded_frames` frames, and on every
+`peel_every`-th frame otherwise (someone who may have come in behind the person in view).
+"""
 
 from __future__ import annotations
 
@@ -31,10 +41,20 @@ class DetectorConfig:
     look_every: int = 5
     crowded_frames: int = 30
     keep_iou: float = 0.3
+    # with max_people > 1: look again behind the people found (the module's docstring), on every
+    # frame while others were seen within crowded_frames, else on every peel_every-th frame
+    peel: bool = True
+    peel_every: int = 30
+
+    @property
+    def peels(self) -> bool:
+        return self.peel and self.max_people > 1
 
     def __post_init__(self) -> None:
         if self.max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {self.max_people}")
+        if self.peel_every < 1:
+            raise ValueError(f"peel_every must be at least 1, got {self.peel_every}")
         if self.look_every < 1 or self.crowded_frames < 0 or not 0.0 <= self.keep_iou <= 1.0:
             raise ValueError("DetectorConfig: need look_every >= 1, crowded_frames >= 0, 0 <= keep_iou <= 1")
 
@@ -65,11 +85,23 @@ class PoseDetector:
             min_pose_detection_confidence=config.min_detection_confidence,
             min_pose_presence_confidence=config.min_presence_confidence,
             min_tracking_confidence=config.min_tracking_confidence,
+            output_segmentation_masks=config.peels,
         )
+        self._peeler = None
         with native_stderr_silenced():
             self._landmarker = vision.PoseLandmarker.create_from_options(options)
+            if config.peels:
+                self._peeler = vision.PoseLandmarker.create_from_options(
+                    vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(path)),
+                                                 running_mode=vision.RunningMode.IMAGE, num_poses=config.max_people,
+                                                 min_pose_detection_confidence=config.min_detection_confidence,
+                                                 min_pose_presence_confidence=config.min_presence_confidence))
         self._frames_seen = 0
         self._last_ms = -1
+        self._since_peel = config.peel_every  # the first frame is peeled
+        self._since_crowded = config.crowded_frames + 1
+        self.peeled = 0  # frames peeled
+        self.peeled_found = 0  # people found by peels
 
     def __enter__(self) -> "PoseDetector":
         return self
@@ -81,6 +113,9 @@ class PoseDetector:
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
+        if self._peeler is not None:
+            self._peeler.close()
+            self._peeler = None
 
     def detect(self, image_bgr: np.ndarray, timestamp_ns: int) -> Detection | None:
         """The detector's first person, or None. With several people in view that one may change
@@ -102,12 +137,62 @@ class PoseDetector:
         else:
             result = self._landmarker.detect_for_video(image, ms)
         self._frames_seen += 1
-        people = []
-        for i, lms in enumerate(result.pose_landmarks):
-            keypoints = np.array([[p.x * w, p.y * h] for p in lms], dtype=np.float64)
-            scores = np.array([min(p.visibility or 0.0, p.presence or 0.0) for p in lms], dtype=np.float64)
-            world = None
-            if i < len(result.pose_world_landmarks):
-                world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks[i]], dtype=np.float64)
-            people.append(Detection(keypoints, np.clip(scores, 0.0, 1.0), world, (w, h)))
+        people = _detections(result, w, h)
+        if self._peeler is not None:
+            people = self._peel(rgb, people, result.segmentation_masks or [])
         return people
+
+    def _peel(self, rgb: np.ndarray, people: list[Detection], masks: list) -> list[Detection]:
+        """The frame's people plus those a peel finds behind them (the module's docstring)."""
+        cfg = self.config
+        self._since_peel += 1
+        self._since_crowded = 0 if len(people) > 1 else self._since_crowded + 1
+        due = self._since_crowded <= cfg.crowded_frames or self._since_peel >= cfg.peel_every
+        if not people or len(people) >= cfg.max_people or not due:
+            return people
+        self._since_peel = 0
+        self.peeled += 1
+        painted = paint_out(rgb, [m.numpy_view() for m in masks[: len(people)]])
+        found = _detections(self._peeler.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=painted)),
+                            rgb.shape[1], rgb.shape[0])
+        more = [d for d in found if all(not same_person(d, p) for p in people)][: cfg.max_people - len(people)]
+        self.peeled_found += len(more)
+        if more:
+            self._since_crowded = 0
+        return people + more
+
+
+PEEL_GREY = 127  # what the people found are painted over with
+MASK_PERSON = 0.5  # a pixel of the segmentation mask above this is the person's
+SAME_PERSON = 0.2  # mean keypoint distance, in box heights, under which two detections are one person
+
+
+def paint_out(rgb: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
+    """(H, W, 3) a copy of the frame with every pixel of the given segmentation masks grey."""
+    painted = rgb.copy()
+    for mask in masks:
+        mask = mask[..., 0] if mask.ndim == 3 else mask
+        if mask.shape == rgb.shape[:2]:
+            painted[mask > MASK_PERSON] = PEEL_GREY
+    return painted
+
+
+def same_person(a: Detection, b: Detection) -> bool:
+    """Whether two detections of one frame are one person: their keypoints lie within SAME_PERSON
+    box heights of each other on average."""
+    box = b.box_xyxy
+    height = max(float(box[3] - box[1]), 1.0)
+    return float(np.linalg.norm(a.keypoints_px - b.keypoints_px, axis=1).mean()) < SAME_PERSON * height
+
+
+def _detections(result, w: int, h: int) -> list[Detection]:
+    """A PoseLandmarker result -> one Detection per person, in the image's pixels."""
+    people = []
+    for i, lms in enumerate(result.pose_landmarks):
+        keypoints = np.array([[p.x * w, p.y * h] for p in lms], dtype=np.float64)
+        scores = np.array([min(p.visibility or 0.0, p.presence or 0.0) for p in lms], dtype=np.float64)
+        world = None
+        if i < len(result.pose_world_landmarks):
+            world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks[i]], dtype=np.float64)
+        people.append(Detection(keypoints, np.clip(scores, 0.0, 1.0), world, (w, h)))
+    return people

@@ -69,7 +69,7 @@ class PeopleConfig:
     confirm_frames: int = 3  # ... once each part of their clothes known of the lost one is seen this often
     duplicate_iou: float = 0.7
     velocity_smoothing: float = 0.5  # weight of the newest step in the velocity average
-    min_seen_s: float = 1.0  # people seen for less (a glimpse, a false detection) get no number, no take
+    min_seen_s: float = 0.5  # people seen for less (a glimpse, a false detection) get no number, no take
     min_height_ratio: float = 0.25  # nor do people shorter than this part of the tallest one (far away, or not people)
 
     def min_frames(self, fps: float) -> int:

@@ -104,3 +104,69 @@ def test_a_take_is_scored_in_its_cameras_axes():
     want = expected - expected[:, hips].mean(axis=1, keepdims=True)
     rigid = [i for i, n in enumerate(NAMES) if "shoulder" in n or "hip" in n]  # limbs: bone lengths locked
     assert np.abs(got - want)[:, rigid].max() < 0.01
+
+
+def _people_clip(tmp_path, frames: int = 12):
+    """A truth clip of one person standing still 2 m before a camera, and their projected hips."""
+    from training.common.real_truth import TruthClip
+
+    rng = np.random.default_rng(1)
+    joints = np.tile(_pose(rng) * 0.5 + np.array([0.0, 0.0, 2.0]), (1, frames, 1, 1))
+    k = np.array([[1000.0, 0, 320], [0, 1000.0, 240], [0, 0, 1]])
+    np.savez(tmp_path / "truth.npz", K=k[None])
+    clip = TruthClip("one", ("cam",), (tmp_path / "cam.mp4",), NAMES, joints, np.ones((frames, len(NAMES)), bool))
+    return clip, k
+
+
+def _person_take(number: int, hips_px: np.ndarray, joints_cam: np.ndarray, fps: float = 30.0):
+    """A take (world = camera axes) whose 2D hips are `hips_px` per frame."""
+    from engine.core.skeletons import MEDIAPIPE_33, MP_L_HIP, MP_R_HIP
+    from engine.core.take import Take
+    from engine.session.people_takes import PersonTake
+
+    t = len(hips_px)
+    joints = np.zeros((t, MEDIAPIPE_33.num_joints, 3))
+    joints[:, [MEDIAPIPE_33.index(n) for n in NAMES]] = joints_cam
+    kp = np.zeros((t, MEDIAPIPE_33.num_joints, 2))
+    kp[:, MP_L_HIP] = kp[:, MP_R_HIP] = hips_px
+    take = Take(joints, MEDIAPIPE_33, fps, np.arange(t) / fps, np.ones(t, bool), kp, np.ones(kp.shape[:2]),
+                MEDIAPIPE_33, (640, 480), {"world_to_camera_rotation": np.eye(3).tolist()})
+    return PersonTake(number, take, 0, number)
+
+
+def test_people_scores_count_coverage_and_flag_a_take_holding_two_people(tmp_path):
+    from training.common.people_truth import score_people, truth_hips_px
+
+    clip, _ = _people_clip(tmp_path)
+    hips = truth_hips_px(tmp_path, 0, clip)
+    truth = clip.joints_cam[0]
+    far = hips + np.array([400.0, 0.0])  # someone else, 400 px away
+    his = _person_take(1, hips, truth)
+    hers = _person_take(2, far, truth + 0.3)
+    s = score_people(clip, tmp_path, 0, [his, hers], 30.0)
+    assert s.takes == 2 and s.coverage == 1.0 and not s.mixed and s.scores["pa_mpjpe_mm"] < 1e-6
+    swapped = np.where(np.arange(12)[:, None] < 6, hips, far)  # his take goes over to her half way
+    s = score_people(clip, tmp_path, 0, [_person_take(1, swapped, truth), _person_take(2, far, truth)], 30.0)
+    assert s.mixed == [1] and s.covered == 6
+    s = score_people(clip, tmp_path, 0, [hers], 30.0)  # nobody on him: no coverage, no score
+    assert s.covered == 0 and np.isnan(s.scores["pa_mpjpe_mm"])
+
+
+@pytest.mark.slow
+def test_everyone_gets_a_take_and_the_person_behind_is_covered(truth_root):
+    """pose2sim_two_people: the man, often behind the woman, is in a take of his own in at least
+    90 % of the frames with truth in every view, and no take holds both of them."""
+    from training.common.people_truth import detect_everyone, everyone_in_mode, score_people
+    from training.common.real_truth import load_truth_clip
+
+    folder = truth_root / "pose2sim_two_people"
+    if not folder.is_dir():
+        pytest.skip(shared_missing("truth/pose2sim_two_people"))
+    clip = load_truth_clip(folder)
+    for v, video in enumerate(clip.videos):
+        tracks, fps, name = detect_everyone(video)
+        takes, numbered = everyone_in_mode(tracks, fps, name, DEFAULT_MODE)
+        s = score_people(clip, folder, v, takes, fps, tracks, numbered)
+        assert s.coverage >= 0.9, (clip.views[v], s)
+        assert not s.mixed, (clip.views[v], s)
+        assert s.takes >= 2, (clip.views[v], s)
