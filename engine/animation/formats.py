@@ -9,6 +9,9 @@ the CLI and the GUI share (the command line's own options: engine/cli/export_arg
   Takes of other skeletons (a BVH from elsewhere) are mapped onto Monocap's body first
   (engine/animation/rig_mappings.py), with its fingers where every finger of both hands has
   three joints (engine/animation/rig_fingers.py); CSV, TRC and NPZ keep the source's own joints.
+- .fbx, .glb, .gltf: the same rig and motion as the BVH (one solve, `rig_motion_for`), as an
+  armature and its animation (engine/animation/fbx_writer.py: binary FBX 7.4, cm by default;
+  engine/animation/gltf_writer.py: glTF 2.0, metres).
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import numpy as np
 
 from engine.animation.bvh_reader import guess_units, read_bvh
 from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
+from engine.animation.fbx_writer import FBX_UNITS, write_fbx
+from engine.animation.gltf_writer import write_gltf
 from engine.animation.rig import RIGS, get_rig
 from engine.animation.rig_mappings import on_body_if_possible, to_body_take
 from engine.animation.rig_recognizer import up_direction
-from engine.animation.solver import SolverOptions, rig_motion, solve
+from engine.animation.solver import RigMotion, SolverOptions, rig_motion, solve
 from engine.animation.trc import TRC_UNITS, read_trc, write_trc
 from engine.core.atomic import file_set, settle_interrupted_commits
 from engine.core.errors import InputError, NoValidFramesError, OutputError
@@ -37,7 +42,8 @@ from engine.core.take_csv import read_csv, write_csv
 from engine.core.units import METRES_PER_UNIT
 from engine.motion.gaps import runs
 
-FORMATS = ("npz", "csv", "bvh", "trc")
+FORMATS = ("npz", "csv", "bvh", "trc", "fbx", "glb", "gltf")
+RIG_FORMATS = ("bvh", "fbx", "glb", "gltf")  # the formats that put the take on a rig
 DEFAULT_FORMATS = ("npz", "csv", "bvh")
 log = logging.getLogger("monocap.export")
 LOW_CONFIDENCE = 0.75  # below this, writing a BVH from a mapped skeleton warns
@@ -232,6 +238,20 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path
         if units not in TRC_UNITS:
             raise OutputError(f"{path}: TRC files are in {', '.join(TRC_UNITS)}, not {units}")
         return write_trc(take, path, units)
+    motion = rig_motion_for(take, path, options)
+    if ext == "bvh":
+        return write_bvh(motion, path, options.units or "cm", options.euler_order)
+    if ext == "fbx":
+        units = options.units or "cm"
+        if units not in FBX_UNITS:
+            raise OutputError(f"{path}: FBX files are in {', '.join(FBX_UNITS)}, not {units}")
+        return write_fbx(motion, path, units)
+    return write_gltf(motion, path)  # glTF is in metres, whatever --units says
+
+
+def rig_motion_for(take: Take, path: Path, options: ExportOptions) -> RigMotion:
+    """The take on the rig `options.rig` asks for: mapped onto Monocap's body (with its fingers)
+    where it is another skeleton, partial frames filled, solved. The one path of every rig format."""
     source = str(take.metadata.get("source", path))
     body = to_body_take(take, what=source, fingers=True)
     if body.metadata.get("fingers_note"):
@@ -246,8 +266,7 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path
     for a, b in runs(solution.held):
         log.warning("%s: frames %d-%d (%.1f s) had nobody in view; the pose is held there",
                     path, a, b - 1, (b - a) / body.fps)
-    motion = rig_motion(solution, get_rig(options.rig, fingers=solution.has_fingers))
-    return write_bvh(motion, path, options.units or "cm", options.euler_order)
+    return rig_motion(solution, get_rig(options.rig, fingers=solution.has_fingers))
 
 
 def fill_missing_joints(take: Take, source: str) -> Take:

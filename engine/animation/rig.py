@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.animation.rig_engines import UE5_FLOOR_BONES, ue5_finger_spec, ue5_spec, vrm_finger, vrm_hand, vrm_spec
 from engine.core.skeletons import FINGERS, MONOCAP_BODY, MONOCAP_HANDS
 
 _UP = (0.0, 1.0, 0.0)
@@ -184,6 +185,10 @@ class Rig:
     name: str
     description: str
     joints: tuple[RigJoint, ...]
+    # still bones at the origin, written by the FBX and glTF writers: the first above the first
+    # joint (Unreal's `root`), the others its children beside it (Unreal's IK roots); the motion
+    # stays on the first joint
+    floor_bones: tuple[str, ...] = ()
 
     @property
     def joint_names(self) -> tuple[str, ...]:
@@ -197,14 +202,15 @@ class Rig:
         return None
 
 
-def _build(name: str, description: str, spec: list[tuple], joints_known: tuple[str, ...] = SOLVER_JOINTS) -> Rig:
+def _build(name: str, description: str, spec: list[tuple], joints_known: tuple[str, ...] = SOLVER_JOINTS,
+           floor_bones: tuple[str, ...] = ()) -> Rig:
     names = [s[0] for s in spec]
     joints = []
     for entry in spec:
         jname, parent, at, driver = entry[:4]
         end = entry[4] if len(entry) > 4 else None
         joints.append(RigJoint(jname, -1 if parent is None else names.index(parent), at, driver, end))
-    rig = Rig(name, description, tuple(joints))
+    rig = Rig(name, description, tuple(joints), floor_bones)
     for i, j in enumerate(rig.joints):
         if j.parent >= i:
             raise ValueError(f"{name}: parent of {j.name} must come first")
@@ -345,10 +351,18 @@ UNITY_HUMANOID_RIG_FINGERS = _build("unity_humanoid", UNITY_HUMANOID_RIG.descrip
                                     "(LeftThumbProximal ... RightLittleDistal)",
                                     _finger_spec(_unity_humanoid_spec(), lambda s: f"{s.capitalize()}Hand",
                                                  _unity_finger), SOLVER_JOINTS_HANDS)
-RIGS: dict[str, Rig] = {r.name: r for r in (MONOCAP_RIG, MIXAMO_RIG)}
-# The same rigs with fingers, for MONOCAP_HANDS takes: Monocap's finger names (left_index1 ...) and
-# Mixamo's (mixamorig:LeftHandIndex1 ...).
+# Game engines' humanoids (engine/animation/rig_engines.py): Unreal Engine 5's mannequin and VRM 1.0.
+UE5_RIG = _build("ue5", "the Unreal Engine 5 mannequin's bones (root, pelvis, spine_01..05, neck_01..02, thigh_l ...)",
+                 ue5_spec(), floor_bones=UE5_FLOOR_BONES)
+VRM_RIG = _build("vrm", "VRM 1.0 humanoid bone names (hips, spine, chest, upperChest, leftUpperArm ...)", vrm_spec())
+RIGS: dict[str, Rig] = {r.name: r for r in (MONOCAP_RIG, MIXAMO_RIG, UE5_RIG, VRM_RIG)}
+# The same rigs with fingers, for MONOCAP_HANDS takes: Monocap's finger names (left_index1 ...),
+# Mixamo's (mixamorig:LeftHandIndex1 ...), UE5's (index_metacarpal_l, index_01_l ...) and VRM's.
 RIGS_WITH_FINGERS: dict[str, Rig] = {
+    "ue5": _build("ue5", UE5_RIG.description + ", and the fingers with UE5's metacarpals", ue5_finger_spec(),
+                  SOLVER_JOINTS_HANDS, floor_bones=UE5_FLOOR_BONES),
+    "vrm": _build("vrm", VRM_RIG.description + ", and the 30 finger bones", _finger_spec(vrm_spec(), vrm_hand, vrm_finger),
+                  SOLVER_JOINTS_HANDS),
     "monocap": _build("monocap", MONOCAP_RIG.description + ", and three joints per finger",
                       _finger_spec(_monocap_spec(), lambda s: f"{s}_wrist", lambda s, f, k: f"{s}_{f}{k}"),
                       SOLVER_JOINTS_HANDS),

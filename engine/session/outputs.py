@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.animation.bvh_writer import UNITS_PER_M
-from engine.animation.formats import DEFAULT_FORMATS, FORMATS, ExportOptions, write_take
+from engine.animation.formats import DEFAULT_FORMATS, FORMATS, RIG_FORMATS, ExportOptions, write_take
 from engine.animation.rig import RIGS
 from engine.animation.rig_mappings import can_map
 from engine.animation.trc import TRC_UNITS
@@ -59,7 +59,6 @@ def export_options(rig: str = "", units: str = "", fps: float | None = None,
 def versions() -> dict:
     import cv2
     import numpy
-    import torch
 
     from engine import __version__
 
@@ -70,7 +69,7 @@ def versions() -> dict:
     except Exception:  # noqa: BLE001 - a missing or odd distribution record is only "unknown"
         mediapipe_version = "unknown"
     return {"monocap": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
-            "torch": torch.__version__, "opencv": cv2.__version__, "mediapipe": mediapipe_version}
+            "opencv": cv2.__version__, "mediapipe": mediapipe_version}
 
 
 def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str, ...] = DEFAULT_FORMATS,
@@ -89,10 +88,12 @@ def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str
     if unknown:
         raise InputError(f"unknown format {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     skipped = {}
-    if "bvh" in formats and take.skeleton not in (MONOCAP_BODY, MONOCAP_HANDS) and not can_map(take):
-        skipped["bvh"] = (f"skeleton {take.skeleton.name} lacks joints the animation rig needs; "
-                          "use the detector or lifter 3D mode for BVH")
-        formats = tuple(f for f in formats if f != "bvh")
+    rigged = [f for f in formats if f in RIG_FORMATS]
+    if rigged and take.skeleton not in (MONOCAP_BODY, MONOCAP_HANDS) and not can_map(take):
+        for fmt in rigged:
+            skipped[fmt] = (f"skeleton {take.skeleton.name} lacks joints the animation rig needs; "
+                            f"use the detector or lifter 3D mode for {fmt.upper()}")
+        formats = tuple(f for f in formats if f not in RIG_FORMATS)
     exports = tuple(f for f in formats if f != "npz")
     empty = None
     with file_set(out_dir, stem):
