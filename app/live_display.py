@@ -39,6 +39,7 @@ class LiveDisplay(QObject):
         self.last_frame: TrackedFrame | None = None
         self._last_render = 0.0
         self._last_plot = 0.0
+        self._shown_since_start = False  # a frame of the source now running was drawn
         self._gone_since: float | None = None  # when the person followed was last lost (source time)
         self._heap_settled = False  # again once the engine's libraries are loaded (the first frame)
         screen = QGuiApplication.primaryScreen()
@@ -66,7 +67,18 @@ class LiveDisplay(QObject):
         self._view3d.set_people({}, None, None)
         self._gone_since = None
         self._image_view.clear("Opening " + source.label + "…")
+        self._shown_since_start = False
         self._angle_plot.start_live()
+
+    def ended(self, error: str | None, cancelled: bool) -> None:
+        """The source stopped; one that showed no frame leaves no "Opening …" behind in the image."""
+        if self._shown_since_start:
+            return
+        source = self._state.source
+        name = source.label if source is not None else "The source"
+        self._image_view.clear(f"{name} could not be played: see the message above." if error else
+                               f"{name} was stopped before its first frame." if cancelled else
+                               f"{name} gave no frames.")
 
     def resume(self) -> None:
         """Back from a take: the angle plot and the trails follow the source again."""
@@ -81,6 +93,7 @@ class LiveDisplay(QObject):
         if frame is None or not self._state.source_running:
             return
         self.last_frame = frame
+        self._shown_since_start = True
         if not self._heap_settled:
             self._heap_settled = True
             heap.settle(collect=False)

@@ -50,7 +50,7 @@ from .view3d import SkeletonView
 from .views_area import ViewsArea
 from .window_commands import WindowCommands
 from .window_state import WindowState
-from .window_values import Banner
+from .window_values import Banner, BannerScope
 from .worker import EngineController
 
 STATE_VERSION = 1  # of the toolbar and docks' layout kept in the settings
@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
             self.app_settings = self.app_settings.with_(takes_dir=takes_dir)
         self.state = WindowState(self.app_settings.device, self)
         if settings_problems:  # each bad value kept its default
-            self.state.show(Banner("; ".join(settings_problems), "warning"))
+            self.state.show(Banner("; ".join(settings_problems), "warning", scope=BannerScope.NOTICE))
         self.engine = EngineController(self)
         self.sources = SourceOpener(self.engine, self.state, self.qsettings, lambda: self.app_settings, self)
         self._closing = False
@@ -298,8 +298,9 @@ class MainWindow(QMainWindow):
     @Slot(int, object)
     def _on_source_ended(self, job_id: int, end: SessionEnd) -> None:
         if job_id == self.engine.stream_job:
-            self.state.source_ended(None if end.error is None else describe_error(end.error), end.cancelled,
-                                    end.frames)
+            error = None if end.error is None else describe_error(end.error)
+            self.state.source_ended(error, end.cancelled, end.frames)
+            self.live.ended(error, end.cancelled)
 
     @Slot(object)
     def _on_recording_changed(self, rec: RecordingState) -> None:

@@ -9,7 +9,7 @@ from engine.core.take import DEFAULT_FPS
 from engine.session.recorder import list_takes, recover_all, take_summary
 
 from .window_state import WindowState
-from .window_values import Banner, ListedTake, TakeFiles, format_seconds
+from .window_values import Banner, BannerScope, ListedTake, TakeFiles, format_seconds
 
 
 def read_takes_folder(folder: str | Path) -> tuple[list[ListedTake], str]:
@@ -37,5 +37,5 @@ def list_takes_folder(state: WindowState, folder: str | Path) -> None:
     for take in listed:
         state.list_take(take)
     if recovered:
-        state.show(Banner(recovered, "info", "Open folder", "open_folder", folder=str(folder)))
+        state.show(Banner(recovered, "info", "Open folder", "open_folder", BannerScope.NOTICE, folder=str(folder)))
 

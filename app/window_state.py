@@ -82,6 +82,7 @@ class WindowState(QObject):
         self.device_choice = device_choice
         self.device_actual = ""  # what the engine reported for the running source
         self.banner: Banner | None = None
+        self._beneath: Banner | None = None  # shown when the banner shown is closed (see BannerScope.NOTICE)
         # the running source
         self.frame_index = -1  # last frame shown, 0-based
         self.frame_count: int | None = None
@@ -122,7 +123,7 @@ class WindowState(QObject):
         self._clear_rates()
         self.device_actual = ""
         self.frame_index, self.frame_count, self.timestamp_s = -1, None, 0.0
-        self._drop_banner(BannerScope.SOURCE)
+        self._drop_banner(BannerScope.SOURCE, BannerScope.MESSAGE)  # earlier results must not hide the new run
         self._changed()
 
     def select_take(self, name: str, take: Take | None = None) -> None:
@@ -154,12 +155,30 @@ class WindowState(QObject):
         self._changed()
 
     def show(self, banner: Banner | None) -> None:
-        self.banner = banner
+        """Shows `banner` in place of the one shown; a notice stays over news of the source (which waits
+        beneath it), an error goes over a notice (which comes back when the error is closed)."""
+        self._show(banner)
         self._changed()
+
+    def _show(self, banner: Banner | None) -> None:
+        shown, beneath = self.banner, self._beneath
+        notice = next((b for b in (shown, beneath) if b is not None and b.scope is BannerScope.NOTICE), None)
+        if banner is None:
+            self.banner, self._beneath = (notice if notice is not shown else None), None
+        elif banner.scope is BannerScope.NOTICE:
+            self.banner, self._beneath = banner, (shown if shown is not None and shown is not notice else None)
+        elif notice is None:
+            self.banner, self._beneath = banner, None
+        elif banner.level == "error":  # over the notice, which comes back when the error is closed
+            self.banner, self._beneath = banner, notice
+        else:  # beneath the notice
+            self.banner, self._beneath = notice, banner
 
     @Slot()
     def close_banner(self) -> None:
-        self.show(None)
+        """The ✕: what waited beneath the banner shows."""
+        self.banner, self._beneath = self._beneath, None
+        self._changed()
 
     def set_device_choice(self, choice: str) -> None:
         self.device_choice = choice
@@ -178,7 +197,7 @@ class WindowState(QObject):
         """The engine opened the source; its notes (what it doubts about a file) become a warning."""
         self.source_info = info
         if info.notes:
-            self.banner = Banner(f"{info.name}: " + "; ".join(info.notes), "warning", scope=BannerScope.SOURCE)
+            self._show(Banner(f"{info.name}: " + "; ".join(info.notes), "warning", scope=BannerScope.SOURCE))
         self.source_opened(info.device, info.fps, info.frame_count)
 
     def source_opened(self, device: str, fps: float, frame_count: int | None) -> None:
@@ -228,18 +247,22 @@ class WindowState(QObject):
         if self.mode is Mode.LIVE:
             self.mode = Mode.IDLE
         label = source.label if source else "the source"
+        said = None
         if error and source is not None and source.is_camera:
             # a camera that is missing or was unplugged: say so and offer something to look at
-            self.banner = Banner(error, "error", "Play sample clip", "sample", BannerScope.SOURCE)
+            said = Banner(error, "error", "Play sample clip", "sample", BannerScope.SOURCE)
         elif error:
-            self.banner = Banner(error, "error", scope=BannerScope.SOURCE)
-        elif not cancelled and source is not None and not source.is_camera:
+            said = Banner(error, "error", scope=BannerScope.SOURCE)
+        elif not cancelled and source is not None and not source.is_camera and self.mode is not Mode.PLAYBACK:
+            # (while a take plays, the strip speaks of the take: a source's end is old news when it is left)
             total = self.frame_count or frames
             length = f" ({format_seconds(frames / self.source_fps)})" if self.source_fps > 0 else ""
-            self.banner = Banner(f"Finished tracking {label}: {frames} of {total} frames{length}.",
-                                 "info", scope=BannerScope.SOURCE)
+            said = Banner(f"Finished tracking {label}: {frames} of {total} frames{length}.", "info",
+                          scope=BannerScope.SOURCE)
+        if said is not None:
+            self._show(said)
         self._changed()
-        return self.banner
+        return said
 
     # ---- what the window shows ----
     def status(self) -> WindowStatus:
@@ -333,6 +356,8 @@ class WindowState(QObject):
         self._record_first_t = None
         self.recording_s = 0.0
 
-    def _drop_banner(self, scope: BannerScope) -> None:
-        if self.banner is not None and self.banner.scope is scope:
-            self.banner = None
+    def _drop_banner(self, *scopes: BannerScope) -> None:
+        if self._beneath is not None and self._beneath.scope in scopes:
+            self._beneath = None
+        if self.banner is not None and self.banner.scope in scopes:
+            self.banner, self._beneath = self._beneath, None

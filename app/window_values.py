@@ -42,7 +42,9 @@ def source_for_path(path: str | Path, sample: Path) -> Source:
 
 class BannerScope(Enum):
     SOURCE = "source"  # about the source that plays: goes when another source or a take plays
-    MESSAGE = "message"  # a result (export, recovery): stays until closed or replaced
+    MESSAGE = "message"  # a result (an export, a batch): stays until closed, replaced, or another source opens
+    NOTICE = "notice"  # found at start (a take recovered, a setting reset): stays until closed; what
+    # comes about the source meanwhile waits beneath it (an error shows over it, and it comes back)
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,33 @@ def test_sample_banner_goes_once_anything_else_plays():
     st.show(Banner("No camera found ...", scope=BannerScope.SOURCE))
     st.select_take("take_001")
     assert st.banner is None
-    # a result the user has not read yet stays
+    # a result stays while a take is looked at; a new source the user opens replaces it (its progress shows)
     st.show(Banner("Exported take_001.bvh", action="Open folder", action_id="open_folder"))
-    st.open_source(SAMPLE)
+    st.select_take("take_002")
     assert st.banner is not None and "Exported" in st.banner.text
+    st.open_source(SAMPLE)
+    assert st.banner is None and st.status().activity.startswith("Tracking")
+
+
+def test_a_notice_from_the_start_stays_over_news_of_the_source():
+    st = WindowState()
+    st.show(Banner("take_001 was recovered after a crash: 3.3 s.", scope=BannerScope.NOTICE))
+    st.open_source(SAMPLE)
+    st.show(Banner("No camera found, so Monocap is playing its sample clip.", scope=BannerScope.SOURCE))
+    assert "recovered" in st.banner.text
+    st.frame_count, st.source_fps = 240, 24.0
+    st.source_ended(None, cancelled=False, frames=240)
+    assert "recovered" in st.banner.text  # the end of the clip waits beneath it
+    st.close_banner()
+    assert st.banner.text.startswith("Finished tracking")
+    st.show(Banner("take_002 was recovered after a crash: 1.0 s.", scope=BannerScope.NOTICE))
+    st.open_source(SAMPLE)
+    st.source_ended("taiji_sample.mp4: cannot decode frame 3", cancelled=False, frames=3)
+    assert "cannot decode" in st.banner.text  # an error goes over it...
+    st.close_banner()
+    assert "take_002 was recovered" in st.banner.text  # ...and it comes back
+    st.close_banner()
+    assert st.banner is None
 
 
 def test_rates_clear_on_stop_and_wait_to_settle():
