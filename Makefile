@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL := resources/models/pose_landmarker_full.task
 HAND_MODEL := resources/models/hand_landmarker.task
+FACE_MODEL := resources/models/face_landmarker.task
 SYS_PACKAGES := xvfb xauth libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcommon-x11-0 \
 	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libpulse0
 XVFB_RUN := xvfb-run -a -s "-screen 0 1920x1080x24"
@@ -49,22 +50,25 @@ $(MODEL): | $(STAMP)
 $(HAND_MODEL): | $(STAMP)
 	$(PY) resources/models/make_hand_task.py
 
-model: $(MODEL) $(HAND_MODEL)
+$(FACE_MODEL): | $(STAMP)
+	$(PY) resources/models/make_face_task.py
 
-run: $(STAMP) $(MODEL) $(HAND_MODEL)
+model: $(MODEL) $(HAND_MODEL) $(FACE_MODEL)
+
+run: $(STAMP) $(MODEL) $(HAND_MODEL) $(FACE_MODEL)
 	$(VENV)/bin/monocap-app
 
-test: $(STAMP) $(MODEL) $(HAND_MODEL) sysdeps blender-env
+test: $(STAMP) $(MODEL) $(HAND_MODEL) $(FACE_MODEL) sysdeps blender-env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=xcb $(XVFB_RUN) $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP) $(MODEL) $(HAND_MODEL)
+bench: $(STAMP) $(MODEL) $(HAND_MODEL) $(FACE_MODEL)
 	$(PY) benchmarks/pipeline_speed.py
 
 # The desktop bundle (docs/BUNDLE.md): dist/monocap/monocap, the GUI and the command line in one
 # executable that needs no Python. Several minutes on two cores; niced so other work keeps going.
-bundle: $(STAMP) $(MODEL) $(HAND_MODEL)
+bundle: $(STAMP) $(MODEL) $(HAND_MODEL) $(FACE_MODEL)
 	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PIP_INSTALL) -e ".[bundle]"
 	@start=$$(date +%s); \
 	nice -n 10 $(PY) -m PyInstaller --noconfirm --log-level WARN build.spec || exit $$?; \
