@@ -44,18 +44,26 @@ class KeypointFitLifter:
             return np.stack([live.push(d) for d in detections]) if detections else \
                 np.full((0, self.skeleton.num_joints, 3), np.nan)
         out = np.full((len(detections), self.skeleton.num_joints, 3), np.nan)
-        idx = [i for i, d in enumerate(detections) if d is not None and d.world_m is not None]
-        if not idx:
-            return out
+        idx, _, _, fitted = self.fit_clip(detections)
+        for n, i in enumerate(idx):
+            out[i] = self.to_skeleton(fitted[n])
+        return out
+
+    def fit_clip(self, detections: list[Detection | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """-> (frames with the detector's 3D (N,), their keypoints (N, 33, 2) and scores (N, 33) with
+        the flips undone, the fitted hip-relative 3D of the 33 points (N, 33, 3), camera axes)."""
+        idx = np.array([i for i, d in enumerate(detections) if d is not None and d.world_m is not None], np.int64)
+        if not len(idx):
+            return idx, np.zeros((0, 33, 2)), np.zeros((0, 33)), np.zeros((0, 33, 3))
         kp = np.array([detections[i].keypoints_px for i in idx], np.float64)
         sc = np.array([detections[i].scores for i in idx], np.float64)
         world = np.array([detections[i].world_m for i in idx], np.float64)
         kp, sc, world = unflip(kp, sc, world, find_flips(kp, sc, world))
         intrinsics = Intrinsics.from_fov(detections[idx[0]].image_size, self.fov_deg)
         lengths = subject_leg_lengths(leg_bone_lengths(world))
-        for n, i in enumerate(idx):
-            out[i] = self.to_skeleton(clip_leg_depths(fit_frame(world[n], kp[n], sc[n], intrinsics), lengths))
-        return out
+        fitted = np.array([clip_leg_depths(fit_frame(world[n], kp[n], sc[n], intrinsics), lengths)
+                           for n in range(len(idx))])
+        return idx, kp, sc, fitted
 
     def to_skeleton(self, joints_33: np.ndarray) -> np.ndarray:
         joints = map_keypoints(joints_33, self.skeleton.name)
@@ -71,13 +79,21 @@ class LiveFitLift:
         self._flips = LiveFlipFixer()
 
     def push(self, detection: Detection | None, image_rgb: np.ndarray | None = None) -> np.ndarray:
+        fitted = self.push_fitted(detection)
+        if fitted is None:
+            return np.full((self._lifter.skeleton.num_joints, 3), np.nan)
+        return self._lifter.to_skeleton(fitted[2])
+
+    def push_fitted(self, detection: Detection | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """One frame -> (keypoints (33, 2), scores (33,) with the flip undone, the fitted hip-relative
+        3D (33, 3)), or None when the frame has no detector 3D."""
         lifter = self._lifter
         if detection is None or detection.world_m is None:
-            return np.full((lifter.skeleton.num_joints, 3), np.nan)
+            return None
         flipped = self._flips.push(detection.keypoints_px, detection.scores, detection.world_m)
         kp, sc, world = unflip(detection.keypoints_px[None], detection.scores[None], detection.world_m[None],
                                np.array([flipped]))
         self._lengths.append(leg_bone_lengths(world[0]))
         lengths = subject_leg_lengths(np.array(self._lengths))
         intrinsics = Intrinsics.from_fov(detection.image_size, lifter.fov_deg)
-        return lifter.to_skeleton(clip_leg_depths(fit_frame(world[0], kp[0], sc[0], intrinsics), lengths))
+        return kp[0], sc[0], clip_leg_depths(fit_frame(world[0], kp[0], sc[0], intrinsics), lengths)

@@ -52,6 +52,12 @@ def _fit_mode(config: LiftConfig) -> Lifter:
     return KeypointFitLifter(config)
 
 
+def _temporal_mode(config: LiftConfig) -> Lifter:
+    from engine.lift.temporal_mode import TemporalLifter
+
+    return TemporalLifter(config)
+
+
 def _network_lifter(config: LiftConfig) -> Lifter:
     """The "lifter" mode, Monocap's own network (engine.lift.network), imported only when chosen."""
     from engine.lift.network import NetworkLifter
@@ -60,7 +66,8 @@ def _network_lifter(config: LiftConfig) -> Lifter:
 
 
 _MODES: dict[str, Callable[[LiftConfig], Lifter]] = {
-    "detector": DetectorWorldLifter, "fit": _fit_mode, "lifter": _network_lifter, "image": _image_mode}
+    "detector": DetectorWorldLifter, "fit": _fit_mode, "temporal": _temporal_mode, "lifter": _network_lifter,
+    "image": _image_mode}
 
 
 def available_modes() -> list[str]:

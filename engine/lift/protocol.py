@@ -25,6 +25,7 @@ from engine.lift.device import AUTO_DEVICE
 DEFAULT_MODE = "fit"
 MODE_LABELS = {
     "fit": "detector 3D fitted to the 2D keypoints",
+    "temporal": "fit + learned temporal network",
     "lifter": "Monocap lifter (2D + detector 3D, trained)",
     "detector": "detector 3D (MediaPipe world keypoints)",
     "image": "image network (needs a checkpoint)",

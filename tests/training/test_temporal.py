@@ -1,0 +1,78 @@
+"""The temporal stage's training side: detector-like sequences, the measured noise, training, and
+the exported model file against the torch network it came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.core.resources import resource_path
+from engine.lift.fit_mode import KeypointFitLifter
+from engine.lift.modes import LiftConfig
+from engine.lift.nets.temporal_net import TemporalNet, frame_features, with_presence
+from engine.lift.temporal_mode import DEFAULT_MODEL
+from training.temporal.model import TemporalConvNet, load_npz, save_npz
+from training.temporal.noise_stats import clip_stats, pool
+
+DETECTIONS = Path(__file__).resolve().parents[1] / "engine" / "data" / "taiji_detections_40.npz"
+
+
+def real_features() -> np.ndarray:
+    """(40, C_in) features of the detector's output on 40 frames of real footage, through `fit`."""
+    from engine.capture.detection import Detection
+
+    d = np.load(DETECTIONS)
+    size = tuple(int(v) for v in d["size"])
+    dets = [Detection(d["kp"][i].astype(np.float64), d["scores"][i].astype(np.float64),
+                      d["world"][i].astype(np.float64), size) for i in range(len(d["kp"]))]
+    idx, kp, sc, fitted = KeypointFitLifter(LiftConfig(mode="fit")).fit_clip(dets)
+    assert len(idx) == 40
+    return with_presence(frame_features(kp, sc, fitted), np.ones(40, bool))
+
+
+def test_numpy_forward_matches_torch_on_real_inputs():
+    net = TemporalNet.load(resource_path(DEFAULT_MODEL))
+    model = load_npz(resource_path(DEFAULT_MODEL)).eval()
+    x = real_features()
+    with torch.no_grad():
+        expect = model(torch.from_numpy(x[None])).numpy()[0]
+    got = net.forward(x[None])[0]
+    assert np.abs(expect).max() > 1e-3  # the shipped model does correct `fit`
+    np.testing.assert_allclose(got, expect, atol=1e-4)
+    windows = np.stack([x[i:i + net.receptive_field] for i in range(len(x) - net.receptive_field + 1)])
+    np.testing.assert_allclose(net.forward_centre(windows), expect, atol=1e-4)
+
+
+def test_export_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = TemporalConvNet(16, (3, 9))
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    save_npz(model, {"why": "test"}, tmp_path / "m.npz")
+    x = real_features()
+    with torch.no_grad():
+        expect = model(torch.from_numpy(x[None])).numpy()[0]
+    np.testing.assert_allclose(TemporalNet.load(tmp_path / "m.npz").forward(x[None])[0], expect, atol=1e-4)
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
+        assert all(data[k].dtype != object for k in data.files)
+
+
+def test_noise_stats_recover_a_known_jitter():
+    rng = np.random.default_rng(0)
+    t = np.arange(400) / 30.0
+    base = np.zeros((400, 33, 2)) + rng.uniform(100, 500, (1, 33, 2))
+    base[..., 0] += 40 * np.sin(t)[:, None]  # slow motion, box about 400 px
+    base[:, 0] = (100, 100)
+    base[:, 1] = (500, 500)
+    sigma_px = 2.0
+    kp = base + rng.normal(0, sigma_px, base.shape)
+    kp[:, :2] = base[:, :2]
+    world = rng.normal(0, 0.3, (1, 33, 3)) + rng.normal(0, 0.01, (400, 33, 3))
+    stats = pool([clip_stats(kp, np.full((400, 33), 0.9), world, np.ones(400, bool))])
+    box = 400.0
+    measured = np.array(stats["jitter_2d_box"][2:]) * box
+    assert np.median(measured) == pytest.approx(sigma_px, rel=0.15)
+    assert np.median(np.array(stats["jitter_3d_m"])[2:]) == pytest.approx(0.01 * np.sqrt(1.5), rel=0.3)

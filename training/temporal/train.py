@@ -1,0 +1,151 @@
+"""Trains the temporal stage on mocap sequences with detector-like errors; writes the engine's .npz.
+
+    nice -n 10 python -m training.temporal.train --data ../shared/data --cache ~/.cache/monocap-training \
+        --minutes 30 --out resources/models/temporal_net.npz
+
+One torch thread. A pool of sequences (training.temporal.data) is drawn at the start and renewed
+a few sequences at a time while training. Each sample is a window of the network's receptive
+field around a frame; the frames the window may see are those of a file (every frame in the
+sequence), of a live source (none after the centre, or 1-2 after it), or of a clip's start or end
+(none before or after some frame). The loss is the mean distance between the corrected 3D and
+the truth over the 33 points (the 12 limb joints weigh 1, the others LIMB_WEIGHT_OTHERS).
+Test-split clips (training.common.mocap) are never drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.lift.nets.temporal_net import with_presence
+from training.common.mocap import load_clips, split_of
+from training.temporal.data import LIMB_POINTS, MocapSequences, Sequences, SynthConfig
+from training.temporal.model import TemporalConvNet, save_npz
+
+LIMB_WEIGHT_OTHERS = 0.2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    minutes: float = 30.0
+    max_steps: int = 0  # 0: as many as the minutes allow
+    channels: int = 128
+    dilations: tuple[int, ...] = (3, 9)
+    batch: int = 256
+    lr: float = 1e-3
+    pool: int = 2000  # sequences drawn at the start
+    renew: int = 8  # sequences renewed every `renew_every` steps
+    renew_every: int = 10
+    live_share: float = 0.35
+    edge_share: float = 0.15
+    seed: int = 0
+
+
+def window_batch(seqs: Sequences, count: int, rf: int, rng: np.random.Generator,
+                 cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """-> inputs (N, rf, C_in), fit3d and truth (N, 33, 3) of the centre frames, in which the
+    window's frames are masked as a file, a live source or a clip's edge would have them."""
+    b, t = seqs.present.shape
+    half = rf // 2
+    seq = rng.integers(0, b, count)
+    centre = rng.integers(half, t - half, count)
+    x = np.empty((count, rf, seqs.features.shape[2] + 1), np.float32)
+    kind = rng.random(count)
+    offs = np.arange(-half, half + 1)
+    for n in range(count):
+        present = seqs.present[seq[n], centre[n] - half:centre[n] + half + 1].copy()
+        present[half] = True
+        if kind[n] < cfg.live_share:
+            present[half + 1 + rng.choice(3, p=(0.6, 0.2, 0.2)):] = False
+        elif kind[n] < cfg.live_share + cfg.edge_share:
+            m = rng.integers(0, half + 1)
+            present[(offs < -m) if rng.random() < 0.5 else (offs > m)] = False
+        x[n] = with_presence(seqs.features[seq[n], centre[n] - half:centre[n] + half + 1], present)
+    return x, seqs.fit3d[seq, centre], seqs.truth3d[seq, centre], seq
+
+
+def joint_weights() -> torch.Tensor:
+    w = torch.full((33,), LIMB_WEIGHT_OTHERS)
+    w[LIMB_POINTS] = 1.0
+    return w / w.sum()
+
+
+def loss_fn(model: TemporalConvNet, x: np.ndarray, fit3d: np.ndarray, truth: np.ndarray) -> torch.Tensor:
+    pred = model(torch.from_numpy(x))[:, 0] + torch.from_numpy(fit3d)
+    dist = torch.linalg.norm(pred - torch.from_numpy(truth), dim=-1)
+    return (dist * joint_weights()).sum(-1).mean()
+
+
+def train(source: MocapSequences, cfg: TrainConfig, out: Path, synth: SynthConfig = SynthConfig(),
+          log=print) -> TemporalConvNet:
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    model = TemporalConvNet(cfg.channels, cfg.dilations)
+    rf = model.receptive_field
+    start = time.monotonic()
+    pool = source.sample(cfg.pool, rng, synth)
+    log(f"pool of {cfg.pool} sequences drawn in {time.monotonic() - start:.0f} s")
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    budget = cfg.minutes * 60
+    start = time.monotonic()
+    step, last_save, running = 0, start, []
+    record = {"train": asdict(cfg), "synth": asdict(synth)}
+    while True:
+        done = (time.monotonic() - start) / budget
+        if done >= 1 or (cfg.max_steps and step >= cfg.max_steps):
+            break
+        if cfg.max_steps:
+            done = max(done, step / cfg.max_steps)
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
+        if step and step % cfg.renew_every == 0:
+            fresh = source.sample(cfg.renew, rng, synth)
+            slots = rng.choice(cfg.pool, cfg.renew, replace=False)
+            for name in ("features", "present", "fit3d", "truth3d"):
+                getattr(pool, name)[slots] = getattr(fresh, name)
+        x, fit3d, truth, _ = window_batch(pool, cfg.batch, rf, rng, cfg)
+        loss = loss_fn(model, x, fit3d, truth)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        running.append(loss.item())
+        step += 1
+        if step % 200 == 0:
+            log(f"step {step} loss {np.mean(running) * 1000:.1f} mm ({(time.monotonic() - start) / 60:.1f} min)")
+            running = []
+        if time.monotonic() - last_save > 120:
+            save_npz(model, record | {"steps": step}, out)
+            last_save = time.monotonic()
+    save_npz(model, record | {"steps": step}, out)
+    log(f"{step} steps; wrote {out}")
+    return model
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data")
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "monocap-training")
+    ap.add_argument("--out", type=Path, default=Path("resources/models/temporal_net.npz"))
+    ap.add_argument("--minutes", type=float, default=TrainConfig.minutes)
+    ap.add_argument("--max-steps", type=int, default=0)
+    ap.add_argument("--pool", type=int, default=TrainConfig.pool)
+    ap.add_argument("--channels", type=int, default=TrainConfig.channels)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    clips, skeletons = load_clips(a.data, a.cache)
+    source = MocapSequences([c for c in clips if split_of(c) == "train"], skeletons)
+    cfg = TrainConfig(minutes=a.minutes, max_steps=a.max_steps, pool=a.pool, channels=a.channels, seed=a.seed)
+    train(source, cfg, a.out, log=lambda m: print(m, file=sys.stderr, flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
