@@ -17,6 +17,7 @@ from engine.session.settings import mode_choices, mode_problem
 
 from .path_field import PathField
 from .settings import CAMERA_SIZES, IMAGE_MODE, AppSettings
+from .user_errors import one_line
 from .window_state import DEVICE_CHOICES
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
@@ -40,8 +41,12 @@ def check_mode(settings: AppSettings) -> str:
     try:
         config = settings.pipeline_config()
     except MonocapError as exc:
-        return str(exc)
-    return mode_problem(config)
+        return one_line(str(exc))
+    problem = mode_problem(config)
+    if settings.mode == IMAGE_MODE and problem and one_line(problem) != problem:  # a library's paragraph: logged
+        return (f"{Path(settings.checkpoint).name} is not a checkpoint the image network can load: choose the "
+                "file its training wrote (the details are in the log).")
+    return one_line(problem)
 
 
 class SettingsDialog(QDialog):
@@ -98,6 +103,7 @@ class SettingsDialog(QDialog):
         form.addRow("Takes folder", self.takes_dir)
         self.error_label = QLabel("")
         self.error_label.setWordWrap(True)
+        self.error_label.setMaximumWidth(560)  # a line that wraps stays inside the dialog
         self.error_label.setStyleSheet("color: #e06060")
         form.addRow(self.error_label)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

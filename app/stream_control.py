@@ -19,6 +19,8 @@ from engine.streaming.sender_process import ProcessPoseStreamer
 from engine.streaming.switch import StreamSwitch
 from engine.streaming.targets import VMC_DEFAULT_TARGET
 
+from .user_errors import one_line
+
 RATES = (("every frame", 0.0), ("60 fps", 60.0), ("30 fps", 30.0), ("15 fps", 15.0))
 STATUS_EVERY_MS = 500
 
@@ -110,6 +112,7 @@ class StreamControl(QWidget):
             self._set_status(stats.receiver, "error")
 
     def _set_status(self, text: str, level: str) -> None:
+        text = one_line(text)
         self.status.setText(text)
         self.status.setToolTip(text)
         self.status.setProperty("level", level)

@@ -10,6 +10,7 @@ follows `takeListed` and `takesCleared`. The tests drive it without a window.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -18,6 +19,7 @@ from engine.core.take import Take
 from engine.session.settings import DEFAULT_DEVICE
 
 from .messages import SessionInfo
+from .user_errors import one_line
 from .window_values import (
     Banner,
     BannerScope,
@@ -161,6 +163,8 @@ class WindowState(QObject):
         self._changed()
 
     def _show(self, banner: Banner | None) -> None:
+        if banner is not None and one_line(banner.text) != banner.text:  # the detail goes to the log
+            banner = replace(banner, text=one_line(banner.text))
         shown, beneath = self.banner, self._beneath
         notice = next((b for b in (shown, beneath) if b is not None and b.scope is BannerScope.NOTICE), None)
         if banner is None:

@@ -84,3 +84,34 @@ def test_a_video_that_cannot_be_opened_leaves_no_opening_in_the_image(window, qt
     assert window.state.banner is not None and window.state.banner.level == "error"
     assert "bad.mp4" in window.banner.text() and "\n" not in window.banner.text()
     assert window.image_view.placeholder == "bad.mp4 could not be played: see the message above."
+
+
+def test_a_checkpoint_torch_will_not_load_is_one_line_with_the_detail_in_the_log(window, qtbot, tmp_path, caplog):
+    import pathlib
+
+    import torch
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from app.settings_dialog import SettingsDialog
+
+    odd = tmp_path / "downloaded.pt"
+    torch.save({"model": pathlib.PurePosixPath("a")}, odd)  # a pickle torch refuses to load safely
+    dlg = SettingsDialog(window.app_settings, window)
+    dlg.checkpoint.setText(str(odd))
+    dlg.mode.setCurrentIndex(dlg.mode.findData("image"))
+    with caplog.at_level("WARNING", logger="monocap.app"):
+        dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    said = dlg.error_label.text()
+    assert "downloaded.pt" in said and "\n" not in said and len(said) < 200, said
+    assert "weights_only" not in said and "Unpickling" not in said
+    assert "weights_only" in caplog.text  # the library's own words are in the log
+    dlg.reject()
+
+
+def test_every_message_in_the_strip_is_one_line(window, qtbot, caplog):
+    with caplog.at_level("WARNING", logger="monocap.app"):
+        window.show_error("take.bvh: internal error: ValueError: could not convert string to float: 'x'\n"
+                          "Traceback (most recent call last):\n  File ...")
+    said = window.banner.text()
+    assert "\n" not in said and "Traceback" not in said and said.startswith("take.bvh: "), said
+    assert "Traceback" in caplog.text
