@@ -30,9 +30,11 @@ def blender_python() -> str:
     return exe
 
 
-def blender_heads(path: Path, scale: float) -> tuple[dict[str, np.ndarray], float]:
-    out = path.with_suffix(".npz")
-    run = subprocess.run([blender_python(), str(DUMP), str(path), str(out), str(scale)],
+def blender_heads(path: Path, scale: float, fps: float = 30.0) -> tuple[dict[str, np.ndarray], float]:
+    """Blender's importer for the file's format: {bone: (T, 3) heads, metres, Y up}, the scene's
+    rate. BVH: `scale` is the importer's; glTF keys are placed at `fps` (glTF has no rate)."""
+    out = path.with_name(path.name + ".blender.npz")
+    run = subprocess.run([blender_python(), str(DUMP), str(path), str(out), str(scale), repr(float(fps))],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     data = np.load(out)
