@@ -26,12 +26,19 @@ def add_run_settings(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-root-motion", action="store_true", help="keep the subject over the origin")
 
 
+def add_face_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--face", action="store_true",
+                   help="track the face too: blink, mouth, vowels, brows, gaze and the head's rotation "
+                        "(face curves in takes, VMC blend shapes; docs/FACE.md)")
+
+
 def add_pipeline_arguments(p: argparse.ArgumentParser) -> None:
     """The options of the commands that write takes from videos (process, batch)."""
     p.add_argument("-o", "--output", default="out", help="output folder (default: ./out)")
     add_run_settings(p)
     p.add_argument("--hands", action="store_true",
                    help="track the fingers too: 15 finger joints per hand in every export (docs/HANDS.md)")
+    add_face_argument(p)
     p.add_argument("--formats", default=",".join(DEFAULT_FORMATS),
                    help=f"comma-separated output formats from {','.join(FORMATS)} (default {','.join(DEFAULT_FORMATS)})")
     p.add_argument("--people", default="1",
@@ -66,4 +73,5 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
     wanted = people_wanted(args)
     return pipeline_config(mode=args.mode, checkpoint=args.checkpoint, device=args.device, smoothing=args.smoothing,
                            fov_deg=args.fov, root_motion=not args.no_root_motion, hands=args.hands,
-                           detector=detector_for(wanted, max_people=args.max_people), person=args.person)
+                           detector=detector_for(wanted, max_people=args.max_people), person=args.person,
+                           face=getattr(args, "face", False))

@@ -8,7 +8,7 @@ import sys
 
 from engine.capture.frames import CameraSource, open_source
 from engine.cli.progress import say
-from engine.cli.run_arguments import add_run_settings, config_from_args
+from engine.cli.run_arguments import add_face_argument, add_run_settings, config_from_args
 from engine.core.errors import MonocapError
 
 
@@ -32,6 +32,7 @@ def add_stream_parser(sub) -> None:
                         "one of the first frame with anyone in view (default 2, docs/PEOPLE.md)")
     s.add_argument("--hands", action="store_true",
                    help="track the hands too and stream the fingers (slower; docs/HANDS.md)")
+    add_face_argument(s)
     s.set_defaults(people="1", person=0)  # a stream follows one person
     s.add_argument("-q", "--quiet", action="store_true", help="no status line")
 

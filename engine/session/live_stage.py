@@ -22,6 +22,7 @@ import threading
 from typing import Callable
 
 from engine.capture.detection import Detection
+from engine.capture.face import FaceTracker
 from engine.capture.frames import Frame
 from engine.capture.hands import HandTracker
 from engine.session.events import DetectedFrame
@@ -36,15 +37,27 @@ def _hand_tracker(tracker: LiveTracker) -> HandTracker | None:
     return HandTracker(hand, alternate=hand.live_alternate) if tracker.config.hands else None
 
 
+def _face_tracker(tracker: LiveTracker) -> FaceTracker | None:
+    return FaceTracker(tracker.config.face_tracking) if tracker.config.face else None
+
+
+def _close_trackers(stage: "TrackingStage | InlineStage") -> None:
+    for name in ("_hands", "_face"):
+        if getattr(stage, name) is not None:
+            getattr(stage, name).close()
+            setattr(stage, name, None)
+
+
 def _track(stage: "TrackingStage | InlineStage", frame: Frame, detection: Detection | None,
            detected: DetectedFrame | None,
            restart: bool) -> None:
-    """One frame through a stage: hands, the tracker, then on_pose."""
+    """One frame through a stage: hands, the face, the tracker, then on_pose."""
     if restart:
         stage.tracker.restart()
     image = frame.image if stage._needs_images else None
     hands = None if stage._hands is None else stage._hands.track(frame.image, detection, frame.timestamp_ns)
-    pose = stage.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image, hands)
+    face = None if stage._face is None else stage._face.track(frame.image, detection, frame.timestamp_ns)
+    pose = stage.tracker.push(frame.index, frame.timestamp_ns / 1e9, detection, image, hands, face)
     stage._on_pose(frame, detection, pose, detected)
 
 
@@ -57,6 +70,7 @@ class TrackingStage:
         self._needs_images = tracker.lifter.needs_images
         # with hands on, the hands are tracked here too, beside the next frame's body detection
         self._hands = _hand_tracker(tracker)
+        self._face = _face_tracker(tracker)
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._error: BaseException | None = None
         self._failed = False
@@ -89,8 +103,7 @@ class TrackingStage:
                 except queue.Full:
                     continue
             self._thread.join()
-            if self._hands is not None:
-                self._hands.close()
+            _close_trackers(self)
         self._raise_error()
 
     def __enter__(self) -> "TrackingStage":
@@ -130,14 +143,14 @@ class InlineStage:
         self._on_pose = on_pose
         self._needs_images = tracker.lifter.needs_images
         self._hands = _hand_tracker(tracker)
+        self._face = _face_tracker(tracker)
 
     def submit(self, frame: Frame, detection: Detection | None, detected: DetectedFrame | None = None,
                restart: bool = False) -> None:
         _track(self, frame, detection, detected, restart)
 
     def close(self) -> None:
-        if self._hands is not None:
-            self._hands.close()
+        _close_trackers(self)
 
     def __enter__(self) -> "InlineStage":
         return self

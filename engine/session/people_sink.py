@@ -27,7 +27,7 @@ from engine.session.recorder import next_take_name
 
 class PeopleSink:
     def __init__(self, config: PipelineConfig, takes_dir: str | Path = "", events: SessionEvents | None = None):
-        self.config = replace(config, hands=False)
+        self.config = replace(config, hands=False, face=False)
         self.people = LivePeople(self.config, everyone=True)
         self.takes_dir = Path(takes_dir) if takes_dir else None
         self.events = events or SessionEvents()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Protocol
 
 import numpy as np
@@ -19,6 +19,7 @@ import numpy as np
 from engine import __version__
 from engine.capture.detection import Detection
 from engine.capture.detector import DetectorConfig, PoseDetector
+from engine.capture.face import FaceConfig, FaceObservation
 from engine.capture.frames import FrameSource
 from engine.capture.hands import HandsConfig, HandsFrame, HandTracker
 from engine.capture.lock_on import LockOn
@@ -32,6 +33,8 @@ from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY, MONOCAP_HANDS, Ske
 from engine.core.take import Take
 from engine.lift.camera import DEFAULT_FOV_DEG, Intrinsics, estimate_root_translation
 from engine.lift.modes import LiftConfig, Lifter, make_lifter
+from engine.motion.face_expressions import FACE_CURVES, FaceExpressions
+from engine.motion.face_head import FaceHead
 from engine.motion.fingers import LiveFingers, offline_fingers
 from engine.motion.live_filters import LiveTemporal
 from engine.motion.smoothing import SmoothingConfig
@@ -48,6 +51,8 @@ class PipelineConfig:
     live_calibration_s: float = 3.0  # live: bone lengths and the floor come from the first seconds
     hands: bool = False  # track the fingers too (the monocap_hands skeleton; docs/HANDS.md)
     hand: HandsConfig = field(default_factory=HandsConfig)
+    face: bool = False  # track the face too: expressions and the head (docs/FACE.md)
+    face_tracking: FaceConfig = field(default_factory=FaceConfig)
 
     def __post_init__(self) -> None:
         if self.hands and self.lift.skeleton != MONOCAP_BODY.name:
@@ -212,7 +217,10 @@ def bgr_to_rgb(image_bgr: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class PoseFrame:
     """One frame's result. joints_m: (J, 3) world metres (causal temporal stage), None if nobody.
-    hands: both hands' keypoints when hands are tracked (then the skeleton is MONOCAP_HANDS)."""
+    hands: both hands' keypoints when hands are tracked (then the skeleton is MONOCAP_HANDS).
+    face: the face's values (engine.motion.face_expressions.FACE_CURVES) when the face is tracked:
+    all NaN in a frame it is not seen, None when it is not tracked; face_px: (478, 3) its
+    landmarks in the image when seen, else None."""
 
     index: int
     timestamp_s: float
@@ -220,6 +228,8 @@ class PoseFrame:
     joints_m: np.ndarray | None
     skeleton: Skeleton
     hands: HandsFrame | None = None
+    face: np.ndarray | None = None
+    face_px: np.ndarray | None = None
 
 
 class LiveTracker:
@@ -241,6 +251,8 @@ class LiveTracker:
         self._fingers = LiveFingers(config.smoothing) if config.hands else None
         if self._fingers is not None:
             self.skeleton = MONOCAP_HANDS
+        self._face = FaceExpressions() if config.face else None
+        self._face_head = FaceHead(self._body)
 
     def restart(self) -> None:
         """Forgets the subject (filters, bone lengths, floor, origin, the lifter's live state), for
@@ -258,12 +270,15 @@ class LiveTracker:
         return self._temporal.origin_m
 
     def push(self, index: int, timestamp_s: float, detection: Detection | None,
-             image_bgr: np.ndarray | None = None, hands: HandsFrame | None = None) -> PoseFrame:
+             image_bgr: np.ndarray | None = None, hands: HandsFrame | None = None,
+             face: FaceObservation | None = None) -> PoseFrame:
         """image_bgr is needed only by 3D modes that `needs_images`; hands (engine.capture.hands.
-        HandTracker's, for the same frame) when the config tracks hands."""
+        HandTracker's, for the same frame) when the config tracks hands; face (engine.capture.face.
+        FaceTracker's) when it tracks the face."""
         started = time.perf_counter()
         try:
-            return self._push(index, timestamp_s, detection, image_bgr, hands)
+            pose = self._push(index, timestamp_s, detection, image_bgr, hands)
+            return self._with_face(pose, face) if self._face is not None else pose
         finally:
             self.last_push_s = time.perf_counter() - started
 
@@ -286,6 +301,17 @@ class LiveTracker:
             joints = self._fingers.push(joints, hands.world_m, hands.found, self._temporal.level @ CAMERA_TO_WORLD,
                                         timestamp_s)
         return PoseFrame(index, timestamp_s, detection, joints, self.skeleton, hands)
+
+    def _with_face(self, pose: PoseFrame, face: FaceObservation | None) -> PoseFrame:
+        """The face's values on the pose, and the head and neck turned as the face is."""
+        seen = face is not None and face.found and pose.detection is not None
+        values = self._face.push(face.landmarks_px if seen else None, pose.timestamp_s)
+        if values is None:
+            return replace(pose, face=np.full(len(FACE_CURVES), np.nan))
+        joints = pose.joints_m
+        if joints is not None:
+            joints = self._face_head.apply(joints, values)
+        return replace(pose, joints_m=joints, face=values, face_px=face.landmarks_px)
 
     def _root(self, rel_cam: np.ndarray, detection: Detection) -> np.ndarray:
         root = None

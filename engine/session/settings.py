@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from engine.capture.detector import DetectorConfig
+from engine.capture.face import face_model_path
 from engine.core.errors import InputError, describe_error
 from engine.lift.camera import DEFAULT_FOV_DEG
 from engine.lift.device import DEVICES
@@ -83,8 +84,12 @@ def camera_size(width, height) -> tuple[int, int]:
 
 def pipeline_config(*, mode: str = DEFAULT_MODE, checkpoint: str = "", device: str = DEFAULT_DEVICE,
                     smoothing: float = DEFAULT_SMOOTHING, fov_deg: float = DEFAULT_FOV_DEG, root_motion: bool = True,
-                    hands: bool = False, detector: DetectorConfig | None = None, person: int = 0) -> PipelineConfig:
-    """A run's configuration from plain values; InputError (one line, naming the value) when one is bad."""
-    return PipelineConfig(lift=LiftConfig(mode=check_mode(mode), checkpoint=checkpoint, device=check_device(device)),
+                    hands: bool = False, detector: DetectorConfig | None = None, person: int = 0,
+                    face: bool = False) -> PipelineConfig:
+    """A run's configuration from plain values; InputError (one line, naming the value) when one is bad
+    (a missing face model included, when the face is asked for)."""
+    if face:
+        face_model_path()
+    return PipelineConfig(face=face, lift=LiftConfig(mode=check_mode(mode), checkpoint=checkpoint, device=check_device(device)),
                           smoothing=SmoothingConfig(strength=check_smoothing(smoothing)), fov_deg=check_fov(fov_deg),
                           root_motion=root_motion, hands=hands, detector=detector or DetectorConfig(), person=person)

@@ -15,6 +15,7 @@ import json
 import numpy as np
 
 from engine.core.skeletons import frame_joints
+from engine.motion.face_expressions import FACE_CURVES
 
 
 class JsonEncoder:
@@ -30,4 +31,8 @@ class JsonEncoder:
                      for name, v, ok in zip(pose_frame.skeleton.joint_names, values, seen)}
         message = {"frame": int(pose_frame.index), "time_s": round(float(pose_frame.timestamp_s), 6),
                    "skeleton": pose_frame.skeleton.name, "joints": named}
+        face = getattr(pose_frame, "face", None)
+        if face is not None:  # the face is tracked: NaN values when it is not seen in this frame
+            message["face"] = None if not np.isfinite(face).all() else {
+                name: round(float(v), 4) for name, v in zip(FACE_CURVES, face)}
         return json.dumps(message, separators=(",", ":")).encode("utf-8")

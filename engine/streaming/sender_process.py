@@ -46,6 +46,7 @@ class StreamPose:
     timestamp_s: float
     joints_m: np.ndarray | None
     skeleton_name: str
+    face: np.ndarray | None = None  # the face's values (engine.motion.face_expressions.FACE_CURVES)
 
     @property
     def skeleton(self) -> skeletons.Skeleton:
@@ -92,7 +93,8 @@ class ProcessPoseStreamer:
             raise self._error
         joints = pose_frame.joints_m
         pose = StreamPose(int(pose_frame.index), float(pose_frame.timestamp_s),
-                          None if joints is None else np.asarray(joints), pose_frame.skeleton.name)
+                          None if joints is None else np.asarray(joints), pose_frame.skeleton.name,
+                          getattr(pose_frame, "face", None))
         with self._cond:
             if self._stopping:
                 raise RuntimeError("the streamer is closed")

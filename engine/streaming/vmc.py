@@ -10,6 +10,11 @@ A frame with nobody in view sends OK (tracking status 0) and T only, so the avat
 Poses with fingers (MONOCAP_HANDS, captured with hands) add Unity's 30 finger bones
 (UNITY_HUMANOID_RIG_FINGERS) after the body's; a hand not seen holds its last finger rotations for
 a moment, then rests (engine/animation/live_solver.py).
+With the face tracked (engine/streaming/face_blend.py), every frame also carries
+  /VMC/Ext/Blend/Val  expression name, value 0-1   VRM 0.x, VRM 1.0 and ARKit names
+  /VMC/Ext/Blend/Apply                             once, after them
+all zero (the neutral face) in a frame where the face is not seen, and the Neck and Head bones
+turn with the face (engine/motion/face_head.py).
 
 Unity's axes: left-handed, Y up, the avatar facing +Z with its left hand towards -X. Monocap's world
 (engine/core/coords.py) is right-handed, Y up, the subject in the rest pose facing +Z with the left
@@ -30,6 +35,7 @@ from scipy.spatial.transform import Rotation
 from engine.animation.live_solver import LivePose, LiveSolver
 from engine.animation.rig import UNITY_HUMANOID_RIG, UNITY_HUMANOID_RIG_FINGERS, Rig
 from engine.core.skeletons import MONOCAP_BODY, MONOCAP_HANDS
+from engine.streaming.face_blend import add_blend_messages
 
 ROOT_ADDRESS = "/VMC/Ext/Root/Pos"
 BONE_ADDRESS = "/VMC/Ext/Bone/Pos"
@@ -72,9 +78,13 @@ def _ints(address: str, *values: int) -> OscMessageBuilder:
     return msg
 
 
-def bundle_for_pose(pose: LivePose | None, time_s: float, rig: Rig = UNITY_HUMANOID_RIG) -> bytes:
-    """One frame as one OSC bundle (its bytes). pose None: nobody in view."""
+def bundle_for_pose(pose: LivePose | None, time_s: float, rig: Rig = UNITY_HUMANOID_RIG,
+                    face: np.ndarray | None = None) -> bytes:
+    """One frame as one OSC bundle (its bytes). pose None: nobody in view. face: the face's values
+    when the face is tracked (NaN where it is not seen: the neutral face is sent), else None."""
     bundle = OscBundleBuilder(IMMEDIATELY)
+    if face is not None:
+        add_blend_messages(bundle, face)
     if pose is not None:
         hips_local = np.array([0.0, pose.floor_to_root_m, 0.0])
         root = to_unity_positions(pose.root_m - hips_local)
@@ -122,4 +132,4 @@ class VmcEncoder:
             if skeleton.joint_names != self.solver.skeleton.joint_names:
                 self.solver = LiveSolver(RIG_FOR_SKELETON[skeleton.name], self.warmup_s, skeleton)
             pose = self.solver.solve(joints, pose_frame.timestamp_s)
-        return bundle_for_pose(pose, pose_frame.timestamp_s, self.rig)
+        return bundle_for_pose(pose, pose_frame.timestamp_s, self.rig, getattr(pose_frame, "face", None))
