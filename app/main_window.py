@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         if takes_dir:
             self.app_settings = self.app_settings.with_(takes_dir=takes_dir)
         self.state = WindowState(self.app_settings.device, self)
+        self.state.set_lift_choice(self.app_settings.lift_mode, self.app_settings.hands)
         if settings_problems:  # each bad value kept its default
             self.state.show(Banner("; ".join(settings_problems), "warning", scope=BannerScope.NOTICE))
         self.engine = EngineController(self)
@@ -397,6 +398,7 @@ class MainWindow(QMainWindow):
         if changed_folder:
             list_takes_folder(self.state, self.app_settings.takes_folder)
         self.state.set_device_choice(settings.device)
+        self.state.set_lift_choice(settings.lift_mode, settings.hands)
         if not quiet:
             self.statusBar().showMessage("Settings saved; they apply to the next source you open.", 5000)
 

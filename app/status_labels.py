@@ -1,5 +1,5 @@
-"""The status bar's standing fields: the display rate, the latency, the device and whether a
-person is in view, drawn from the window's state."""
+"""The status bar's standing fields: the display rate, the latency, the 3D mode that runs (and
+hands), the device and whether a person is in view, drawn from the window's state."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ class StatusLabels(QObject):
     def __init__(self, bar: QStatusBar):
         super().__init__(bar)
         self.fps, self.latency, self.device, self.person = QLabel(), QLabel(), QLabel(), QLabel()
-        for label, width in ((self.fps, 150), (self.latency, 100), (self.device, 150), (self.person, 110)):
+        self.lift = QLabel()
+        for label, width in ((self.fps, 150), (self.latency, 100), (self.lift, 110), (self.device, 150),
+                             (self.person, 110)):
             label.setMinimumWidth(width)
             bar.addPermanentWidget(label)
 
@@ -22,4 +24,6 @@ class StatusLabels(QObject):
         self.fps.setText(status.fps_text)
         self.latency.setText(status.latency_text)
         self.device.setText(status.device_text)
+        self.lift.setText(status.lift_text)
+        self.lift.setToolTip(status.lift_tip)
         self.person.setText(status.person_text)

@@ -16,7 +16,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.core.take import Take
-from engine.session.settings import DEFAULT_DEVICE
+from engine.session.settings import DEFAULT_DEVICE, MODE_LABELS
 
 from .messages import SessionInfo
 from .user_errors import one_line
@@ -83,6 +83,8 @@ class WindowState(QObject):
         self.source_running = False
         self.device_choice = device_choice
         self.device_actual = ""  # what the engine reported for the running source
+        self.lift_choice: tuple[str, bool] = ("", False)  # the 3D mode chosen in the settings, hands tracked
+        self.lift_running: tuple[str, bool] | None = None  # the running source's, as it was opened
         self.banner: Banner | None = None
         self._beneath: Banner | None = None  # shown when the banner shown is closed (see BannerScope.NOTICE)
         # the running source
@@ -120,6 +122,7 @@ class WindowState(QObject):
         self.source = source
         self.source_info = None
         self.source_running = True
+        self.lift_running = self.lift_choice
         self._leave_take()
         self._stop_recording_clock()
         self._clear_rates()
@@ -183,6 +186,33 @@ class WindowState(QObject):
         """The ✕: what waited beneath the banner shows."""
         self.banner, self._beneath = self._beneath, None
         self._changed()
+
+    def set_lift_choice(self, mode: str, hands: bool) -> None:
+        """The 3D mode (engine.lift MODE_LABELS' key) and hands chosen: the next source runs them."""
+        self.lift_choice = (mode, bool(hands))
+        self._changed()
+
+    def lift_text(self) -> str:
+        """"3D mode fit + hands": what runs, and what the next source will run when that differs."""
+        def short(choice: tuple[str, bool]) -> str:
+            return choice[0] + (" + hands" if choice[1] else "")
+
+        running = self.lift_running if self.source_running else None
+        if not self.lift_choice[0]:
+            return ""
+        if running is None or running == self.lift_choice:
+            return f"3D mode {short(running or self.lift_choice)}"
+        return f"3D mode {short(running)} (next source: {short(self.lift_choice)})"
+
+    def lift_tip(self) -> str:
+        def words(choice: tuple[str, bool]) -> str:
+            return MODE_LABELS.get(choice[0], choice[0]) + ("; hands and fingers tracked (slower)" if choice[1] else "")
+
+        running = self.lift_running if self.source_running else None
+        tip = f"3D mode: {words(running or self.lift_choice)}"
+        if running is not None and running != self.lift_choice:
+            tip += f". The next source runs: {words(self.lift_choice)}"
+        return tip + ". Settings… (Ctrl+,) changes it."
 
     def set_device_choice(self, choice: str) -> None:
         self.device_choice = choice
@@ -273,7 +303,7 @@ class WindowState(QObject):
         activity = " — ".join(t for t in (self.activity_text(), self.progress_text()) if t)
         return WindowStatus(self.mode, self.banner, activity, self.progress(), self.recording, self.recording_text(),
                             self.fps_text(), self.latency_text(), self.device_text(), self.person_text(),
-                            self.take_name)
+                            self.take_name, self.lift_text(), self.lift_tip())
 
     def fps_text(self) -> str:
         rate = self.display_rate.rate() if self.source_running and self.mode is Mode.LIVE else None

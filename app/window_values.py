@@ -87,6 +87,8 @@ class WindowStatus:
     device_text: str
     person_text: str
     take_name: str  # the take shown ("" outside playback)
+    lift_text: str = ""  # the 3D mode that runs (and the one chosen for the next source, when they differ)
+    lift_tip: str = ""  # the same in full words
 
 
 def format_seconds(s: float) -> str:

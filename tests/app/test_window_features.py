@@ -85,3 +85,18 @@ def test_start_without_camera_plays_the_sample_clip(qtbot, tmp_path, monkeypatch
     assert "No camera found" in win.banner.text()
     assert win.source_info is not None and win.source_info.name == "taiji_sample.mp4"
     dispose_window(win)
+
+
+def test_the_3d_mode_that_runs_is_shown_in_the_status_bar(window, qtbot):
+    label = window.status_labels.lift
+    mode = window.app_settings.lift_mode
+    assert label.isVisible() and label.text() == f"3D mode {mode}"
+    window.open_sample()
+    qtbot.waitUntil(lambda: window.frames_rendered >= 2, timeout=60000)
+    window.apply_settings(window.app_settings.with_(mode="detector", hands=True), quiet=True)
+    # the running source keeps its mode until the next one opens: both are said
+    assert label.text() == f"3D mode {mode} (next source: detector + hands)"
+    assert "hands and fingers" in label.toolTip()
+    window.stop_source()
+    qtbot.waitUntil(lambda: not window.source_running, timeout=10000)
+    assert label.text() == "3D mode detector + hands"
