@@ -14,6 +14,7 @@ class DetectionTrack:
 
     def __init__(self, num_keypoints: int = MEDIAPIPE_33.num_joints, capacity: int = 1024):
         self.hands: HandTrack | None = None  # both hands per frame, when they are tracked
+        self.face_curves: np.ndarray | None = None  # (T, C) the face's values, when the face is tracked
         self.k = num_keypoints
         self._n = 0
         self._kp = np.zeros((capacity, self.k, 2), np.float32)

@@ -44,6 +44,9 @@ class Take:
     [0, 1] (0 where nothing was detected); both None for takes that never had a detector.
     hand_keypoints_px: (T, 2, 21, 2) both hands' 2D keypoints (left first; engine/capture/hands.py), NaN
     where a hand was not found; None for takes captured without hands.
+    face_curves: (T, C) the face's values per frame (engine/motion/face_expressions.py: head and gaze
+    angles in degrees, the expressions 0-1), NaN where the face was not seen, named by
+    face_curve_names (C,); None for takes captured without the face.
     joint_confidence: (T, J) how sure the take is of each joint, 0..1: 0 where a joint is missing
     (its position NaN) in a frame that has others; None where nothing is known beyond which
     positions are there (see `per_joint_confidence`). A frame is `valid` when it has any of the
@@ -62,6 +65,8 @@ class Take:
     metadata: dict = field(default_factory=dict)
     hand_keypoints_px: np.ndarray | None = None
     joint_confidence: np.ndarray | None = None
+    face_curves: np.ndarray | None = None
+    face_curve_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         t, j = self.joints_m.shape[:2]
@@ -73,6 +78,8 @@ class Take:
             raise ValueError("timestamps_s and valid must be (T,)")
         if self.joint_confidence is not None and self.joint_confidence.shape != (t, j):
             raise ValueError(f"joint_confidence must be (T, J) = {(t, j)}, got {self.joint_confidence.shape}")
+        if self.face_curves is not None and self.face_curves.shape != (t, len(self.face_curve_names)):
+            raise ValueError(f"face_curves must be (T, {len(self.face_curve_names)}), got {self.face_curves.shape}")
 
     def per_joint_confidence(self) -> np.ndarray:
         """(T, J): the stored joint_confidence, 0 wherever a position is missing or the frame
@@ -108,6 +115,7 @@ class Take:
             keypoint_scores=None if self.keypoint_scores is None else self.keypoint_scores[s],
             hand_keypoints_px=None if self.hand_keypoints_px is None else self.hand_keypoints_px[s],
             joint_confidence=None if self.joint_confidence is None else self.joint_confidence[s],
+            face_curves=None if self.face_curves is None else self.face_curves[s],
         )
 
 
@@ -155,6 +163,9 @@ def save_npz(take: Take, path: str | Path) -> Path:
         arrays["image_size"] = np.array(take.image_size, dtype=np.int32)
     if take.joint_confidence is not None:
         arrays["joint_confidence"] = take.joint_confidence.astype(np.float32)
+    if take.face_curves is not None:
+        arrays["face_curves"] = take.face_curves.astype(np.float32)
+        arrays["face_curve_names"] = np.array(take.face_curve_names)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
@@ -162,7 +173,8 @@ def save_npz(take: Take, path: str | Path) -> Path:
 
 
 _NPZ_REQUIRED = ("joints_m", "joint_names", "parents", "fps", "timestamps_s", "valid")
-_NPZ_TEXT = ("joint_names", "skeleton_name", "metadata_json", "keypoint_names", "keypoint_skeleton_name")
+_NPZ_TEXT = ("joint_names", "skeleton_name", "metadata_json", "keypoint_names", "keypoint_skeleton_name",
+             "face_curve_names")
 MAX_IMAGE_SIDE_PX = 100_000
 
 
@@ -193,6 +205,11 @@ def _check_npz_shapes(path: Path, headers: dict, limits: InputLimits) -> None:
     if hands is not None and (len(hands.shape) != 4 or hands.shape[0] != t_count or hands.shape[1] != 2
                               or hands.shape[3] != 2):
         raise InputError(f"{path}: hand_keypoints_px has shape {hands.shape}, expected ({t_count}, 2, keypoints, 2)")
+    face = headers.get("face_curves")
+    if face is not None and (len(face.shape) != 2 or face.shape[0] != t_count or "face_curve_names" not in headers
+                             or headers["face_curve_names"].shape != (face.shape[1],)):
+        raise InputError(f"{path}: face_curves has shape {face.shape}, expected ({t_count}, curves) "
+                         "with a face_curve_names of as many names")
     limits.check_joints(k_count, f"{path}: keypoints_px")
     if "keypoints_px" in headers and "keypoint_scores" not in headers:
         raise InputError(f"{path}: keypoints_px without keypoint_scores")
@@ -284,9 +301,16 @@ def _take_from_arrays(path: Path, data: dict) -> Take:
         hands = data["hand_keypoints_px"].astype(np.float64)
         if first_implausible(hands, 1e7, allow_nan=True) is not None:
             raise InputError(f"{where}: hand_keypoints_px holds infinite or implausibly large pixel positions")
+    face, face_names = None, ()
+    if "face_curves" in data:
+        face = data["face_curves"].astype(np.float64)
+        face_names = tuple(str(n) for n in data["face_curve_names"])
+        if first_implausible(face, 1e4, allow_nan=True) is not None:
+            raise InputError(f"{where}: face_curves holds infinite or implausibly large values")
     return Take(joints_m=joints, skeleton=skeleton, fps=fps, timestamps_s=times, valid=valid,
                 keypoints_px=keypoints, keypoint_scores=scores, keypoint_skeleton=kp_skeleton,
-                image_size=image_size, metadata=metadata, hand_keypoints_px=hands, joint_confidence=confidence)
+                image_size=image_size, metadata=metadata, hand_keypoints_px=hands, joint_confidence=confidence,
+                face_curves=face, face_curve_names=face_names)
 
 
 def _stored_confidence(data: dict, where: str) -> np.ndarray | None:

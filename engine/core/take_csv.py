@@ -1,5 +1,7 @@
 """A take as CSV: one row per frame: frame, time_s, then <joint>_x_m, _y_m, _z_m (metres; empty
-where a joint is missing). The frame rate is 1 / the time step."""
+where a joint is missing), then, for takes with the face, face_<curve> per face curve (e.g.
+face_blink_left, face_head_yaw_deg; empty where the face was not seen). The frame rate is 1 / the
+time step."""
 
 from __future__ import annotations
 
@@ -40,11 +42,22 @@ def csv_joint_name(name: str) -> str:
     return _CSV_BREAKS.sub("_", name).strip()
 
 
-def csv_header(skeleton: Skeleton) -> list[str]:
+FACE_PREFIX = "face_"
+
+
+def csv_header(skeleton: Skeleton, face_curve_names: tuple[str, ...] = ()) -> list[str]:
     cols = ["frame", "time_s"]
     for name in map(csv_joint_name, skeleton.joint_names):
         cols += [f"{name}_x_m", f"{name}_y_m", f"{name}_z_m"]
-    return cols
+    return cols + [FACE_PREFIX + csv_joint_name(n) for n in face_curve_names]
+
+
+def _face_columns(header: list[str]) -> int:
+    """Where the trailing face curve columns (face_<curve>, not a coordinate) start in a header."""
+    k = len(header)
+    while k > 2 and header[k - 1].startswith(FACE_PREFIX) and not header[k - 1].endswith("_m"):
+        k -= 1
+    return k
 
 
 def write_csv(take: Take, path: str | Path) -> Path:
@@ -56,8 +69,11 @@ def write_csv(take: Take, path: str | Path) -> Path:
     names = take.skeleton.joint_names
     check_written_names_differ(names, [csv_joint_name(n) for n in names], path)
     check_names_to_write([csv_joint_name(n) for n in names], path)
-    lines = [",".join(csv_header(take.skeleton))]
+    face_names = take.face_curve_names if take.face_curves is not None else ()
+    lines = [",".join(csv_header(take.skeleton, face_names))]
     flat = take.joints_m.reshape(take.num_frames, -1)
+    if face_names:
+        flat = np.concatenate([flat, take.face_curves], axis=1)
     for i in range(take.num_frames):
         values = ",".join("" if not np.isfinite(v) else f"{v:.5f}" for v in flat[i])
         lines.append(f"{i},{take.timestamps_s[i]:.6f},{values}")
@@ -81,6 +97,7 @@ def read_text_file(path: Path, what: str) -> str:
 def csv_joint_names(path: Path, header_line: str) -> tuple[str, ...]:
     """Joint names from a Monocap CSV header; InputError naming the file when it is not one."""
     header = [h.strip() for h in header_line.strip().split(",")]
+    header = header[:_face_columns(header)]
     if header[:2] != ["frame", "time_s"] or len(header) < 5 or (len(header) - 2) % 3:
         raise InputError(f"{path}: line 1: not a Monocap CSV header "
                          "(frame,time_s,<joint>_x_m,<joint>_y_m,<joint>_z_m,...)")
@@ -122,7 +139,9 @@ def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLi
             skeleton = Skeleton(path.stem, names, (-1,) * len(names))
     if skeleton is None or skeleton.joint_names != names:
         raise InputError(f"{path}: joints {names[:3]}... do not match a known skeleton")
-    header = csv_header(skeleton)
+    columns = [h.strip() for h in rows[0].strip().split(",")]
+    face_names = tuple(h[len(FACE_PREFIX):] for h in columns[_face_columns(columns):])
+    header = csv_header(skeleton, face_names)
     if not ends_with_line_end(text):
         problem = cut_row_problem(rows[-1].split(","), rows[-2].split(",") if len(rows) > 2 else None, len(header))
         if problem:
@@ -137,14 +156,17 @@ def read_csv(path: str | Path, skeleton: Skeleton | None = None, limits: InputLi
         raise InputError(f"{path}: time_s does not advance, so the frame rate is unknown")
     layout = frames_of_rows(data[:, 0], times, 2, str(path), limits)
     say_skipped(str(path), layout.skipped, int(data[0, 0]))
-    joints = missing_as_whole_joints(place_rows(data[:, 2:].reshape(len(data), len(names), 3), layout))
+    joint_end = 2 + 3 * len(names)
+    joints = missing_as_whole_joints(place_rows(data[:, 2:joint_end].reshape(len(data), len(names), 3), layout))
+    face = place_rows(data[:, joint_end:], layout) if face_names else None
     count = len(layout.times_s)
     span = float(times[-1] - times[0])
     fps = check_rate((count - 1) / span, f"{path}: time_s") if count > 1 else DEFAULT_FPS
     valid = valid_frames(joints, skeleton)
     joints[~valid] = np.nan
     return Take(joints, skeleton, fps, layout.times_s, valid,
-                joint_confidence=confidence_if_partial(joints, skeleton, valid))
+                joint_confidence=confidence_if_partial(joints, skeleton, valid),
+                face_curves=face, face_curve_names=face_names)
 
 
 def _csv_values(path: Path, rows: list[str], header: list[str]) -> np.ndarray:

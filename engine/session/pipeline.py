@@ -19,7 +19,7 @@ import numpy as np
 from engine import __version__
 from engine.capture.detection import Detection
 from engine.capture.detector import DetectorConfig, PoseDetector
-from engine.capture.face import FaceConfig, FaceObservation
+from engine.capture.face import FaceConfig, FaceObservation, FaceTracker
 from engine.capture.frames import FrameSource
 from engine.capture.hands import HandsConfig, HandsFrame, HandTracker
 from engine.capture.lock_on import LockOn
@@ -83,21 +83,25 @@ class Cancelled(Exception):
 def detect_people_source(source: FrameSource, detector: PoseDetector, progress: Progress | None = None,
                          cancel: CancelFlag | None = None, on_frame: Callable | None = None,
                          people: PeopleConfig = PeopleConfig(),
-                         hand_tracker: HandTracker | None = None) -> PeopleTracks:
+                         hand_tracker: HandTracker | None = None,
+                         face_tracker: FaceTracker | None = None) -> PeopleTracks:
     """Runs the detector and the people tracker over every frame of `source`. Memory holds
     keypoints only, never images.
 
     on_frame(row, frame, tracked_people) runs after each frame. With a hand tracker, the hands of
     the person a causal lock-on follows (engine.capture.lock_on.LockOn, the live rule) are tracked
     on a second thread while the next frame's people are detected; that person's track then
-    holds them (`PeopleTracks.hands_person`)."""
+    holds them (`PeopleTracks.hands_person`). A face tracker, likewise: that person's track then
+    holds the face's values (`DetectionTrack.face_curves`, the live pass's causal values)."""
     tracker = PeopleTracker(people)
     tracks = PeopleTracks()
     total = source.frame_count
     hands = HandTrack() if hand_tracker is not None else None
+    face = _FacePass() if face_tracker is not None else None
     lock = LockOn()
     pending: Future | None = None
-    with ThreadPoolExecutor(1, thread_name_prefix="monocap-hands") if hand_tracker else nullcontext() as pool:
+    beside = hand_tracker is not None or face_tracker is not None
+    with ThreadPoolExecutor(1, thread_name_prefix="monocap-hands") if beside else nullcontext() as pool:
         try:
             for frame in source:
                 if cancel is not None and cancel.is_set():
@@ -105,13 +109,13 @@ def detect_people_source(source: FrameSource, detector: PoseDetector, progress: 
                 t = frame.timestamp_ns / 1e9
                 found = tracker.update(t, detector.detect_people(frame.image, frame.timestamp_ns), frame.image)
                 if pending is not None:
-                    hands.append(pending.result())
+                    _keep(pending.result(), hands, face)
                     pending = None
                 tracks.append(t, found, (frame.image.shape[1], frame.image.shape[0]))
                 for newcomer, person in tracker.take_merges():
                     tracks.merge(newcomer, person)
-                if hand_tracker is not None:
-                    pending = pool.submit(hand_tracker.track, frame.image, lock.pick(found), frame.timestamp_ns)
+                if beside:
+                    pending = pool.submit(_track_beside, hand_tracker, face_tracker, frame, lock.pick(found))
                 if on_frame is not None:
                     on_frame(len(tracks) - 1, frame, found)
                 if progress is not None:
@@ -121,10 +125,44 @@ def detect_people_source(source: FrameSource, detector: PoseDetector, progress: 
                 raise
         finally:
             if pending is not None:
-                hands.append(pending.result() if not pending.exception() else HandsFrame.empty())
+                _keep(pending.result() if not pending.exception() else (HandsFrame.empty(), None), hands, face)
     if hands is not None and lock.person_id is not None:
         tracks.set_hands(lock.person_id, hands)
+    if face is not None and lock.person_id is not None:
+        tracks.track(lock.person_id).face_curves = face.curves()
     return tracks
+
+
+class _FacePass:
+    """The face's values over a file, frame by frame (the live pass's causal values)."""
+
+    def __init__(self):
+        self._face = FaceExpressions()
+        self._rows: list[np.ndarray] = []
+
+    def append(self, observation: FaceObservation | None, timestamp_s: float) -> None:
+        seen = observation is not None and observation.found
+        values = self._face.push(observation.landmarks_px if seen else None, timestamp_s)
+        self._rows.append(values.astype(np.float32) if values is not None
+                          else np.full(len(FACE_CURVES), np.nan, np.float32))
+
+    def curves(self) -> np.ndarray:
+        return np.array(self._rows, dtype=np.float32).reshape(len(self._rows), len(FACE_CURVES))
+
+
+def _track_beside(hand_tracker: HandTracker | None, face_tracker: FaceTracker | None, frame, detection):
+    """The hands and the face of one frame's followed person (on the second thread)."""
+    hands = hand_tracker.track(frame.image, detection, frame.timestamp_ns) if hand_tracker is not None else None
+    face = face_tracker.track(frame.image, detection, frame.timestamp_ns) if face_tracker is not None else None
+    return hands, (face, frame.timestamp_ns / 1e9)
+
+
+def _keep(result, hands: HandTrack | None, face: _FacePass | None) -> None:
+    hand_frame, (observation, t) = result[0], result[1] if result[1] is not None else (None, 0.0)
+    if hands is not None:
+        hands.append(hand_frame if hand_frame is not None else HandsFrame.empty())
+    if face is not None:
+        face.append(observation, t)
 
 
 def detect_source(source: FrameSource, detector: PoseDetector, progress: Progress | None = None,
@@ -183,6 +221,12 @@ def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, l
         skeleton = MONOCAP_HANDS
         info |= finger_info
         hand_keypoints = np.where(found[:, :, None, None], track.hands.keypoints_px, np.nan).astype(np.float64)
+    face_curves = None
+    if track.face_curves is not None:
+        face_curves = np.where(valid[:, None], track.face_curves, np.nan).astype(np.float64)
+        head = FaceHead(skeleton)
+        for i in np.flatnonzero(np.isfinite(face_curves).all(axis=1)):
+            joints[i] = head.apply(joints[i], face_curves[i])
     metadata = {
         "monocap_version": __version__,
         "source": source_name,
@@ -204,6 +248,8 @@ def take_from_track(track: DetectionTrack, fps: float, config: PipelineConfig, l
         image_size=track.image_size,
         metadata=metadata,
         hand_keypoints_px=hand_keypoints,
+        face_curves=face_curves,
+        face_curve_names=FACE_CURVES if face_curves is not None else (),
     )
 
 

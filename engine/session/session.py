@@ -36,6 +36,7 @@ from typing import Callable
 import numpy as np
 
 from engine.capture.detector import DetectorConfig, PoseDetector
+from engine.capture.face import FaceTracker
 from engine.capture.frames import FrameSource
 from engine.capture.hands import HandTracker
 from engine.capture.latest_frame import LatestFrameGrabber
@@ -152,9 +153,11 @@ class Session:
                         lifted.setdefault(person.id, {})[row] = live.push(person.detection, rgb).astype(np.float32)
 
             with (self._make_detector or PoseDetector)(self.config.detector) as detector, \
-                    (HandTracker(self.config.hand) if self.config.hands else nullcontext()) as hand_tracker:
+                    (HandTracker(self.config.hand) if self.config.hands else nullcontext()) as hand_tracker, \
+                    (FaceTracker(self.config.face_tracking) if self.config.face else nullcontext()) as face_tracker:
                 tracks = detect_people_source(source, detector, self.events.progress, self, on_frame=on_frame,
-                                              people=self.config.people, hand_tracker=hand_tracker)
+                                              people=self.config.people, hand_tracker=hand_tracker,
+                                              face_tracker=face_tracker)
             frames = len(tracks)
             everyone = EveryoneDetected.from_tracks(tracks, lifter, source.fps, source.name, self.config.people,
                                                     lifted)
