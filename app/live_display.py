@@ -65,6 +65,7 @@ class LiveDisplay(QObject):
         self._view3d.clear_trails()
         self._view3d.clear_pose()
         self._view3d.set_people({}, None, None)
+        self._view3d.leave_take()
         self._gone_since = None
         self._image_view.clear("Opening " + source.label + "…")
         self._shown_since_start = False
@@ -84,6 +85,7 @@ class LiveDisplay(QObject):
         """Back from a take: the angle plot and the trails follow the source again."""
         self._angle_plot.start_live()
         self._view3d.clear_trails()
+        self._view3d.leave_take()
 
     def stop(self) -> None:
         self._timer.stop()

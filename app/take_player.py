@@ -82,6 +82,9 @@ class TakePlayer(QObject):
         self._state.select_take(name, take)
         self._angle_plot.set_take(take.timestamps_s, take.joints_m, take.skeleton)
         self._view3d.clear_trails()
+        self._view3d.show_take(take.joints_m)
+        if self.take_video is None:  # a take from elsewhere: no frame of some other video stays in the image
+            self._image_view.clear(f"{name} has no video: its motion plays in the 3D view.")
         self._timeline.set_take(take.num_frames, take.fps)
 
     def reload(self, name: str) -> None:

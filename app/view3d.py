@@ -28,6 +28,7 @@ BACKGROUND = (28, 30, 36)
 TRAIL_JOINTS = {"left_ankle": (1.0, 0.55, 0.0, 0.55), "right_ankle": (0.0, 0.78, 1.0, 0.55), "pelvis": (0.7, 0.7, 0.7, 0.55)}
 TRAIL_LENGTH = 90  # frames
 CLICK_SLOP_PX = 4.0  # a press and release this close together is a click, not a turn of the view
+KEEP_IN_VIEW_M = 1.5  # a take whose root travels further than this is followed while it plays
 
 
 def bone_colours(skeleton: Skeleton) -> np.ndarray:
@@ -81,6 +82,7 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
             self.trail_items[name] = item
         self._trails: dict[str, deque] = {n: deque(maxlen=TRAIL_LENGTH) for n in TRAIL_JOINTS}
         self.follow = False
+        self.take_follow = False  # the take shown travels: followed while it plays, whatever Follow says
         self.show_trails = True
         self.skeleton: Skeleton | None = None
         self._colours = None
@@ -108,6 +110,21 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self.follow = on
         if on and self.last_joints_m is not None:
             self._follow_to(self.last_joints_m)
+
+    def show_take(self, joints_m: np.ndarray) -> None:
+        """A take is shown, (T, J, 3) world metres (NaN where nobody): the view turns to where it is,
+        and follows it while it plays when it travels (a walk would walk out of a fixed view)."""
+        roots = joints_m[:, 0][np.isfinite(joints_m[:, 0]).all(axis=1)] if len(joints_m) else np.zeros((0, 3))
+        if not len(roots):
+            self.take_follow = False
+            return
+        travel = float(np.max(np.ptp(roots[:, [0, 2]], axis=0)))
+        self.take_follow = travel > KEEP_IN_VIEW_M
+        self._follow_to(roots[0] if self.take_follow else np.mean(roots, axis=0))
+
+    def leave_take(self) -> None:
+        """Back to a source: the view follows only if Follow is on."""
+        self.take_follow = False
 
     def set_trails_visible(self, on: bool) -> None:
         self.show_trails = on
@@ -180,7 +197,7 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
             for name, i in self._trail_idx.items():
                 self._trails[name].append(p[i])
                 self._update_trail(name)
-        if self.follow:
+        if self.follow or self.take_follow:
             self._follow_to(joints_m)
 
     def set_trail_history(self, history_m: np.ndarray, skeleton: Skeleton) -> None:
@@ -197,7 +214,8 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self.trail_items[name].setData(pos=pts if len(pts) > 1 else np.zeros((0, 3), np.float32))
 
     def _follow_to(self, joints_m: np.ndarray) -> None:
-        root = to_gl(joints_m[0])
+        """Centres the view over the root, joints_m: (J, 3), or the root itself (3,)."""
+        root = to_gl(joints_m[0] if joints_m.ndim == 2 else joints_m)
         self.opts["center"] = QVector3D(float(root[0]), float(root[1]), float(self.HOME_CENTRE[2]))
         self.update()
 
