@@ -4,7 +4,8 @@
   .venv/node, or MONOCAP_GLTF_VALIDATOR names its folder);
 - Assimp's command line (Debian's `assimp-utils`): `assimp dump FILE OUT.xml` with no
   post-processing, read back as XML (its nodes, animations and keys);
-- ufbx (PyPI), the strict FBX reader: every bone's world position at every frame;
+- ufbx (PyPI), the strict FBX reader: every bone's world position at every frame
+  (tests/engine/ufbx_dump.py, in its own process);
 - Blender's own importers (bpy 4.2 in .venv-blender, tests/engine/blender_dump.py).
 
 Each skips the test with the reason when its client is missing (make test installs them all);
@@ -16,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,30 +85,30 @@ def assimp_read(path: Path, out_dir: Path) -> AssimpScene:
     return AssimpScene(nodes, animations)
 
 
-def ufbx_positions(path: Path) -> tuple[dict[str, np.ndarray], float, int]:
-    """ufbx's reading of an FBX: {bone name: (T, 3) world positions, metres, right-handed Y up}
-    at every frame of its first animation stack, the scene's frame rate and the number of stacks."""
-    try:
-        import ufbx
-    except ImportError:
+@dataclass
+class UfbxScene:
+    positions: dict[str, np.ndarray]  # bone -> (T, 3) world positions, metres, right-handed Y up
+    fps: float
+    stacks: int
+    unit_meters: float  # the file's own unit
+    axes: tuple[int, int, int]  # the file's own right, up and front axes (ufbx.CoordinateAxis)
+
+
+def ufbx_read(path: Path) -> UfbxScene:
+    """ufbx's reading of an FBX (tests/engine/ufbx_dump.py in its own process): every bone at
+    every frame of the first animation stack, at the scene's rate."""
+    import importlib.util
+
+    if importlib.util.find_spec("ufbx") is None:
         _missing("the ufbx Python package is not installed (pip install ufbx; make test)")
-    scene = ufbx.load_file(str(path), target_axes=ufbx.axes_right_handed_y_up, target_unit_meters=1.0)
-    fps = float(scene.settings.frames_per_second)
-    stacks = scene.anim_stacks
-    stack = stacks[0]
-    anim = stack.anim
-    begin, end = float(stack.time_begin), float(stack.time_end)
-    count = int(round((end - begin) * fps)) + 1
-    bones = [n.name for n in scene.nodes if n.bone is not None]
-    out = {name: np.empty((count, 3)) for name in bones}
-    for t in range(count):
-        state = ufbx.evaluate_scene(scene, anim, begin + t / fps)
-        for name in bones:
-            node = state.find_node(name)
-            m = node.node_to_world
-            out[name][t] = (m.c3.x, m.c3.y, m.c3.z)
-        del state
-    return out, fps, len(stacks)
+    out = path.with_name(path.name + ".ufbx.npz")
+    run = subprocess.run([sys.executable, str(HERE.parent / "ufbx_dump.py"), str(path), str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, f"ufbx could not read {path.name}: {run.stderr[-1500:]}"
+    data = np.load(out)
+    positions = {str(n): data["positions"][:, i] for i, n in enumerate(data["names"])}
+    return UfbxScene(positions, float(data["fps"]), int(data["stacks"]), float(data["unit_meters"]),
+                     tuple(int(a) for a in data["axes"]))
 
 
 def blender_heads(path: Path, fps: float = 30.0) -> tuple[dict[str, np.ndarray], float]:
