@@ -18,8 +18,11 @@ from engine.session.session import Session
 
 
 def add_process_parser(sub) -> None:
-    p = sub.add_parser("process", help="one video (or --camera N) -> take files")
-    p.add_argument("video", nargs="?", help="video file or image folder")
+    p = sub.add_parser("process", help="one video (or --camera N, or several cameras' videos) -> take files")
+    p.add_argument("video", nargs="*", help="video file or image folder; several calibrated cameras' videos "
+                                            "of one take with --calibration (docs/MULTICAMERA.md)")
+    p.add_argument("--calibration", default="", help="the cameras' calibration (Monocap or Pose2Sim/anipose/"
+                                                     "FreeMoCap .toml, EasyMocap intri.yml, Qualisys .qca.txt)")
     p.add_argument("--camera", type=int, help="capture live from camera N until Ctrl+C")
     add_pipeline_arguments(p)
 
@@ -27,6 +30,15 @@ def add_process_parser(sub) -> None:
 def cmd_process(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     formats = parse_formats(args.formats)
+    videos = args.video if isinstance(args.video, list) else [args.video] if args.video else []
+    if len(videos) > 1 and args.camera is None:
+        args.video = videos
+        from engine.cli.process_views import process_views_into
+        from engine.core.atomic import output_folder
+
+        with output_folder(args.output) as out_dir:
+            return process_views_into(args, config, out_dir)
+    args.video = videos[0] if videos else None
     if (args.video is None) == (args.camera is None):
         raise MonocapError("process: give a video file, or --camera N (not both)")
     from engine.core.atomic import output_folder

@@ -1,0 +1,52 @@
+"""`monocap process CAM1.mp4 CAM2.mp4 [...] --calibration FILE`: several calibrated cameras' videos of
+one take -> one take's files, triangulated (engine/session/multi_camera.py, docs/MULTICAMERA.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.cli.export_arguments import export_options_from_args, parse_formats
+from engine.cli.progress import ProgressBar, say
+from engine.core.errors import MonocapError
+from engine.multiview.calibration_files import read_calibration
+from engine.session.outputs import write_outputs
+from engine.session.pipeline import PipelineConfig
+
+
+def views_stem(paths: list[Path]) -> str:
+    """The take's name: the videos' names joined (cam01_cam03), or the first one's and a count."""
+    stem = "_".join(p.stem for p in paths)
+    return stem if len(stem) <= 60 else f"{paths[0].stem}_{len(paths)}views"
+
+
+def process_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir: Path) -> int:
+    from engine.session.multi_camera import process_views
+
+    paths = [Path(v) for v in args.video]
+    if not args.calibration:
+        raise MonocapError("process: several videos need --calibration FILE (their cameras' calibration; "
+                           "`monocap calibrate` makes one)")
+    if args.people != "1" or args.hands:
+        raise MonocapError("process: several cameras follow one person, without --hands, for now")
+    for path in paths:
+        if not path.is_file():
+            raise MonocapError(f"{path}: no such video file")
+    rig = read_calibration(args.calibration)
+    formats = parse_formats(args.formats)
+    stem = views_stem(paths)
+    bar = ProgressBar(args.quiet, None, stem)
+    try:
+        result = process_views(paths, rig, config, progress=bar.update_to)
+    finally:
+        bar.close()
+    for note in result.notes:
+        print(f"monocap: note: {note}", file=sys.stderr)
+    written = write_outputs(result.take, out_dir, stem, formats, settings=vars(args),
+                            options=export_options_from_args(args))
+    take = result.take
+    say(args, f"{take.num_frames} frames ({int(take.valid.sum())} with the person) from {len(result.views)} cameras, "
+              f"{100 * take.metadata.get('keypoints_triangulated_share', 0):.0f}% of keypoints triangulated -> "
+              + ", ".join(str(p) for p in written))
+    return 0

@@ -1,0 +1,226 @@
+"""Keypoints seen by several calibrated cameras -> 3D points in the world, frame by frame.
+
+    fused = fuse_views(rig, keypoints_px, scores, world_m)
+
+For each keypoint: a linear triangulation (DLT) on undistorted coordinates, each view weighted by
+the detector's confidence; the views whose reprojection is off by more than OUTLIER_FRACTION of the
+person's height in that view dropped worst first while two views remain; left and right resolved
+per view and limb (the labelling of each view that reprojects best, the least confident views
+taking the blame when the geometry cannot tell); and where fewer than two views agree on a
+keypoint, the monocular 3D of the most confident view that sees it, turned into the world with
+that camera's rotation and placed on the keypoints triangulated in the same frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+
+from engine.core.skeletons import KEYPOINT_SCORE_MIN, MEDIAPIPE_33
+from engine.multiview.cameras import Rig
+
+OCCLUDED_SCORE = 0.0  # a view's keypoint below this score, where another view is sure of it, is left out
+# a view's limbs are swapped only when that makes them reproject at most this share as far as the
+# detector's own labels do (two views often agree on either labelling; a swap must be clear)
+SWAP_GAIN = 0.5
+OUTLIER_FRACTION = 0.06  # a view off by more than this share of the person's height is an outlier
+MIN_ANCHORS = 4  # keypoints triangulated in a frame before a monocular view is placed on them
+# Limbs whose left and right a view may swap, as groups of the detector's mirror pairs.
+SWAP_GROUPS = (((11, 12),), ((13, 14), (15, 16), (17, 18), (19, 20), (21, 22)), ((23, 24),),
+               ((25, 26), (27, 28), (29, 30), (31, 32)), ((7, 8), (1, 4), (2, 5), (3, 6), (9, 10)))
+
+TRIANGULATED, MONOCULAR = 2, 1
+
+
+@dataclass(frozen=True)
+class FusedPoints:
+    """points_m: (T, K, 3) world metres, NaN where no view saw the keypoint. source: (T, K) how each was
+    made (TRIANGULATED, MONOCULAR, 0 none). views: (T, K) views used. reproj_px: (T, K) mean
+    reprojection error of the views used (NaN unless triangulated). swapped: (V, T, len(SWAP_GROUPS))
+    the limbs whose left and right were swapped in a view. confidence: (T, K) mean score of the views used."""
+
+    points_m: np.ndarray
+    source: np.ndarray
+    views: np.ndarray
+    reproj_px: np.ndarray
+    swapped: np.ndarray
+    confidence: np.ndarray
+
+
+def dlt(projections: np.ndarray, normalised: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted linear triangulation. projections (V, 3, 4); normalised (V, ..., 2) undistorted
+    coordinates; weights (V, ...) (0: view not used). Returns (..., 3), NaN where under two views."""
+    v = projections.shape[0]
+    shape = normalised.shape[1:-1]
+    x = np.nan_to_num(normalised.reshape(v, -1, 2))
+    w = np.where(np.isfinite(normalised).all(axis=-1), weights, 0.0).reshape(v, -1)
+    P = projections[:, None]  # (V, 1, 3, 4)
+    rows_x = w[..., None] * (x[..., :1] * P[..., 2, :] - P[..., 0, :])
+    rows_y = w[..., None] * (x[..., 1:] * P[..., 2, :] - P[..., 1, :])
+    A = np.concatenate([rows_x, rows_y], axis=0).transpose(1, 0, 2)  # (N, 2V, 4)
+    out = np.full((A.shape[0], 3), np.nan)
+    ok = (w > 0).sum(axis=0) >= 2
+    if ok.any():
+        _, _, vt = np.linalg.svd(A[ok])
+        h = vt[:, -1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[ok] = h[:, :3] / h[:, 3:]
+    return out.reshape(*shape, 3)
+
+
+def reprojection_px(rig: Rig, points_m: np.ndarray, keypoints_px: np.ndarray) -> np.ndarray:
+    """(V, ...) pixel distance between each view's keypoints (V, ..., 2) and the points (..., 3) projected."""
+    return np.stack([np.linalg.norm(cam.project(points_m) - keypoints_px[i], axis=-1) for i, cam in enumerate(rig)])
+
+
+def person_height_px(keypoints_px: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(V, T) the height of the confident keypoints' box in each view, px (NaN when none)."""
+    pts = np.where((weights > 0)[..., None], keypoints_px, np.nan)
+    with np.errstate(all="ignore"), _quiet():
+        return np.nanmax(pts[..., 1], axis=-1) - np.nanmin(pts[..., 1], axis=-1)
+
+
+class _quiet:
+    def __enter__(self):
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        self._w.__exit__(*exc)
+
+
+def _swap_permutation(groups: tuple[int, ...]) -> np.ndarray:
+    perm = np.arange(MEDIAPIPE_33.num_joints)
+    for g in groups:
+        for a, b in SWAP_GROUPS[g]:
+            perm[a], perm[b] = b, a
+    return perm
+
+
+def resolve_left_right(rig: Rig, normalised: np.ndarray, keypoints_px: np.ndarray,
+                       weights: np.ndarray, swap_gain: float = SWAP_GAIN) -> np.ndarray:
+    """(V, T, G) which views' limbs to swap (swap_gain 0: none): for each frame and limb, the labelling
+    of the views whose triangulation reprojects best (clearly better than the detector's own, by
+    swap_gain); of a labelling and its mirror (the same geometry), the one that swaps the less
+    confident views."""
+    v_count, t_count = weights.shape[:2]
+    P = np.stack([c.projection for c in rig])
+    swapped = np.zeros((v_count, t_count, len(SWAP_GROUPS)), dtype=bool)
+    if v_count < 2:
+        return swapped
+    for g, pairs in enumerate(SWAP_GROUPS):
+        idx = np.array([k for pair in pairs for k in pair])
+        mirror = np.array([k for a, b in pairs for k in (b, a)])
+        best = np.full(t_count, np.inf)
+        as_labelled = None
+        for mask in product((False, True), repeat=v_count - 1):
+            flip = np.array((False,) + mask)
+            pick = np.where(flip[:, None], mirror[None], idx[None])  # (V, n)
+            n = np.stack([normalised[i][:, pick[i]] for i in range(v_count)])
+            px = np.stack([keypoints_px[i][:, pick[i]] for i in range(v_count)])
+            w = np.stack([weights[i][:, pick[i]] for i in range(v_count)])
+            pts = dlt(P, n, w)
+            err = reprojection_px(rig, pts, px)
+            used = (w > 0) & np.isfinite(err)
+            with np.errstate(invalid="ignore"):
+                score = np.where(used, err * w, 0).sum(axis=(0, 2)) / np.maximum((used * w).sum(axis=(0, 2)), 1e-9)
+            score = np.where(used.sum(axis=(0, 2)) >= 2 * len(idx) // 2, score, np.inf)
+            if as_labelled is None:
+                as_labelled = score
+                # the detector's labels win unless a swap is clearly better
+                score = score * swap_gain if swap_gain > 0 else np.zeros_like(score)
+            better = score < best - 1e-9
+            best = np.where(better, score, best)
+            # the same geometry with every view's labels the other way: blame the less confident side
+            conf = w.sum(axis=2)  # (V, T)
+            flipped_conf = (conf * flip[:, None]).sum(axis=0)
+            kept_conf = (conf * ~flip[:, None]).sum(axis=0)
+            choice = np.where((flipped_conf <= kept_conf)[None], flip[:, None], ~flip[:, None])  # (V, T)
+            swapped[:, better, g] = choice[:, better]
+    return swapped
+
+
+def _apply_swaps(array: np.ndarray, swapped: np.ndarray) -> np.ndarray:
+    """array (V, T, K, ...) with each view's frame's limbs swapped as `swapped` (V, T, G) says."""
+    out = array.copy()
+    for g in range(swapped.shape[2]):
+        perm = _swap_permutation((g,))
+        vs, ts = np.nonzero(swapped[:, :, g])
+        out[vs, ts] = array[vs, ts][:, perm]
+    return out
+
+
+def fuse_views(rig: Rig, keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray | None = None,
+               outlier_fraction: float = OUTLIER_FRACTION, occluded_score: float = OCCLUDED_SCORE,
+               swap_gain: float = SWAP_GAIN) -> FusedPoints:
+    """keypoints_px (V, T, K, 2), scores (V, T, K) (0 where a view has nobody), world_m (V, T, K, 3)
+    each view's monocular 3D (hip-centred, camera axes) or None. Views in the rig's order."""
+    v_count = len(rig)
+    weights = np.where(scores >= KEYPOINT_SCORE_MIN, scores, 0.0)
+    normalised = np.stack([cam.normalise(keypoints_px[i]) for i, cam in enumerate(rig)])
+    swapped = resolve_left_right(rig, normalised, keypoints_px, weights, swap_gain)
+    keypoints_px, normalised, weights = (_apply_swaps(a, swapped) for a in (keypoints_px, normalised, weights))
+    if world_m is not None:
+        world_m = _apply_swaps(world_m, swapped)
+    sure = (weights >= occluded_score).any(axis=0)
+    weights = np.where((weights < occluded_score) & sure[None], 0.0, weights)
+    P = np.stack([c.projection for c in rig])
+    limit = outlier_fraction * person_height_px(keypoints_px, weights)  # (V, T)
+    w = weights.copy()
+    points = dlt(P, normalised, w)
+    err = reprojection_px(rig, points, keypoints_px)
+    for _ in range(max(v_count - 2, 0)):
+        used = w > 0
+        over = np.where(used, err / np.maximum(limit[..., None], 1.0), -np.inf)
+        worst = np.argmax(over, axis=0)
+        drop = (np.take_along_axis(over, worst[None], 0)[0] > 1.0) & (used.sum(axis=0) > 2)
+        if not drop.any():
+            break
+        vi, ti, ki = worst[drop], *np.nonzero(drop)
+        w[vi, ti, ki] = 0.0
+        points = dlt(P, normalised, w)
+        err = reprojection_px(rig, points, keypoints_px)
+    used = w > 0
+    bad = (np.where(used, err - limit[..., None], -np.inf) > 0).any(axis=0)
+    triangulated = np.isfinite(points).all(axis=-1) & (used.sum(axis=0) >= 2) & ~bad
+    points[~triangulated] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reproj = np.where(triangulated, np.where(used, err, 0).sum(axis=0) / np.maximum(used.sum(axis=0), 1), np.nan)
+        confidence = np.where(triangulated, np.where(used, w, 0).sum(axis=0) / np.maximum(used.sum(axis=0), 1), 0.0)
+    source = np.where(triangulated, TRIANGULATED, 0)
+    views = np.where(triangulated, used.sum(axis=0), 0)
+    if world_m is not None:
+        _monocular_fill(rig, points, source, views, confidence, weights, world_m, normalised)
+    return FusedPoints(points, source, views, reproj, swapped, confidence)
+
+
+def _monocular_fill(rig: Rig, points: np.ndarray, source: np.ndarray, views: np.ndarray, confidence: np.ndarray,
+                    weights: np.ndarray, world_m: np.ndarray, normalised: np.ndarray) -> None:
+    """In place: keypoints no two views agree on, on the ray of the most confident view that sees
+    them, at the depth of its monocular 3D placed on the frame's triangulated keypoints."""
+    missing = (source == 0) & (weights > 0).any(axis=0)
+    for t in np.flatnonzero(missing.any(axis=1)):
+        anchors = source[t] == TRIANGULATED
+        if anchors.sum() < MIN_ANCHORS:
+            continue
+        for k in np.flatnonzero(missing[t]):
+            v = int(np.argmax(weights[:, t, k]))
+            local = world_m[v, t] @ rig[v].R  # camera axes -> world axes (R.T applied to row vectors)
+            if not np.isfinite(local[k]).all():
+                continue
+            ok = anchors & np.isfinite(local).all(axis=1)
+            if ok.sum() < MIN_ANCHORS:
+                continue
+            guess = local[k] + np.mean(points[t, ok] - local[ok], axis=0)
+            ray = rig[v].R.T @ np.array([*normalised[v, t, k], 1.0])
+            if np.isfinite(ray).all():
+                centre = rig[v].centre_m
+                ray /= np.linalg.norm(ray)
+                guess = centre + ray * float((guess - centre) @ ray)
+            points[t, k] = guess
+            source[t, k], views[t, k], confidence[t, k] = MONOCULAR, 1, weights[v, t, k]
