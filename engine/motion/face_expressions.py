@@ -119,7 +119,8 @@ def _vowels(open_: float, wide: float) -> np.ndarray:
         return w / (w.sum() + rest)
 
     peak = np.array([weights(s)[k] for k, s in enumerate(shapes)])
-    return np.clip(weights(p) / peak, 0.0, 1.0)
+    rest = weights(np.zeros(2))  # the closed neutral mouth is no vowel
+    return np.clip((weights(p) - rest) / (peak - rest), 0.0, 1.0)
 
 
 def values_from(features: np.ndarray, neutral: np.ndarray, head_rel: np.ndarray) -> np.ndarray:

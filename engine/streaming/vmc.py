@@ -83,8 +83,6 @@ def bundle_for_pose(pose: LivePose | None, time_s: float, rig: Rig = UNITY_HUMAN
     """One frame as one OSC bundle (its bytes). pose None: nobody in view. face: the face's values
     when the face is tracked (NaN where it is not seen: the neutral face is sent), else None."""
     bundle = OscBundleBuilder(IMMEDIATELY)
-    if face is not None:
-        add_blend_messages(bundle, face)
     if pose is not None:
         hips_local = np.array([0.0, pose.floor_to_root_m, 0.0])
         root = to_unity_positions(pose.root_m - hips_local)
@@ -94,6 +92,8 @@ def bundle_for_pose(pose: LivePose | None, time_s: float, rig: Rig = UNITY_HUMAN
         offsets[0] = hips_local
         for i, name in enumerate(rig.joint_names):
             bundle.add_content(_transform(BONE_ADDRESS, name, offsets[i], quats[i]).build())
+    if face is not None:
+        add_blend_messages(bundle, face)
     calibration = CALIBRATED if pose is not None and pose.calibrated else CALIBRATING
     tracking = TRACKING_OK if pose is not None else TRACKING_LOST
     bundle.add_content(_ints(OK_ADDRESS, LOADED, calibration, CALIBRATION_MODE_NORMAL, tracking).build())
