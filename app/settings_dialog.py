@@ -20,7 +20,7 @@ from .settings import CAMERA_SIZES, IMAGE_MODE, AppSettings
 from .user_errors import one_line
 from .window_state import DEVICE_CHOICES
 
-CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
+CHECKPOINT_FILTER = "Networks (*.npz *.pt *.pth *.ckpt);;All files (*)"  # .npz: exported (engine/lift/nets/exported.py)
 
 
 def cuda_available() -> bool:

@@ -210,11 +210,6 @@ class EngineController(QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        # torch's first import runs long stretches of native code that hold the GIL (about 1.5 s
-        # on a cold start). Done here, on the GUI thread before the window shows, it cannot freeze
-        # drawing later, when the engine thread loads the lifter (the default 3D mode).
-        import torch  # noqa: F401
-
         self._next_job = 0
         self._stream_job = 0
         self._batch_job = 0

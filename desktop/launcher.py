@@ -5,7 +5,7 @@
                                     when a window came up (the bundle's own check; see docs/BUNDLE.md)
     monocap process|batch|convert … the command line (engine.cli:main), exactly as `monocap` from pip
     monocap --help | --version
-    monocap --self-check            loads every native piece (torch, mediapipe, OpenCV, scipy) and
+    monocap --self-check            loads every native piece (the lifter, mediapipe, OpenCV, scipy) and
                                     runs each once; for checking a bundle after trimming it
 
 PyInstaller freezes this file (build.spec). It lives outside engine/ because it imports app, and
@@ -157,7 +157,6 @@ def run_gui(smoke_seconds: float | None = None) -> int:
 
 def self_check() -> int:
     """Runs each heavy dependency once, the way the engine uses it. Prints one line per check."""
-    import io
 
     failures = 0
 
@@ -170,18 +169,19 @@ def self_check() -> int:
             failures += 1
             print(f"FAIL  {name}: {type(exc).__name__}: {exc}")
 
-    def torch_check():
-        import torch
+    def networks_check():
+        import numpy as np
 
-        model = torch.nn.Sequential(torch.nn.Conv1d(3, 8, 3, padding=1), torch.nn.BatchNorm1d(8), torch.nn.ReLU())
-        model.eval()
-        with torch.inference_mode():
-            y = model(torch.randn(2, 3, 9))
-        buf = io.BytesIO()
-        torch.save({"state": model.state_dict(), "args": {"channels": 8}}, buf)
-        buf.seek(0)
-        model.load_state_dict(torch.load(buf, map_location="cpu", weights_only=True)["state"])
-        return f"{torch.__version__}, forward {tuple(y.shape)}, save/load ok"
+        from engine.lift.network import load_model, predict_formats
+
+        model = load_model()  # the shipped lifter, exported (resources/models/lifter.npz)
+        rng = np.random.default_rng(0)
+        kp = rng.uniform(100, 400, (2, 33, 2))
+        out = predict_formats(model, kp, np.ones((2, 33)), rng.normal(0, 0.3, (2, 33, 3)), causal=False)
+        if not all(np.isfinite(v).all() for v in out.values()):
+            raise ValueError("the lifter gave non-finite joints")
+        torch = "torch loaded" if "torch" in sys.modules else "no torch"
+        return f"lifter: {len(out)} skeleton formats in numpy ({torch})"
 
     def video_check():
         from engine.capture.frames import open_source
@@ -210,7 +210,7 @@ def self_check() -> int:
         y = sosfiltfilt(butter(2, 0.2, output="sos"), np.sin(np.linspace(0, 10, 100)))
         return f"filtfilt ok ({y.shape[0]} samples)"
 
-    check("torch", torch_check)
+    check("networks", networks_check)
     check("video", video_check)
     check("detector", detector_check)
     check("scipy", scipy_check)

@@ -1,4 +1,5 @@
-"""Where the networks run: the one choice of torch device, from a `LiftConfig.device` setting."""
+"""The one choice of torch device, from a `LiftConfig.device` setting (training runs there; the
+program's 3D modes run their exported networks in numpy on the CPU, see `describe_device`)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,7 @@ def pick_device(device: str = AUTO_DEVICE):
 
 
 def describe_device(device: str = AUTO_DEVICE) -> str:
-    """What a person reads: "CPU" or "CUDA (the card's name)"."""
-    if device == "cpu":
-        return "CPU"
-    try:
-        import torch
-
-        if pick_device(device).type == "cuda" and torch.cuda.is_available():
-            return f"CUDA ({torch.cuda.get_device_name(0)})"
-    except Exception:  # noqa: BLE001 - no torch, or a broken driver: the CPU it is
-        pass
+    """What a person reads about where the program's networks run: "CPU". The 3D modes run their
+    exported networks in numpy (engine.lift.nets.exported), with or without torch and CUDA; the
+    setting picks the device of training (`pick_device`)."""
     return "CPU"

@@ -1,13 +1,18 @@
 """The image 3D mode: a trained image-network checkpoint run on a crop around the person.
 
     frame (H, W, 3) RGB + the detector's box (or its 2D keypoints)
-      -> square crop (engine/lift/image_crop.py) -> ImagePoseNet -> 3D pose in the crop's virtual
+      -> square crop (engine/lift/image_crop.py) -> ImagePoseNet (run in numpy from its exported
+         weights, engine/lift/nets/image_numpy.py) -> 3D pose in the crop's virtual
          camera -> rotated back into the real camera's axes
       -> (J, 3) root-relative metres, camera axes (x right, y down, z forward)
 
 The skeleton is the checkpoint's (h36m_17 for the recipe in docs/IMAGE_NETWORK.md). Without the
 camera's focal length, a 60-degree horizontal field of view is assumed; it only matters for the
 perspective correction of people far from the image centre.
+
+The checkpoint: an exported network (.npz, `python -m training.export_model image IN.pt OUT.npz`),
+or a torch checkpoint (.pt) where torch is installed; without torch (the desktop bundle) a .pt
+gives one line naming the export command. It runs on the CPU whatever `device` says.
 
 Interface (the same shape as the other 3D modes in engine/lift/modes.py):
     lifter = ImageLifter(checkpoint_path, device="auto")
@@ -25,30 +30,32 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from engine.core import skeletons
 from engine.core.errors import InputError
-from engine.lift.device import AUTO_DEVICE, pick_device
+from engine.lift.device import AUTO_DEVICE
 from engine.lift.image_crop import box_from_keypoints, crop_image, default_focal_px, intrinsics, make_crop, normalise_rgb
-from engine.lift.nets.checkpoint import load_checkpoint
-from engine.lift.nets.image_pose_net import MODEL_REGISTRY
+from engine.lift.nets.image_numpy import ImagePoseNumpy
+from engine.lift.nets.network_file import load_network
 from engine.lift.protocol import FrameByFrame, LiveLift
 
 
 class ImageLifter:
-    """Runs an ImagePoseNet checkpoint on crops. Output: root-relative metres, camera axes."""
+    """Runs an exported ImagePoseNet on crops. Output: root-relative metres, camera axes."""
 
     needs_images = True  # the pipeline passes each frame (RGB) beside its detection
 
     def __init__(self, checkpoint: str | Path, device: str = AUTO_DEVICE, focal_px: float | None = None,
-                 box_scale: float | None = None, batch_size: int = 16):
+                 box_scale: float | None = None, batch_size: int = 4):
         if not checkpoint:
             raise InputError("the image 3D mode needs a checkpoint: pass --checkpoint PATH "
                              "(train one with training/image_net/train.py, see docs/IMAGE_NETWORK.md)")
-        self.device = pick_device(device)
-        self.model, payload = load_checkpoint(checkpoint, MODEL_REGISTRY, self.device)
-        extra = payload.get("extra", {})
+        network = load_network(checkpoint, "ImagePoseNet")
+        try:
+            self.model = ImagePoseNumpy(network)
+        except (KeyError, ValueError) as exc:
+            raise InputError(f"{checkpoint}: weights do not fit ImagePoseNet ({exc})") from None
+        extra = network.meta.get("extra", {})
         self.skeleton = skeletons.get(self.model.skeleton)
         self.root = self.skeleton.parents.index(-1)
         self.input_size = int(self.model.input_size)
@@ -63,7 +70,6 @@ class ImageLifter:
         crop = make_crop(box_xyxy, self.input_size, K=intrinsics(f, (w, h)), scale=self.box_scale)
         return crop, normalise_rgb(crop_image(image, crop))
 
-    @torch.no_grad()
     def lift_images(self, images_rgb: Sequence[np.ndarray], boxes_xyxy: Sequence) -> np.ndarray:
         """T frames (H, W, 3) uint8 RGB and T boxes (x0, y0, x1, y1) px -> (T, J, 3) metres."""
         out = np.zeros((len(images_rgb), self.skeleton.num_joints, 3))
@@ -73,8 +79,7 @@ class ImageLifter:
                 crop, x = self._crop(np.asarray(img), box)
                 crops.append(crop)
                 tensors.append(x)
-            batch = torch.from_numpy(np.stack(tensors)).to(self.device)
-            pose = self.model(batch)["pose3d"].float().cpu().numpy().astype(np.float64)
+            pose = self.model.pose3d(np.stack(tensors)).astype(np.float64)
             for k, crop in enumerate(crops):
                 joints = crop.from_virtual(pose[k])
                 out[start + k] = joints - joints[self.root]

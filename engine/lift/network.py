@@ -15,7 +15,6 @@ plus coco_17 (from the 33 keypoints), h36m_17 and smpl_24 (affine maps of monoca
 from __future__ import annotations
 
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +28,14 @@ from engine.core.resources import resource_path
 from engine.core.rotations import frame_from_vectors
 from engine.core.skeletons import H36M_17, MONOCAP_BODY, SMPL_24, Skeleton
 from engine.lift.body_flip import FlipFixConfig, LiveFlipFixer, find_flips, unflip
-from engine.lift.device import AUTO_DEVICE, pick_device
+from engine.lift.device import AUTO_DEVICE
+from engine.lift.nets.lifter_input import prepare_inputs
+from engine.lift.nets.lifter_numpy import LifterNumpy
+from engine.lift.nets.network_file import load_network
 from engine.lift.protocol import LiftConfig
 from engine.lift.swap_fix import GROUPS, LiveSwapFixer, SwapFixConfig, apply_swaps, fix_swaps
 
-DEFAULT_MODEL = "models/lifter.pt"
+DEFAULT_MODEL = "models/lifter.npz"  # exported from models/lifter.pt by `make model`
 
 
 def _h36m_from_body() -> np.ndarray:
@@ -66,45 +68,36 @@ DERIVED: dict[str, tuple[str, np.ndarray]] = {
 
 @dataclass
 class _Model:
-    net: object
+    net: LifterNumpy
     formats: list[str]
-    encoder: object
-    decoder: object
-    mode: str
     skeletons: dict[str, Skeleton]
-    device: object
 
 
-_CACHE: dict[tuple[str, str], _Model] = {}
+_CACHE: dict[str, _Model] = {}
 
 
 def load_model(path: str | Path | None = None, device: str = AUTO_DEVICE) -> _Model:
-    """Loads (once per path and device) a lifter checkpoint; registers its skeletons."""
-    from engine.lift.nets.lifter_net import load_lifter
-
+    """Loads (once per path) an exported lifter (.npz), or a lifter checkpoint (.pt) where torch is
+    installed; registers its skeletons. It runs in numpy on the CPU whatever `device` says."""
     p = Path(path) if path else resource_path(DEFAULT_MODEL)
-    dev = pick_device(device)
-    key = (str(p), str(dev))
+    key = str(p)
     if key not in _CACHE:
         if not p.is_file():
             from engine.core.errors import InputError
 
-            raise InputError(f"{p}: lifter model missing; train one with `python -m training.lifter.train`")
-        net, blob = load_lifter(p, dev)
+            raise InputError(f"{p}: lifter model missing; `make model` exports the shipped one, "
+                             "`python -m training.lifter.train` trains one")
+        network = load_network(p, "LifterNet")
         sk = {}
-        for name, spec in blob["skeletons"].items():
+        for name, spec in network.meta["skeletons"].items():
             s = Skeleton(name, tuple(spec["joint_names"]), tuple(spec["parents"]),
                          tuple(tuple(x) for x in spec["mirror_pairs"]))
             try:
                 sk[name] = skeleton_registry.get(name)
             except KeyError:
                 sk[name] = skeleton_registry.register(s)
-        dec = blob.get("decoder") or {}
-        formats = list(dec.get("formats") or blob["extra"].get("formats_order") or net.formats)
-        enc_w = dec.get("encoder")
-        dec_w = dec.get("decoder")
-        _CACHE[key] = _Model(net, formats, None if enc_w is None else enc_w.to(dev),
-                             None if dec_w is None else dec_w.to(dev), dec.get("mode", "heads"), sk, dev)
+        net = LifterNumpy(network)
+        _CACHE[key] = _Model(net, net.format_order, sk)
     return _CACHE[key]
 
 
@@ -124,10 +117,6 @@ def _windows(values: np.ndarray, window: int, target: int) -> np.ndarray:
 def predict_formats(model: _Model, keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray | None,
                     causal: bool, batch: int = 512) -> dict[str, np.ndarray]:
     """(T, 33, 2), (T, 33), (T, 33, 3) or None -> {format: (T, J, 3)} pelvis-relative metres."""
-    import torch
-
-    from engine.lift.nets.lifter_net import consistent_outputs, prepare_inputs
-
     net = model.net
     target = net.target
     if causal and net.window > 1 and target % net.window != net.window - 1:
@@ -144,14 +133,11 @@ def predict_formats(model: _Model, keypoints_px: np.ndarray, scores: np.ndarray,
     v_w = _windows(valid, net.window, target if not causal else -1)
     kp_n, _, _ = prepare_inputs(kp_w, sc_w, target=net.target)
     out: dict[str, list] = {}
-    with torch.no_grad():
-        for s in range(0, len(kp_n), batch):
-            sl = slice(s, s + batch)
-            t = lambda a: torch.as_tensor(np.ascontiguousarray(a[sl]), dtype=torch.float32, device=model.device)
-            res = net(t(kp_n), t(sc_w.astype(np.float32)), t(w_w), t(v_w))
-            res = consistent_outputs(res, model.formats, model.encoder, model.decoder, model.mode)
-            for f in model.formats:
-                out.setdefault(f, []).append(res[f].cpu().numpy())
+    for s in range(0, len(kp_n), batch):
+        sl = slice(s, s + batch)
+        res = net(kp_n[sl], sc_w[sl], w_w[sl], v_w[sl])
+        for f in model.formats:
+            out.setdefault(f, []).append(res[f])
     return _straightened({f: np.concatenate(v).astype(np.float64) for f, v in out.items()})
 
 
@@ -187,40 +173,13 @@ def _straightened(formats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return formats
 
 
-_FEW_SAMPLES = 8
-
-
-@contextmanager
-def _one_thread_for_few_samples(samples: int, device):
-    """Live calls lift one frame: on a CPU, torch's thread pool costs more than it saves on so
-    little work (1.7 against 3.0 ms a frame on two cores), and the detector needs the cores."""
-    import torch
-
-    if device.type != "cpu" or samples > _FEW_SAMPLES:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def predict_windows(model: _Model, kp_w: np.ndarray, sc_w: np.ndarray, world_w: np.ndarray) -> dict[str, np.ndarray]:
     """Causal windows (N, W, 33, ...) whose last frame is lifted -> {format: (N, J, 3)}."""
-    import torch
-
-    from engine.lift.nets.lifter_net import consistent_outputs, prepare_inputs
-
     valid = np.isfinite(world_w).all(axis=(-1, -2)).astype(np.float32)
     world = np.where(np.isfinite(world_w), world_w, 0.0).astype(np.float32)
     kp_n, _, _ = prepare_inputs(kp_w, sc_w, target=-1)
-    t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=model.device)
-    with torch.inference_mode(), _one_thread_for_few_samples(len(kp_w), model.device):
-        res = model.net(t(kp_n), t(sc_w), t(world), t(valid))
-        res = consistent_outputs(res, model.formats, model.encoder, model.decoder, model.mode)
-    return _straightened({f: res[f].cpu().numpy().astype(np.float64) for f in model.formats})
+    res = model.net(kp_n, sc_w, world, valid)
+    return _straightened({f: res[f].astype(np.float64) for f in model.formats})
 
 
 def to_skeleton(model: _Model, formats: dict[str, np.ndarray], skeleton: str) -> np.ndarray:

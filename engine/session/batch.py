@@ -82,12 +82,9 @@ def limit_threads() -> None:
     """One compute thread per worker process, so N workers use N cores."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
-    try:
-        import torch
-
+    torch = sys.modules.get("torch")  # the 3D modes run in numpy; torch only where something loaded it
+    if torch is not None:
         torch.set_num_threads(1)
-    except Exception:  # noqa: BLE001 - torch is optional for the detector mode
-        pass
 
 
 def process_item(item: BatchItem, job: BatchJob, progress: Callable[[int, int | None], None] | None = None,

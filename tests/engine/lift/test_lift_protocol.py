@@ -48,4 +48,4 @@ def test_one_device_choice():
     assert pick_device("cpu") == torch.device("cpu")
     assert pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert describe_device("cpu") == "CPU"
-    assert describe_device("auto").startswith("CUDA (" if torch.cuda.is_available() else "CPU")
+    assert describe_device("auto") == describe_device("cuda") == "CPU"  # the 3D modes run in numpy
