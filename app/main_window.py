@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         self.camera_picker = CameraPicker()
         self.camera_picker.startRequested.connect(self.open_camera)
         self.stream_control = StreamControl(self.qsettings, self)
-        c.fill_menus(self.menuBar(), (self.takes_dock, self.batch_dock))
+        c.fill_menus(self.menuBar(), (self.takes_dock, self.batch_dock), (self.stream_control.menu,))
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         c.fill_toolbar(toolbar, self.camera_picker, self.stream_control)

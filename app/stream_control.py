@@ -1,4 +1,6 @@
-"""The toolbar's Stream control: a toggle, the target (HOST:PORT), the rate and the status.
+"""The toolbar's Stream control: a toggle and the status, with the target (HOST:PORT) and the rate
+in its menu (the arrow beside the toggle, and the menu bar's Stream menu, whose first entry,
+Ctrl+Shift+S, is the same toggle); it stays narrow, so a 1400-pixel window shows it whole.
 
 While the toggle is on, every pose the worker tracks goes to a VMC stream (docs/STREAMING.md)
 through `switch` (engine/streaming/switch.py), encoded and sent by a process of its own
@@ -9,8 +11,19 @@ is a state shown in grey, not an error. Target, rate and toggle are kept in the 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QTimer, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMenu,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+    QWidgetAction,
+)
 
 from engine.core.errors import MonocapError
 from engine.session.pipeline import PipelineConfig
@@ -19,10 +32,13 @@ from engine.streaming.sender_process import ProcessPoseStreamer
 from engine.streaming.switch import StreamSwitch
 from engine.streaming.targets import VMC_DEFAULT_TARGET
 
+from .banner import ElidedLabel
 from .user_errors import one_line
 
 RATES = (("every frame", 0.0), ("60 fps", 60.0), ("30 fps", 30.0), ("15 fps", 15.0))
 STATUS_EVERY_MS = 500
+SHORTCUT = "Ctrl+Shift+S"
+STATUS_WIDTH_PX = 150  # the status is elided to this width (its tooltip has it all)
 
 
 class StreamControl(QWidget):
@@ -35,19 +51,24 @@ class StreamControl(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.button = QToolButton(text="Stream", checkable=True,
-                                  toolTip="Send the live pose to an avatar or a game engine (VMC protocol over UDP)")
+                                  toolTip=f"Send the live pose to an avatar or a game engine (VMC protocol over UDP), "
+                                          f"{SHORTCUT}; the arrow sets where to and how often")
+        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.target = QLineEdit(str(qsettings.value("stream/target") or VMC_DEFAULT_TARGET),
                                 toolTip="Where the VMC receiver listens: HOST:PORT")
-        self.target.setMaximumWidth(150)
+        self.target.setMinimumWidth(170)
         self.rate = QComboBox(toolTip="Frames sent per second at most")
         for label, fps in RATES:
             self.rate.addItem(label, fps)
         saved = self.rate.findText(str(qsettings.value("stream/rate") or RATES[0][0]))
         self.rate.setCurrentIndex(max(saved, 0))
-        self.status = QLabel("off")
-        self.status.setMinimumWidth(120)
-        for w in (self.button, self.target, self.rate, self.status):
-            lay.addWidget(w)
+        self.status = ElidedLabel("off")
+        self.status.setFixedWidth(STATUS_WIDTH_PX)
+        lay.addWidget(self.button)
+        lay.addWidget(self.status)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        self.menu, self.action = self._make_menu()
+        self.button.setMenu(self.menu)
         self._timer = QTimer(self, interval=STATUS_EVERY_MS)
         self._timer.timeout.connect(self._show_status)
         self.button.toggled.connect(self._on_toggled)
@@ -55,6 +76,26 @@ class StreamControl(QWidget):
         self.rate.currentIndexChanged.connect(self._on_options_changed)
         if str(qsettings.value("stream/on")).lower() in ("1", "true"):
             QTimer.singleShot(0, lambda: self.button.setChecked(True))
+
+    def _make_menu(self) -> tuple[QMenu, QAction]:
+        """The Stream menu: the toggle (SHORTCUT), then the target and the rate."""
+        menu = QMenu("St&ream", self)
+        action = QAction("Stream to avatar apps (VMC)", menu, checkable=True)
+        action.setShortcut(QKeySequence(SHORTCUT))
+        action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        action.toggled.connect(self.button.setChecked)
+        self.button.toggled.connect(action.setChecked)
+        menu.addAction(action)
+        menu.addSeparator()
+        options = QWidget()
+        form = QFormLayout(options)
+        form.setContentsMargins(12, 4, 12, 4)
+        form.addRow("Send to", self.target)
+        form.addRow("Rate", self.rate)
+        holder = QWidgetAction(menu)
+        holder.setDefaultWidget(options)
+        menu.addAction(holder)
+        return menu, action
 
     @property
     def streaming(self) -> bool:

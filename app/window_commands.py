@@ -55,8 +55,9 @@ class WindowCommands(QObject):
             step.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.recent_menu: QMenu | None = None  # File > Open recent, made with the menus
 
-    def fill_menus(self, bar: QMenuBar, panels: tuple[QDockWidget, ...]) -> None:
-        """File, View (with a toggle for each panel), Settings and Help."""
+    def fill_menus(self, bar: QMenuBar, panels: tuple[QDockWidget, ...], more: tuple[QMenu, ...] = ()) -> None:
+        """File, View (with a toggle for each panel), the menus of the toolbar's controls (`more`: Stream),
+        Settings and Help."""
         file_menu = bar.addMenu("&File")
         self.recent_menu = file_menu.addMenu("Open &recent")
         file_menu.addActions([self.open_video, self.open_take, self.sample])
@@ -68,24 +69,25 @@ class WindowCommands(QObject):
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.reset_view, self.follow, self.trails])
         view_menu.addActions([panel.toggleViewAction() for panel in panels])
+        for menu in more:
+            bar.addMenu(menu)
         bar.addMenu("&Settings").addAction(self.settings)
         bar.addMenu("&Help").addAction(self.about)
 
     def fill_toolbar(self, toolbar: QToolBar, cameras: QWidget, stream: QWidget) -> None:
-        """Sources, recording, export and batch, the 3D view's options, streaming, settings."""
+        """Sources, recording, streaming, export and batch, settings, then the 3D view's options (which
+        have keys and the View menu: on a narrow window they are the ones left to the » overflow)."""
         toolbar.addActions([self.open_video, self.sample])
         toolbar.addWidget(cameras)
         toolbar.addSeparator()
         toolbar.addActions([self.record, self.record_everyone, self.stop])
         toolbar.widgetForAction(self.record).setStyleSheet(RECORDING_STYLE)
         toolbar.addSeparator()
-        toolbar.addActions([self.export, self.batch])
-        toolbar.addSeparator()
-        toolbar.addActions([self.reset_view, self.follow, self.trails])
-        toolbar.addSeparator()
         toolbar.addWidget(stream)
         toolbar.addSeparator()
-        toolbar.addAction(self.settings)
+        toolbar.addActions([self.export, self.batch, self.settings])
+        toolbar.addSeparator()
+        toolbar.addActions([self.reset_view, self.follow, self.trails])
 
     def set_recent(self, files: list[str]) -> None:
         self.recent_menu.clear()

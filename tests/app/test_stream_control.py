@@ -142,3 +142,31 @@ def test_with_hands_on_the_window_streams_the_finger_bones(window, qtbot):
         window.stop_source()
         control.button.setChecked(False)
     assert control.switch.failure == ""
+
+
+def test_stream_is_in_view_at_1400_pixels_and_in_a_menu_with_a_shortcut(window, qtbot):
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtWidgets import QToolBar
+
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: window.width() == 1400, timeout=5000)
+    toolbar = window.findChild(QToolBar)
+    control = window.stream_control
+    shown = QRect(0, 0, toolbar.width(), toolbar.height())
+    for widget in (control.button, control.status, toolbar.widgetForAction(window.commands.settings)):
+        assert widget.isVisible(), f"{widget} is behind the » overflow"
+        corner = widget.mapTo(toolbar, widget.rect().bottomRight())
+        assert shown.contains(corner), f"{widget} is cut off at {corner}"
+    # the menu bar's Stream menu: the same toggle, with its shortcut, and the target and rate
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    assert menus["Stream"] is control.menu and control.button.menu() is control.menu
+    assert control.action.shortcut().toString() == "Ctrl+Shift+S"
+    with OscReceiver() as receiver:
+        control.target.setText(f"127.0.0.1:{receiver.port}")
+        control.target.editingFinished.emit()
+        with qtbot.waitActive(window):
+            window.activateWindow()
+        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        assert control.button.isChecked() and control.streaming and control.action.isChecked()
+        control.button.click()  # the toolbar's toggle, and the menu follows
+        assert not control.streaming and not control.action.isChecked()
