@@ -37,6 +37,7 @@ class ImageView(QWidget):
         self._kp: np.ndarray | None = None
         self._scores: np.ndarray | None = None
         self._hands: np.ndarray | None = None
+        self._face: np.ndarray | None = None
         self._skeleton: Skeleton = MEDIAPIPE_33
         self.placeholder = "Open a video, pick a camera, or play the sample clip"
         self.show_overlay = True
@@ -77,11 +78,13 @@ class ImageView(QWidget):
 
     def set_frame(self, image: np.ndarray | None, keypoints_px: np.ndarray | None = None,
                   scores: np.ndarray | None = None, skeleton: Skeleton = MEDIAPIPE_33,
-                  hands_px: np.ndarray | None = None) -> None:
-        """hands_px: (2, 21, 2) both hands' keypoints (NaN where a hand was not found), or None."""
+                  hands_px: np.ndarray | None = None, face_px: np.ndarray | None = None) -> None:
+        """hands_px: (2, 21, 2) both hands' keypoints (NaN where a hand was not found), or None;
+        face_px: (N, 2) the face's landmarks when it is tracked and seen, or None."""
         if image is not None:
             self._image = bgr_to_qimage(image)
         self._hands = hands_px
+        self._face = face_px
         self._kp = keypoints_px
         self._scores = scores
         self._skeleton = skeleton
@@ -136,6 +139,9 @@ class ImageView(QWidget):
             p.drawPoints([QPointF(*q) for q in pts[ok]])
             if self._hands is not None:
                 self._draw_hands(p, self._hands * s + np.array([r.left(), r.top()]))
+            if self._face is not None and np.isfinite(self._face).all():
+                p.setPen(QPen(QColor(120, 255, 160), 1.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+                p.drawPoints([QPointF(*q) for q in self._face[:, :2] * s + np.array([r.left(), r.top()])])
 
     @staticmethod
     def _draw_hint(p: QPainter, r: QRectF) -> None:

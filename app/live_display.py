@@ -107,7 +107,8 @@ class LiveDisplay(QObject):
         if self._state.mode is not Mode.PLAYBACK:  # a take shown keeps the views; the status still follows
             self._image_view.set_frame(frame.frame.image, None if det is None else det.keypoints_px,
                                        None if det is None else det.scores,
-                                       hands_px=None if pose.hands is None else pose.hands.keypoints_px)
+                                       hands_px=None if pose.hands is None else pose.hands.keypoints_px,
+                                       face_px=pose.face_px)
             self._image_view.set_people(marks_from_people(frame.people), frame.person_id)
             self._view3d.set_pose(pose.joints_m, pose.skeleton)
             self._forget_the_gone(frame, pose.timestamp_s)

@@ -46,6 +46,7 @@ class AppSettings:
     output_dir: str = ""  # empty: default_output_dir()
     takes_dir: str = ""  # empty: OUTPUT/takes
     hands: bool = False  # track the fingers too (docs/HANDS.md)
+    face: bool = False  # track the face too: expressions and the head (docs/FACE.md)
 
     @property
     def lift_mode(self) -> str:
@@ -58,7 +59,7 @@ class AppSettings:
         """Through the command line's own checks (engine/session/settings.py): a bad value is its one line."""
         mode = self.lift_mode
         return pipeline_config(mode=mode, device=self.device, checkpoint=self.checkpoint if mode == IMAGE_MODE else "",
-                               smoothing=self.smoothing, hands=self.hands)
+                               smoothing=self.smoothing, hands=self.hands, face=self.face)
 
     @property
     def output_folder(self) -> str:

@@ -80,6 +80,9 @@ class SettingsDialog(QDialog):
         self.hands = QCheckBox("Track hands and fingers (slower)")
         self.hands.setChecked(settings.hands)
         form.addRow("Hands", self.hands)
+        self.face = QCheckBox("Track the face: blink, mouth, brows, gaze, head (for avatars)")
+        self.face.setChecked(settings.face)
+        form.addRow("Face", self.face)
         self.device = QComboBox()
         for device, label in DEVICE_CHOICES.items():
             if device != "cuda" or cuda_available():
@@ -132,7 +135,7 @@ class SettingsDialog(QDialog):
                                     smoothing=self.smoothing.value() / 100, device=self.device.currentData(),
                                     camera_width=w, camera_height=h, realtime=self.realtime.isChecked(),
                                     record_files=self.record_files.isChecked(),
-                                    hands=self.hands.isChecked(),
+                                    hands=self.hands.isChecked(), face=self.face.isChecked(),
                                     output_dir="" if output == self._settings.output_folder and not self._settings.output_dir
                                     else output, takes_dir=takes)
 

@@ -1,6 +1,8 @@
-"""Does live capture keep a 30 fps webcam's rate? One person, hands off and on, as the app runs it.
+"""Does live capture keep a 30 fps webcam's rate? One person, hands and face off and on, as the app runs it.
 
     python benchmarks/live_rate.py [--seconds 10] [--sizes 640x480,1280x720] [--repeat 1]
+    python benchmarks/live_rate.py --face off,on --hands off --detectors "look for 1" --sizes 640x480 \
+        --clip sam2_man_football_juggling_front.mp4 --crop 480,0,640,480     # a VTuber's framing
 
 A simulated webcam: the frames of a real clip with one performer (../shared/data/video/taiji_720p.mp4,
 else the bundled sample), decoded and scaled to the camera's size beforehand (a camera's driver
@@ -36,10 +38,13 @@ DETECTORS = {"look for 1": {"max_people": 1}, "look for 2": {"max_people": 2, "l
              "watchful": {"max_people": 2}}  # the default: engine/capture/live_detector.py
 # hands: label -> (hands on, HandsConfig.live_alternate)
 HANDS = {"off": (False, True), "both": (True, False), "alternate": (True, True)}
+FACES = {"off": False, "on": True}  # the face tracked (docs/FACE.md)
 
 
-def camera_frames(size: tuple[int, int], count: int, clip: str = "taiji_720p.mp4") -> list[np.ndarray]:
-    """`count` frames of one performer at (width, height): centre-cropped to that aspect, scaled."""
+def camera_frames(size: tuple[int, int], count: int, clip: str = "taiji_720p.mp4",
+                  crop: tuple[int, int, int, int] | None = None) -> list[np.ndarray]:
+    """`count` frames of one performer at (width, height): the clip's `crop` (x, y, w, h) if given,
+    centre-cropped to that aspect, scaled."""
     import cv2
 
     shared = ROOT.parent / "shared" / "data" / "video" / clip
@@ -52,6 +57,9 @@ def camera_frames(size: tuple[int, int], count: int, clip: str = "taiji_720p.mp4
         ok, frame = cap.read()
         if not ok:
             break
+        if crop is not None:
+            x, y, cw_, ch_ = crop
+            frame = frame[y:y + ch_, x:x + cw_]
         fh, fw = frame.shape[:2]
         cw = min(fw, int(round(fh * w / h)))
         x0 = (fw - cw) // 2
@@ -96,6 +104,7 @@ class Clock:
         self.latency_ms: list[float] = []
         self.found = 0
         self.hands = np.zeros(2)
+        self.faces = 0
         self.dropped = 0
         self.first_ns = self.last_ns = 0
 
@@ -108,6 +117,8 @@ class Clock:
         self.found += tracked.pose.detection is not None
         if tracked.pose.hands is not None:
             self.hands += tracked.pose.hands.found
+        if tracked.pose.face is not None and np.isfinite(tracked.pose.face).all():
+            self.faces += 1
         self.dropped = tracked.dropped
 
     def close(self) -> None:
@@ -132,7 +143,8 @@ def play(frames, seconds: float, config, label: str) -> dict:
     poses = len(clock.latency_ms)
     steady = (poses - 11) / max((clock.last_ns - clock.first_ns) / 1e9, 1e-9) / CAMERA_FPS
     return {"rate": poses / webcam.count, "steady": steady, "poses": poses, "camera": webcam.count, "dropped": clock.dropped,
-            "found": clock.found / max(poses, 1), "hands": clock.hands / max(poses, 1), "median_ms": float(np.median(lat)),
+            "found": clock.found / max(poses, 1), "hands": clock.hands / max(poses, 1),
+            "face": clock.faces / max(poses, 1), "median_ms": float(np.median(lat)),
             "p95_ms": float(np.percentile(lat, 95)),
             "cpu_ms": cpu * 1e3 / max(poses, 1)}
 
@@ -150,6 +162,9 @@ def main() -> int:
     ap.add_argument("--hands", default=",".join(HANDS), help=f"of {', '.join(HANDS)}")
     ap.add_argument("--clip", default="taiji_720p.mp4",
                     help="of ../shared/data/video (sam2_man_football_juggling_front.mp4: hands in view)")
+    ap.add_argument("--face", default="off", help=f"of {', '.join(FACES)}: the face tracked too")
+    ap.add_argument("--crop", default="", help="X,Y,W,H: the part of the clip's frames the webcam films "
+                    "(480,0,640,480 of sam2_man_football_juggling_front.mp4: a VTuber's head and upper body)")
     ap.add_argument("--repeat", type=int, default=1, help="rounds; each setting's median and best are shown")
     a = ap.parse_args()
     sizes = [tuple(int(v) for v in s.split("x")) for s in a.sizes.split(",")]
@@ -161,36 +176,43 @@ def main() -> int:
     for h in hands:
         if h not in HANDS:
             raise SystemExit(f"--hands: {h!r} is not one of {', '.join(HANDS)}")
+    faces = [f.strip() for f in a.face.split(",")]
+    for f in faces:
+        if f not in FACES:
+            raise SystemExit(f"--face: {f!r} is not one of {', '.join(FACES)}")
+    crop = tuple(int(v) for v in a.crop.split(",")) if a.crop else None
     base = PipelineConfig(lift=LiftConfig(device="cpu"))
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores")
     for size in sizes:
-        frames = camera_frames(size, 240, a.clip)
+        frames = camera_frames(size, 240, a.clip, crop)
         label = f"{size[0]}x{size[1]}"
         play(frames, 2.0, base, label)  # warms the models and caches
-        results: dict[tuple[str, str], list[dict]] = {}
+        results: dict[tuple[str, str, str], list[dict]] = {}
         for _ in range(a.repeat):
             for det in detectors:
                 for hand in hands:
-                    on, alternate = HANDS[hand]
-                    config = replace(base, hands=on, hand=HandsConfig(live_alternate=alternate),
-                                     detector=DetectorConfig(**DETECTORS[det]))
-                    results.setdefault((det, hand), []).append(play(frames, a.seconds, config, label))
+                    for face in faces:
+                        on, alternate = HANDS[hand]
+                        config = replace(base, hands=on, hand=HandsConfig(live_alternate=alternate),
+                                         detector=DetectorConfig(**DETECTORS[det]), face=FACES[face])
+                        results.setdefault((det, hand, face), []).append(play(frames, a.seconds, config, label))
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
         print(f"\n{a.clip} as a webcam {label} at {CAMERA_FPS:g} fps, {a.seconds:g} s per run, {a.repeat} round(s); "
               f"load average after: {load}")
-        ref_key = (detectors[0], hands[0])
+        ref_key = (detectors[0], hands[0], faces[0])
         ref = statistics.median(r["rate"] for r in results[ref_key])
-        print(f"{'detector':14s} {'hands':9s} {'pose rate / camera (best, median)':34s} {'x ref':6s} "
-              f"{'steady':6s} {'dropped':8s} {'latency med/p95 ms':18s} found  hands L/R  CPU ms/pose (median)")
-        for (det, hand), runs in results.items():
+        print(f"{'detector':14s} {'hands':9s} {'face':4s} {'pose rate / camera (best, median)':34s} {'x ref':6s} "
+              f"{'steady':6s} {'dropped':8s} {'latency med/p95 ms':18s} found  hands L/R  face  CPU ms/pose (median)")
+        for (det, hand, face), runs in results.items():
             rates = [r["rate"] for r in runs]
             med = statistics.median(rates)
             best = max(runs, key=lambda r: r["rate"])
-            print(f"{det:14s} {hand:9s} {best['rate']:.3f}, {med:.3f} "
+            print(f"{det:14s} {hand:9s} {face:4s} {best['rate']:.3f}, {med:.3f} "
                   f"({best['poses']}/{best['camera']}){'':12s} {med / ref:6.3f} "
                   f"{statistics.median(r['steady'] for r in runs):6.3f} {best['dropped']:8d} "
                   f"{best['median_ms']:6.1f} / {best['p95_ms']:6.1f}    {best['found']:.2f}   "
-                  f"{best['hands'][0]:.2f}/{best['hands'][1]:.2f}    {statistics.median(r['cpu_ms'] for r in runs):5.1f}")
+                  f"{best['hands'][0]:.2f}/{best['hands'][1]:.2f}    {best['face']:.2f}  "
+                  f"{statistics.median(r['cpu_ms'] for r in runs):5.1f}")
     return 0
 
 
