@@ -15,7 +15,7 @@ from engine.core.skeletons import Skeleton
 from .gl_axes import to_gl
 from .people_overlay import person_colour, person_rgba
 
-PICK_TOLERANCE_PX = 8.0  # a click this close to a person's bone or joint picks them
+PICK_TOLERANCE_PX = 12.0  # a click this close to a person's bone or joint picks them
 LABEL_LIFT_M = 0.18  # the number floats this far above the person's highest joint
 CHOSEN_WIDTH, OTHER_WIDTH = 5.0, 2.0  # bone widths, pixels
 CHOSEN_JOINT, OTHER_JOINT = 9.0, 5.0  # joint sizes, pixels

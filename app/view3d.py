@@ -29,6 +29,8 @@ TRAIL_JOINTS = {"left_ankle": (1.0, 0.55, 0.0, 0.55), "right_ankle": (0.0, 0.78,
 TRAIL_LENGTH = 90  # frames
 CLICK_SLOP_PX = 4.0  # a press and release this close together is a click, not a turn of the view
 KEEP_IN_VIEW_M = 1.5  # a take whose root travels further than this is followed while it plays
+FIT_MARGIN = 0.08  # everyone drawn stays this part of the view's size inside its edges ...
+FIT_MAX_DISTANCE_M = 40.0  # ... as long as the camera need not go further back than this
 
 
 def bone_colours(skeleton: Skeleton) -> np.ndarray:
@@ -89,6 +91,8 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         self.last_joints_m: np.ndarray | None = None
         self.people = PeopleLayer(self)
         self._press: QPointF | None = None
+        self._press_pick: int | None = None  # the person under the pointer when it was pressed
+        self.user_moved = False  # the user turned, moved or zoomed the view since it was reset
         self.reset_view()
 
     def devicePixelRatioF(self) -> float:
@@ -105,6 +109,29 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
 
     def reset_view(self) -> None:
         self.setCameraPosition(pos=QVector3D(*self.HOME_CENTRE), **self.HOME)
+        self.user_moved = False
+
+    def fit_people(self) -> None:
+        """Everyone drawn comes into view: the camera moves back (and, without Follow, over their
+        middle) until each joint is inside the view's edges. Only while the user has not moved the
+        view themselves, and never closer: the view does not pump as people come and go."""
+        if self.user_moved or not self.people.active or self.width() <= 0 or self.height() <= 0:
+            return
+        points = np.concatenate(list(self.people.poses.values()))
+        if self._inside(points):
+            return
+        if not (self.follow or self.take_follow):
+            low, high = points.min(axis=0), points.max(axis=0)
+            self._follow_to((low + high) / 2)
+        while not self._inside(points) and self.opts["distance"] < FIT_MAX_DISTANCE_M:
+            self.opts["distance"] *= 1.15
+        self.update()
+
+    def _inside(self, points_world: np.ndarray) -> bool:
+        xy = self.project(points_world)
+        w, h = self.width(), self.height()
+        return bool(np.all(np.isfinite(xy)) and np.all((xy[:, 0] >= FIT_MARGIN * w) & (xy[:, 0] <= (1 - FIT_MARGIN) * w)
+                                                       & (xy[:, 1] >= FIT_MARGIN * h) & (xy[:, 1] <= (1 - FIT_MARGIN) * h)))
 
     def set_follow(self, on: bool) -> None:
         self.follow = on
@@ -146,6 +173,7 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         """Everyone tracked (id -> (J, 3) world metres) and the person followed; with several
         people they are drawn each in their colour in place of the one skeleton."""
         self.people.set_people(poses, skeleton, chosen)
+        self.fit_people()
         alone = not self.people.active
         self.bones.setVisible(alone)
         self.joints.setVisible(alone)
@@ -160,14 +188,26 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
 
     def mousePressEvent(self, ev):
         self._press = ev.position()
+        # people move between press and release: the person under the pointer as pressed is the one meant
+        self._press_pick = self.people.person_at(self._press.x(), self._press.y())
         super().mousePressEvent(ev)
+
+    def mouseMoveEvent(self, ev):
+        if ev.buttons() != Qt.MouseButton.NoButton and self._press is not None \
+                and (ev.position() - self._press).manhattanLength() > CLICK_SLOP_PX:
+            self.user_moved = True  # a turn or a pan: the view is the user's now
+        super().mouseMoveEvent(ev)
+
+    def wheelEvent(self, ev):
+        self.user_moved = True
+        super().wheelEvent(ev)
 
     def mouseReleaseEvent(self, ev):
         press, self._press = self._press, None
         pos = ev.position()
         if press is not None and ev.button() == Qt.MouseButton.LeftButton \
                 and (pos - press).manhattanLength() <= CLICK_SLOP_PX:
-            pid = self.people.person_at(pos.x(), pos.y())
+            pid = self._press_pick if self._press_pick is not None else self.people.person_at(pos.x(), pos.y())
             if pid is not None:
                 self.personClicked.emit(pid)
         super().mouseReleaseEvent(ev)

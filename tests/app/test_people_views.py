@@ -229,3 +229,39 @@ def test_drawing_and_picking_people_in_a_view(window, qtbot):
         assert _hue_near(image, QPoint(int(x), int(y) - 3), pid), f"person {pid}'s number not drawn"
     view.set_people({2: poses[2]}, MONOCAP_BODY, chosen=2)  # the person followed alone: the view's own skeleton
     assert not view.people.active and view.bones.visible()
+
+
+def test_a_second_person_beside_is_in_the_default_view_and_a_moving_one_can_be_clicked(window, qtbot):
+    view = window.view3d
+    qtbot.waitUntil(view.isExposed, timeout=5000)
+    view.reset_view()
+    base = np.zeros((MONOCAP_BODY.num_joints, 3))
+    base[:, 1] = np.linspace(0.1, 1.7, MONOCAP_BODY.num_joints)
+    poses = {1: base.copy(), 2: base + [3.0, 0.0, -0.5]}  # side by side, 3 m to the right
+    view.set_people(poses, MONOCAP_BODY, chosen=1)
+    w, h = view.width(), view.height()
+    for pid, joints in poses.items():
+        xy = view.project(joints)
+        assert ((xy[:, 0] > 0) & (xy[:, 0] < w) & (xy[:, 1] > 0) & (xy[:, 1] < h)).all(), f"person {pid} out of view"
+    # a click on person 2 while they walk: pressed on them, released after they moved on
+    point = _torso_point(view, poses[2])
+    with qtbot.waitSignal(view.personClicked, timeout=2000) as got:
+        QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+        view.set_people({1: poses[1], 2: poses[2] + [0.5, 0.0, 0.0]}, MONOCAP_BODY, chosen=1)
+        QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+    assert got.args == [2]
+    # once the user zooms, the view is theirs: people coming into view do not move it
+    view.wheelEvent(_wheel(view, 120))
+    distance = view.opts["distance"]
+    view.set_people({1: poses[1], 2: poses[2] + [6.0, 0.0, -6.0]}, MONOCAP_BODY, chosen=1)
+    assert view.opts["distance"] == distance
+    view.reset_view()
+
+
+def _wheel(view, delta: int):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    centre = QPointF(view.width() / 2, view.height() / 2)
+    return QWheelEvent(centre, centre, QPoint(), QPoint(0, delta), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                       Qt.ScrollPhase.NoScrollPhase, False)
