@@ -43,6 +43,7 @@ if _LOADING:  # the engine's imports take seconds (numpy, scipy, OpenCV): Ctrl+C
                else signal.signal(signal.SIGINT, _exit_interrupted),
                signal.signal(signal.SIGTERM, _exit_interrupted))
 from engine.cli.batch import add_batch_parser, cmd_batch  # noqa: E402
+from engine.cli.calibrate import add_calibrate_parser, cmd_calibrate  # noqa: E402
 from engine.cli.convert import add_convert_parser, run_convert  # noqa: E402
 from engine.cli.inspect_take import add_inspect_parser, run_inspect  # noqa: E402
 from engine.cli.process import add_process_parser, cmd_process  # noqa: E402
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_convert_parser(sub)
     add_inspect_parser(sub)
     add_stream_parser(sub)
+    add_calibrate_parser(sub)
     return parser
 
 
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handler = {"process": cmd_process, "batch": cmd_batch, "convert": run_convert,
                    "inspect": run_inspect,
-                   "stream": cmd_stream}[args.command]
+                   "stream": cmd_stream, "calibrate": cmd_calibrate}[args.command]
         return handler(args)
     except MonocapError as exc:
         print(f"monocap: error: {_one_line(exc)}", file=sys.stderr)

@@ -24,6 +24,7 @@ DETECT_MAX_PX = 1000
 MAX_VIDEO_VIEWS = 40
 MIN_VIEWS = 3  # photos of the board a calibration needs
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+FREE_K3_VIEWS = 15
 COVERAGE_GRID = 4  # the image's coverage by the board is counted on a grid of this many cells a side
 
 
@@ -145,6 +146,8 @@ def calibrate_intrinsics(images: Iterable[tuple[str, np.ndarray]], board: Board,
         raise InputError(f"{name}: the {board.columns}x{board.rows} board was found in {len(used)} of "
                          f"{len(used) + len(missed)} images (at least {MIN_VIEWS} needed); check --board (inner corners) "
                          "and show the whole board, flat and sharp, at several angles")
-    rms, K, dist, _, _ = cv2.calibrateCamera(object_points, image_points, size, None, None)
+    # few views cannot pin the sixth-order radial term down: it is kept at 0 until there are enough
+    flags = cv2.CALIB_FIX_K3 if len(used) < FREE_K3_VIEWS else 0
+    rms, K, dist, _, _ = cv2.calibrateCamera(object_points, image_points, size, None, None, flags=flags)
     camera = Camera(name, size, K, dist.ravel()[:5], np.eye(3), np.zeros(3))
     return IntrinsicsResult(camera, float(rms), used, missed, float(cells.mean()))

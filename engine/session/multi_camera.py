@@ -114,6 +114,23 @@ def _detect(views: list[_View], config: PipelineConfig, progress: Progress | Non
         done += total or len(view.tracks)
 
 
+def person_keypoints(paths: list[str | Path], config: PipelineConfig = PipelineConfig(),
+                     progress: Progress | None = None, cancel: CancelFlag | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The person each video's lock-on rule follows, frame by frame, for calibrating from the person:
+    keypoints_px (V, T, 33, 2) and scores (V, T, 33), 0 where nobody; T the shortest video's frames
+    (the videos are taken to start together). InputError when a video sees nobody."""
+    views = [_View(Path(p), None, 0.0) for p in paths]
+    _detect(views, config, progress, cancel)
+    arrays = []
+    for view in views:
+        chosen = view.tracks.chosen()
+        if chosen is None:
+            raise InputError(f"{view.path.name}: nobody was seen in it; every camera must see the person")
+        arrays.append(_person_arrays(view.tracks, chosen))
+    length = min(len(a[0]) for a in arrays)
+    return np.stack([a[0][:length] for a in arrays]), np.stack([a[1][:length] for a in arrays])
+
+
 def _person_arrays(tracks: PeopleTracks, person_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     track = tracks.track(person_id)
     scores = np.where(track.valid[:, None], track.scores, 0.0).astype(np.float64)
