@@ -128,3 +128,106 @@ def encode(top: list[Node]) -> bytes:
     pad = (16 - offset % 16) or 16
     out.append(b"\x00" * pad + struct.pack("<I", VERSION) + b"\x00" * 120 + _FOOTER_MAGIC)
     return b"".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+class FbxDecodeError(ValueError):
+    """The bytes are not a binary FBX this decoder can read (the message says where and why)."""
+
+
+_SCALARS = {b"Y": "<h", b"C": "<?", b"I": "<i", b"F": "<f", b"D": "<d", b"L": "<q"}
+_ARRAYS = {b"f": "<f4", b"d": "<f8", b"l": "<i8", b"i": "<i4", b"b": "?"}
+
+
+def decode(data: bytes, max_array_bytes: int = 1 << 32) -> tuple[int, list[Node]]:
+    """-> (version, top-level nodes) of a binary FBX (7.x, 32- or 64-bit records). Arrays come
+    back as numpy arrays; strings as str (an object's `name\\0\\x01Class` kept whole); raw data as
+    Raw. FbxDecodeError on anything that does not add up: offsets outside the file or going
+    backwards, lengths past a record's end, unknown types, arrays whose bytes do not match their count
+    or that would unpack past `max_array_bytes`."""
+    if not data.startswith(MAGIC[:21]):
+        kind = "an ASCII FBX (only binary FBX is read)" if data.lstrip()[:1] in (b";", b"F") else "not an FBX file"
+        raise FbxDecodeError(kind)
+    if len(data) < 27:
+        raise FbxDecodeError("the file stops inside its header")
+    version = struct.unpack_from("<I", data, 23)[0]
+    wide = version >= 7500
+    head = struct.Struct("<3QB" if wide else "<3IB")
+    nodes, offset = [], 27
+    while True:
+        node, offset = _decode_node(data, offset, len(data), head, max_array_bytes)
+        if node is None:
+            return version, nodes
+        nodes.append(node)
+
+
+def _decode_node(data: bytes, offset: int, limit: int, head: struct.Struct, max_array: int):
+    if offset + head.size > limit:
+        raise FbxDecodeError(f"byte {offset}: the file stops inside a node record")
+    end, count, props_len, name_len = head.unpack_from(data, offset)
+    if end == 0:
+        return None, offset + head.size
+    pos = offset + head.size
+    if not (pos + name_len + props_len <= end <= limit):
+        raise FbxDecodeError(f"byte {offset}: a node record claims to end at byte {end}, outside its place")
+    name = data[pos:pos + name_len].decode("ascii", "replace")
+    pos += name_len
+    props_end = pos + props_len
+    props = []
+    for _ in range(count):
+        value, pos = _decode_property(data, pos, props_end, max_array)
+        props.append(value)
+    if pos != props_end:
+        raise FbxDecodeError(f"byte {offset}: node {name!r}'s properties do not fill their {props_len} bytes")
+    children = []
+    while pos < end:
+        child, pos = _decode_node(data, pos, end, head, max_array)
+        if child is None:
+            break
+        children.append(child)
+    return Node(name, tuple(props), children), end
+
+
+def _decode_property(data: bytes, pos: int, limit: int, max_array: int):
+    if pos >= limit:
+        raise FbxDecodeError(f"byte {pos}: a property runs past its node's end")
+    code = data[pos:pos + 1]
+    pos += 1
+    if code in _SCALARS:
+        fmt = _SCALARS[code]
+        size = struct.calcsize(fmt)
+        if pos + size > limit:
+            raise FbxDecodeError(f"byte {pos}: a property runs past its node's end")
+        return struct.unpack_from(fmt, data, pos)[0], pos + size
+    if code in (b"S", b"R"):
+        if pos + 4 > limit:
+            raise FbxDecodeError(f"byte {pos}: a property runs past its node's end")
+        (size,) = struct.unpack_from("<I", data, pos)
+        if pos + 4 + size > limit:
+            raise FbxDecodeError(f"byte {pos}: a {size}-byte string runs past its node's end")
+        raw = data[pos + 4:pos + 4 + size]
+        return (raw.decode("utf-8", "replace") if code == b"S" else Raw(raw)), pos + 4 + size
+    if code in _ARRAYS:
+        if pos + 12 > limit:
+            raise FbxDecodeError(f"byte {pos}: a property runs past its node's end")
+        count, encoding, size = struct.unpack_from("<3I", data, pos)
+        dtype = np.dtype(_ARRAYS[code])
+        if pos + 12 + size > limit:
+            raise FbxDecodeError(f"byte {pos}: an array of {size} bytes runs past its node's end")
+        if count * dtype.itemsize > max_array:
+            raise FbxDecodeError(f"byte {pos}: an array of {count} values is larger than the limit")
+        raw = data[pos + 12:pos + 12 + size]
+        if encoding == 1:
+            try:
+                raw = zlib.decompressobj().decompress(raw, count * dtype.itemsize + 1)
+            except zlib.error as exc:
+                raise FbxDecodeError(f"byte {pos}: a compressed array is damaged ({exc})") from None
+        elif encoding != 0:
+            raise FbxDecodeError(f"byte {pos}: unknown array encoding {encoding}")
+        if len(raw) != count * dtype.itemsize:
+            raise FbxDecodeError(f"byte {pos}: an array of {count} values holds {len(raw)} bytes")
+        return np.frombuffer(raw, dtype).copy(), pos + 12 + size
+    raise FbxDecodeError(f"byte {pos - 1}: unknown property type {code!r}")

@@ -11,7 +11,8 @@ What the file holds (the bytes: engine/animation/fbx_binary.py):
 - Objects: one Model of type LimbNode per rig joint (with its LimbNode NodeAttribute, "Skeleton"),
   parented as the rig; a joint's Lcl Translation is its rest offset, Lcl Rotation 0: the rest pose
   is the rig's T-pose (engine/animation/solver.py), the root standing on the floor. A rig's floor
-  bones (UE5's `root`, above the pelvis, and its IK roots) are still LimbNodes at the origin. No
+  bones (UE5's `root`, above the pelvis, and its IK roots) are still LimbNodes at the origin; a
+  rig with end bones (Monocap's, Mixamo's) gets its End Sites as still leaves `<joint>_end`. No
   mesh, no skin, no bind pose.
 - One AnimationStack ("Take 001") with one AnimationLayer; per animated joint an AnimationCurveNode
   on Lcl Rotation ("R") and, for the first joint, on Lcl Translation ("T") (the root motion), each
@@ -179,6 +180,8 @@ def fbx_nodes(motion: RigMotion, units: str = "cm", creator: str = "Monocap") ->
     for i, j in enumerate(rig.joints):
         parent = top_parent if j.parent < 0 else model_ids[j.parent]
         model_ids.append(limb(j.name, parent, (root_rest if j.parent < 0 else motion.offsets_m[i]) * scale))
+        if rig.end_bones and j.end is not None:
+            limb(f"{j.name}_end", model_ids[i], motion.end_offsets_m[i] * scale)
         if t_count:
             if j.parent < 0:
                 animate(model_ids[i], "Lcl Translation", "T", motion.root_m * scale)

@@ -25,7 +25,9 @@ import numpy as np
 
 from engine.animation.bvh_reader import guess_units, read_bvh
 from engine.animation.bvh_writer import UNITS_PER_M, write_bvh
+from engine.animation.fbx_reader import ArmatureMotion, read_fbx
 from engine.animation.fbx_writer import FBX_UNITS, write_fbx
+from engine.animation.gltf_reader import read_gltf
 from engine.animation.gltf_writer import write_gltf
 from engine.animation.rig import RIGS, get_rig
 from engine.animation.rig_mappings import on_body_if_possible, to_body_take
@@ -36,7 +38,7 @@ from engine.core.atomic import file_set, settle_interrupted_commits
 from engine.core.errors import InputError, NoValidFramesError, OutputError
 from engine.core.input_checks import DEFAULT_LIMITS, InputLimits, check_positions, check_rate, check_rate_to_write
 from engine.core.rotations import EULER_ORDERS, swing_rotation
-from engine.core.skeletons import Skeleton, frame_joints
+from engine.core.skeletons import Skeleton, frame_joints, guess_mirror_pairs
 from engine.core.take import Take, load_npz, save_npz, valid_frames
 from engine.core.take_csv import read_csv, write_csv
 from engine.core.units import METRES_PER_UNIT
@@ -89,8 +91,8 @@ def _extension(path: Path) -> str:
 
 def read_take(path: str | Path, units: str | None = None, joint_map: dict[str, str] | None = None,
               limits: InputLimits = DEFAULT_LIMITS) -> Take:
-    """Reads a take from .npz, .csv, .bvh or .trc, validated (counts, finite values, rate, sizes
-    within `limits`). InputError naming the file otherwise.
+    """Reads a take from .npz, .csv, .bvh, .trc, .fbx, .glb or .gltf, validated (counts, finite
+    values, rate, sizes within `limits`). InputError naming the file otherwise.
 
     BVH only: `units` (a key of engine.core.units.METRES_PER_UNIT) overrides the unit guessed from the rest
     pose; `joint_map` ({source joint: Monocap joint}) corrects the rig recogniser. A set of files whose
@@ -109,6 +111,10 @@ def read_take(path: str | Path, units: str | None = None, joint_map: dict[str, s
         take = read_trc(path, limits)
     elif ext == "bvh":
         return take_from_bvh(path, units, joint_map, limits)
+    elif ext == "fbx":
+        return take_from_armature(path, read_fbx(path, limits), joint_map)
+    elif ext in ("glb", "gltf"):
+        return take_from_armature(path, read_gltf(path, limits), joint_map)
     else:
         raise InputError(f"{path}: unknown take format {path.suffix!r}; use one of .{', .'.join(FORMATS)}")
     if joint_map:
@@ -150,6 +156,27 @@ def take_from_bvh(path: str | Path, units: str | None = None, joint_map: dict[st
     if joint_map:
         metadata["joint_map"] = dict(joint_map)
     return Take(joints, skeleton, fps, np.arange(t_count) / fps, valid, metadata=metadata)
+
+
+def take_from_armature(path: Path, arm: ArmatureMotion, joint_map: dict[str, str] | None = None) -> Take:
+    """An FBX's or glTF's skeleton as a take on its own joints, in metres, turned to stand along
+    +Y as a BVH's is; the metadata as take_from_bvh's."""
+    if not arm.names:
+        raise InputError(f"{path}: the file has no joints")
+    skeleton = Skeleton(path.stem or "armature", arm.names, arm.parents, guess_mirror_pairs(arm.names))
+    joints, rest = arm.joints_m, arm.rest_m
+    up_axis, to_y_up = _turn_to_y_up(skeleton, rest)
+    if up_axis != "+Y":
+        joints, rest = joints @ to_y_up.T, rest @ to_y_up.T
+    check_positions(joints, str(path), skeleton.joint_names, allow_nan=False)
+    fps = check_rate(arm.fps, f"{path}: its frame rate")
+    unit = next((u for u, m in METRES_PER_UNIT.items() if abs(m * 100 - arm.unit_cm) < 1e-9), f"{arm.unit_cm:g} cm")
+    metadata = {"source": str(path), "source_units": unit, "source_units_m": arm.unit_cm / 100.0,
+                "source_units_guessed": False, "source_up": up_axis, "rest_pose_m": np.round(rest, 6).tolist()}
+    if joint_map:
+        metadata["joint_map"] = dict(joint_map)
+    t_count = joints.shape[0]
+    return Take(joints, skeleton, fps, np.arange(t_count) / fps, np.ones(t_count, bool), metadata=metadata)
 
 
 def _turn_to_y_up(skeleton: Skeleton, rest_m: np.ndarray) -> tuple[str, np.ndarray]:

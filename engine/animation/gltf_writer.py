@@ -7,7 +7,8 @@ towards +Z, right-handed; rotations as unit quaternions x, y, z, w):
 - one node per rig joint, named as the rig names it, parented as the rig; a joint's translation is
   its rest offset and its rotation the identity, so the rest pose is the rig's T-pose, standing on
   the floor (engine/animation/fbx_writer.rest_root_m); a rig's floor bones (UE5's `root` above
-  the first joint, and its IK roots) are still nodes at the origin;
+  the first joint, and its IK roots) are still nodes at the origin; a rig with end bones
+  (Monocap's, Mixamo's) gets its End Sites as still leaves `<joint>_end`;
 - one skin whose joints are those nodes, with their inverse bind matrices (the rest pose), so
   importers (Blender, Godot, Unity's glTFast, three.js) make an armature of them; no mesh;
 - one animation: a rotation channel for every joint and a translation channel for the first joint
@@ -88,10 +89,16 @@ def gltf_document(motion: RigMotion, name: str = "Take 001") -> gl.GLTF2:
         parent = (0 if first else None) if j.parent < 0 else first + j.parent
         if parent is not None:
             gltf.nodes[parent].children.append(first + i)
+    ends = []
+    for i, j in enumerate(rig.joints):
+        if rig.end_bones and j.end is not None:
+            gltf.nodes[first + i].children.append(len(gltf.nodes))
+            gltf.nodes.append(gl.Node(name=f"{j.name}_end", translation=[float(x) for x in motion.end_offsets_m[i]]))
+            ends.append(rest_world[i] + motion.end_offsets_m[i])
     for node in gltf.nodes:
         node.children = node.children or None
     joints = list(range(len(gltf.nodes)))
-    world = np.concatenate([np.zeros((first, 3)), rest_world])
+    world = np.concatenate([np.zeros((first, 3)), rest_world, np.reshape(ends, (-1, 3))])
     inverse_bind = np.tile(np.eye(4), (len(joints), 1, 1))
     inverse_bind[:, 3, :3] = -world  # column-major: the translation is the 4th column
     gltf.skins.append(gl.Skin(name=rig.name, joints=joints, skeleton=0,

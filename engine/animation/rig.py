@@ -189,10 +189,18 @@ class Rig:
     # joint (Unreal's `root`), the others its children beside it (Unreal's IK roots); the motion
     # stays on the first joint
     floor_bones: tuple[str, ...] = ()
+    # FBX and glTF: each End Site as a still leaf bone `<joint>_end` (the BVH's end sites; Blender
+    # and Mixamo files carry such leaves), so readers see where the head, hands and toes end
+    end_bones: bool = False
 
     @property
     def joint_names(self) -> tuple[str, ...]:
         return tuple(j.name for j in self.joints)
+
+    @property
+    def end_bone_names(self) -> tuple[str, ...]:
+        """The still leaf bones FBX and glTF add for the End Sites (none unless end_bones)."""
+        return tuple(f"{j.name}_end" for j in self.joints if j.end is not None) if self.end_bones else ()
 
     def joint_at(self, solver_point: str) -> int | None:
         """Index of the rig joint sitting exactly at a solver point (None if only an end site is)."""
@@ -203,14 +211,14 @@ class Rig:
 
 
 def _build(name: str, description: str, spec: list[tuple], joints_known: tuple[str, ...] = SOLVER_JOINTS,
-           floor_bones: tuple[str, ...] = ()) -> Rig:
+           floor_bones: tuple[str, ...] = (), end_bones: bool = False) -> Rig:
     names = [s[0] for s in spec]
     joints = []
     for entry in spec:
         jname, parent, at, driver = entry[:4]
         end = entry[4] if len(entry) > 4 else None
         joints.append(RigJoint(jname, -1 if parent is None else names.index(parent), at, driver, end))
-    rig = Rig(name, description, tuple(joints), floor_bones)
+    rig = Rig(name, description, tuple(joints), floor_bones, end_bones)
     for i, j in enumerate(rig.joints):
         if j.parent >= i:
             raise ValueError(f"{name}: parent of {j.name} must come first")
@@ -339,9 +347,10 @@ def _unity_finger(s: str, finger: str, k: int) -> str:
     return f"{s.capitalize()}{_UNITY_FINGERS[finger]}{_UNITY_PHALANGES[k - 1]}"
 
 
-MONOCAP_RIG = _build("monocap", "Monocap's body rig: MONOCAP_BODY joint names plus a lumbar joint and clavicles", _monocap_spec())
+MONOCAP_RIG = _build("monocap", "Monocap's body rig: MONOCAP_BODY joint names plus a lumbar joint and clavicles", _monocap_spec(),
+                     end_bones=True)
 MIXAMO_RIG = _build("mixamo", "Mixamo bone names (mixamorig:Hips ...), recognised by Unity's humanoid "
-                    "importer and Blender/MotionBuilder retargeting", _mixamo_spec())
+                    "importer and Blender/MotionBuilder retargeting", _mixamo_spec(), end_bones=True)
 # The bones of Unity's humanoid avatar that the solver drives, for live streams (VMC); not a BVH
 # export rig.
 UNITY_HUMANOID_RIG = _build("unity_humanoid", "Unity HumanBodyBones names (Hips, Spine, Chest, UpperChest, "
@@ -365,10 +374,10 @@ RIGS_WITH_FINGERS: dict[str, Rig] = {
                   SOLVER_JOINTS_HANDS),
     "monocap": _build("monocap", MONOCAP_RIG.description + ", and three joints per finger",
                       _finger_spec(_monocap_spec(), lambda s: f"{s}_wrist", lambda s, f, k: f"{s}_{f}{k}"),
-                      SOLVER_JOINTS_HANDS),
+                      SOLVER_JOINTS_HANDS, end_bones=True),
     "mixamo": _build("mixamo", MIXAMO_RIG.description + ", and three joints per finger",
                      _finger_spec(_mixamo_spec(), lambda s: f"mixamorig:{s.capitalize()}Hand", _mixamo_finger),
-                     SOLVER_JOINTS_HANDS),
+                     SOLVER_JOINTS_HANDS, end_bones=True),
 }
 
 

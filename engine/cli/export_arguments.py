@@ -49,10 +49,11 @@ def add_export_arguments(parser: argparse.ArgumentParser, formats: bool = True, 
                        help=f"comma-separated files to write, from {','.join(FORMATS)} "
                             f"(default {','.join(DEFAULT_FORMATS)})")
     g.add_argument("--rig", choices=sorted(RIGS), default="monocap",
-                   help="BVH rig: monocap (Monocap's joint names) or mixamo (mixamorig:Hips ..., "
-                        "for Mixamo/Unity humanoid retargeting); default monocap")
+                   help="rig of the BVH, FBX and glTF: monocap (Monocap's joint names), mixamo (mixamorig:Hips ..., "
+                        "for Mixamo/Unity humanoid retargeting), ue5 (the Unreal Engine 5 mannequin: root, pelvis, "
+                        "spine_01 ...) or vrm (VRM humanoid: hips, spine, leftUpperArm ...); default monocap")
     g.add_argument("--units", choices=sorted(UNITS_PER_M),
-                   help="length unit: BVH default cm, TRC default mm (CSV is always metres)")
+                   help="length unit: BVH and FBX default cm, TRC default mm (CSV and glTF are always metres)")
     g.add_argument("--euler-order", choices=EULER_ORDERS, default="ZXY",
                    help="BVH rotation channel order (default ZXY)")
     g.add_argument("--frame-range", type=_frame_range, metavar="START:END",
@@ -60,11 +61,11 @@ def add_export_arguments(parser: argparse.ArgumentParser, formats: bool = True, 
     g.add_argument("--fps", type=float, help="resample to this frame rate")
     if root_motion:
         g.add_argument("--no-root-motion", action="store_true",
-                       help="BVH: keep the root above the origin (in-place animation)")
+                       help="BVH, FBX, glTF: keep the hips above the origin (in-place animation)")
     g.add_argument("--no-ground", action="store_true",
-                   help="BVH: do not move the take to put the floor at y = 0")
+                   help="BVH, FBX, glTF: do not move the take to put the floor at y = 0")
     g.add_argument("--no-foot-contact", action="store_true",
-                   help="BVH: do not pin planted feet")
+                   help="BVH, FBX, glTF: do not pin planted feet")
 
 
 def export_options_from_args(args: argparse.Namespace) -> ExportOptions:

@@ -37,7 +37,7 @@ def test_ufbx_reads_every_bone_at_every_frame_where_the_take_has_it(tmp_path, ri
     path = write_take(take, tmp_path / "take.fbx", options(rig))
     scene = ufbx_read(path)
     bones = get_rig(rig, fingers=hands)
-    assert set(scene.positions) == set(bones.joint_names) | set(bones.floor_bones)
+    assert set(scene.positions) == set(bones.joint_names) | set(bones.floor_bones) | set(bones.end_bone_names)
     assert scene.stacks == 1 and scene.fps == pytest.approx(take.fps)
     assert scene.axes == Y_UP and scene.unit_meters == pytest.approx(0.01)  # Y up, centimetres
     err = limb_errors_cm(take, rig, scene.positions)
