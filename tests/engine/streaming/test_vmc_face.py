@@ -23,7 +23,7 @@ from engine.streaming.sender_process import ProcessPoseStreamer
 from engine.streaming.targets import parse_target
 from engine.streaming.vmc import VmcEncoder
 from tests.conftest import shared_clip_or_sample
-from tests.engine.face_footage import vtuber_clip
+from tests.engine.face_footage import face_clip
 from tests.engine.streaming.receivers import OscReceiver, bundle_messages
 
 VRM0 = {"Blink_L", "Blink_R", "A", "I", "U", "E", "O"}
@@ -47,7 +47,7 @@ def _poses(clip: Path, frames: int = 70):
 
 @pytest.fixture(scope="module")
 def face_poses(tmp_path_factory):
-    clip = vtuber_clip(tmp_path_factory.mktemp("face")) or shared_clip_or_sample("taiji_720p.mp4")
+    clip = face_clip(tmp_path_factory.mktemp("face"), "vtuber") or shared_clip_or_sample("taiji_720p.mp4")
     return _poses(clip)
 
 
