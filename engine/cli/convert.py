@@ -41,12 +41,12 @@ def limits_from_args(args: argparse.Namespace) -> InputLimits:
 
 def add_convert_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "convert", help="convert a take between .npz, .csv, .bvh and .trc (by extension)",
+        "convert", help="convert a take between .npz, .csv, .bvh, .trc, .fbx, .glb and .gltf (by extension)",
         description="Converts a take between formats, chosen by the extensions of IN and OUT. "
-                    "IN may be a BVH from elsewhere: its joint positions are computed by forward "
-                    "kinematics; writing it as BVH maps it onto Monocap's rig.")
-    p.add_argument("input", metavar="IN", help="a .npz, .csv, .bvh or .trc file")
-    p.add_argument("output", metavar="OUT", help="the file to write (.npz, .csv, .bvh or .trc)")
+                    "IN may be a BVH, FBX or glTF from elsewhere: its joint positions are computed by forward "
+                    "kinematics; writing it as BVH, FBX or glTF maps it onto the rig (--rig).")
+    p.add_argument("input", metavar="IN", help="a .npz, .csv, .bvh, .trc, .fbx, .glb or .gltf file")
+    p.add_argument("output", metavar="OUT", help="the file to write (.npz, .csv, .bvh, .trc, .fbx, .glb or .gltf)")
     g = p.add_argument_group("reading a BVH from elsewhere")
     g.add_argument("--in-units", choices=sorted(METRES_PER_UNIT),
                    help="the input BVH's length unit (default: guessed from its rest pose's height)")

@@ -16,11 +16,11 @@ def add_inspect_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "inspect",
         help="show a take file's joints, frames, rate, units and its mapping onto Monocap's body and fingers",
-        description="Prints what a .bvh, .npz, .csv or .trc file holds and, for skeletons from elsewhere, "
+        description="Prints what a .bvh, .fbx, .glb, .gltf, .npz, .csv or .trc file holds and, for skeletons from elsewhere, "
                     "which of its joints Monocap takes for each of its own (with a confidence), its fingers' included "
                     "(or why they are dropped). Exit status 1 "
                     "when the skeleton cannot be mapped.")
-    p.add_argument("input", metavar="FILE", help="a .bvh, .npz, .csv or .trc file")
+    p.add_argument("input", metavar="FILE", help="a .bvh, .fbx, .glb, .gltf, .npz, .csv or .trc file")
     p.add_argument("--units", choices=sorted(METRES_PER_UNIT), help="BVH: the file's length unit (default: guessed)")
     p.add_argument("--map", metavar="MAP", help="a JSON or TOML joint map (source joint -> Monocap joint)")
     p.set_defaults(func=run_inspect)
