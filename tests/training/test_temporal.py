@@ -14,8 +14,11 @@ from engine.lift.fit_mode import KeypointFitLifter
 from engine.lift.modes import LiftConfig
 from engine.lift.nets.temporal_net import TemporalNet, frame_features, with_presence
 from engine.lift.temporal_mode import DEFAULT_MODEL
+from training.common.mocap import load_clips, split_of
+from training.temporal.data import LIMB_POINTS, MocapSequences, SynthConfig
 from training.temporal.model import TemporalConvNet, load_npz, save_npz
 from training.temporal.noise_stats import clip_stats, pool
+from training.temporal.train import TrainConfig, train, window_batch
 
 DETECTIONS = Path(__file__).resolve().parents[1] / "engine" / "data" / "taiji_detections_40.npz"
 
@@ -76,3 +79,47 @@ def test_noise_stats_recover_a_known_jitter():
     measured = np.array(stats["jitter_2d_box"][2:]) * box
     assert np.median(measured) == pytest.approx(sigma_px, rel=0.15)
     assert np.median(np.array(stats["jitter_3d_m"])[2:]) == pytest.approx(0.01 * np.sqrt(1.5), rel=0.3)
+
+
+@pytest.fixture(scope="module")
+def sequences_source(mocap_root, mocap_cache) -> MocapSequences:
+    clips, skeletons = load_clips(mocap_root, mocap_cache)
+    return MocapSequences([c for c in clips if split_of(c) == "train"], skeletons)
+
+
+def test_detector_like_sequences_are_what_fit_sees(sequences_source):
+    rng = np.random.default_rng(0)
+    noisy = sequences_source.sample(6, rng, SynthConfig(frames=41, limbs_only_rate=0.0))
+    clean = sequences_source.sample(6, np.random.default_rng(0), SynthConfig(frames=41, noise=0.0))
+    assert noisy.features.shape == (6, 41, 33 * 6) and noisy.truth3d.shape == (6, 41, 33, 3)
+    hips = 0.5 * (noisy.truth3d[:, :, 23] + noisy.truth3d[:, :, 24])
+    assert np.abs(hips).max() < 1e-5  # hip-relative
+    err = lambda s: np.linalg.norm(s.fit3d - s.truth3d, axis=-1)[..., LIMB_POINTS].mean()
+    assert err(clean) < 0.06 < err(noisy) < 0.2  # fit of clean projections is close; the noise is real
+    assert (~noisy.present).any() and noisy.present[:, 20].all()
+    limbs = sequences_source.sample(4, rng, SynthConfig(frames=41, limbs_only_rate=1.0))
+    others = np.setdiff1d(np.arange(33), LIMB_POINTS)
+    assert (limbs.features[..., 66 + others] == 0).all() and (limbs.features[..., 66 + np.array(LIMB_POINTS)] > 0).all()
+
+
+def test_live_windows_never_see_past_the_allowed_frames(sequences_source):
+    seqs = sequences_source.sample(4, np.random.default_rng(1), SynthConfig(frames=41))
+    x, _, _, _ = window_batch(seqs, 200, 27, np.random.default_rng(2), TrainConfig(live_share=1.0, edge_share=0.0))
+    after = x[:, 13 + 3:, -1]
+    assert (after == 0).all()  # at most 2 frames after the centre
+    assert (x[:, 13, -1] == 1).all()
+
+
+@pytest.mark.slow
+def test_a_short_training_run_learns_and_writes_a_loadable_model(sequences_source, tmp_path):
+    out = tmp_path / "t.npz"
+    synth = SynthConfig(frames=41)
+    cfg = TrainConfig(minutes=5, max_steps=80, channels=32, batch=64, pool=16, renew=1, renew_every=1000, lr=3e-3)
+    train(sequences_source, cfg, out, synth, log=lambda m: None)
+    net = TemporalNet.load(out)
+    assert net.receptive_field == 27
+    seqs = sequences_source.sample(cfg.pool, np.random.default_rng(cfg.seed), synth)  # the pool it trained on
+    fit_err = np.linalg.norm(seqs.fit3d - seqs.truth3d, axis=-1)[:, 13:-13][..., LIMB_POINTS].mean()
+    corrected = np.array([seqs.fit3d[i] + net.correct_clip(with_presence(seqs.features[i], seqs.present[i]))
+                          for i in range(cfg.pool)])
+    assert np.linalg.norm(corrected - seqs.truth3d, axis=-1)[:, 13:-13][..., LIMB_POINTS].mean() < 0.97 * fit_err

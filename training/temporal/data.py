@@ -154,7 +154,7 @@ class MocapSequences:
         nz = self.noise
         b, t, k, _ = clean.shape
         if cfg.noise <= 0:
-            return clean.copy(), np.ones((b, t, k)), truth.copy()
+            return self._limbs_only(clean.copy(), np.ones((b, t, k)), truth.copy(), rng, cfg)
         # scores: each keypoint's measured distribution, its level held for runs of frames
         q = np.array(nz["score_quantiles"])  # (33, 11)
         run = np.array(nz["score_run_frames"])
@@ -195,6 +195,13 @@ class MocapSequences:
         det3d += cfg.det3d_joint_m * cfg.noise * _drift(rng, (k, 3), t, fps, cfg.drift_s)
         det3d += np.array(nz["jitter_3d_m"])[None, None] * cfg.noise * rng.normal(size=det3d.shape)
         det3d -= 0.5 * (det3d[:, :, _L_HIP] + det3d[:, :, _R_HIP])[:, :, None]
+        return self._limbs_only(kp, scores, det3d, rng, cfg)
+
+    @staticmethod
+    def _limbs_only(kp: np.ndarray, scores: np.ndarray, det3d: np.ndarray, rng: np.random.Generator,
+                    cfg: SynthConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Some sequences keep only the 12 limb keypoints (the others at score 0, anywhere)."""
+        b, t, k, _ = kp.shape
         limbs_only = rng.random(b) < cfg.limbs_only_rate
         others = np.setdiff1d(np.arange(k), LIMB_POINTS)
         scores[np.ix_(limbs_only, np.arange(t), others)] = 0.0

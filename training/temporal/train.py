@@ -117,7 +117,7 @@ def train(source: MocapSequences, cfg: TrainConfig, out: Path, synth: SynthConfi
         opt.step()
         running.append(loss.item())
         step += 1
-        if step % 200 == 0:
+        if step % 200 == 0 or step == cfg.max_steps:
             log(f"step {step} loss {np.mean(running) * 1000:.1f} mm ({(time.monotonic() - start) / 60:.1f} min)")
             running = []
         if time.monotonic() - last_save > 120:
