@@ -106,10 +106,11 @@ def test_version_and_help_list_the_engine_commands(bundle, user_home, tmp_path):
 
 
 def test_self_check_runs_every_native_piece(bundle, user_home, tmp_path):
-    """torch forward + save/load, the video reader, the pose model, scipy: what trimming could break."""
+    """The shipped lifter in numpy, the video reader, the pose model, scipy: what trimming could break."""
     result = run_bundle(bundle, ["--self-check"], user_home, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "self-check passed" in result.stdout
+    assert "in numpy (no torch)" in result.stdout, result.stdout
 
 
 def test_process_sample_clip_headless(bundle, user_home, tmp_path):
@@ -195,9 +196,8 @@ def test_bundle_holds_no_training_code_tests_or_recipes(bundle):
     assert not [n for n in names if n.startswith("_internal/resources/") and n.endswith(".py")], "recipe scripts"
     assert not [n for n in names if n.split("/")[1:2] in (["training"], ["tests"])], "training/ or tests/ folder"
     assert not [n for n in names if "/_pytest" in n or "/pytest" in n]
-    torch_tests = [n for n in names if n.startswith("_internal/torch/test/")
-                   or (n.startswith("_internal/torch/bin/") and "torch_shm_manager" not in n)]
-    assert not torch_tests, torch_tests[:5]
+    assert (internal / "resources" / "models" / "lifter.npz").is_file(), "the exported lifter"
+    assert not [n for n in names if n.endswith(".pt")], "torch checkpoints"
     modules = _pyz_modules(bundle)
     assert "engine.cli" in modules and "desktop.launcher" in modules
     assert not [m for m in modules if m == "training" or m.startswith("training.")], "training code in the bundle"
