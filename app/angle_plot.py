@@ -75,6 +75,7 @@ class AnglePlot(QWidget):
             self.plot.setLabel(axis, label)
         self.plot.setMinimumHeight(120)
         self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a picture: Tab passes it by
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ffffff", width=1))
         self.plot.addItem(self.cursor)
         self._live_axes()
@@ -85,7 +86,7 @@ class AnglePlot(QWidget):
         self._joints = None
         self._skeleton: Skeleton | None = None
         self._live_t: deque = deque()
-        self._live: dict[str, deque] = {}
+        self._live_joints: deque = deque()  # (J, 3) world metres of each live time kept, or None
 
     def selected(self) -> list[str]:
         return [n for n, a in self.actions.items() if a.isChecked()]
@@ -102,6 +103,7 @@ class AnglePlot(QWidget):
             self.set_take(self._take_times, self._joints, self._skeleton)
         else:
             self._rebuild_curves()
+            self._draw_live()  # the last seconds again, with the angles now ticked (also once the source ended)
         self.selectionChanged.emit(self.selected())
 
     def _rebuild_curves(self) -> None:
@@ -141,7 +143,7 @@ class AnglePlot(QWidget):
         self._take_times = None
         self._skeleton = skeleton
         self._live_t = deque()
-        self._live = {}
+        self._live_joints = deque()
         self._rebuild_curves()
         self._live_axes()
 
@@ -161,17 +163,21 @@ class AnglePlot(QWidget):
         if self._joints is not None:
             return
         self._live_t.append(t)
-        values = joint_angles(joints_m, skeleton, list(self.curves)) if joints_m is not None else {}
-        for name in self.curves:
-            self._live.setdefault(name, deque()).append(float(values.get(name, np.nan)))
+        self._live_joints.append(None if joints_m is None else np.asarray(joints_m, dtype=np.float32))
         while self._live_t and self._live_t[0] < t - LIVE_WINDOW_S:
             self._live_t.popleft()
-            for d in self._live.values():
-                if len(d) > len(self._live_t):
-                    d.popleft()
+            self._live_joints.popleft()
         if redraw:
-            tt = np.fromiter(self._live_t, float)
-            for name, curve in self.curves.items():
-                v = np.fromiter(self._live.get(name, ()), float)
-                n = min(len(tt), len(v))
-                curve.setData(tt[-n:] - t, v[-n:], connect="finite")
+            self._draw_live()
+
+    def _draw_live(self) -> None:
+        """The curves of the angles ticked over the live seconds kept (the joints are kept, not the
+        angles, so an angle ticked later has its past too)."""
+        if not self._live_t or self._skeleton is None or not self.curves:
+            return
+        tt = np.fromiter(self._live_t, float)
+        nan = np.full((self._skeleton.num_joints, 3), np.nan, np.float32)
+        joints = np.stack([nan if j is None else j for j in self._live_joints])
+        angles = joint_angles(joints, self._skeleton, list(self.curves))
+        for name, curve in self.curves.items():
+            curve.setData(tt - tt[-1], angles[name], connect="finite")

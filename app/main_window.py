@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.engine.start()
         list_takes_folder(self.state, self.app_settings.takes_folder)
         self._set_cameras(list_cameras())
+        self._order_focus()
         heap.settle()
         if autostart:
             QTimer.singleShot(0, self.start_default_source)
@@ -182,6 +183,17 @@ class MainWindow(QMainWindow):
         w.takeRefined.connect(reports.refined)
         w.batchProgress.connect(self.batch_panel.on_progress)
         w.batchFinished.connect(self.batch_panel.on_finished)
+
+    def _order_focus(self) -> None:
+        """Keyboard use: the focus starts in the Takes list (Space plays, the arrows pick a take) and Tab
+        goes through the takes' buttons, the 3D view, the angles, the timeline and Stream."""
+        t = self.timeline
+        chain = (self.takes_panel.takes_list, self.takes_panel.live_button, self.takes_panel.export_button,
+                 self.view3d.container(), self.angle_plot.choose, t.step_back, t.play_button, t.step_fwd, t.slider,
+                 t.speed, self.stream_control.button)
+        for a, b in zip(chain, chain[1:]):
+            QWidget.setTabOrder(a, b)
+        self.takes_panel.takes_list.setFocus()
 
     def _fill_recent(self) -> None:
         self.commands.set_recent(recent_list(self.qsettings, "recent/files"))

@@ -137,4 +137,4 @@ class TakePlayer(QObject):
             hands = take.hand_keypoints_px[i] if take.hand_keypoints_px is not None else None
             self._image_view.set_frame(image, kp, scores, hands_px=hands)
         self._angle_plot.set_cursor(float(take.timestamps_s[i]))
-        self._state.take_frame_shown(bool(take.valid[i]))
+        self._state.take_frame_shown(bool(take.valid[i]), i)

@@ -5,11 +5,21 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProxyStyle, QSlider, QStyle, QToolButton, QWidget
 
 from engine.core.take import DEFAULT_FPS
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
+PLAY, PAUSE = "▶", "❚❚"
+
+
+class JumpToClick(QProxyStyle):
+    """A click on a slider's groove puts the handle there (the platform's style may step a page instead)."""
+
+    def styleHint(self, hint, option=None, widget=None, returnData=None):
+        if hint == QStyle.StyleHint.SH_Slider_AbsoluteSetButtons:
+            return Qt.MouseButton.LeftButton.value
+        return super().styleHint(hint, option, widget, returnData)
 
 
 class Timeline(QWidget):
@@ -24,10 +34,17 @@ class Timeline(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 2, 4, 2)
         self.step_back = QToolButton(text="◀|", toolTip="Previous frame (,)")
-        self.play_button = QToolButton(text="▶", toolTip="Play / pause (Space)")
+        self.play_button = QToolButton(text=PLAY, toolTip="Play / pause (Space)")
         self.play_button.setCheckable(True)
+        widest = 0
+        for text in (PAUSE, PLAY):  # one width for both, so the slider beside it never shifts
+            self.play_button.setText(text)
+            widest = max(widest, self.play_button.sizeHint().width())
+        self.play_button.setFixedWidth(widest)
         self.step_fwd = QToolButton(text="|▶", toolTip="Next frame (.)")
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        self._slider_style = JumpToClick()  # kept: the slider does not own its style
+        self.slider.setStyle(self._slider_style)
         self.slider.setRange(0, 0)
         self.speed = QComboBox(toolTip="Playback speed")
         for s in SPEEDS:
@@ -85,7 +102,7 @@ class Timeline(QWidget):
             self.play_button.blockSignals(True)
             self.play_button.setChecked(on)
             self.play_button.blockSignals(False)
-        self.play_button.setText("❚❚" if on else "▶")
+        self.play_button.setText(PAUSE if on else PLAY)
         was = self.timer.isActive()
         if on and self._frames:
             if self.frame >= self._frames - 1:

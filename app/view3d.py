@@ -104,7 +104,7 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
             self._container = QWidget.createWindowContainer(self, parent)
             self._container.setMinimumSize(320, 240)
             self._container.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-            self._container.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+            self._container.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it: Home, the arrows turn it
         return self._container
 
     def reset_view(self) -> None:
@@ -273,4 +273,20 @@ class SkeletonView(GLViewMixin, QOpenGLWindow):
         if ev.key() == Qt.Key.Key_Home:
             self.reset_view()
             return
+        if ev.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and self._container is not None:
+            self._pass_focus(ev.key() == Qt.Key.Key_Tab and not ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            return
         super().keyPressEvent(ev)
+
+    def _pass_focus(self, forward: bool) -> None:
+        """Tab in the 3D view (a native window, outside the widgets' focus chain) moves the focus on to
+        the widget after (or before) it, as in the rest of the window."""
+        start = self._container
+        w = start.nextInFocusChain() if forward else start.previousInFocusChain()
+        while w is not None and w is not start:
+            if w.isVisible() and w.isEnabled() and w.focusPolicy() & Qt.FocusPolicy.TabFocus \
+                    and w.window() is start.window():
+                start.window().activateWindow()
+                w.setFocus(Qt.FocusReason.TabFocusReason if forward else Qt.FocusReason.BacktabFocusReason)
+                return
+            w = w.nextInFocusChain() if forward else w.previousInFocusChain()

@@ -108,6 +108,7 @@ class WindowState(QObject):
         self.take_name = ""
         self.current_take: Take | None = None
         self.take_person_in_view: bool | None = None  # at the take's frame shown
+        self.take_frame = 0  # the take's frame shown, 0-based
         self.playing = False
 
     def subscribe(self, slot: Callable[[WindowStatus], None]) -> None:
@@ -136,6 +137,7 @@ class WindowState(QObject):
         self.take_name = name
         self.current_take = take
         self.take_person_in_view = None
+        self.take_frame = 0
         self.playing = False
         self._drop_banner(BannerScope.SOURCE)
         self._changed()
@@ -145,8 +147,9 @@ class WindowState(QObject):
         self.current_take = take
         self._changed()
 
-    def take_frame_shown(self, person_in_view: bool) -> None:
+    def take_frame_shown(self, person_in_view: bool, frame: int = 0) -> None:
         self.take_person_in_view = person_in_view
+        self.take_frame = frame
         self._changed()
 
     @Slot(bool)
@@ -364,7 +367,10 @@ class WindowState(QObject):
     def activity_text(self) -> str:
         """The status bar's standing message: what runs now."""
         if self.mode is Mode.PLAYBACK:
-            return f"Playing back {self.take_name}" if self.playing else f"Take {self.take_name} (paused)"
+            if self.playing:
+                return f"Playing back {self.take_name}"
+            frames = f" of {self.current_take.num_frames}" if self.current_take is not None else ""
+            return f"Take {self.take_name} paused at frame {self.take_frame + 1}{frames} · Space or ▶ plays it"
         if self.source_running and self.source is not None:
             verb = "Live from" if self.source.is_camera else "Tracking"
             return f"{verb} {self.source.label}"
