@@ -38,7 +38,9 @@ _FOOTER_MAGIC = bytes.fromhex("f85a8c6adef5d97eece90ce3758f290b")
 _ALWAYS_CLOSED = {"AnimationStack", "AnimationLayer"}
 _ARRAY_CODES = {np.dtype(np.float32): b"f", np.dtype(np.float64): b"d", np.dtype(np.int64): b"l",
                 np.dtype(np.int32): b"i", np.dtype(np.bool_): b"b"}
-_COMPRESS_OVER = 128  # arrays longer than this many bytes are zlib-compressed
+# integer arrays longer than this many bytes are zlib-compressed (key times shrink to a few per
+# cent); float arrays are written raw: zlib gains little on them and costs most of the writing time
+_COMPRESS_OVER = 128
 
 
 class I32(int):
@@ -92,7 +94,7 @@ def _property(value) -> bytes:
             raise TypeError(f"no FBX array type for {value.dtype} of {value.ndim} dimensions")
         data = np.ascontiguousarray(value).astype(value.dtype.newbyteorder("<"), copy=False).tobytes()
         encoding = 0
-        if len(data) > _COMPRESS_OVER:
+        if len(data) > _COMPRESS_OVER and value.dtype.kind != "f":
             data, encoding = zlib.compress(data, 1), 1
         return code + struct.pack("<3I", value.size, encoding, len(data)) + data
     raise TypeError(f"no FBX property type for {type(value).__name__}")

@@ -240,10 +240,12 @@ def _require_valid(take: Take, path: Path) -> None:
                                  "nothing to export")
 
 
-def write_take(take: Take, path: str | Path, options: ExportOptions = ExportOptions()) -> Path:
+def write_take(take: Take, path: str | Path, options: ExportOptions = ExportOptions(),
+               solved: dict | None = None) -> Path:
     """Writes `take` to `path`, the format chosen by the extension. The file appears complete
     or not at all (OutputError when it cannot be written); inside a set (engine/session/outputs.write_outputs) or
-    `engine.core.atomic.file_set` it appears together with the rest of its set."""
+    `engine.core.atomic.file_set` it appears together with the rest of its set. `solved`: a dict
+    the files of one set share (same take, same options), so BVH, FBX and glTF are solved once."""
     path = Path(path)
     ext = _extension(path)
     if ext not in FORMATS:
@@ -251,10 +253,10 @@ def write_take(take: Take, path: str | Path, options: ExportOptions = ExportOpti
     check_rate_to_write(take.fps, path)
     take = select_frames(take, options)
     with file_set(path.parent, path.stem):
-        return _write_one(take, path, ext, options)
+        return _write_one(take, path, ext, options, {} if solved is None else solved)
 
 
-def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path:
+def _write_one(take: Take, path: Path, ext: str, options: ExportOptions, solved: dict) -> Path:
     if ext == "npz":
         return save_npz(take, path)
     _require_valid(take, path)
@@ -265,7 +267,9 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions) -> Path
         if units not in TRC_UNITS:
             raise OutputError(f"{path}: TRC files are in {', '.join(TRC_UNITS)}, not {units}")
         return write_trc(take, path, units)
-    motion = rig_motion_for(take, path, options)
+    if "motion" not in solved:
+        solved["motion"] = rig_motion_for(take, path, options)
+    motion = solved["motion"]
     if ext == "bvh":
         return write_bvh(motion, path, options.units or "cm", options.euler_order)
     if ext == "fbx":

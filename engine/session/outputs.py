@@ -99,7 +99,8 @@ def write_outputs(take: Take, out_dir: str | Path, stem: str, formats: tuple[str
     with file_set(out_dir, stem):
         written = [save_npz(take, out_dir / f"{stem}.npz")] if "npz" in formats else []
         try:
-            written += [write_take(take, out_dir / f"{stem}.{fmt}", options) for fmt in exports]
+            solved: dict = {}  # the rig formats (BVH, FBX, glTF) share one solve
+            written += [write_take(take, out_dir / f"{stem}.{fmt}", options, solved) for fmt in exports]
         except NoValidFramesError as exc:
             if "npz" not in formats or (out_dir / f"{stem}.npz").exists():
                 raise NoValidFramesError(f"{exc}; the files already in {out_dir} are kept") from None

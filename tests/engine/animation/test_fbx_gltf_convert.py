@@ -11,6 +11,7 @@ from engine.animation.formats import read_take, write_take
 from engine.animation.rig_mappings import to_body_take
 from engine.core.errors import InputError
 from engine.core.skeletons import MONOCAP_BODY
+from engine.session.outputs import write_outputs
 from tests.engine.animation.export_clients import assert_valid_gltf, ufbx_read
 from tests.engine.animation.rig_takes import LIMBS, options, real_take
 from tests.engine.cli.test_cli import _assert_one_clear_line, monocap
@@ -95,3 +96,18 @@ def test_convert_and_inspect_say_so_in_one_line(tmp_path, ext):
                            "not a readable " + {"fbx": "FBX", "glb": "glTF"}[ext])
     _assert_one_clear_line(monocap("inspect", bad), bad.name)
     assert not (tmp_path / "out.bvh").exists()
+
+
+def test_a_set_of_files_carries_one_motion_in_bvh_fbx_and_gltf(tmp_path):
+    take = real_take(hands=True)
+    written = write_outputs(take, tmp_path, "set", ("npz", "bvh", "fbx", "glb", "gltf"), options=options("mixamo"))
+    assert sorted(p.name for p in written) == ["set.bvh", "set.fbx", "set.glb", "set.gltf", "set.json", "set.npz"]
+    bvh = read_take(tmp_path / "set.bvh")
+    names = bvh.skeleton.joint_names
+    for ext in ("fbx", "glb", "gltf"):
+        other = read_take(tmp_path / f"set.{ext}")
+        for k, name in enumerate(names):
+            if name.endswith("_end") and name not in other.skeleton.joint_names:
+                continue  # the BVH's end sites of the finger tips have no bones in FBX/glTF
+            diff = np.abs(other.joints_m[:, other.skeleton.index(name)] - bvh.joints_m[:, k]).max()
+            assert diff < 1e-4, f"{ext}: {name} is {diff * 100:.3f} cm from the BVH's"
