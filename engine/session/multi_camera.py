@@ -96,9 +96,13 @@ def _open_views(paths: list[Path], rig: Rig, notes: list[str]) -> list[_View]:
     return kept
 
 
-def _detect(views: list[_View], config: PipelineConfig, progress: Progress | None, cancel: CancelFlag | None) -> None:
+def _detect(views: list[_View], config: PipelineConfig, progress: Progress | None, cancel: CancelFlag | None,
+            detected: dict | None = None) -> None:
     done = 0
     for view in views:
+        if detected is not None and view.path in detected:
+            view.tracks = detected[view.path]
+            continue
         source = open_source(view.path)
         total = source.frame_count
 
@@ -111,16 +115,19 @@ def _detect(views: list[_View], config: PipelineConfig, progress: Progress | Non
                 view.tracks = detect_people_source(source, detector, report, cancel, people=config.people)
         finally:
             source.close()
+        if detected is not None:
+            detected[view.path] = view.tracks
         done += total or len(view.tracks)
 
 
 def person_keypoints(paths: list[str | Path], config: PipelineConfig = PipelineConfig(),
-                     progress: Progress | None = None, cancel: CancelFlag | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     progress: Progress | None = None, cancel: CancelFlag | None = None,
+                     detected: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The person each video's lock-on rule follows, frame by frame, for calibrating from the person:
     keypoints_px (V, T, 33, 2) and scores (V, T, 33), 0 where nobody; T the shortest video's frames
     (the videos are taken to start together). InputError when a video sees nobody."""
     views = [_View(Path(p), None, 0.0) for p in paths]
-    _detect(views, config, progress, cancel)
+    _detect(views, config, progress, cancel, detected)
     arrays = []
     for view in views:
         chosen = view.tracks.chosen()
@@ -147,13 +154,15 @@ def _shifted(array: np.ndarray, offset: int, length: int, fill: float = np.nan) 
 
 
 def process_views(paths: list[str | Path], rig: Rig, config: PipelineConfig = PipelineConfig(),
-                  progress: Progress | None = None, cancel: CancelFlag | None = None) -> MultiViewResult:
-    """The take of the person followed, from two or more calibrated videos of the same moment."""
+                  progress: Progress | None = None, cancel: CancelFlag | None = None,
+                  detected: dict | None = None) -> MultiViewResult:
+    """The take of the person followed, from two or more calibrated videos of the same moment.
+    detected: {path: PeopleTracks} views already detected (used, and filled with those detected now)."""
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
     notes: list[str] = []
     views = _open_views(paths, rig, notes)
-    _detect(views, config, progress, cancel)
+    _detect(views, config, progress, cancel, detected)
     seen = [v for v in views if v.tracks.chosen() is not None]
     for v in views:
         if v not in seen:
