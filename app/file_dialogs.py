@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from engine.core.video_files import VIDEO_SUFFIXES
 
-TAKE_FILES = "Takes (*.bvh *.fbx *.glb *.gltf *.npz *.csv *.trc *_people.json);;All files (*)"
+TAKE_FILES = "Takes (*.bvh *.fbx *.glb *.gltf *.vrma *.npz *.csv *.trc *_people.json);;All files (*)"
 
 
 def ask_video(parent: QWidget, qsettings: QSettings) -> str:

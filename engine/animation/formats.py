@@ -11,7 +11,7 @@ the CLI and the GUI share (the command line's own options: engine/cli/export_arg
   three joints (engine/animation/rig_fingers.py); CSV, TRC and NPZ keep the source's own joints.
 - .fbx, .glb, .gltf: the same rig and motion as the BVH (one solve, `rig_motion_for`), as an
   armature and its animation (engine/animation/fbx_writer.py: binary FBX 7.4, cm by default;
-  engine/animation/gltf_writer.py: glTF 2.0, metres).
+  engine/animation/gltf_writer.py: glTF 2.0, metres); .vrma: a VRM Animation, always on the VRM rig.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from engine.core.take_csv import read_csv, write_csv
 from engine.core.units import METRES_PER_UNIT
 from engine.motion.gaps import runs
 
-FORMATS = ("npz", "csv", "bvh", "trc", "fbx", "glb", "gltf")
-RIG_FORMATS = ("bvh", "fbx", "glb", "gltf")  # the formats that put the take on a rig
+FORMATS = ("npz", "csv", "bvh", "trc", "fbx", "glb", "gltf", "vrma")
+RIG_FORMATS = ("bvh", "fbx", "glb", "gltf", "vrma")  # the formats that put the take on a rig
 DEFAULT_FORMATS = ("npz", "csv", "bvh")
 log = logging.getLogger("monocap.export")
 LOW_CONFIDENCE = 0.75  # below this, writing a BVH from a mapped skeleton warns
@@ -113,7 +113,7 @@ def read_take(path: str | Path, units: str | None = None, joint_map: dict[str, s
         return take_from_bvh(path, units, joint_map, limits)
     elif ext == "fbx":
         return take_from_armature(path, read_fbx(path, limits), joint_map)
-    elif ext in ("glb", "gltf"):
+    elif ext in ("glb", "gltf", "vrma"):
         return take_from_armature(path, read_gltf(path, limits), joint_map)
     else:
         raise InputError(f"{path}: unknown take format {path.suffix!r}; use one of .{', .'.join(FORMATS)}")
@@ -267,9 +267,11 @@ def _write_one(take: Take, path: Path, ext: str, options: ExportOptions, solved:
         if units not in TRC_UNITS:
             raise OutputError(f"{path}: TRC files are in {', '.join(TRC_UNITS)}, not {units}")
         return write_trc(take, path, units)
-    if "motion" not in solved:
-        solved["motion"] = rig_motion_for(take, path, options)
-    motion = solved["motion"]
+    if ext == "vrma":  # a VRM Animation is on the VRM humanoid, whatever the set's rig
+        options = replace(options, rig="vrm")
+    if options.rig not in solved:
+        solved[options.rig] = rig_motion_for(take, path, options)
+    motion = solved[options.rig]
     if ext == "bvh":
         return write_bvh(motion, path, options.units or "cm", options.euler_order)
     if ext == "fbx":

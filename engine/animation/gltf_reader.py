@@ -1,5 +1,5 @@
-"""Reads the skeleton and animation of a glTF 2.0 file (.glb, or .gltf with its buffers embedded
-or beside it) as joint positions, for `inspect` and `convert` (pygltflib parses the file).
+"""Reads the skeleton and animation of a glTF 2.0 file (.glb, .vrma, or .gltf with its buffers
+embedded or beside it) as joint positions, for `inspect` and `convert` (pygltflib parses the file).
 
 The joints are the first skin's joints (every node where there is no skin), parents first. A
 node's local transform is its translation, rotation and scale (or its matrix); the first
@@ -35,7 +35,9 @@ class _Bad(ValueError):
 def read_gltf(path, limits: InputLimits = DEFAULT_LIMITS) -> ArmatureMotion:
     path = Path(path)
     try:
-        doc = gl.GLTF2().load(str(path))
+        with open(path, "rb") as fh:
+            binary = fh.read(4) == b"glTF"  # .glb, .vrma: by the magic, whatever the extension
+        doc = gl.GLTF2().load_binary(str(path)) if binary else gl.GLTF2().load_json(str(path))
     except Exception as exc:  # noqa: BLE001 - pygltflib raises whatever its parser meets; any of it is a damaged file
         raise InputError(f"{path}: not a readable glTF file ({type(exc).__name__}: {str(exc)[:120]})") from None
     if doc is None:

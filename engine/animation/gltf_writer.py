@@ -1,5 +1,8 @@
 """Writes a solved rig (engine/animation/solver.RigMotion) as glTF 2.0 (pygltflib): `.glb`
-(binary, one file) or `.gltf` (JSON with its buffer embedded as a data URI, still one file).
+(binary, one file), `.gltf` (JSON with its buffer embedded as a data URI, still one file) or
+`.vrma`, a VRM Animation (binary glTF on the VRM rig with the VRMC_vrm_animation 1.0 extension,
+whose humanoid names each bone's node; its rest pose a T-pose, as VRM Animation expects), for
+VTuber apps and three-vrm.
 
 What the file holds, as the glTF 2.0 specification defines it (metres, +Y up, the asset's front
 towards +Z, right-handed; rotations as unit quaternions x, y, z, w):
@@ -29,7 +32,8 @@ from engine.animation.solver import RigMotion
 from engine.core.atomic import atomic_path
 from engine.core.input_checks import check_rate_to_write
 
-GLTF_SUFFIXES = ("glb", "gltf")
+GLTF_SUFFIXES = ("glb", "gltf", "vrma")
+VRM_ANIMATION = "VRMC_vrm_animation"
 
 
 def _quaternions(local_rotations: np.ndarray) -> np.ndarray:
@@ -70,7 +74,9 @@ class _Blob:
         return b"".join(self.parts)
 
 
-def gltf_document(motion: RigMotion, name: str = "Take 001") -> gl.GLTF2:
+def gltf_document(motion: RigMotion, name: str = "Take 001", vrm_animation: bool = False) -> gl.GLTF2:
+    """The glTF of `motion`; vrm_animation: a VRM Animation (VRMC_vrm_animation 1.0), whose
+    humanoid maps each VRM bone name to its node (the motion must be on the `vrm` rig)."""
     fps = check_rate_to_write(motion.fps, "glTF")
     rig = motion.rig
     gltf = gl.GLTF2(asset=gl.Asset(version="2.0", generator="Monocap"), scene=0)
@@ -120,6 +126,10 @@ def gltf_document(motion: RigMotion, name: str = "Take 001") -> gl.GLTF2:
         for i in range(len(rig.joints)):
             channel(first + i, gl.ROTATION, quats[:, i], gl.VEC4)
         gltf.animations.append(anim)
+    if vrm_animation:
+        bones = {j.name: {"node": first + i} for i, j in enumerate(rig.joints)}
+        gltf.extensionsUsed = [VRM_ANIMATION]
+        gltf.extensions = {VRM_ANIMATION: {"specVersion": "1.0", "humanoid": {"humanBones": bones}}}
     gltf.buffers.append(gl.Buffer(byteLength=blob.size))
     gltf.set_binary_blob(blob.data())
     return gltf
@@ -127,12 +137,16 @@ def gltf_document(motion: RigMotion, name: str = "Take 001") -> gl.GLTF2:
 
 def write_gltf(motion: RigMotion, path: str | Path) -> Path:
     """Writes `motion` to `path` atomically: binary glTF for .glb, JSON with an embedded buffer for
-    .gltf. ValueError on non-finite values, OutputError on an implausible rate."""
+    .gltf, a binary VRM Animation for .vrma. ValueError on non-finite values, OutputError on an
+    implausible rate."""
     path = Path(path)
     check_rate_to_write(motion.fps, path)
     if not (np.isfinite(motion.local_rotations).all() and np.isfinite(motion.root_m).all()):
         raise ValueError("refusing to write NaN or infinity into a glTF file")
-    gltf = gltf_document(motion, path.stem)
+    vrma = path.suffix.lower() == ".vrma"
+    if vrma and motion.rig.name != "vrm":
+        raise ValueError(f"a VRM Animation needs the vrm rig, not {motion.rig.name}")
+    gltf = gltf_document(motion, path.stem, vrm_animation=vrma)
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".gltf":
             blob = gltf.binary_blob()

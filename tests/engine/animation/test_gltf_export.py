@@ -7,12 +7,14 @@ import numpy as np
 import pygltflib
 import pytest
 
-from engine.animation.formats import write_take
+from engine.animation.formats import read_take, write_take
 from engine.animation.rig import get_rig
+from engine.animation.rig_mappings import to_body_take
 from engine.core.skeletons import MONOCAP_BODY
 from tests.engine.animation.export_clients import assert_valid_gltf, assimp_read, blender_heads
 from tests.engine.animation.rig_takes import (
     FINGER_JOINTS,
+    LIMBS,
     assert_same_motion,
     bvh_positions,
     limb_errors_cm,
@@ -86,3 +88,24 @@ def test_in_place_keeps_the_hips_above_the_origin_and_the_frame_range_and_rate_a
     view = doc.bufferViews[acc.bufferView]
     values = np.frombuffer(doc.binary_blob()[view.byteOffset:view.byteOffset + view.byteLength], "<f4").reshape(-1, 3)
     assert np.abs(values[:, [0, 2]]).max() == 0.0 and values[:, 1].min() > 0.5
+
+
+def test_a_vrm_animation_names_every_humanoid_bone_and_rests_in_a_t_pose(tmp_path):
+    take = real_take(hands=True)
+    path = write_take(take, tmp_path / "take.vrma", options("ue5"))  # a VRM Animation is on VRM's rig whatever --rig says
+    assert_valid_gltf(path)
+    doc = pygltflib.GLTF2().load_binary(str(path))
+    assert doc.extensionsUsed == ["VRMC_vrm_animation"]
+    ext = doc.extensions["VRMC_vrm_animation"]
+    assert ext["specVersion"] == "1.0"
+    bones = ext["humanoid"]["humanBones"]
+    rig = get_rig("vrm", fingers=True)
+    assert set(bones) == set(rig.joint_names)
+    assert all(doc.nodes[b["node"]].name == name for name, b in bones.items())
+    assert all(n.rotation in (None, [0, 0, 0, 1]) for n in doc.nodes)  # the rest pose: every rotation zero
+    upper, lower = (np.array(doc.nodes[bones[b]["node"]].translation) for b in ("leftLowerArm", "leftHand"))
+    for bone in (upper, lower):  # the left arm along +X
+        assert bone[0] > 0.15 and abs(bone[1]) < 1e-9 and abs(bone[2]) < 1e-9
+    back = to_body_take(read_take(path))
+    idx = [MONOCAP_BODY.index(j) for j in LIMBS]
+    assert np.abs(back.joints_m[:, idx] - take.joints_m[:, idx]).max() < 0.01

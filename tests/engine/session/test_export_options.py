@@ -10,7 +10,7 @@ from engine.session.outputs import export_choices, export_options
 
 def test_the_choices_are_the_writers_own():
     choices = export_choices()
-    assert choices.formats == ("npz", "csv", "bvh", "trc", "fbx", "glb", "gltf")
+    assert choices.formats == ("npz", "csv", "bvh", "trc", "fbx", "glb", "gltf", "vrma")
     assert set(choices.default_formats) <= set(choices.formats)
     assert {"monocap", "mixamo", "ue5", "vrm"} <= set(choices.rigs)
     assert choices.units == ("m", "cm", "mm")
