@@ -26,6 +26,7 @@ CLEAR_GAIN = 0.95
 # the detector's keypoints joined by a rigid limb (shoulders, elbows, wrists, hips, knees, ankles)
 LIMBS = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28), (11, 12), (23, 24),
          (11, 23), (12, 24))
+USED = sorted({k for limb in LIMBS for k in limb})
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def _variation_at(P: np.ndarray, kp_a, sc_a, kp_b, sc_b, n_a, n_b, lag: int, sam
     if (both.sum(axis=1) >= 6).sum() < max(10, MIN_OVERLAP * len(sample)):
         return np.inf
     pts = dlt(P, np.stack([n_a[ia], n_b[ib]]), w)
-    lengths = np.stack([np.linalg.norm(pts[:, i] - pts[:, j], axis=-1) for i, j in LIMBS], axis=1)
+    lengths = np.stack([np.linalg.norm(pts[:, USED.index(i)] - pts[:, USED.index(j)], axis=-1) for i, j in LIMBS], axis=1)
     counted = np.isfinite(lengths).sum(axis=0) >= 5
     if not counted.any():
         return np.inf
@@ -60,8 +61,8 @@ def find_offset(rig2: Rig, keypoints_px: np.ndarray, scores: np.ndarray, fps: fl
                 max_offset_s: float = MAX_OFFSET_S) -> Offset:
     """rig2: the two cameras (a, b). keypoints_px: a list/tuple of the two views' (T_v, K, 2), scores
     (T_v, K) (0 where nobody). Searches every whole-frame offset within max_offset_s."""
-    kp_a, kp_b = (np.asarray(k, dtype=np.float64) for k in keypoints_px)
-    sc_a, sc_b = (np.asarray(s, dtype=np.float64) for s in scores)
+    kp_a, kp_b = (np.asarray(k, dtype=np.float64)[:, USED] for k in keypoints_px)  # only the limbs' ends
+    sc_a, sc_b = (np.asarray(s, dtype=np.float64)[:, USED] for s in scores)
     n_a, n_b = rig2[0].normalise(kp_a), rig2[1].normalise(kp_b)
     P = np.stack([c.projection for c in rig2])
     seen = np.flatnonzero((sc_a >= KEYPOINT_CONFIDENT).sum(axis=1) >= 6)

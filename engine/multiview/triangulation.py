@@ -39,7 +39,9 @@ class FusedPoints:
     """points_m: (T, K, 3) world metres, NaN where no view saw the keypoint. source: (T, K) how each was
     made (TRIANGULATED, MONOCULAR, 0 none). views: (T, K) views used. reproj_px: (T, K) mean
     reprojection error of the views used (NaN unless triangulated). swapped: (V, T, len(SWAP_GROUPS))
-    the limbs whose left and right were swapped in a view. confidence: (T, K) mean score of the views used."""
+    the limbs whose left and right were swapped in a view. confidence: (T, K) mean score of the views used.
+    keypoints_px (V, T, K, 2) and weights (V, T, K): what each view says after the swaps, and the
+    weight each view's keypoint kept (0: unseen, or dropped as an outlier; a monocular keypoint keeps its view's)."""
 
     points_m: np.ndarray
     source: np.ndarray
@@ -47,6 +49,8 @@ class FusedPoints:
     reproj_px: np.ndarray
     swapped: np.ndarray
     confidence: np.ndarray
+    keypoints_px: np.ndarray
+    weights: np.ndarray
 
 
 def dlt(projections: np.ndarray, normalised: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -196,7 +200,12 @@ def fuse_views(rig: Rig, keypoints_px: np.ndarray, scores: np.ndarray, world_m: 
     views = np.where(triangulated, used.sum(axis=0), 0)
     if world_m is not None:
         _monocular_fill(rig, points, source, views, confidence, weights, world_m, normalised)
-    return FusedPoints(points, source, views, reproj, swapped, confidence)
+    kept = np.where(triangulated[None], w, 0.0)
+    mono = source == MONOCULAR
+    best = np.argmax(weights, axis=0)
+    vi, ti, ki = best[mono], *np.nonzero(mono)
+    kept[vi, ti, ki] = weights[vi, ti, ki]
+    return FusedPoints(points, source, views, reproj, swapped, confidence, keypoints_px, kept)
 
 
 def _monocular_fill(rig: Rig, points: np.ndarray, source: np.ndarray, views: np.ndarray, confidence: np.ndarray,

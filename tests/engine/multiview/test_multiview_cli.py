@@ -16,7 +16,7 @@ from tests.engine.multiview.test_board import _views
 def _video(path, size, fps=30.0, frames=6):
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     for i in range(frames):
-        writer.write(np.full((size[1], size[0], 3), 40 + 20 * i, np.uint8))
+        writer.write(np.full((size[1], size[0], 3), 40 + (20 * i) % 200, np.uint8))
     writer.release()
     return path
 
@@ -72,3 +72,26 @@ def test_more_videos_than_cameras_is_one_line(tmp_path, capsys):
     videos = [str(_video(tmp_path / f"v{i}.mp4", (1280, 720))) for i in range(3)]
     assert main(["process", *videos, "--calibration", str(tmp_path / "rig.toml"), "-o", str(tmp_path / "o"), "-q"]) == 2
     assert "3 videos but the calibration has 2 cameras" in capsys.readouterr().err
+
+
+def test_a_view_that_never_sees_the_person_leaves_the_others_working(tmp_path, capsys, sample_clip):
+    from engine.multiview.cameras import Camera, Rig
+
+    cap = cv2.VideoCapture(str(sample_clip))
+    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    writer = cv2.VideoWriter(str(tmp_path / "cam1.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
+    for _ in range(40):
+        ok, image = cap.read()
+        writer.write(image)
+    writer.release()
+    cap.release()
+    _video(tmp_path / "cam2.mp4", size, frames=40)  # a camera that films an empty wall
+    rig = Rig(tuple(Camera(c.name, size, [[600.0, 0, size[0] / 2], [0, 600.0, size[1] / 2], [0, 0, 1]], c.dist, c.R, c.t)
+                    for c in ring_rig(2).cameras))
+    write_calibration(rig, tmp_path / "rig.toml")
+    out = tmp_path / "out"
+    assert main(["process", str(tmp_path / "cam1.mp4"), str(tmp_path / "cam2.mp4"), "--calibration",
+                 str(tmp_path / "rig.toml"), "-o", str(out), "--formats", "npz,bvh"]) == 0
+    err = capsys.readouterr().err
+    assert "cam2.mp4: nobody was seen in it" in err and "the take is that one camera's" in err
+    assert (out / "cam1_cam2.bvh").stat().st_size > 1000 and (out / "cam1_cam2.npz").is_file()
