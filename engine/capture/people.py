@@ -8,8 +8,11 @@ same one. Each frame's detections are matched to the people already known in two
    Cost of a pair = mean distance between the predicted and the detected keypoints (those
    confident in both), divided by the person's box height, plus (1 - box overlap, IoU). Pairs
    whose keypoint distance exceeds `match_gate` box heights, or whose box heights differ by more
-   than a factor `match_size`, are never matched; the rest are assigned by the Hungarian method
-   (lowest total cost).
+   than a factor `match_size`, or, for a person whose last detection was tangled with someone
+   else's (its box covered over `TANGLED` by another's: their position may be the other's), whose
+   clothes differ (for a detection seen clear of anyone else: over `reid_look_doubt`, or over the
+   stage-2 gate while they are another known person's within `reid_look_gate`) are never matched; the rest are
+   assigned by the Hungarian method (lowest total cost).
 2. Everyone else known, lost for up to `forget_s` (hidden behind someone, out of view, or just
    not matched in stage 1, say after a fast turn): a detection left over from stage 1 re-finds
    one of them when its body proportions
@@ -43,12 +46,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.capture.appearance import appearance, appearance_distance
+from engine.capture.body_cues import (
+    body_descriptor,
+    box_iou,
+    covered_share,
+    descriptor_distance,
+    hip_centre,
+    looks_distance,
+    seen_clear,
+)
 from engine.capture.detection import Detection
-from engine.core.skeletons import KEYPOINT_CONFIDENT, MP_L_HIP, MP_L_SHOULDER, MP_LIMBS, MP_R_HIP, MP_R_SHOULDER
+from engine.core.skeletons import KEYPOINT_CONFIDENT, MP_LIMBS
 
-_LIMB_ENDS = (np.array([a for a, _ in MP_LIMBS]), np.array([b for _, b in MP_LIMBS]))
 LOOK_RECENT_WEIGHT = 0.2  # of the newest frame in a person's recent look
 LOOK_EVERY = 3  # a person followed frame to frame has their look taken every this many frames
+TANGLED = 0.3  # a detection whose box another's covers more of than this is tangled with someone else
 
 
 @dataclass(frozen=True)
@@ -80,55 +92,6 @@ class PeopleConfig:
             raise ValueError("PeopleConfig: need 0 < coast_s <= forget_s")
 
 
-def hip_centre(detection: Detection) -> np.ndarray:
-    """(2,) pixels: the midpoint of the hips, or of the keypoint box when the hips are unsure."""
-    kp, sc = detection.keypoints_px, detection.scores
-    if sc[MP_L_HIP] > KEYPOINT_CONFIDENT * 0.6 and sc[MP_R_HIP] > KEYPOINT_CONFIDENT * 0.6:
-        return (kp[MP_L_HIP] + kp[MP_R_HIP]) / 2
-    box = detection.box_xyxy
-    return (box[:2] + box[2:]) / 2
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-EDGE_MARGIN = 0.02  # of the image width: keypoints nearer the border are guesses of a body cut off
-
-
-def body_descriptor(detection: Detection) -> np.ndarray | None:
-    """(8,) limb lengths / torso length, NaN for limbs not seen well; None without a torso or
-    when the body touches the image's border."""
-    kp, sc = detection.keypoints_px, detection.scores
-    if min(sc[MP_L_SHOULDER], sc[MP_R_SHOULDER], sc[MP_L_HIP], sc[MP_R_HIP]) < KEYPOINT_CONFIDENT:
-        return None
-    if _at_border(detection.box_xyxy, detection.image_size):
-        return None
-    torso = np.linalg.norm((kp[MP_L_SHOULDER] + kp[MP_R_SHOULDER]) / 2 - (kp[MP_L_HIP] + kp[MP_R_HIP]) / 2)
-    if torso < 1.0:
-        return None
-    a, b = _LIMB_ENDS
-    out = np.linalg.norm(kp[a] - kp[b], axis=1) / torso
-    out[np.minimum(sc[a], sc[b]) < KEYPOINT_CONFIDENT] = np.nan
-    return out
-
-
-def _descriptor_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
-    """Mean |log ratio| over limbs seen in both; 0 (no evidence) when they share fewer than 3."""
-    if a is None or b is None:
-        return 0.0
-    ok = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
-    if ok.sum() < 3:
-        return 0.0
-    return float(np.mean(np.abs(np.log(a[ok] / b[ok]))))
-
-
 def _box_height(box: np.ndarray) -> float:
     return max(float(box[3] - box[1]), 1.0)
 
@@ -151,6 +114,8 @@ class _Person:
     look_recent: np.ndarray | None = None  # an exponential average of the latest ones
     maybe: list["_Person"] = field(default_factory=list)  # whom this newcomer might be (no look yet to tell)
     frames_seen: int = 1
+    first_centre: np.ndarray | None = None  # (2,) where they were first seen
+    tangled: bool = False  # their last detection was tangled with someone else's (TANGLED)
 
     def looks(self) -> list[np.ndarray]:
         """What they have looked like: on average, and lately (a turn shows other colours)."""
@@ -213,13 +178,15 @@ class PeopleTracker:
         def look(i: int) -> np.ndarray | None:
             if i not in cache:
                 d = detections[i]
-                cache[i] = appearance(image_bgr, d) if image_bgr is not None and _seen_clear(d, detections) else None
+                cache[i] = appearance(image_bgr, d) if image_bgr is not None and seen_clear(d, detections) else None
             return cache[i]
 
         recent = [p for p in self._people if timestamp_s - p.last_t <= cfg.coast_s]
         assigned: dict[int, _Person] = {}
         if recent:
             cost = np.array([[self._match_cost(p, d, timestamp_s) for d in detections] for p in recent])
+            if any(p.tangled for p in recent):  # out of a tangle with someone else: clothes that differ veto a match
+                self._veto_by_looks(cost, recent, detections, look, timestamp_s)
             from scipy.optimize import linear_sum_assignment
 
             rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e6))
@@ -248,6 +215,7 @@ class PeopleTracker:
         out = []
         for i, det in enumerate(detections):
             if i in assigned:
+                assigned[i].tangled = covered_share(det, detections) > TANGLED
                 person = assigned[i]
                 wanted = person.maybe or person.frames_seen % LOOK_EVERY == 0  # the average needs only some
                 self._observe(person, det, look(i) if wanted else None, timestamp_s)
@@ -256,10 +224,71 @@ class PeopleTracker:
                            key=lambda i: hip_centre(detections[i])[0])  # numbered left to right
         for i in newcomers:
             person = self._new_person(detections[i], look(i), timestamp_s)
+            person.tangled = covered_share(detections[i], detections) > TANGLED
             person.maybe = maybe.get(i, [])
             out.append(TrackedPerson(person.id, detections[i]))
         out.sort(key=lambda tp: tp.id)
         return out
+
+    def pieces(self) -> list[tuple[int, int]]:
+        """(later id, earlier id) pairs, looking back over everything seen: one person seen in two
+        pieces, the later first seen after the earlier was last seen (within `forget_s`), their
+        clothes alike on average (within `reid_look_gate`, each region compared seen in at least
+        `confirm_frames` frames), their builds alike (`reid_gate`) and heights within `reid_size`,
+        and the later one first seen within the re-finding radius of where the earlier one was last
+        seen (or of where their velocity would have taken them). Each later id joins at most one
+        earlier one; chains join up (the earlier piece then ends where the later one ends). For a
+        whole clip, after the last `update`."""
+        cfg = self.config
+        people = sorted(self._people, key=lambda p: p.first_t)
+        ends = {id(p): (p.last_t, p.centre, p.velocity, p.height) for p in people}
+        joined: dict[int, _Person] = {}
+        out = []
+        for later in people:
+            best, best_d = None, np.inf
+            for earlier in people:
+                root = joined.get(id(earlier), earlier)
+                last_t, centre, velocity, height = ends[id(root)]
+                gap = later.first_t - last_t
+                if root is later or id(earlier) in joined or not 0 < gap <= cfg.forget_s:
+                    continue
+                d = _settled_looks_distance(root, later, cfg.confirm_frames)
+                if d is None or d > cfg.reid_look_gate or d >= best_d:
+                    continue
+                if descriptor_distance(root.descriptor(), later.descriptor()) > cfg.reid_gate:
+                    continue
+                if max(height / later.height, later.height / height) > cfg.reid_size:
+                    continue
+                moved = min(np.linalg.norm(later.first_centre - centre),  # a last step may be a poor detection's
+                            np.linalg.norm(later.first_centre - centre - velocity * min(gap, cfg.coast_s)))
+                if moved > height * (cfg.reid_radius + cfg.reid_radius_per_s * gap):
+                    continue
+                best, best_d = root, d
+            if best is not None:
+                joined[id(later)] = best
+                ends[id(best)] = ends[id(later)]
+                out.append((later.id, best.id))
+        return out
+
+    def _veto_by_looks(self, cost: np.ndarray, recent: list[_Person], detections: list[Detection], look,
+                       t: float) -> None:
+        """Stage 1's pairs of a person whose last detection was tangled with someone else's (their
+        position may be the other's) whose clothes say no (cost set to inf): a detection seen clear
+        whose colours are someone else's for sure ("other"), or not this person's while they are
+        another known person's (within `reid_look_gate`)."""
+        for c in range(len(detections)):
+            seen = look(c)
+            if seen is None:
+                continue
+            unlike = {id(p): looks_distance(p.looks(), [seen]) for p in self._people if p.looks()}
+            for r, p in enumerate(recent):
+                if not p.tangled or not np.isfinite(cost[r, c]) or unlike.get(id(p)) is None:
+                    continue
+                verdict, d = self._look_verdict(p, seen, t - p.last_t)
+                theirs = any(q is not p and (e := unlike.get(id(q))) is not None and e <= self.config.reid_look_gate
+                             for q in self._people)
+                if verdict == "other" or (verdict == "unsure" and d > self._look_gate(t - p.last_t) and theirs):
+                    cost[r, c] = np.inf
 
     def _confirm(self, person: _Person, t: float) -> _Person:
         """A newcomer who might be someone lost, once their clothes are seen: that person (who
@@ -274,7 +303,7 @@ class PeopleTracker:
         for old in complete:  # the others were never seen well enough to tell: someone new
             if not any(old is p for p in self._people) or old.last_t >= person.first_t:
                 continue  # forgotten, or seen again meanwhile
-            d = _looks_distance(old.looks(), person.looks())
+            d = looks_distance(old.looks(), person.looks())
             if d is not None and d <= self._look_gate(person.first_t - old.last_t) and d < best_d:
                 best, best_d = old, d
         person.maybe = []
@@ -324,7 +353,7 @@ class PeopleTracker:
         what is known of them is seen, or the colours are close without matching)."""
         if look is None or (np.isnan(look).any(axis=1) & (person.look_count > 0)).any():
             return "unsure", 0.0
-        unlike = _looks_distance(person.looks(), [look])
+        unlike = looks_distance(person.looks(), [look])
         if unlike is None:
             return "unsure", 0.0
         if unlike <= self._look_gate(lost_s):
@@ -338,7 +367,7 @@ class PeopleTracker:
         ratio = max(height / person.height, person.height / height)
         if ratio > cfg.reid_size:
             return np.inf
-        shape = _descriptor_distance(person.descriptor(), body_descriptor(det))
+        shape = descriptor_distance(person.descriptor(), body_descriptor(det))
         if shape > cfg.reid_gate:
             return np.inf
         lost_s = t - person.last_t
@@ -353,6 +382,7 @@ class PeopleTracker:
         person = _Person(self._next_id, det.keypoints_px.copy(), det.scores.copy(), det.box_xyxy, hip_centre(det), t, t,
                          height=_box_height(det.box_xyxy))
         self._next_id += 1
+        person.first_centre = person.centre.copy()
         self._add_descriptor(person, det)
         self._add_look(person, look)
         self._people.append(person)
@@ -401,30 +431,14 @@ class PeopleTracker:
         person.look_recent[blend] = (1 - LOOK_RECENT_WEIGHT) * person.look_recent[blend] + LOOK_RECENT_WEIGHT * look[blend]
 
 
-def _at_border(box: np.ndarray, image_size: tuple[int, int]) -> bool:
-    w, h = image_size
-    margin = EDGE_MARGIN * w
-    return w > 0 and (box[0] < margin or box[1] < margin or box[2] > w - margin or box[3] > h - margin)
-
-
-def _seen_clear(det: Detection, detections: list[Detection], most: float = 0.1) -> bool:
-    """Whether a detection shows its own clothes only: no other detection's box covers more than
-    `most` of its box (someone half behind someone else shows the other's colours), and it does not
-    touch the image's border (someone coming in shows only part of them)."""
-    box = det.box_xyxy
-    if _at_border(box, det.image_size):
-        return False
-    area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1.0)
-    for other in detections:
-        if other is not det:
-            o = other.box_xyxy
-            ow, oh = min(box[2], o[2]) - max(box[0], o[0]), min(box[3], o[3]) - max(box[1], o[1])
-            if ow > 0 and oh > 0 and ow * oh > most * area:
-                return False
-    return True
-
-
-def _looks_distance(known: list[np.ndarray], seen: list[np.ndarray | None]) -> float | None:
-    """The smallest appearance distance between any of two people's looks; None without evidence."""
-    found = [d for a in known for b in seen if (d := appearance_distance(a, b)) is not None]
-    return min(found) if found else None
+def _settled_looks_distance(a: _Person, b: _Person, frames: int) -> float | None:
+    """The appearance distance of two people's average looks over the regions each was seen in
+    at least `frames` frames; None without such a region in common."""
+    if a.look_count is None or b.look_count is None:
+        return None
+    both = (a.look_count >= frames) & (b.look_count >= frames)
+    if not both.any():
+        return None
+    mean_a = a.look_sum[both] / a.look_count[both, None]
+    mean_b = b.look_sum[both] / b.look_count[both, None]
+    return appearance_distance(mean_a, mean_b)

@@ -126,6 +126,8 @@ def detect_people_source(source: FrameSource, detector: PoseDetector, progress: 
         finally:
             if pending is not None:
                 _keep(pending.result() if not pending.exception() else (HandsFrame.empty(), None), hands, face)
+    for later, earlier in tracker.pieces():  # one person seen in pieces (PeopleTracker.pieces): one track
+        tracks.merge(later, earlier)
     if hands is not None and lock.person_id is not None:
         tracks.set_hands(lock.person_id, hands)
     if face is not None and lock.person_id is not None:
