@@ -42,10 +42,9 @@ def _face_tracker(tracker: LiveTracker) -> FaceTracker | None:
 
 
 def _close_trackers(stage: "TrackingStage | InlineStage") -> None:
-    for name in ("_hands", "_face"):
-        if getattr(stage, name) is not None:
-            getattr(stage, name).close()
-            setattr(stage, name, None)
+    for tracker in (stage._hands, stage._face):
+        if tracker is not None:
+            tracker.close()
 
 
 def _track(stage: "TrackingStage | InlineStage", frame: Frame, detection: Detection | None,
