@@ -80,6 +80,7 @@ def _live_faces(clip: Path) -> np.ndarray:
             InlineStage(LiveTracker(pipeline_config(face=True)), lambda f, d, p, x: poses.append(p)) as stage:
         for frame in open_source(clip):
             stage.submit(frame, detector.detect(frame.image, frame.timestamp_ns))
+    assert stage._face._landmarker is None, "the live stage closes the face landmarker"
     return np.array([p.face for p in poses])
 
 
