@@ -161,8 +161,8 @@ def test_a_set_that_cannot_be_written_whole_leaves_the_old_one(tmp_path):
     before = snapshot(out)
     with pytest.raises(InputError):
         write_outputs(body_take(40), out, "take", ("csv", "trc"), options=ExportOptions(start_frame=50))
-    with pytest.raises(InputError, match="unknown format fbx"):
-        write_outputs(body_take(40), out, "take", ("csv", "fbx"))
+    with pytest.raises(InputError, match="unknown format obj"):
+        write_outputs(body_take(40), out, "take", ("csv", "obj"))
     assert snapshot(out) == before
 
 

@@ -80,7 +80,7 @@ def test_bvh_from_elsewhere_converts_to_every_format(mocap_file, tmp_path):
 def test_unknown_formats_and_skeletons_are_clear_errors(tmp_path):
     take = spin_take(frames=5)
     with pytest.raises(OutputError, match="unknown output format"):
-        write_take(take, tmp_path / "x.fbx")
+        write_take(take, tmp_path / "x.obj")
     odd = Take(take.joints_m, type(MONOCAP_BODY)("odd", tuple(f"j{i}" for i in range(22)), (-1,) * 22),
                30.0, take.timestamps_s, take.valid)
     with pytest.raises(InputError, match="cannot place pelvis, spine"):
