@@ -2,7 +2,7 @@
 
     python benchmarks/live_rate.py [--seconds 10] [--sizes 640x480,1280x720] [--repeat 1]
     python benchmarks/live_rate.py --face off,on --hands off --detectors "look for 1" --sizes 640x480 \
-        --clip sam2_man_football_juggling_front.mp4 --crop 480,0,640,480     # a VTuber's framing
+        --clip sam2_man_football_juggling_front.mp4 --crop 640,40,320,240 --span 30:130   # a VTuber's framing
 
 A simulated webcam: the frames of a real clip with one performer (../shared/data/video/taiji_720p.mp4,
 else the bundled sample), decoded and scaled to the camera's size beforehand (a camera's driver
@@ -42,9 +42,9 @@ FACES = {"off": False, "on": True}  # the face tracked (docs/FACE.md)
 
 
 def camera_frames(size: tuple[int, int], count: int, clip: str = "taiji_720p.mp4",
-                  crop: tuple[int, int, int, int] | None = None) -> list[np.ndarray]:
-    """`count` frames of one performer at (width, height): the clip's `crop` (x, y, w, h) if given,
-    centre-cropped to that aspect, scaled."""
+                  crop: tuple[int, int, int, int] | None = None, first: int = 0) -> list[np.ndarray]:
+    """`count` frames of one performer at (width, height) from the clip's frame `first` on: the
+    clip's `crop` (x, y, w, h) if given, centre-cropped to that aspect, scaled."""
     import cv2
 
     shared = ROOT.parent / "shared" / "data" / "video" / clip
@@ -53,6 +53,8 @@ def camera_frames(size: tuple[int, int], count: int, clip: str = "taiji_720p.mp4
     cap = cv2.VideoCapture(str(shared if shared.is_file() else sample_clip()))
     w, h = size
     out = []
+    for _ in range(first):
+        cap.read()
     while len(out) < count:
         ok, frame = cap.read()
         if not ok:
@@ -165,6 +167,7 @@ def main() -> int:
     ap.add_argument("--face", default="off", help=f"of {', '.join(FACES)}: the face tracked too")
     ap.add_argument("--crop", default="", help="X,Y,W,H: the part of the clip's frames the webcam films "
                     "(480,0,640,480 of sam2_man_football_juggling_front.mp4: a VTuber's head and upper body)")
+    ap.add_argument("--span", default="0:240", help="FIRST:END, the clip's frames the webcam loops over")
     ap.add_argument("--repeat", type=int, default=1, help="rounds; each setting's median and best are shown")
     a = ap.parse_args()
     sizes = [tuple(int(v) for v in s.split("x")) for s in a.sizes.split(",")]
@@ -184,7 +187,8 @@ def main() -> int:
     base = PipelineConfig(lift=LiftConfig(device="cpu"))
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores")
     for size in sizes:
-        frames = camera_frames(size, 240, a.clip, crop)
+        first, end = (int(v) for v in a.span.split(":"))
+        frames = camera_frames(size, end - first, a.clip, crop, first)
         label = f"{size[0]}x{size[1]}"
         play(frames, 2.0, base, label)  # warms the models and caches
         results: dict[tuple[str, str, str], list[dict]] = {}
