@@ -42,6 +42,10 @@ class LifterNumpy:
 
     def __call__(self, kp: np.ndarray, scores: np.ndarray, det3d: np.ndarray, det_valid: np.ndarray) -> dict:
         """kp (B, W, 33, 2), scores (B, W, 33), det3d (B, W, 33, 3), det_valid (B, W), float32."""
+        with nl.one_blas_thread():
+            return self._forward(kp, scores, det3d, det_valid)
+
+    def _forward(self, kp, scores, det3d, det_valid) -> dict:
         w = self.w
         kp, scores, det3d, det_valid = (np.asarray(a, dtype=np.float32) for a in (kp, scores, det3d, det_valid))
         b = kp.shape[0]

@@ -7,11 +7,30 @@ network (engine.lift.nets.exported) gives torch's output to float32 rounding.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import erf
 
 Weights = dict[str, np.ndarray]
+
+_BLAS = None  # threadpoolctl's view of the BLAS libraries loaded, made at the first use
+
+
+@contextmanager
+def one_blas_thread():
+    """numpy's BLAS on one thread inside the block. For small products (the lifter: a frame, or a
+    clip of a few hundred) its worker threads cost far more than they save when the cores are
+    busy, as they are beside the detector: a live frame of the lifter took 80 ms with them and
+    7 ms without on two busy cores (torch, limited to one thread as before, 10 to 14 ms)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    with _BLAS.limit(limits=1, user_api="blas"):
+        yield
 
 
 def linear(x: np.ndarray, w: Weights, name: str) -> np.ndarray:
