@@ -107,17 +107,20 @@ def _swap_permutation(groups: tuple[int, ...]) -> np.ndarray:
 
 
 def resolve_left_right(rig: Rig, normalised: np.ndarray, keypoints_px: np.ndarray,
-                       weights: np.ndarray, swap_gain: float = SWAP_GAIN) -> np.ndarray:
+                       weights: np.ndarray, swap_gain: float = SWAP_GAIN,
+                       groups: tuple[int, ...] | None = None) -> np.ndarray:
     """(V, T, G) which views' limbs to swap (swap_gain 0: none): for each frame and limb, the labelling
     of the views whose triangulation reprojects best (clearly better than the detector's own, by
     swap_gain); of a labelling and its mirror (the same geometry), the one that swaps the less
-    confident views."""
+    confident views. groups: the SWAP_GROUPS looked at (None: all)."""
     v_count, t_count = weights.shape[:2]
     P = np.stack([c.projection for c in rig])
     swapped = np.zeros((v_count, t_count, len(SWAP_GROUPS)), dtype=bool)
     if v_count < 2:
         return swapped
     for g, pairs in enumerate(SWAP_GROUPS):
+        if groups is not None and g not in groups:
+            continue
         idx = np.array([k for pair in pairs for k in pair])
         mirror = np.array([k for a, b in pairs for k in (b, a)])
         best = np.full(t_count, np.inf)
@@ -149,7 +152,7 @@ def resolve_left_right(rig: Rig, normalised: np.ndarray, keypoints_px: np.ndarra
     return swapped
 
 
-def _apply_swaps(array: np.ndarray, swapped: np.ndarray) -> np.ndarray:
+def apply_swaps(array: np.ndarray, swapped: np.ndarray) -> np.ndarray:
     """array (V, T, K, ...) with each view's frame's limbs swapped as `swapped` (V, T, G) says."""
     out = array.copy()
     for g in range(swapped.shape[2]):
@@ -168,9 +171,9 @@ def fuse_views(rig: Rig, keypoints_px: np.ndarray, scores: np.ndarray, world_m: 
     weights = np.where(scores >= KEYPOINT_SCORE_MIN, scores, 0.0)
     normalised = np.stack([cam.normalise(keypoints_px[i]) for i, cam in enumerate(rig)])
     swapped = resolve_left_right(rig, normalised, keypoints_px, weights, swap_gain)
-    keypoints_px, normalised, weights = (_apply_swaps(a, swapped) for a in (keypoints_px, normalised, weights))
+    keypoints_px, normalised, weights = (apply_swaps(a, swapped) for a in (keypoints_px, normalised, weights))
     if world_m is not None:
-        world_m = _apply_swaps(world_m, swapped)
+        world_m = apply_swaps(world_m, swapped)
     sure = (weights >= occluded_score).any(axis=0)
     weights = np.where((weights < occluded_score) & sure[None], 0.0, weights)
     P = np.stack([c.projection for c in rig])

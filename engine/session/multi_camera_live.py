@@ -1,0 +1,154 @@
+"""Live capture from several calibrated cameras: one pose per moment, triangulated as it comes.
+
+    live = LiveCameras([CameraSource(0), CameraSource(1)], read_calibration("rig.toml"), config)
+    stats = live.stream(on_frame=show, cancel=flag)
+
+Each camera is read on its own thread keeping only its newest frame (engine/capture/latest_frame.py).
+Every step takes the first camera's newest frame and the others' newest (a camera with no new
+frame yet lends its last detection while it is under one frame period old); the views are detected
+at once on a thread each (the detector's native code runs beside the others'), the person followed
+in the first view (the largest) is found in the others (engine/multiview/matching.py), the views
+are triangulated (engine/multiview/triangulation.py) and the joints, in the first camera's axes, go
+through the one-camera causal temporal stage (engine/motion/live_filters.py).
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.capture.detection import Detection
+from engine.capture.frames import Frame, FrameSource
+from engine.capture.latest_frame import LatestFrameGrabber
+from engine.capture.live_detector import live_detector
+from engine.core.keypoint_maps import map_keypoints
+from engine.core.skeletons import MONOCAP_BODY
+from engine.motion.live_filters import LiveTemporal
+from engine.multiview.cameras import Rig
+from engine.multiview.matching import MATCH_FRACTION, agreement
+from engine.multiview.triangulation import fuse_views
+from engine.session.pipeline import CancelFlag, PipelineConfig
+
+
+@dataclass(frozen=True, eq=False)
+class LiveViewsFrame:
+    """index: poses made so far; joints_m (22, 3) world metres (monocap_body) or None; views: views
+    that saw the person; captured_ns: monotonic time of the oldest frame used; detect_s: the views'
+    detection, wall time."""
+
+    index: int
+    timestamp_s: float
+    joints_m: np.ndarray | None
+    views: int
+    captured_ns: int
+    detect_s: float
+
+
+def _largest(people: list[Detection]) -> Detection | None:
+    if not people:
+        return None
+    return max(people, key=lambda d: float(np.prod(d.box_xyxy[2:] - d.box_xyxy[:2])))
+
+
+class LiveCameras:
+    def __init__(self, sources: list[FrameSource], rig: Rig, config: PipelineConfig = PipelineConfig()):
+        if len(sources) != len(rig):
+            raise ValueError(f"{len(sources)} cameras but a calibration of {len(rig)}")
+        self.sources, self.rig, self.config = sources, rig, config
+        self.dropped = [0] * len(sources)
+
+    def stream(self, max_frames: int | None = None, cancel: CancelFlag | None = None,
+               on_frame=None) -> int:
+        """Poses until the first camera ends, `max_frames` poses or `cancel`; returns the poses made."""
+        grabbers = [LatestFrameGrabber(s).start() for s in self.sources]
+        detectors = [live_detector(self.config.detector) for _ in self.sources]
+        temporal = LiveTemporal(MONOCAP_BODY, self.config.smoothing, self.config.live_calibration_s,
+                                self.config.root_motion)
+        last: list[tuple[Frame, list[Detection]] | None] = [None] * len(self.sources)
+        made = 0
+        try:
+            with ThreadPoolExecutor(len(self.sources), thread_name_prefix="monocap-view") as pool:
+                while (max_frames is None or made < max_frames) and not (cancel is not None and cancel.is_set()):
+                    try:
+                        anchor = grabbers[0].take(timeout=0.2)
+                    except StopIteration:
+                        break
+                    if anchor is None:
+                        continue
+                    frames = [anchor] + [self._newest(g) for g in grabbers[1:]]
+                    started = time.perf_counter()
+                    futures = {v: pool.submit(detectors[v].detect_people, f.image, f.timestamp_ns)
+                               for v, f in enumerate(frames) if f is not None}
+                    for v, future in futures.items():
+                        last[v] = (frames[v], future.result())
+                    detect_s = time.perf_counter() - started
+                    joints, views, captured = self._pose(last, anchor, temporal)
+                    made += 1
+                    if on_frame is not None:
+                        on_frame(LiveViewsFrame(made, anchor.timestamp_ns / 1e9, joints, views, captured, detect_s))
+        finally:
+            for g in grabbers:
+                g.stop()
+            self.dropped = [g.dropped for g in grabbers]
+            for d in detectors:
+                d.close()
+        return made
+
+    @staticmethod
+    def _newest(grabber: LatestFrameGrabber) -> Frame | None:
+        try:
+            return grabber.take(timeout=0.0)
+        except StopIteration:
+            return None
+
+    def _captured_ns(self, view: int, frame: Frame) -> int:
+        origin = getattr(self.sources[view], "clock_origin_ns", None)
+        return (origin or 0) + frame.timestamp_ns
+
+    def _pose(self, last, anchor: Frame, temporal: LiveTemporal) -> tuple[np.ndarray | None, int, int]:
+        v_count = len(self.sources)
+        kp = np.full((v_count, 1, 33, 2), np.nan)
+        sc = np.zeros((v_count, 1, 33))
+        wm = np.full((v_count, 1, 33, 3), np.nan)
+        person = _largest(last[0][1]) if last[0] is not None else None
+        if person is None:
+            return None, 0, self._captured_ns(0, anchor)
+        anchor_ns = self._captured_ns(0, anchor)
+        captured = anchor_ns
+        period_ns = 1.5e9 / max(self.sources[0].fps, 1.0)
+        for v in range(v_count):
+            if last[v] is None:
+                continue
+            frame, people = last[v]
+            when = self._captured_ns(v, frame)
+            if v and abs(when - anchor_ns) > period_ns:
+                continue
+            chosen = person if v == 0 else self._match(v, person, people)
+            if chosen is None:
+                continue
+            kp[v, 0], sc[v, 0] = chosen.keypoints_px, chosen.scores
+            if chosen.world_m is not None:
+                wm[v, 0] = chosen.world_m
+            captured = min(captured, when)
+        fused = fuse_views(self.rig, kp, sc, wm)
+        have = np.isfinite(fused.points_m).all(axis=-1)
+        joints = map_keypoints(np.where(have[..., None], fused.points_m, 0.0), MONOCAP_BODY.name)[0]
+        lacking = map_keypoints((~have)[..., None].astype(float), MONOCAP_BODY.name)[0, :, 0] != 0
+        views = int((sc[:, 0].max(axis=1) > 0).sum())
+        if lacking.any():
+            return None, views, captured
+        cam = self.rig[0].to_camera(joints)
+        root = cam[MONOCAP_BODY.parents.index(-1)]
+        return temporal.push(cam - root, root, anchor.timestamp_ns / 1e9), views, captured
+
+    def _match(self, v: int, person: Detection, people: list[Detection]) -> Detection | None:
+        if not people:
+            return None
+        rig2 = Rig((self.rig[0], self.rig[v]))
+        scores = [agreement(rig2, person.keypoints_px[None], person.scores[None], d.keypoints_px[None], d.scores[None])[0]
+                  for d in people]
+        best = int(np.argmin(scores))
+        return people[best] if scores[best] <= MATCH_FRACTION else None
