@@ -131,8 +131,9 @@ def values_from(features: np.ndarray, neutral: np.ndarray, head_rel: np.ndarray)
     v = np.zeros(len(FACE_CURVES))
     world = CAMERA_TO_WORLD @ head_rel @ CAMERA_TO_WORLD
     yaw, pitch, roll = Rotation.from_matrix(world).as_euler("YXZ", degrees=True)
-    v[FACE_INDEX["head_yaw_deg"]], v[FACE_INDEX["head_pitch_deg"]] = yaw, -pitch
-    v[FACE_INDEX["head_roll_deg"]] = -roll
+    # world axes: X the person's left, Y up, Z out of the face: + about Y turns to the left, + about X
+    # turns the face down, + about Z tilts the head towards the right shoulder
+    v[FACE_INDEX["head_yaw_deg"]], v[FACE_INDEX["head_pitch_deg"]], v[FACE_INDEX["head_roll_deg"]] = yaw, pitch, roll
     for side in ("left", "right"):
         ratio = f[f"ear_{side}"] / max(n[f"ear_{side}"], 1e-6)
         v[FACE_INDEX[f"blink_{side}"]] = np.clip((EYE_OPEN - ratio) / (EYE_OPEN - EYE_CLOSED), 0.0, 1.0)
@@ -208,4 +209,4 @@ def head_rotation_world(values: np.ndarray) -> np.ndarray:
     """(3, 3) the head's rotation (relative to the neutral head) in world axes, from a value
     vector's head angles (the inverse of `values_from`'s)."""
     yaw, pitch, roll = (values[FACE_INDEX[k]] for k in ("head_yaw_deg", "head_pitch_deg", "head_roll_deg"))
-    return Rotation.from_euler("YXZ", [yaw, -pitch, -roll], degrees=True).as_matrix()
+    return Rotation.from_euler("YXZ", [yaw, pitch, roll], degrees=True).as_matrix()
