@@ -191,3 +191,21 @@ def test_face_curves_survive_npz_and_csv(tmp_path):
     assert header[-len(FACE_CURVES):] == [f"face_{n}" for n in FACE_CURVES]
     plain = read_csv(write_csv(spin_take(frames=5), tmp_path / "p.csv"))
     assert plain.face_curves is None and plain.face_curve_names == ()
+
+
+def test_process_with_the_face_writes_the_blink_into_the_take(tmp_path):
+    from engine.cli import main
+    from engine.core.take import load_npz
+
+    clip = face_clip(tmp_path, "wide")
+    if clip is None:
+        pytest.skip(shared_missing("sam2_man_football_juggling_front.mp4"))
+    out = tmp_path / "out"
+    assert main(["process", str(clip), "--face", "-o", str(out), "--formats", "npz,csv", "-q"]) == 0
+    take = load_npz(out / f"{clip.stem}.npz")
+    assert take.face_curve_names == FACE_CURVES
+    blink = take.face_curves[:, FACE_INDEX["blink_right"]]
+    a, b = BLINK_FRAMES
+    assert np.nanmax(blink[a - 1:b + 2]) > 0.8 and np.nanmax(blink[b + 3:b + 20]) < 0.2
+    header = (out / f"{clip.stem}.csv").read_text().splitlines()[0]
+    assert header.endswith(",face_gaze_yaw_deg,face_gaze_pitch_deg")
