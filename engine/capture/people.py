@@ -10,8 +10,8 @@ same one. Each frame's detections are matched to the people already known in two
    whose keypoint distance exceeds `match_gate` box heights, or whose box heights differ by more
    than a factor `match_size`, or, for a person whose last detection was tangled with someone
    else's (its box covered over `TANGLED` by another's: their position may be the other's), whose
-   clothes differ (for a detection seen clear of anyone else: over `reid_look_doubt`, or over the
-   stage-2 gate while they are another known person's within `reid_look_gate`) are never matched; the rest are
+   clothes differ (for a detection seen clear of anyone else: over the stage-2 gate while they are
+   another known person's, within `reid_look_gate`) are never matched; the rest are
    assigned by the Hungarian method (lowest total cost).
 2. Everyone else known, lost for up to `forget_s` (hidden behind someone, out of view, or just
    not matched in stage 1, say after a fast turn): a detection left over from stage 1 re-finds
@@ -274,8 +274,9 @@ class PeopleTracker:
                        t: float) -> None:
         """Stage 1's pairs of a person whose last detection was tangled with someone else's (their
         position may be the other's) whose clothes say no (cost set to inf): a detection seen clear
-        whose colours are someone else's for sure ("other"), or not this person's while they are
-        another known person's (within `reid_look_gate`)."""
+        whose colours are not this person's (over the stage-2 gate) while they are another known
+        person's (within `reid_look_gate`). Colours that are nobody's known ones veto nothing (a
+        turn, or someone else's body beside theirs, changes what a person looks like)."""
         for c in range(len(detections)):
             seen = look(c)
             if seen is None:
@@ -287,7 +288,7 @@ class PeopleTracker:
                 verdict, d = self._look_verdict(p, seen, t - p.last_t)
                 theirs = any(q is not p and (e := unlike.get(id(q))) is not None and e <= self.config.reid_look_gate
                              for q in self._people)
-                if verdict == "other" or (verdict == "unsure" and d > self._look_gate(t - p.last_t) and theirs):
+                if verdict != "same" and d > self._look_gate(t - p.last_t) and theirs:
                     cost[r, c] = np.inf
 
     def _confirm(self, person: _Person, t: float) -> _Person:
