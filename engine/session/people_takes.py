@@ -8,7 +8,7 @@ appearance) and STEM_people.json listing them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from engine.core.errors import InputError, NoValidFramesError
 from engine.core.take import Take, write_json
 from engine.lift.protocol import Lifter
 from engine.session.outputs import DEFAULT_FORMATS, versions, write_outputs
+from engine.session.people_joints import hidden_from_own_motion, joint_confidence
 from engine.session.pipeline import PipelineConfig, take_from_track
 
 ALL_PEOPLE_DETECTED = 6  # what the detector looks for when everyone is wanted
@@ -29,7 +30,6 @@ ALL_PEOPLE_DETECTED = 6  # what the detector looks for when everyone is wanted
 def detector_for(wanted: int | None, base: DetectorConfig = DetectorConfig(), max_people: int = 0) -> DetectorConfig:
     """The detector's settings for `wanted` people (None: everyone): one more than wanted, so that
     someone else coming into view is seen as someone else; `max_people` > 0 overrides."""
-    from dataclasses import replace
 
     if max_people > 0:
         return replace(base, max_people=max_people)
@@ -66,10 +66,23 @@ class EveryoneDetected:
         return out
 
     def take(self, number: int, config: PipelineConfig, origin_m: np.ndarray | None = None) -> Take:
-        """Person `number`'s take over every frame of the source (invalid where they are not seen)."""
+        """Person `number`'s take over every frame of the source (invalid where they are not seen),
+        with the detector's score of each joint as its joint_confidence and the joints hidden for
+        a moment placed by the person's own motion (engine/session/people_joints.py)."""
         pid = self.numbered[number - 1]
-        take = take_from_track(self.tracks.track(pid), self.fps, config, self.lifter, self.source_name,
-                               rel_cam=self.rel_cam(pid), origin_m=origin_m)
+        track = self.tracks.track(pid)
+        rel = self.rel_cam(pid)
+        if rel is None:
+            rel = self.lifter.lift(track.detections(), causal=False)
+        confidence = joint_confidence(track, self.lifter.skeleton)
+        filled = 0
+        if confidence is not None:
+            rel, filled = hidden_from_own_motion(rel, confidence, self.lifter.skeleton, self.fps,
+                                                 config.smoothing.max_gap_s)
+        take = take_from_track(track, self.fps, config, self.lifter, self.source_name, rel_cam=rel, origin_m=origin_m)
+        if confidence is not None and confidence.shape == take.joints_m.shape[:2]:
+            take = replace(take, joint_confidence=confidence)
+        take.metadata["hidden_joint_frames"] = filled
         take.metadata["person"] = {"number": number, "people_found": len(self.numbered),
                                    "presence": round(self.tracks.presence(pid), 4)}
         return take
