@@ -67,6 +67,11 @@ def decode(path: Path) -> tuple[list[np.ndarray], float]:
     return frames, fps
 
 
+def _latency(latency: list[float]) -> dict:
+    steady = latency[10:] if len(latency) > 20 else latency  # the models' first calls left out
+    return {"median_ms": float(np.median(steady)), "p95_ms": float(np.percentile(steady, 95))} if steady else {}
+
+
 def one_camera(frames, fps, seconds) -> dict:
     from engine.capture.paced_source import PacedSource
     from engine.session.session import Session
@@ -87,8 +92,7 @@ def one_camera(frames, fps, seconds) -> dict:
     end = session.stream()
     if end.error is not None:
         raise end.error
-    return {"rate": len(latency) / (seconds * fps), "poses": len(latency), "with_person": found[0],
-            "median_ms": float(np.median(latency[10:])), "p95_ms": float(np.percentile(latency[10:], 95))}
+    return {"rate": len(latency) / (seconds * fps), "poses": len(latency), "with_person": found[0], **_latency(latency)}
 
 
 def two_cameras(views, rig, seconds) -> dict:
@@ -105,8 +109,7 @@ def two_cameras(views, rig, seconds) -> dict:
     live = LiveCameras(sources, rig)
     live.stream(on_frame=on_frame)
     fps = next(iter(views.values()))[1]
-    return {"rate": len(latency) / (seconds * fps), "poses": len(latency), "with_person": found[0],
-            "median_ms": float(np.median(latency[10:])), "p95_ms": float(np.percentile(latency[10:], 95)),
+    return {"rate": len(latency) / (seconds * fps), "poses": len(latency), "with_person": found[0], **_latency(latency),
             "dropped": live.dropped}
 
 
