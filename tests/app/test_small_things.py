@@ -60,3 +60,11 @@ def test_tab_walks_the_window_from_where_the_focus_starts(window, qtbot):
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.angle_plot.choose, timeout=5000)
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)  # the timeline is off with no take: on to Stream
     assert QApplication.focusWidget() is window.stream_control.button
+
+
+def test_space_plays_with_the_focus_in_the_3d_view(window, qtbot, tmp_path):
+    window.open_take_file(_walk(tmp_path / "walk.bvh"))
+    QTest.keyClick(window.view3d, Qt.Key.Key_Space)
+    assert window.timeline.playing
+    QTest.keyClick(window.view3d, Qt.Key.Key_Space)
+    assert not window.timeline.playing
