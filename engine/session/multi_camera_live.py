@@ -63,8 +63,8 @@ class LiveCameras:
     def stream(self, max_frames: int | None = None, cancel: CancelFlag | None = None,
                on_frame=None) -> int:
         """Poses until the first camera ends, `max_frames` poses or `cancel`; returns the poses made."""
+        detectors = [live_detector(self.config.detector) for _ in self.sources]  # before the cameras run
         grabbers = [LatestFrameGrabber(s).start() for s in self.sources]
-        detectors = [live_detector(self.config.detector) for _ in self.sources]
         temporal = LiveTemporal(MONOCAP_BODY, self.config.smoothing, self.config.live_calibration_s,
                                 self.config.root_motion)
         last: list[tuple[Frame, list[Detection]] | None] = [None] * len(self.sources)
