@@ -118,3 +118,34 @@ def test_bundle_reads_every_promised_video_format(bundle, user_home, tmp_path): 
         sidecar = json.loads(path.read_text())
         assert sidecar["frames"] == FRAMES, f"{name}: {sidecar['frames']} of {FRAMES} frames decoded"
         assert sidecar["valid_frames"] >= FRAMES - 2, f"{name}: the person found in {sidecar['valid_frames']} frames"
+
+
+def test_every_3d_mode_runs_in_the_bundle(bundle, user_home, tmp_path):  # noqa: F811 - fixtures
+    """Each mode the program offers (the registry's), on a short clip of the sample; the image mode
+    with a network exported at test time, and a torch checkpoint refused in one line."""
+    from engine.lift.modes import available_modes
+
+    clip = tmp_path / "clip.avi"
+    _write_opencv(clip, "MJPG", _sample_frames(FRAMES))
+    torch = pytest.importorskip("torch")
+    from engine.lift.nets.checkpoint import save_checkpoint
+    from engine.lift.nets.image_pose_net import ImagePoseNet
+    from training.export_model import main as export_main
+
+    torch.manual_seed(0)
+    net = ImagePoseNet(num_joints=17, base_width=4, layers=(1, 1, 1), input_size=64).eval()
+    pt = save_checkpoint(tmp_path / "net.pt", "ImagePoseNet", net.constructor_kwargs(), net.state_dict(), {})
+    assert export_main(["image", str(pt), str(tmp_path / "net.npz")]) == 0
+    for mode in available_modes():
+        args = ["process", str(clip), "-o", str(tmp_path / mode), "-q", "--mode", mode]
+        if mode == "image":
+            args += ["--checkpoint", str(tmp_path / "net.npz")]
+        result = run_bundle(bundle, args, user_home, tmp_path)
+        assert result.returncode == 0, f"{mode}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+        sidecar = json.loads((tmp_path / mode / "clip.json").read_text())
+        assert sidecar["frames"] == FRAMES and sidecar["valid_frames"] >= FRAMES - 2, (mode, sidecar)
+    refused = run_bundle(bundle, ["process", str(clip), "-o", str(tmp_path / "pt"), "-q", "--mode", "image",
+                                  "--checkpoint", str(pt)], user_home, tmp_path)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    said = refused.stderr.strip().splitlines()
+    assert len(said) == 1 and "net.pt: a torch checkpoint" in said[0] and "training.export_model image" in said[0], said
