@@ -352,7 +352,7 @@ class LiveTracker:
 
     def _with_face(self, pose: PoseFrame, face: FaceObservation | None) -> PoseFrame:
         """The face's values on the pose, and the head and neck turned as the face is."""
-        seen = face is not None and face.found and pose.detection is not None
+        seen = face is not None and face.found  # a face followed on while the body is missed counts
         values = self._face.push(face.landmarks_px if seen else None, pose.timestamp_s)
         if values is None:
             return replace(pose, face=np.full(len(FACE_CURVES), np.nan))
