@@ -23,7 +23,9 @@ def add_process_parser(sub) -> None:
                                             "of one take with --calibration (docs/MULTICAMERA.md)")
     p.add_argument("--calibration", default="", help="the cameras' calibration (Monocap or Pose2Sim/anipose/"
                                                      "FreeMoCap .toml, EasyMocap intri.yml, Qualisys .qca.txt)")
-    p.add_argument("--camera", type=int, help="capture live from camera N until Ctrl+C")
+    p.add_argument("--camera", type=int, action="append",
+                   help="capture live from camera N until Ctrl+C; several --camera with --calibration: "
+                        "calibrated cameras together (docs/MULTICAMERA.md)")
     add_pipeline_arguments(p)
 
 
@@ -31,6 +33,15 @@ def cmd_process(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     formats = parse_formats(args.formats)
     videos = args.video if isinstance(args.video, list) else [args.video] if args.video else []
+    cameras = args.camera if isinstance(args.camera, list) else [] if args.camera is None else [args.camera]
+    if len(cameras) > 1 and not videos:
+        args.camera = cameras
+        from engine.cli.process_views import live_views_into
+        from engine.core.atomic import output_folder
+
+        with output_folder(args.output) as out_dir:
+            return live_views_into(args, config, out_dir)
+    args.camera = cameras[0] if len(cameras) == 1 else (cameras or None)
     if len(videos) > 1 and args.camera is None:
         args.video = videos
         from engine.cli.process_views import process_views_into

@@ -7,10 +7,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.capture.frames import CameraSource
 from engine.cli.export_arguments import export_options_from_args, parse_formats
 from engine.cli.progress import ProgressBar, say
 from engine.core.errors import MonocapError
 from engine.multiview.calibration_files import read_calibration
+from engine.multiview.cameras import Rig
 from engine.session.outputs import write_outputs
 from engine.session.pipeline import PipelineConfig
 
@@ -48,5 +50,36 @@ def process_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir
     take = result.take
     say(args, f"{take.num_frames} frames ({int(take.valid.sum())} with the person) from {len(result.views)} cameras, "
               f"{100 * take.metadata.get('keypoints_triangulated_share', 0):.0f}% of keypoints triangulated -> "
+              + ", ".join(str(p) for p in written))
+    return 0
+
+
+def live_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir: Path) -> int:
+    """`monocap process --camera 0 --camera 1 --calibration FILE`: the calibration's cameras in order,
+    captured together until Ctrl+C, then the take's files."""
+    from engine.session.multi_camera_live import LiveCameras, take_from_live
+
+    if not args.calibration:
+        raise MonocapError("process: several --camera need --calibration FILE (`monocap calibrate` makes one)")
+    rig = read_calibration(args.calibration)
+    if len(args.camera) > len(rig):
+        raise MonocapError(f"{len(args.camera)} cameras but the calibration has {len(rig)} ({', '.join(rig.names)})")
+    used = Rig(tuple(rig.cameras[: len(args.camera)]))
+    sources = [CameraSource(index) for index in args.camera]
+    frames = []
+    say(args, f"Capturing from cameras {', '.join(map(str, args.camera))} as {', '.join(used.names)}; "
+              "press Ctrl+C to stop.")
+    try:
+        LiveCameras(sources, used, config).stream(on_frame=frames.append)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for source in sources:
+            source.close()
+    stem = "cameras" + "_".join(str(i) for i in args.camera)
+    take = take_from_live(frames, used, sources[0].fps, config)
+    written = write_outputs(take, out_dir, stem, parse_formats(args.formats), settings=vars(args),
+                            options=export_options_from_args(args))
+    say(args, f"{take.num_frames} poses ({int(take.valid.sum())} with the person) from {len(sources)} cameras -> "
               + ", ".join(str(p) for p in written))
     return 0

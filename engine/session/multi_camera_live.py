@@ -24,8 +24,10 @@ from engine.capture.detection import Detection
 from engine.capture.frames import Frame, FrameSource
 from engine.capture.latest_frame import LatestFrameGrabber
 from engine.capture.live_detector import live_detector
+from engine.core.errors import NoValidFramesError
 from engine.core.keypoint_maps import map_keypoints
 from engine.core.skeletons import MONOCAP_BODY
+from engine.core.take import Take
 from engine.motion.live_filters import LiveTemporal
 from engine.multiview.cameras import Rig
 from engine.multiview.matching import MATCH_FRACTION, agreement
@@ -152,3 +154,20 @@ class LiveCameras:
                   for d in people]
         best = int(np.argmin(scores))
         return people[best] if scores[best] <= MATCH_FRACTION else None
+
+
+def take_from_live(frames: list[LiveViewsFrame], rig: Rig, fps: float, config: PipelineConfig) -> Take:
+    """The poses a LiveCameras run made, as a take (the causal stage's joints, as recorded live)."""
+    from engine import __version__
+
+    if not frames:
+        raise NoValidFramesError("no frame was captured from the cameras")
+    joints = np.stack([f.joints_m if f.joints_m is not None else np.full((MONOCAP_BODY.num_joints, 3), np.nan)
+                       for f in frames])
+    valid = np.isfinite(joints).all(axis=(1, 2))
+    times = np.array([f.timestamp_s for f in frames]) - frames[0].timestamp_s
+    rate = (len(frames) - 1) / times[-1] if len(frames) > 1 and times[-1] > 0 else fps
+    return Take(joints_m=joints, skeleton=MONOCAP_BODY, fps=float(rate), timestamps_s=times, valid=valid,
+                metadata={"monocap_version": __version__, "source": " + ".join(rig.names), "config": config.to_dict(),
+                          "temporal": "live causal", "three_d": "triangulated from calibrated cameras, live",
+                          "cameras": list(rig.names), "frames": len(frames), "valid_frames": int(valid.sum())})

@@ -54,3 +54,33 @@ def test_two_cameras_give_a_triangulated_pose_per_step():
     heights = [f.joints_m[head, 1] - f.joints_m[ankle, 1] for f in posed]
     assert 1.2 < float(np.median(heights)) < 2.1  # metres, from the calibration: a person's size
     assert all(f.captured_ns > 0 for f in frames)
+
+
+def test_several_cameras_without_a_calibration_is_one_line(tmp_path, capsys):
+    from engine.cli import main
+
+    assert main(["process", "--camera", "0", "--camera", "1", "-o", str(tmp_path), "-q"]) == 2
+    assert "several --camera need --calibration" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (POSE2SIM / "videos").is_dir(), reason=shared_missing("pose2sim_single"))
+def test_process_with_two_cameras_records_a_take(tmp_path, monkeypatch):
+    import engine.cli.process_views as process_views
+    from engine.capture.paced_source import PacedSource
+    from engine.cli import main
+    from engine.core.take import load_npz
+    from engine.multiview.calibration_files import read_calibration, write_calibration
+    from engine.multiview.cameras import Rig
+
+    shipped = read_calibration(POSE2SIM / "Calib.qca.txt")
+    write_calibration(Rig((shipped.camera("cam01"), shipped.camera("cam03"))), tmp_path / "rig.toml")
+    files = {0: "cam01", 1: "cam03"}  # webcams 0 and 1 film what pose2sim's cam01 and cam03 filmed
+    monkeypatch.setattr(process_views, "CameraSource",
+                        lambda index: PacedSource(Slowed(POSE2SIM / "videos" / f"{files[index]}.mp4", fps=8.0)))
+    out = tmp_path / "out"
+    assert main(["process", "--camera", "0", "--camera", "1", "--calibration", str(tmp_path / "rig.toml"),
+                 "-o", str(out), "--formats", "npz,bvh", "-q"]) == 0
+    take = load_npz(out / "cameras0_1.npz")
+    assert take.num_frames >= 5 and take.valid.mean() > 0.7
+    assert (out / "cameras0_1.bvh").stat().st_size > 1000
