@@ -20,14 +20,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
-import tomllib
 
 from engine.core.atomic import write_text_atomic
 from engine.core.errors import InputError
 from engine.multiview.cameras import Camera, Rig
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 WRITE_FORMATS = ("monocap", "pose2sim", "anipose", "freemocap", "easymocap")
 MONOCAP_FORMAT = "monocap-calibration"

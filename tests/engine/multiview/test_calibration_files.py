@@ -46,7 +46,7 @@ def test_every_format_reads_back_what_was_written(tmp_path, fmt):
 
 
 def test_freemocap_files_are_in_millimetres_and_pose2sim_in_metres(tmp_path):
-    import tomllib
+    from engine.multiview.calibration_files import tomllib
 
     rig = _rig()
     write_calibration(rig, tmp_path / "f.toml", "freemocap")
