@@ -84,15 +84,18 @@ def _open_views(paths: list[Path], rig: Rig, notes: list[str]) -> list[_View]:
             views.append(_View(path, camera, source.fps))
         finally:
             source.close()
-    first = views[0].fps
-    kept = [v for v in views if abs(v.fps - first) <= FPS_TOLERANCE * first]
+    def agreeing(rate: float) -> list[_View]:
+        return [v for v in views if abs(v.fps - rate) <= FPS_TOLERANCE * rate]
+
+    reference = max(views, key=lambda v: len(agreeing(v.fps)))  # the rate most cameras share
+    kept = agreeing(reference.fps)
     for v in views:
         if v not in kept:
-            notes.append(f"{v.path.name}: {v.fps:g} fps against {first:g} fps of {views[0].path.name}: left out "
-                         "(record every camera at one frame rate)")
+            notes.append(f"{v.path.name}: {v.fps:g} fps against {reference.fps:g} fps of {reference.path.name}: "
+                         "left out (record every camera at one frame rate)")
     if len(kept) < 2:
-        raise InputError(f"{views[0].path.name} and the other videos disagree on frame rate; "
-                         "set every camera to one rate and record again")
+        rates = ", ".join(f"{v.path.name} {v.fps:g} fps" for v in views)
+        raise InputError(f"the videos disagree on frame rate ({rates}); set every camera to one rate and record again")
     return kept
 
 

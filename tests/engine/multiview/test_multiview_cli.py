@@ -95,3 +95,15 @@ def test_a_view_that_never_sees_the_person_leaves_the_others_working(tmp_path, c
     err = capsys.readouterr().err
     assert "cam2.mp4: nobody was seen in it" in err and "the take is that one camera's" in err
     assert (out / "cam1_cam2.bvh").stat().st_size > 1000 and (out / "cam1_cam2.npz").is_file()
+
+
+def test_a_camera_at_another_rate_is_left_out_while_two_agree(tmp_path):
+    from engine.session.multi_camera import _open_views
+
+    rig = ring_rig(3)
+    paths = [_video(tmp_path / "cam1.mp4", (1280, 720), 15.0), _video(tmp_path / "cam2.mp4", (1280, 720), 30.0),
+             _video(tmp_path / "cam3.mp4", (1280, 720), 30.0)]
+    notes: list[str] = []
+    kept = _open_views(paths, rig, notes)
+    assert [v.path.name for v in kept] == ["cam2.mp4", "cam3.mp4"]
+    assert len(notes) == 1 and notes[0].startswith("cam1.mp4: 15 fps against 30 fps") and "left out" in notes[0]
