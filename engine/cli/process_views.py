@@ -69,13 +69,16 @@ def live_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir: P
     frames = []
     say(args, f"Capturing from cameras {', '.join(map(str, args.camera))} as {', '.join(used.names)}; "
               "press Ctrl+C to stop.")
+    live = LiveCameras(sources, used, config)
     try:
-        LiveCameras(sources, used, config).stream(on_frame=frames.append)
+        live.stream(on_frame=frames.append)
     except KeyboardInterrupt:
         pass
     finally:
         for source in sources:
             source.close()
+    for note in live.notes:
+        print(f"monocap: note: {note}", file=sys.stderr)
     stem = "cameras" + "_".join(str(i) for i in args.camera)
     take = take_from_live(frames, used, sources[0].fps, config)
     written = write_outputs(take, out_dir, stem, parse_formats(args.formats), settings=vars(args),

@@ -29,7 +29,7 @@ from engine.core.keypoint_maps import map_keypoints
 from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import Take
 from engine.motion.live_filters import LiveTemporal
-from engine.multiview.cameras import Rig
+from engine.multiview.cameras import Rig, check_image_size
 from engine.multiview.matching import MATCH_FRACTION, agreement
 from engine.multiview.triangulation import fuse_views
 from engine.session.pipeline import CancelFlag, PipelineConfig
@@ -61,6 +61,8 @@ class LiveCameras:
             raise ValueError(f"{len(sources)} cameras but a calibration of {len(rig)}")
         self.sources, self.rig, self.config = sources, rig, config
         self.dropped = [0] * len(sources)
+        self.notes: list[str] = []  # for the user: a decoder's crop of a camera's calibrated size
+        self._sized: set[int] = set()
 
     def stream(self, max_frames: int | None = None, cancel: CancelFlag | None = None,
                on_frame=None) -> int:
@@ -81,6 +83,7 @@ class LiveCameras:
                     if anchor is None:
                         continue
                     frames = [anchor] + [self._newest(g) for g in grabbers[1:]]
+                    self._check_sizes(frames)
                     started = time.perf_counter()
                     futures = {v: pool.submit(detectors[v].detect_people, f.image, f.timestamp_ns)
                                for v, f in enumerate(frames) if f is not None}
@@ -98,6 +101,16 @@ class LiveCameras:
             for d in detectors:
                 d.close()
         return made
+
+    def _check_sizes(self, frames: list[Frame | None]) -> None:
+        """Each camera's first frame against its calibrated size (InputError, one line, when it differs)."""
+        for v, frame in enumerate(frames):
+            if frame is not None and v not in self._sized:
+                self._sized.add(v)
+                size = (frame.image.shape[1], frame.image.shape[0])
+                note = check_image_size(self.rig[v], size, getattr(self.sources[v], "name", f"camera {v}"))
+                if note:
+                    self.notes.append(note)
 
     @staticmethod
     def _newest(grabber: LatestFrameGrabber) -> Frame | None:

@@ -84,3 +84,23 @@ def test_process_with_two_cameras_records_a_take(tmp_path, monkeypatch):
     take = load_npz(out / "cameras0_1.npz")
     assert take.num_frames >= 5 and take.valid.mean() > 0.7
     assert (out / "cameras0_1.bvh").stat().st_size > 1000
+
+
+def test_a_live_camera_at_another_size_than_calibrated_is_one_line(tmp_path):
+    import cv2
+
+    from engine.capture.frames import VideoFileSource
+    from engine.core.errors import InputError
+    from engine.session.multi_camera_live import LiveCameras
+    from tests.engine.multiview.synthetic import ring_rig
+
+    paths = []
+    for name, size in (("a.mp4", (1280, 720)), ("b.mp4", (640, 480))):
+        writer = cv2.VideoWriter(str(tmp_path / name), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, size)
+        for _ in range(30):
+            writer.write(np.zeros((size[1], size[0], 3), np.uint8))
+        writer.release()
+        paths.append(tmp_path / name)
+    live = LiveCameras([VideoFileSource(p) for p in paths], ring_rig(2))
+    with pytest.raises(InputError, match="b.mp4: the video is 640x480 but camera cam2 was calibrated at 1280x720"):
+        live.stream(max_frames=30)
