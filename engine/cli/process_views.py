@@ -30,8 +30,8 @@ def process_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir
     if not args.calibration:
         raise MonocapError("process: several videos need --calibration FILE (their cameras' calibration; "
                            "`monocap calibrate` makes one)")
-    if args.people != "1" or args.hands:
-        raise MonocapError("process: several cameras follow one person, without --hands, for now")
+    if args.people != "1" or args.hands or getattr(args, "face", False):
+        raise MonocapError("process: several cameras follow one person, without --hands or --face, for now")
     for path in paths:
         if not path.is_file():
             raise MonocapError(f"{path}: no such video file")
@@ -61,6 +61,8 @@ def live_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir: P
 
     if not args.calibration:
         raise MonocapError("process: several --camera need --calibration FILE (`monocap calibrate` makes one)")
+    if args.people != "1" or args.hands or getattr(args, "face", False):
+        raise MonocapError("process: several cameras follow one person, without --hands or --face, for now")
     rig = read_calibration(args.calibration)
     if len(args.camera) > len(rig):
         raise MonocapError(f"{len(args.camera)} cameras but the calibration has {len(rig)} ({', '.join(rig.names)})")

@@ -107,3 +107,12 @@ def test_a_camera_at_another_rate_is_left_out_while_two_agree(tmp_path):
     kept = _open_views(paths, rig, notes)
     assert [v.path.name for v in kept] == ["cam2.mp4", "cam3.mp4"]
     assert len(notes) == 1 and notes[0].startswith("cam1.mp4: 15 fps against 30 fps") and "left out" in notes[0]
+
+
+def test_options_several_cameras_do_not_take_yet_are_one_line(tmp_path, capsys):
+    write_calibration(ring_rig(2), tmp_path / "rig.toml")
+    a, b = _video(tmp_path / "cam1.mp4", (1280, 720)), _video(tmp_path / "cam2.mp4", (1280, 720))
+    for option in (["--hands"], ["--face"], ["--people", "2"]):
+        assert main(["process", str(a), str(b), "--calibration", str(tmp_path / "rig.toml"), *option,
+                     "-o", str(tmp_path / "out"), "-q"]) == 2
+        assert "several cameras follow one person" in capsys.readouterr().err
