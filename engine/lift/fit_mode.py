@@ -33,6 +33,7 @@ class KeypointFitLifter:
         self.skeleton = skeletons.get(config.skeleton)
         self.fov_deg = fov_deg
         self._root = self.skeleton.parents.index(-1)
+        self.last_leg_lengths: np.ndarray | None = None
 
     def start_live(self) -> "LiveFitLift":
         return LiveFitLift(self)
@@ -51,7 +52,8 @@ class KeypointFitLifter:
 
     def fit_clip(self, detections: list[Detection | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """-> (frames with the detector's 3D (N,), their keypoints (N, 33, 2) and scores (N, 33) with
-        the flips undone, the fitted hip-relative 3D of the 33 points (N, 33, 3), camera axes)."""
+        the flips undone, the fitted hip-relative 3D of the 33 points (N, 33, 3), camera axes).
+        The subject's leg bone lengths it cut by are then `self.last_leg_lengths`."""
         idx = np.array([i for i, d in enumerate(detections) if d is not None and d.world_m is not None], np.int64)
         if not len(idx):
             return idx, np.zeros((0, 33, 2)), np.zeros((0, 33)), np.zeros((0, 33, 3))
@@ -60,7 +62,7 @@ class KeypointFitLifter:
         world = np.array([detections[i].world_m for i in idx], np.float64)
         kp, sc, world = unflip(kp, sc, world, find_flips(kp, sc, world))
         intrinsics = Intrinsics.from_fov(detections[idx[0]].image_size, self.fov_deg)
-        lengths = subject_leg_lengths(leg_bone_lengths(world))
+        lengths = self.last_leg_lengths = subject_leg_lengths(leg_bone_lengths(world))
         fitted = np.array([clip_leg_depths(fit_frame(world[n], kp[n], sc[n], intrinsics), lengths)
                            for n in range(len(idx))])
         return idx, kp, sc, fitted
@@ -77,6 +79,7 @@ class LiveFitLift:
         self._lifter = lifter
         self._lengths: deque[np.ndarray] = deque(maxlen=LIVE_LENGTH_FRAMES)
         self._flips = LiveFlipFixer()
+        self.leg_lengths: np.ndarray | None = None  # the subject's leg bone lengths of the last frame
 
     def push(self, detection: Detection | None, image_rgb: np.ndarray | None = None) -> np.ndarray:
         fitted = self.push_fitted(detection)
@@ -94,6 +97,6 @@ class LiveFitLift:
         kp, sc, world = unflip(detection.keypoints_px[None], detection.scores[None], detection.world_m[None],
                                np.array([flipped]))
         self._lengths.append(leg_bone_lengths(world[0]))
-        lengths = subject_leg_lengths(np.array(self._lengths))
+        lengths = self.leg_lengths = subject_leg_lengths(np.array(self._lengths))
         intrinsics = Intrinsics.from_fov(detection.image_size, lifter.fov_deg)
         return kp[0], sc[0], clip_leg_depths(fit_frame(world[0], kp[0], sc[0], intrinsics), lengths)

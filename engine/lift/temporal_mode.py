@@ -25,11 +25,15 @@ from engine.core.errors import InputError
 from engine.core.resources import resource_path
 from engine.lift.camera import DEFAULT_FOV_DEG
 from engine.lift.fit_mode import KeypointFitLifter, LiveFitLift
+from engine.lift.keypoint_fit import clip_leg_depths
 from engine.lift.nets.temporal_net import CHANNELS_IN, TemporalNet, frame_features, with_presence
 from engine.lift.protocol import LiftConfig
 
 DEFAULT_MODEL = "models/temporal_net.npz"
 REBUILD_COMMAND = "python -m training.temporal.train --minutes 30 --out resources/models/temporal_net.npz"
+# The corrected legs are cut to the subject's bone lengths again, as `fit` cuts them (a straight leg
+# seen straight stays straight).
+CUT_LEGS = True
 _LOG = logging.getLogger(__name__)
 _CACHE: dict[str, TemporalNet] = {}
 
@@ -61,6 +65,10 @@ class TemporalLifter:
             self.notice = f"{exc}; rebuild it with `{REBUILD_COMMAND}`; running the `fit` 3D mode instead"
             _LOG.warning(self.notice)
 
+    @staticmethod
+    def cut(joints_33: np.ndarray, leg_lengths: np.ndarray | None) -> np.ndarray:
+        return clip_leg_depths(joints_33, leg_lengths) if CUT_LEGS and leg_lengths is not None else joints_33
+
     def start_live(self) -> "LiveTemporalLift | LiveFitLift":
         return self.fit.start_live() if self.net is None else LiveTemporalLift(self)
 
@@ -81,7 +89,7 @@ class TemporalLifter:
         present[idx] = True
         corrected = fitted + self.net.correct_clip(with_presence(features, present))[idx]
         for n, i in enumerate(idx):
-            out[i] = self.fit.to_skeleton(corrected[n])
+            out[i] = self.fit.to_skeleton(self.cut(corrected[n], self.fit.last_leg_lengths))
         return out
 
 
@@ -110,4 +118,5 @@ class LiveTemporalLift:
                 features[start + k] = f
                 present[start + k] = True
         window = with_presence(features, present)
-        return self._lifter.fit.to_skeleton(pose + self._lifter.net.forward_centre(window[None])[0])
+        corrected = pose + self._lifter.net.forward_centre(window[None])[0]
+        return self._lifter.fit.to_skeleton(self._lifter.cut(corrected, self._fit.leg_lengths))

@@ -89,7 +89,7 @@ def sequences_source(mocap_root, mocap_cache) -> MocapSequences:
 
 def test_detector_like_sequences_are_what_fit_sees(sequences_source):
     rng = np.random.default_rng(0)
-    noisy = sequences_source.sample(6, rng, SynthConfig(frames=41, limbs_only_rate=0.0))
+    noisy = sequences_source.sample(6, rng, SynthConfig(frames=41, limbs_only_rate=0.0, missing_rate=0.2))
     clean = sequences_source.sample(6, np.random.default_rng(0), SynthConfig(frames=41, noise=0.0))
     assert noisy.features.shape == (6, 41, 33 * 6) and noisy.truth3d.shape == (6, 41, 33, 3)
     hips = 0.5 * (noisy.truth3d[:, :, 23] + noisy.truth3d[:, :, 24])

@@ -55,6 +55,7 @@ class SynthConfig:
     missing_rate: float = 0.02  # share of frames with nobody found (at least; the measured rate if higher)
     limbs_only_rate: float = 0.15  # sequences with only the 12 limb keypoints
     global_scale: tuple[float, float] = (0.88, 1.12)
+    bone_scale: float = 0.06  # spread of per-bone length factors (left and right alike; 0: the mocap's own)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class MocapSequences:
     def __init__(self, clips: list[Clip], skeletons: dict, noise: dict | None = None):
         self.clips = [c for c in clips if c.rig in RIGS and len(c.positions_m) > 40]
         self.synth = {rig: RigSynth(RIGS[rig], skeletons[rig]) for rig in {c.rig for c in self.clips}}
+        self.skeletons = skeletons
         self.weights = np.array([len(c.positions_m) for c in self.clips], float)
         self.weights /= self.weights.sum()
         self.noise = noise or load_noise()
@@ -119,9 +121,25 @@ class MocapSequences:
         i = np.minimum(t.astype(int), len(clip.positions_m) - 2)
         w = (t - i)[:, None, None]
         pos = (1 - w) * clip.positions_m[i] + w * clip.positions_m[i + 1]
+        if cfg.bone_scale > 0:
+            pos = self._scale_bones(pos, self.skeletons[clip.rig], rng, cfg.bone_scale)
         mp, _ = self.synth[clip.rig].both(pos.astype(np.float32))
         pelvis = self.synth[clip.rig].pelvis(pos[cfg.frames // 2])
         return (mp - pelvis) * rng.uniform(*cfg.global_scale), fps
+
+    @staticmethod
+    def _scale_bones(pos: np.ndarray, skeleton, rng: np.random.Generator, spread: float) -> np.ndarray:
+        """(T, J, 3) rig joints with every bone's length times a random factor, mirror twins alike, so
+        that the network cannot lean on the mocap subjects' proportions."""
+        group = np.arange(skeleton.num_joints)
+        for a, b in skeleton.mirror_pairs:
+            group[b] = group[a]
+        factors = np.clip(1 + rng.normal(0, spread, skeleton.num_joints), 0.85, 1.15)[group]
+        out = pos.copy()
+        for j, parent in enumerate(skeleton.parents):  # parents come before their children
+            if parent >= 0:
+                out[:, j] = out[:, parent] + factors[j] * (pos[:, j] - pos[:, parent])
+        return out
 
     def sample(self, count: int, rng: np.random.Generator, cfg: SynthConfig = SynthConfig()) -> Sequences:
         motions = [self._motion(rng, cfg) for _ in range(count)]

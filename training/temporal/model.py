@@ -41,8 +41,12 @@ class TemporalConvNet(nn.Module):
         return out.reshape(out.shape[0], out.shape[1], -1, 3)
 
 
-def export_arrays(model: TemporalConvNet, config: dict) -> dict[str, np.ndarray]:
-    """The arrays of the engine's model file."""
+def export_arrays(model: TemporalConvNet, config: dict, axes: str = "xyz") -> dict[str, np.ndarray]:
+    """The arrays of the engine's model file. axes: the camera axes whose correction it keeps (the
+    others' output rows are zeroed: "z" keeps the depth correction alone)."""
+    keep = np.zeros(CHANNELS_OUT, np.float32)
+    for axis in axes:
+        keep["xyz".index(axis)::3] = 1.0
     arrays = {"format": np.array(FORMAT), "dilations": np.array(model.dilations, np.int64),
               "config": np.array(json.dumps(config, sort_keys=True)),
               "conv_in.w": model.conv_in.weight, "conv_in.b": model.conv_in.bias,
@@ -50,15 +54,18 @@ def export_arrays(model: TemporalConvNet, config: dict) -> dict[str, np.ndarray]
     for i, (conv, mix) in enumerate(zip(model.convs, model.mixes)):
         arrays |= {f"block{i}.w": conv.weight, f"block{i}.b": conv.bias,
                    f"block{i}.w1": mix.weight[:, :, 0], f"block{i}.b1": mix.bias}
-    return {k: (v.detach().cpu().numpy().astype(np.float32) if isinstance(v, torch.Tensor) else v)
-            for k, v in arrays.items()}
+    out = {k: (v.detach().cpu().numpy().astype(np.float32) if isinstance(v, torch.Tensor) else v)
+           for k, v in arrays.items()}
+    out["out.w"] = out["out.w"] * keep[:, None]
+    out["out.b"] = out["out.b"] * keep
+    return out
 
 
-def save_npz(model: TemporalConvNet, config: dict, path: str | Path) -> None:
+def save_npz(model: TemporalConvNet, config: dict, path: str | Path, axes: str = "xyz") -> None:
     """Writes the model file in one rename (a failed write leaves the old file)."""
     with atomic_path(Path(path)) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, **export_arrays(model, config))
+            np.savez(f, **export_arrays(model, config, axes))
 
 
 def load_npz(path: str | Path) -> TemporalConvNet:

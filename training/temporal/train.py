@@ -46,6 +46,7 @@ class TrainConfig:
     live_share: float = 0.35
     edge_share: float = 0.15
     seed: int = 0
+    correct: str = "z"  # the camera axes whose correction the model file keeps (docs/TEMPORAL.md)
 
 
 def window_batch(seqs: Sequences, count: int, rf: int, rng: np.random.Generator,
@@ -121,9 +122,9 @@ def train(source: MocapSequences, cfg: TrainConfig, out: Path, synth: SynthConfi
             log(f"step {step} loss {np.mean(running) * 1000:.1f} mm ({(time.monotonic() - start) / 60:.1f} min)")
             running = []
         if time.monotonic() - last_save > 120:
-            save_npz(model, record | {"steps": step}, out)
+            save_npz(model, record | {"steps": step}, out, cfg.correct)
             last_save = time.monotonic()
-    save_npz(model, record | {"steps": step}, out)
+    save_npz(model, record | {"steps": step}, out, cfg.correct)
     log(f"{step} steps; wrote {out}")
     return model
 
@@ -138,12 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pool", type=int, default=TrainConfig.pool)
     ap.add_argument("--channels", type=int, default=TrainConfig.channels)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--correct", default=TrainConfig.correct, help="camera axes whose correction is kept")
+    ap.add_argument("--bone-scale", type=float, default=SynthConfig.bone_scale,
+                    help="spread of the per-bone length factors of the mocap (0: its own proportions)")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     clips, skeletons = load_clips(a.data, a.cache)
     source = MocapSequences([c for c in clips if split_of(c) == "train"], skeletons)
-    cfg = TrainConfig(minutes=a.minutes, max_steps=a.max_steps, pool=a.pool, channels=a.channels, seed=a.seed)
-    train(source, cfg, a.out, log=lambda m: print(m, file=sys.stderr, flush=True))
+    cfg = TrainConfig(minutes=a.minutes, max_steps=a.max_steps, pool=a.pool, channels=a.channels, seed=a.seed,
+                      correct=a.correct)
+    train(source, cfg, a.out, SynthConfig(bone_scale=a.bone_scale), log=lambda m: print(m, file=sys.stderr, flush=True))
     return 0
 
 
