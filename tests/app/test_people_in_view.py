@@ -15,11 +15,12 @@ LEAVES_AT = 40  # the first person walks out of the left edge by this frame
 
 
 def _one_by_one(t: int = 200) -> np.ndarray:
-    """The taiji man stands at the left and walks out of it; the juggler stands at the right throughout."""
+    """The taiji man stands in the middle (the one the lock-on follows) and walks out of the left edge;
+    the juggler stands at the right throughout."""
     lefts = np.empty((t, 2))
-    lefts[:, 0] = np.concatenate([np.full(20, 60.0), np.linspace(60.0, -400.0, LEAVES_AT - 20),
+    lefts[:, 0] = np.concatenate([np.full(20, 230.0), np.linspace(230.0, -400.0, LEAVES_AT - 20),
                                   np.full(t - LEAVES_AT, np.nan)])
-    lefts[:, 1] = 400.0
+    lefts[:, 1] = 450.0
     return lefts
 
 

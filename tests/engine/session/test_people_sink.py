@@ -103,8 +103,8 @@ def test_the_one_left_when_the_person_followed_walked_out_is_in_3d(tmp_path):
     """Long after the person followed walked out (past the people tracker's forget_s), the one left in
     view still has a 3D pose here: the session's own pose is not theirs."""
     lefts = np.empty((96, 2))
-    lefts[:, 0] = np.concatenate([np.full(10, 60.0), np.linspace(60.0, -400.0, 20), np.full(66, np.nan)])
-    lefts[:, 1] = 400.0
+    lefts[:, 0] = np.concatenate([np.full(10, 230.0), np.linspace(230.0, -400.0, 20), np.full(66, np.nan)])
+    lefts[:, 1] = 450.0  # the one in the middle is the one the lock-on follows
     clip = make_footage(tmp_path / "walk_away.mp4", lefts)
     config = PipelineConfig(detector=detector_for(2))
     config = replace(config, people=replace(config.people, forget_s=1.0))  # so that a short clip gets past it
