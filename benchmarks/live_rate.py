@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 CAMERA_FPS = 30.0
 # the detector settings compared: label -> DetectorConfig fields
 DETECTORS = {"look for 1": {"max_people": 1}, "look for 2": {"max_people": 2, "look_every": 1},
-             "watchful": {"max_people": 2}}  # the default: engine/capture/live_detector.py
+             "watchful": {"max_people": 2},  # the default: engine/capture/live_detector.py
+             "watchful without peel": {"max_people": 2, "peel": False}}  # no second look behind the people found
 # hands: label -> (hands on, HandsConfig.live_alternate)
 HANDS = {"off": (False, True), "both": (True, False), "alternate": (True, True)}
 FACES = {"off": False, "on": True}  # the face tracked (docs/FACE.md)

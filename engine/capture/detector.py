@@ -3,11 +3,13 @@
 With several people looked for, people partly hidden behind others are looked for again
 ("peeling"): MediaPipe's person finder keeps one of two overlapping people, and in tracking mode it
 runs only while fewer people are tracked than looked for, so someone half behind someone else is
-often not found at all. A peel paints the silhouettes of the people found (the landmarker's
-segmentation masks) grey and runs the landmarker in image mode on what is left; whoever it finds
-there, unlike anyone already found, is added to the frame's people. It runs on every frame while
-two or more people were found within the last `crowded_frames` frames, and on every
-`peel_every`-th frame otherwise (someone who may have come in behind the person in view).
+often not found at all. A peel paints the bodies of the people found grey (from their keypoints:
+thick bones, the torso, the head; the landmarker's segmentation masks would do as well but cost
+a quarter of a detector run on every frame) and runs the landmarker in image mode on what is
+left; whoever it finds there, unlike anyone already found and not a fragment (`PEEL_MIN_HEIGHT`),
+is added to the frame's people. It runs on every frame while two or more people were found within the last
+`crowded_frames` frames, and on every `peel_every`-th frame otherwise (someone who may have come
+in behind the person in view).
 """
 
 from __future__ import annotations
@@ -85,7 +87,6 @@ class PoseDetector:
             min_pose_detection_confidence=config.min_detection_confidence,
             min_pose_presence_confidence=config.min_presence_confidence,
             min_tracking_confidence=config.min_tracking_confidence,
-            output_segmentation_masks=config.peels,
         )
         self._peeler = None
         with native_stderr_silenced():
@@ -139,10 +140,10 @@ class PoseDetector:
         self._frames_seen += 1
         people = _detections(result, w, h)
         if self._peeler is not None:
-            people = self._peel(rgb, people, result.segmentation_masks or [])
+            people = self._peel(rgb, people)
         return people
 
-    def _peel(self, rgb: np.ndarray, people: list[Detection], masks: list) -> list[Detection]:
+    def _peel(self, rgb: np.ndarray, people: list[Detection]) -> list[Detection]:
         """The frame's people plus those a peel finds behind them (the module's docstring)."""
         cfg = self.config
         self._since_peel += 1
@@ -152,10 +153,12 @@ class PoseDetector:
             return people
         self._since_peel = 0
         self.peeled += 1
-        painted = paint_out(rgb, [m.numpy_view() for m in masks[: len(people)]])
+        painted = paint_silhouettes(rgb, people)
         found = _detections(self._peeler.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=painted)),
                             rgb.shape[1], rgb.shape[0])
-        more = [d for d in found if all(not same_person(d, p) for p in people)][: cfg.max_people - len(people)]
+        tallest = max(_height(p) for p in people)
+        more = [d for d in found if _height(d) >= PEEL_MIN_HEIGHT * tallest and all(not same_person(d, p) for p in people)]
+        more = more[: cfg.max_people - len(people)]
         self.peeled_found += len(more)
         if more:
             self._since_crowded = 0
@@ -163,17 +166,37 @@ class PoseDetector:
 
 
 PEEL_GREY = 127  # what the people found are painted over with
-MASK_PERSON = 0.5  # a pixel of the segmentation mask above this is the person's
 SAME_PERSON = 0.2  # mean keypoint distance, in box heights, under which two detections are one person
+# a peel's find shorter than this part of the tallest person found is a fragment (a head over a
+# shoulder) or someone far behind, whom the tracker would give no take (PeopleConfig.min_height_ratio)
+PEEL_MIN_HEIGHT = 0.25
 
 
-def paint_out(rgb: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
-    """(H, W, 3) a copy of the frame with every pixel of the given segmentation masks grey."""
+def _height(det: Detection) -> float:
+    box = det.box_xyxy
+    return float(box[3] - box[1])
+
+
+SILHOUETTE_WIDTH = 0.12  # of a person's box height: how thick their bones are painted
+
+
+def paint_silhouettes(rgb: np.ndarray, people: list[Detection]) -> np.ndarray:
+    """(H, W, 3) a copy of the frame with each person's body painted grey from their keypoints:
+    every bone a thick line, the torso filled, a disc on the head."""
+    import cv2
+
+    from engine.core.skeletons import MEDIAPIPE_33, MP_L_HIP, MP_L_SHOULDER, MP_R_HIP, MP_R_SHOULDER
+
     painted = rgb.copy()
-    for mask in masks:
-        mask = mask[..., 0] if mask.ndim == 3 else mask
-        if mask.shape == rgb.shape[:2]:
-            painted[mask > MASK_PERSON] = PEEL_GREY
+    grey = (PEEL_GREY,) * 3
+    for person in people:
+        kp = np.round(person.keypoints_px).astype(np.int32)
+        width = max(int(SILHOUETTE_WIDTH * _height(person)), 3)
+        for a, b in MEDIAPIPE_33.edges:
+            cv2.line(painted, tuple(int(v) for v in kp[a]), tuple(int(v) for v in kp[b]), grey, width)
+        torso = kp[[MP_L_SHOULDER, MP_R_SHOULDER, MP_R_HIP, MP_L_HIP]]
+        cv2.fillConvexPoly(painted, torso, grey)
+        cv2.circle(painted, tuple(int(v) for v in kp[0]), int(width * 1.2), grey, -1)
     return painted
 
 

@@ -52,7 +52,7 @@ def _numbered(tracks):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["walking_behind", pytest.param("crossing_paths", marks=MIXES_ON_THE_SAMPLE)])
+@pytest.mark.parametrize("name", [pytest.param(name, marks=MIXES_ON_THE_SAMPLE) for name in SCENES])
 def test_each_person_gets_one_take_that_holds_them_alone(occluded, name):
     footage, tracks = occluded[name]
     held = takes_people(footage, tracks, _numbered(tracks))
