@@ -44,7 +44,7 @@ class DetectorConfig:
     crowded_frames: int = 30
     keep_iou: float = 0.3
     # with max_people > 1: look again behind the people found (the module's docstring), on every
-    # frame while others were seen within crowded_frames, else on every peel_every-th frame
+    # frame while others were seen within crowded_frames, else on every peel_every-th frame (0: never)
     peel: bool = True
     peel_every: int = 30
 
@@ -55,8 +55,8 @@ class DetectorConfig:
     def __post_init__(self) -> None:
         if self.max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {self.max_people}")
-        if self.peel_every < 1:
-            raise ValueError(f"peel_every must be at least 1, got {self.peel_every}")
+        if self.peel_every < 0:
+            raise ValueError(f"peel_every must be at least 0, got {self.peel_every}")
         if self.look_every < 1 or self.crowded_frames < 0 or not 0.0 <= self.keep_iou <= 1.0:
             raise ValueError("DetectorConfig: need look_every >= 1, crowded_frames >= 0, 0 <= keep_iou <= 1")
 
@@ -88,18 +88,16 @@ class PoseDetector:
             min_pose_presence_confidence=config.min_presence_confidence,
             min_tracking_confidence=config.min_tracking_confidence,
         )
-        self._peeler = None
+        self._peeler = None  # made at the first peel
+        self._peeler_options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(path)), running_mode=vision.RunningMode.IMAGE,
+            num_poses=config.max_people, min_pose_detection_confidence=config.min_detection_confidence,
+            min_pose_presence_confidence=config.min_presence_confidence)
         with native_stderr_silenced():
             self._landmarker = vision.PoseLandmarker.create_from_options(options)
-            if config.peels:
-                self._peeler = vision.PoseLandmarker.create_from_options(
-                    vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(path)),
-                                                 running_mode=vision.RunningMode.IMAGE, num_poses=config.max_people,
-                                                 min_pose_detection_confidence=config.min_detection_confidence,
-                                                 min_pose_presence_confidence=config.min_presence_confidence))
         self._frames_seen = 0
         self._last_ms = -1
-        self._since_peel = config.peel_every  # the first frame is peeled
+        self._since_peel = config.peel_every  # the first frame is peeled (peel_every > 0)
         self._since_crowded = config.crowded_frames + 1
         self.peeled = 0  # frames peeled
         self.peeled_found = 0  # people found by peels
@@ -139,7 +137,7 @@ class PoseDetector:
             result = self._landmarker.detect_for_video(image, ms)
         self._frames_seen += 1
         people = _detections(result, w, h)
-        if self._peeler is not None:
+        if self.config.peels:
             people = self._peel(rgb, people)
         return people
 
@@ -148,11 +146,14 @@ class PoseDetector:
         cfg = self.config
         self._since_peel += 1
         self._since_crowded = 0 if len(people) > 1 else self._since_crowded + 1
-        due = self._since_crowded <= cfg.crowded_frames or self._since_peel >= cfg.peel_every
+        due = self._since_crowded <= cfg.crowded_frames or 0 < cfg.peel_every <= self._since_peel
         if not people or len(people) >= cfg.max_people or not due:
             return people
         self._since_peel = 0
         self.peeled += 1
+        if self._peeler is None:
+            with native_stderr_silenced():
+                self._peeler = self._vision.PoseLandmarker.create_from_options(self._peeler_options)
         painted = paint_silhouettes(rgb, people)
         found = _detections(self._peeler.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=painted)),
                             rgb.shape[1], rgb.shape[0])

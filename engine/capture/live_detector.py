@@ -35,7 +35,9 @@ class WatchfulDetector:
 
     def __init__(self, config: DetectorConfig = DetectorConfig()):
         self.config = config
-        self._everyone = PoseDetector(config)
+        # its looks for everyone are the check for someone new: it looks behind the people found
+        # only while others were seen lately (engine/capture/detector.py), never on a one-person look
+        self._everyone = PoseDetector(replace(config, peel_every=0))
         try:
             self._one = PoseDetector(replace(config, max_people=1))
         except BaseException:
