@@ -111,12 +111,14 @@ class MocapSequences:
 
     def _motion(self, rng: np.random.Generator, cfg: SynthConfig) -> tuple[np.ndarray, float]:
         """One clip's 33 points (T, 33, 3) world metres at a random rate, and that rate."""
-        while True:
+        for _ in range(1000):
             clip = self.clips[rng.choice(len(self.clips), p=self.weights)]
             fps = float(rng.uniform(*cfg.fps))
             span = (cfg.frames - 1) * TARGET_FPS / fps
             if span < len(clip.positions_m) - 1:
                 break
+        else:
+            raise ValueError(f"no mocap clip holds {cfg.frames} frames at {cfg.fps[0]:.0f}-{cfg.fps[1]:.0f} fps")
         t = rng.uniform(0, len(clip.positions_m) - 1 - span) + np.arange(cfg.frames) * TARGET_FPS / fps
         i = np.minimum(t.astype(int), len(clip.positions_m) - 2)
         w = (t - i)[:, None, None]

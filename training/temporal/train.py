@@ -46,7 +46,7 @@ class TrainConfig:
     live_share: float = 0.35
     edge_share: float = 0.15
     seed: int = 0
-    correct: str = "z"  # the camera axes whose correction the model file keeps (docs/TEMPORAL.md)
+    correct: str = "xyz"  # the camera axes whose correction the model file keeps ("z": depth alone)
 
 
 def window_batch(seqs: Sequences, count: int, rf: int, rng: np.random.Generator,
