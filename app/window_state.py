@@ -203,6 +203,8 @@ class WindowState(QObject):
         running = self.lift_running if self.source_running else None
         if not self.lift_choice[0]:
             return ""
+        if running is not None and self.lift_fallback():  # the mode chosen could not load its model
+            return f"3D mode fit{' + hands' if running[1] else ''} ({running[0]} model not loaded)"
         if running is None or running == self.lift_choice:
             return f"3D mode {short(running or self.lift_choice)}"
         return f"3D mode {short(running)} (next source: {short(self.lift_choice)})"
@@ -213,9 +215,16 @@ class WindowState(QObject):
 
         running = self.lift_running if self.source_running else None
         tip = f"3D mode: {words(running or self.lift_choice)}"
+        if running is not None and self.lift_fallback():
+            tip = f"3D mode: {self.lift_fallback()}"
         if running is not None and running != self.lift_choice:
             tip += f". The next source runs: {words(self.lift_choice)}"
         return tip + ". Settings… (Ctrl+,) changes it."
+
+    def lift_fallback(self) -> str:
+        """The engine's one line when the running source's 3D mode could not load its model, else ''."""
+        info = self.source_info if self.source_running else None
+        return info.lift_notice if info is not None else ""
 
     def set_device_choice(self, choice: str) -> None:
         self.device_choice = choice
@@ -233,8 +242,10 @@ class WindowState(QObject):
     def engine_opened(self, info: SessionInfo) -> None:
         """The engine opened the source; its notes (what it doubts about a file) become a warning."""
         self.source_info = info
-        if info.notes:
-            self._show(Banner(f"{info.name}: " + "; ".join(info.notes), "warning", scope=BannerScope.SOURCE))
+        said = [f"{info.name}: " + "; ".join(info.notes)] if info.notes else []
+        said += [info.lift_notice] if info.lift_notice else []
+        if said:  # the 3D mode's fallback in the same line as the source's notes
+            self._show(Banner(" — ".join(said), "warning", scope=BannerScope.SOURCE))
         self.source_opened(info.device, info.fps, info.frame_count)
 
     def source_opened(self, device: str, fps: float, frame_count: int | None) -> None:

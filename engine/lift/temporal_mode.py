@@ -62,8 +62,8 @@ class TemporalLifter:
         try:
             self.net = load_bundled(path)
         except InputError as exc:
-            self.notice = f"{exc}; rebuild it with `{REBUILD_COMMAND}`; running the `fit` 3D mode instead"
-            _LOG.warning(self.notice)
+            self.notice = f"temporal model missing or damaged ({path}): running fit; rebuild it with `{REBUILD_COMMAND}`"
+            _LOG.warning("%s (%s)", self.notice, exc)
 
     @staticmethod
     def cut(joints_33: np.ndarray, leg_lengths: np.ndarray | None) -> np.ndarray:

@@ -26,6 +26,7 @@ class SessionInfo:
     is_live: bool
     device: str  # for people: "CPU", "CUDA (card)"
     notes: tuple[str, ...] = ()  # what the user should know about the source (a frame rate not believed...)
+    lift_notice: str = ""  # one line when the 3D mode chosen could not load its model and another runs instead
 
 
 @dataclass(frozen=True, eq=False)

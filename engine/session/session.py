@@ -189,7 +189,8 @@ class Session:
             recording.tracker = tracker
             self._emit(self.events.opened, SessionInfo(source.name, source.fps, source.frame_count, source.is_live,
                                                        describe_device(self.config.lift.device),
-                                                       tuple(getattr(source, "notes", ()))))
+                                                       tuple(getattr(source, "notes", ())),
+                                                       getattr(tracker.lifter, "notice", "")))
             frame_count = source.frame_count
             if realtime and not source.is_live:  # a file at its own rate behaves as a camera filming it
                 source = self.source = PacedSource(source)
