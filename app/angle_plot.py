@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayo
 
 from engine.core.joint_angles import ANGLES, joint_angles
 from engine.core.skeletons import Skeleton
+from engine.session.pipeline import FACE_CURVES
 
 PALETTE = ["#ff8c00", "#00c8ff", "#ffd700", "#7cfc00", "#ff69b4", "#b19cd9", "#f08080", "#20b2aa"]
 DEFAULT_ANGLES = ("left_knee", "right_knee")
@@ -20,6 +21,17 @@ ANGLE_RANGE_DEG = (0.0, 180.0)  # every angle plotted lies in it (flexion, eleva
 # Live, the axes never move: time runs from -10 s to now (0) and the curves scroll through it.
 # (A range that changes on every redraw regenerates the axis ticks each time, and that drawing path
 # in PySide6 6.11 takes references from None that it never gives back.)
+# The face's values (docs/FACE.md) share the axis: its angles (*_deg) in degrees, signed, so the axis
+# then reaches down to FACE_ANGLE_LOW_DEG; its 0-1 values (blink, mouth, brows) as percent (x 100).
+FACE_ANGLE_LOW_DEG = -90.0
+FACE_PERCENT = 100.0
+
+
+def face_label(name: str) -> str:
+    """'blink_left' -> 'face: blink left (%)', 'head_yaw_deg' -> 'face: head yaw (°)'."""
+    if name.endswith("_deg"):
+        return "face: " + name[:-4].replace("_", " ") + " (°)"
+    return "face: " + name.replace("_", " ") + " (%)"
 
 
 class StayOpenMenu(QMenu):
@@ -59,6 +71,17 @@ class AnglePlot(QWidget):
             act.toggled.connect(self._selection_changed)
             menu.addAction(act)
             self.actions[name] = act
+        # the face's curves: offered only while the face is tracked (live) or the take has them
+        self._face_section = menu.addSection("Face")
+        self._face_section.setVisible(False)
+        for name in FACE_CURVES:
+            act = QAction(face_label(name), menu, checkable=True, visible=False)
+            act.toggled.connect(self._selection_changed)
+            menu.addAction(act)
+            self.actions[name] = act
+        self._face_names: tuple[str, ...] = ()  # the face's curves available now
+        self._take_face: dict[str, np.ndarray] = {}
+        self._live_face: deque = deque()  # (C,) face values of each live time kept, or None
         self.choose.setMenu(menu)
         self.menu = menu
         bar.addWidget(self.choose)
@@ -79,6 +102,7 @@ class AnglePlot(QWidget):
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ffffff", width=1))
         self.plot.addItem(self.cursor)
         self._live_axes()
+        self.plot.setYRange(*ANGLE_RANGE_DEG, padding=0)
         lay.addWidget(self.plot)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._take_times: np.ndarray | None = None
@@ -98,9 +122,22 @@ class AnglePlot(QWidget):
             a.blockSignals(False)
         self._selection_changed()
 
+    def offered(self) -> list[str]:
+        """The curves the menu offers now (the face's only when it has values)."""
+        return [n for n, a in self.actions.items() if a.isVisible()]
+
+    def _offer_face(self, names) -> None:
+        names = tuple(n for n in names if n in FACE_CURVES)
+        if names == self._face_names:
+            return
+        self._face_names = names
+        self._face_section.setVisible(bool(names))
+        for name in FACE_CURVES:
+            self.actions[name].setVisible(name in names)
+
     def _selection_changed(self, *_):
         if self._joints is not None:
-            self.set_take(self._take_times, self._joints, self._skeleton)
+            self._draw_take()
         else:
             self._rebuild_curves()
             self._draw_live()  # the last seconds again, with the angles now ticked (also once the source ended)
@@ -110,30 +147,48 @@ class AnglePlot(QWidget):
         for c in self.curves.values():
             self.plot.removeItem(c)
         self.curves.clear()
-        names = [n for n in self.selected() if self._skeleton is None or self._has(n)]
+        names = [n for n in self.selected() if n in self._face_names
+                 or (n in ANGLES and (self._skeleton is None or self._has(n)))]
         legend = []
         for i, name in enumerate(names):
             colour = PALETTE[i % len(PALETTE)]
             self.curves[name] = self.plot.plot(pen=pg.mkPen(colour, width=2))
             legend.append(f"<span style='color:{colour}'>━ {name.replace('_', ' ')}</span>")
         self.legend.setText("&nbsp;&nbsp;".join(legend))
+        face = [n for n in names if n in FACE_CURVES]
+        self.plot.setLabel("left", "angle (°) · face (%)" if face else "angle (°)")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        low = FACE_ANGLE_LOW_DEG if any(n.endswith("_deg") for n in face) else ANGLE_RANGE_DEG[0]
+        self.plot.setYRange(low, ANGLE_RANGE_DEG[1], padding=0)
+
+    @staticmethod
+    def _face_values(name: str, values: np.ndarray) -> np.ndarray:
+        return values if name.endswith("_deg") else values * FACE_PERCENT
 
     def _has(self, name: str) -> bool:
         d = ANGLES[name]
         return d.joints <= set(self._skeleton.joint_names)
 
-    def set_take(self, times_s: np.ndarray, joints_m: np.ndarray, skeleton: Skeleton) -> None:
-        """Playback: the whole take's curves."""
+    def set_take(self, times_s: np.ndarray, joints_m: np.ndarray, skeleton: Skeleton,
+                 face_curves: np.ndarray | None = None, face_names=()) -> None:
+        """Playback: the whole take's curves (face_curves (T, C) named face_names, when it has them)."""
         self._take_times, self._joints, self._skeleton = times_s, joints_m, skeleton
+        names = tuple(face_names) if face_curves is not None else ()
+        self._take_face = {n: np.asarray(face_curves[:, i], float) for i, n in enumerate(names)}
+        self._offer_face(names)
+        self._draw_take()
+
+    def _draw_take(self) -> None:
+        times_s = self._take_times
         self._rebuild_curves()
-        angles = joint_angles(joints_m, skeleton, list(self.curves))
+        angles = joint_angles(self._joints, self._skeleton, [n for n in self.curves if n in ANGLES])
         self._take_angles = angles
         for name, curve in self.curves.items():
-            curve.setData(times_s, angles[name], connect="finite")
+            values = angles[name] if name in ANGLES else self._face_values(name, self._take_face[name])
+            curve.setData(times_s, values, connect="finite")
         end = float(times_s[-1]) if len(times_s) else LIVE_WINDOW_S
         self._time_label("time (s)")
         self.plot.setXRange(0.0, max(end, 1.0), padding=0.01)
-        self.plot.setYRange(*ANGLE_RANGE_DEG, padding=0)
 
     def set_cursor(self, t: float) -> None:
         self.cursor.setValue(t)
@@ -144,6 +199,8 @@ class AnglePlot(QWidget):
         self._skeleton = skeleton
         self._live_t = deque()
         self._live_joints = deque()
+        self._live_face = deque()
+        self._offer_face(())  # until a pose says the face is tracked
         self._rebuild_curves()
         self._live_axes()
 
@@ -154,19 +211,25 @@ class AnglePlot(QWidget):
     def _live_axes(self) -> None:
         self._time_label("time (s, 0 = now)")
         self.plot.setXRange(-LIVE_WINDOW_S, 0.0, padding=0)
-        self.plot.setYRange(*ANGLE_RANGE_DEG, padding=0)
         self.cursor.setValue(0.0)
 
-    def add_live(self, t: float, joints_m: np.ndarray | None, skeleton: Skeleton, redraw: bool = True) -> None:
+    def add_live(self, t: float, joints_m: np.ndarray | None, skeleton: Skeleton, redraw: bool = True,
+                 face: np.ndarray | None = None) -> None:
+        """face: the face's values (FACE_CURVES) when the face is tracked (NaN where not seen), else None."""
         if self._skeleton is not skeleton:
             self.start_live(skeleton)
         if self._joints is not None:
             return
+        if face is not None and not self._face_names:
+            self._offer_face(FACE_CURVES)
+            self._rebuild_curves()
         self._live_t.append(t)
         self._live_joints.append(None if joints_m is None else np.asarray(joints_m, dtype=np.float32))
+        self._live_face.append(None if face is None else np.asarray(face, dtype=np.float32))
         while self._live_t and self._live_t[0] < t - LIVE_WINDOW_S:
             self._live_t.popleft()
             self._live_joints.popleft()
+            self._live_face.popleft()
         if redraw:
             self._draw_live()
 
@@ -178,6 +241,11 @@ class AnglePlot(QWidget):
         tt = np.fromiter(self._live_t, float)
         nan = np.full((self._skeleton.num_joints, 3), np.nan, np.float32)
         joints = np.stack([nan if j is None else j for j in self._live_joints])
-        angles = joint_angles(joints, self._skeleton, list(self.curves))
+        angles = joint_angles(joints, self._skeleton, [n for n in self.curves if n in ANGLES])
+        if any(n in FACE_CURVES for n in self.curves):
+            gone = np.full(len(FACE_CURVES), np.nan, np.float32)
+            face = np.stack([gone if f is None else f for f in self._live_face])
+            for i, name in enumerate(FACE_CURVES):
+                angles[name] = self._face_values(name, face[:, i].astype(float))
         for name, curve in self.curves.items():
             curve.setData(tt - tt[-1], angles[name], connect="finite")

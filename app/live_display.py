@@ -118,7 +118,7 @@ class LiveDisplay(QObject):
             redraw = now - self._last_plot >= PLOT_INTERVAL_S
             if redraw:
                 self._last_plot = now
-            self._angle_plot.add_live(pose.timestamp_s, pose.joints_m, pose.skeleton, redraw=redraw)
+            self._angle_plot.add_live(pose.timestamp_s, pose.joints_m, pose.skeleton, redraw=redraw, face=pose.face)
         self._state.frame_shown(now, frame.frame.index, pose.timestamp_s, frame.engine_fps, frame.latency_s * 1e3,
                                 det is not None, frame.recording, frame.frame_count,
                                 followed=frame.person_id, in_view=tuple(p.id for p in frame.people))

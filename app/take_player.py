@@ -80,7 +80,7 @@ class TakePlayer(QObject):
         self._image_view.set_people((), None)  # the live source's people are not the take's
         self.take_video = TakeVideo(video) if video else None
         self._state.select_take(name, take)
-        self._angle_plot.set_take(take.timestamps_s, take.joints_m, take.skeleton)
+        self._angle_plot.set_take(take.timestamps_s, take.joints_m, take.skeleton, take.face_curves, take.face_curve_names)
         self._view3d.clear_trails()
         self._view3d.show_take(take.joints_m)
         if self.take_video is None:  # a take from elsewhere: no frame of some other video stays in the image
@@ -97,7 +97,7 @@ class TakePlayer(QObject):
             self.open(name, st.takes[name].path)
             return
         st.take_replaced(take)  # the same frames and video: playing and the timeline go on where they are
-        self._angle_plot.set_take(take.timestamps_s, take.joints_m, take.skeleton)
+        self._angle_plot.set_take(take.timestamps_s, take.joints_m, take.skeleton, take.face_curves, take.face_curve_names)
         self.show_frame(self._timeline.frame)
 
     def stop(self, keep_people: bool = False) -> None:
