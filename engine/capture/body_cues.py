@@ -69,17 +69,16 @@ def at_border(box: np.ndarray, image_size: tuple[int, int]) -> bool:
     return w > 0 and (box[0] < margin or box[1] < margin or box[2] > w - margin or box[3] > h - margin)
 
 
-def covered_share(det: Detection, detections: list[Detection]) -> float:
-    """The largest share of a detection's box that another detection's box covers."""
+def covered_share(det: Detection, detections: list[Detection], boxes: tuple = ()) -> float:
+    """The largest share of a detection's box that another detection's box (or one of `boxes`,
+    (4,) x0, y0, x1, y1 each) covers."""
     box = det.box_xyxy
     area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1.0)
     most = 0.0
-    for other in detections:
-        if other is not det:
-            o = other.box_xyxy
-            ow, oh = min(box[2], o[2]) - max(box[0], o[0]), min(box[3], o[3]) - max(box[1], o[1])
-            if ow > 0 and oh > 0:
-                most = max(most, float(ow * oh) / area)
+    for o in [other.box_xyxy for other in detections if other is not det] + list(boxes):
+        ow, oh = min(box[2], o[2]) - max(box[0], o[0]), min(box[3], o[3]) - max(box[1], o[1])
+        if ow > 0 and oh > 0:
+            most = max(most, float(ow * oh) / area)
     return most
 
 

@@ -154,11 +154,12 @@ class PoseDetector:
         if self._peeler is None:
             with native_stderr_silenced():
                 self._peeler = self._vision.PoseLandmarker.create_from_options(self._peeler_options)
-        painted = paint_silhouettes(rgb, people)
+        painted, mask = paint_silhouettes(rgb, people)
         found = _detections(self._peeler.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=painted)),
                             rgb.shape[1], rgb.shape[0])
         tallest = max(_height(p) for p in people)
-        more = [d for d in found if _height(d) >= PEEL_MIN_HEIGHT * tallest and all(not same_person(d, p) for p in people)]
+        more = [d for d in found if _height(d) >= PEEL_MIN_HEIGHT * tallest and not on_paint(d, mask)
+                and all(not same_person(d, p) for p in people)]
         more = more[: cfg.max_people - len(people)]
         self.peeled_found += len(more)
         if more:
@@ -171,6 +172,7 @@ SAME_PERSON = 0.2  # mean keypoint distance, in box heights, under which two det
 # a peel's find shorter than this part of the tallest person found is a fragment (a head over a
 # shoulder) or someone far behind, whom the tracker would give no take (PeopleConfig.min_height_ratio)
 PEEL_MIN_HEIGHT = 0.25
+ON_PAINT = 0.5  # a peel's find with more of its sure keypoints on the paint is a remnant of someone painted out
 
 
 def _height(det: Detection) -> float:
@@ -181,24 +183,36 @@ def _height(det: Detection) -> float:
 SILHOUETTE_WIDTH = 0.12  # of a person's box height: how thick their bones are painted
 
 
-def paint_silhouettes(rgb: np.ndarray, people: list[Detection]) -> np.ndarray:
-    """(H, W, 3) a copy of the frame with each person's body painted grey from their keypoints:
-    every bone a thick line, the torso filled, a disc on the head."""
+def paint_silhouettes(rgb: np.ndarray, people: list[Detection]) -> tuple[np.ndarray, np.ndarray]:
+    """-> ((H, W, 3) a copy of the frame with each person's body painted grey from their
+    keypoints: every bone a thick line, the torso filled, a disc on the head; (H, W) bool, where)."""
     import cv2
 
     from engine.core.skeletons import MEDIAPIPE_33, MP_L_HIP, MP_L_SHOULDER, MP_R_HIP, MP_R_SHOULDER
 
-    painted = rgb.copy()
-    grey = (PEEL_GREY,) * 3
+    mask = np.zeros(rgb.shape[:2], np.uint8)
     for person in people:
         kp = np.round(person.keypoints_px).astype(np.int32)
         width = max(int(SILHOUETTE_WIDTH * _height(person)), 3)
         for a, b in MEDIAPIPE_33.edges:
-            cv2.line(painted, tuple(int(v) for v in kp[a]), tuple(int(v) for v in kp[b]), grey, width)
-        torso = kp[[MP_L_SHOULDER, MP_R_SHOULDER, MP_R_HIP, MP_L_HIP]]
-        cv2.fillConvexPoly(painted, torso, grey)
-        cv2.circle(painted, tuple(int(v) for v in kp[0]), int(width * 1.2), grey, -1)
-    return painted
+            cv2.line(mask, tuple(int(v) for v in kp[a]), tuple(int(v) for v in kp[b]), 1, width)
+        cv2.fillConvexPoly(mask, kp[[MP_L_SHOULDER, MP_R_SHOULDER, MP_R_HIP, MP_L_HIP]], 1)
+        cv2.circle(mask, tuple(int(v) for v in kp[0]), int(width * 1.2), 1, -1)
+    painted = rgb.copy()
+    painted[mask > 0] = PEEL_GREY
+    return painted, mask > 0
+
+
+def on_paint(det: Detection, mask: np.ndarray) -> bool:
+    """Whether most of a peel's find's sure keypoints lie on the paint: what is left of someone
+    painted out (an arm's edge, their legs between the lines), not someone behind them, whose
+    visible keypoints lie off it."""
+    from engine.core.skeletons import KEYPOINT_CONFIDENT
+
+    h, w = mask.shape
+    kp = np.round(det.keypoints_px[det.scores > KEYPOINT_CONFIDENT]).astype(int)
+    kp = kp[(kp[:, 0] >= 0) & (kp[:, 0] < w) & (kp[:, 1] >= 0) & (kp[:, 1] < h)]
+    return len(kp) == 0 or float(mask[kp[:, 1], kp[:, 0]].mean()) > ON_PAINT
 
 
 def same_person(a: Detection, b: Detection) -> bool:

@@ -115,7 +115,7 @@ class _Person:
     maybe: list["_Person"] = field(default_factory=list)  # whom this newcomer might be (no look yet to tell)
     frames_seen: int = 1
     first_centre: np.ndarray | None = None  # (2,) where they were first seen
-    tangled: bool = False  # their last detection was tangled with someone else's (TANGLED)
+    tangled: bool = False  # their last detection was tangled with someone else's or a just-lost person's (TANGLED)
 
     def looks(self) -> list[np.ndarray]:
         """What they have looked like: on average, and lately (a turn shows other colours)."""
@@ -213,18 +213,20 @@ class PeopleTracker:
                 if np.isfinite(cost[r, c]):
                     assigned[leftover[c]] = lost[r]
         out = []
+        unseen = tuple(p.box for p in recent if all(p is not q for q in assigned.values()))  # hidden, or merged in
         for i, det in enumerate(detections):
             if i in assigned:
-                assigned[i].tangled = covered_share(det, detections) > TANGLED
+                assigned[i].tangled = covered_share(det, detections, unseen) > TANGLED
                 person = assigned[i]
-                wanted = person.maybe or person.frames_seen % LOOK_EVERY == 0  # the average needs only some
+                # the average needs only some; a detection merged with someone just lost may show their colours
+                wanted = (person.maybe or person.frames_seen % LOOK_EVERY == 0) and not person.tangled
                 self._observe(person, det, look(i) if wanted else None, timestamp_s)
                 out.append(TrackedPerson(self._confirm(assigned[i], timestamp_s).id, det))
         newcomers = sorted((i for i in range(len(detections)) if i not in assigned),
                            key=lambda i: hip_centre(detections[i])[0])  # numbered left to right
         for i in newcomers:
             person = self._new_person(detections[i], look(i), timestamp_s)
-            person.tangled = covered_share(detections[i], detections) > TANGLED
+            person.tangled = covered_share(detections[i], detections, unseen) > TANGLED
             person.maybe = maybe.get(i, [])
             out.append(TrackedPerson(person.id, detections[i]))
         out.sort(key=lambda tp: tp.id)
