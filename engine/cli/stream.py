@@ -11,6 +11,9 @@ from engine.cli.progress import say
 from engine.cli.run_arguments import add_face_argument, add_run_settings, config_from_args
 from engine.core.errors import MonocapError
 
+# A file's stream starts once the streaming process has imported (a second or so), not before.
+STREAM_START_WAIT_S = 15.0
+
 
 def add_stream_parser(sub) -> None:
     from engine.streaming.targets import VMC_DEFAULT_TARGET
@@ -61,6 +64,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
     shown = {"frames": 0, "next": started + 1.0}
 
     with ProcessPoseStreamer(channels, max_fps=args.rate) as streamer:
+        if args.camera is None:
+            streamer.wait_running(STREAM_START_WAIT_S)
         def on_pose(tracked) -> None:  # the session's tracking thread
             shown["frames"] += 1
             if not args.quiet and time.monotonic() >= shown["next"]:

@@ -101,7 +101,7 @@ class PoseStreamer:
             if len(self._queue) == self._queue.maxlen:
                 self._dropped += 1
             self._queue.append((pose_frame, captured_ns))
-            self._cond.notify()
+            self._cond.notify_all()
 
     @property
     def frames(self) -> int:
@@ -121,6 +121,17 @@ class PoseStreamer:
                 receiver = "sending" if self._packets else "waiting"
             return StreamStats(self._frames, self._packets, recent / _RATE_WINDOW_S, self._dropped,
                                self._refused, self._errors, receiver)
+
+    def flush(self, timeout_s: float) -> None:
+        """Waits, up to timeout_s, until every queued pose has been taken for sending: a file's
+        stream ends with its last poses sent."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._queue and self._error is None and not self._stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._cond.wait(left)
 
     def close(self) -> None:
         """Stops the thread after the pose it is sending (what is still queued is dropped: a live
@@ -151,6 +162,7 @@ class PoseStreamer:
                 if self._stopping:
                     return
                 pose_frame, captured_ns = self._queue.popleft()
+                self._cond.notify_all()  # flush() waits for the queue to empty
             try:
                 packets = [ch.encoder.encode(pose_frame) for ch in self.channels]
             except BaseException as exc:  # noqa: BLE001 - raised again by the next submit

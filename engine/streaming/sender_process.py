@@ -109,6 +109,14 @@ class ProcessPoseStreamer:
         with self._cond:
             return self._stats is not _WAITING
 
+    def wait_running(self, timeout_s: float) -> bool:
+        """Waits, up to timeout_s, for the streaming process to start, so that a file's first poses
+        are not dropped while it imports."""
+        deadline = time.monotonic() + timeout_s
+        while not self.running and self._process.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.running
+
     @property
     def frames(self) -> int:
         """Poses encoded and handed to the network so far (as last reported)."""
@@ -199,6 +207,7 @@ def _stream_process(poses, reports, channels, queue_frames: int, max_fps: float)
             if poses.poll(REPORT_EVERY_S):
                 item = poses.recv()
                 if item is None:
+                    streamer.flush(_STOP_WAIT_S / 2)
                     break
                 streamer.submit(*item)
             now = time.monotonic()
