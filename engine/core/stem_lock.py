@@ -100,3 +100,23 @@ class StemLock:
                 with contextlib.suppress(OSError):
                     self.path.unlink()
                 os.close(fd)
+
+
+def remove_stale_locks(folder: str | Path) -> list[str]:
+    """Removes the lock files in `folder` that no process holds (a run killed while it held one).
+    Only where locks are flock's: an O_EXCL lock file is taken over when it is old. Returns the
+    names removed."""
+    if fcntl is None:
+        return []
+    folder = Path(folder)
+    removed, names = [], []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        names = [e.name for e in entries if e.name.startswith(".") and e.name.endswith(".lock")]
+    for name in names:
+        try:
+            with StemLock(folder, name[1:-len(".lock")], wait_s=0.0):
+                pass
+        except OutputError:  # held by a run that is alive
+            continue
+        removed.append(name)
+    return removed

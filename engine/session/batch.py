@@ -32,6 +32,7 @@ from engine.animation.formats import ExportOptions
 from engine.core.atomic import abandon_writes, remove_stale_temporaries, settle_folder
 from engine.core.errors import InputError, MonocapError
 from engine.core.interrupts import check_interrupt, interrupt_pending, interrupts_recorded
+from engine.core.stem_lock import remove_stale_locks
 from engine.session.batch_manifest import MANIFEST_NAME, BatchItem, ItemResult, Manifest
 from engine.session.batch_names import plan_items
 from engine.session.outputs import DEFAULT_FORMATS
@@ -159,6 +160,7 @@ def run_batch(items: list[BatchItem], job: BatchJob, jobs: int = 1, executor: Ex
     manifest.prepare()
     settle_folder(job.out_dir)
     remove_stale_temporaries(job.out_dir)
+    remove_stale_locks(job.out_dir)
     previous = manifest.read() if resume else {}
     results: dict[str, ItemResult] = {}
     total = len(items)
@@ -286,6 +288,7 @@ def _stop_workers(workers: list["_Worker"], out_dir: str) -> list[ItemResult]:
     for worker in workers:
         worker.close()
     remove_stale_temporaries(out_dir)  # a killed worker's
+    remove_stale_locks(out_dir)
     return [r for r in finished if r is not None]
 
 
