@@ -61,6 +61,7 @@ class Distributed:
 
     def close(self) -> None:
         if self._owns_group:
+            self._dist.barrier()  # every process is done with the group (rank 0 saves last) before it goes
             self._dist.destroy_process_group()
             self._owns_group = False
 
