@@ -62,7 +62,7 @@ class TemporalLifter:
         try:
             self.net = load_bundled(path)
         except InputError as exc:
-            self.notice = f"temporal model missing or damaged ({path}): running fit; rebuild it with `{REBUILD_COMMAND}`"
+            self.notice = f"temporal model missing or damaged ({path.name}): running fit; rebuild it with `{REBUILD_COMMAND}`"
             _LOG.warning("%s (%s)", self.notice, exc)
 
     @staticmethod
