@@ -7,7 +7,7 @@ keypoint at the same instant in every view. The first camera is the world's orig
 that shares the most confident keypoints with it gets its pose from the essential matrix
 (RANSAC), the points both see are triangulated, each further camera is placed on them (PnP with
 RANSAC), and a bundle adjustment (scipy.optimize.least_squares, robust loss, sparse Jacobian)
-refines every pose and point together on the pixel reprojection error. The scale, which no image
+refines every pose and point together on the pixel reprojection error (engine/multiview/bundle.py). The scale, which no image
 gives, comes from the person's height or from one known length (the distance between two cameras).
 """
 
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.core.errors import InputError
-from engine.multiview.cameras import Camera, Rig, distort_to_pixels
+from engine.multiview.bundle import Observations, bundle_adjust, rodrigues
+from engine.multiview.cameras import Camera, Rig
 from engine.multiview.triangulation import dlt
 
 SURE_SCORE = 0.8  # keypoints used as correspondences: at least this confident in every view that counts
@@ -56,12 +57,6 @@ class SelfCalibration:
     points: int  # 3D points adjusted
     observations: int
     scale_note: str
-
-
-def _rodrigues(rvec: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.Rodrigues(np.asarray(rvec, dtype=np.float64).reshape(3, 1))[0]
 
 
 def _frames_used(scores: np.ndarray) -> np.ndarray:
@@ -106,15 +101,13 @@ def _place_by_pnp(points: np.ndarray, norm_v: np.ndarray, ok: np.ndarray) -> tup
                                                     iterationsCount=500, flags=cv2.SOLVEPNP_EPNP)
     if not found or inliers is None or len(inliers) < MIN_SHARED // 2:
         return None
-    return _rodrigues(rvec), tvec.ravel()
+    return rodrigues(rvec), tvec.ravel()
 
 
 def calibrate_from_person(cameras: list[Camera], keypoints_px: np.ndarray, scores: np.ndarray,
                           scale: PersonHeight | CameraDistance) -> SelfCalibration:
     """cameras: each one's intrinsics (their poses are ignored); keypoints_px (V, T, 33, 2) and
     scores (V, T, 33) of one person in synchronised videos (scores 0 where a view has nobody)."""
-    from scipy.optimize import least_squares
-
     v_count = len(cameras)
     if v_count < 2:
         raise InputError("calibrating cameras from the person needs two videos or more")
@@ -144,66 +137,26 @@ def calibrate_from_person(cameras: list[Camera], keypoints_px: np.ndarray, score
     if missing:
         raise InputError(f"{', '.join(missing)}: could not be placed from the person (too few body keypoints "
                          "seen at once with the other cameras); film the person where every camera sees them")
-    return _bundle_adjust(cameras, poses, flat_norm, flat_sure, kp.reshape(v_count, -1, 2), scale, least_squares)
+    return _bundle_adjust(cameras, poses, flat_norm, flat_sure, kp.reshape(v_count, -1, 2), scale)
 
 
-def _bundle_adjust(cameras, poses, flat_norm, flat_sure, flat_px, scale, least_squares) -> SelfCalibration:
-    import cv2
-    from scipy.sparse import lil_matrix
-
+def _bundle_adjust(cameras, poses, flat_norm, flat_sure, flat_px, scale) -> SelfCalibration:
     v_count = len(cameras)
     P = np.stack([np.hstack([poses[v][0], poses[v][1][:, None]]) for v in range(v_count)])
     points = dlt(P, flat_norm, flat_sure.astype(float))
     keep = np.isfinite(points).all(axis=1) & (flat_sure.sum(axis=0) >= 2)
     points = points[keep]
     obs_v, obs_p = np.nonzero(flat_sure[:, keep])
-    observed = flat_px[:, keep][obs_v, obs_p]
-    n_pts = len(points)
-    cam_params = np.concatenate([np.concatenate([cv2.Rodrigues(poses[v][0])[0].ravel(), poses[v][1]])
-                                 for v in range(1, v_count)])
-
-    def unpack(x):
-        rt = x[: 6 * (v_count - 1)].reshape(-1, 6)
-        Rs = [np.eye(3)] + [_rodrigues(r[:3]) for r in rt]
-        ts = [np.zeros(3)] + [r[3:] for r in rt]
-        return Rs, ts, x[6 * (v_count - 1):].reshape(-1, 3)
-
-    def residuals(x):
-        Rs, ts, X = unpack(x)
-        out = np.empty((len(obs_v), 2))
-        for v in range(v_count):
-            sel = obs_v == v
-            cam_pts = X[obs_p[sel]] @ Rs[v].T + ts[v]
-            out[sel] = distort_to_pixels(cam_pts, cameras[v].K, cameras[v].dist) - observed[sel]
-        return np.nan_to_num(out, nan=1e4).ravel()
-
-    sparsity = lil_matrix((2 * len(obs_v), 6 * (v_count - 1) + 3 * n_pts), dtype=np.uint8)
-    rows = np.arange(len(obs_v))
-    for k in range(2):
-        for j in range(3):
-            sparsity[2 * rows + k, 6 * (v_count - 1) + 3 * obs_p + j] = 1
-        for v in range(1, v_count):
-            sel = rows[obs_v == v]
-            for j in range(6):
-                sparsity[2 * sel + k, 6 * (v - 1) + j] = 1
-    x0 = np.concatenate([cam_params, points.ravel()])
-    weights = np.ones(len(obs_v))
-
-    def weighted(x):
-        return residuals(x) * np.repeat(weights, 2)
-
-    x = x0
-    for _ in range(OUTLIER_ROUNDS + 1):  # observations far off after a round (left/right swaps) count no more
-        x = least_squares(weighted, x, jac_sparsity=sparsity, loss="soft_l1", f_scale=BA_LOSS_PX, x_scale="jac",
-                          method="trf", max_nfev=60, ftol=1e-6, xtol=1e-8).x
-        err = np.linalg.norm(residuals(x).reshape(-1, 2), axis=1)
-        weights = (err <= OUTLIER_TIMES_MEDIAN * np.median(err[weights > 0])).astype(float)
-    Rs, ts, X = unpack(x)
-    err = err[weights > 0]
+    obs = Observations(obs_v, obs_p, np.zeros((len(obs_v), 3)), flat_px[:, keep][obs_v, obs_p])
+    adjusted = bundle_adjust(cameras, [poses[v] for v in range(v_count)], points, obs, rigid=False,
+                             loss_px=BA_LOSS_PX, outlier_rounds=OUTLIER_ROUNDS,
+                             outlier_times_median=OUTLIER_TIMES_MEDIAN)
+    Rs, ts = adjusted.rotations, adjusted.translations
+    err = adjusted.errors_px[adjusted.kept]
     P = np.stack([np.hstack([R, t[:, None]]) for R, t in zip(Rs, ts)])
     factor, note = _scale_factor(scale, cameras, Rs, ts, dlt(P, flat_norm, flat_sure.astype(float)))
     rig = Rig(tuple(Camera(c.name, c.image_size, c.K, c.dist, Rs[v], ts[v] * factor) for v, c in enumerate(cameras)))
-    return SelfCalibration(rig, float(np.median(err)), n_pts, len(obs_v), note)
+    return SelfCalibration(rig, float(np.median(err)), len(points), len(obs_v), note)
 
 
 def _scale_factor(scale, cameras, Rs, ts, X) -> tuple[float, str]:
