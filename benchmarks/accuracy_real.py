@@ -3,6 +3,9 @@
     python benchmarks/accuracy_real.py [--truth ../shared/data/truth] [--modes detector,fit,lifter]
                                        [--cache DIR] [--knee-video ../shared/data/video/taiji_720p.mp4]
 
+A mode may name its own model file (`--modes fit,temporal,temporal=other.npz`), so two model files of
+one mode are scored in the same run.
+
 Every view of every truth clip (each folder with a truth.npz) goes through the detector once;
 its track then goes through the offline pipeline in each 3D mode, exactly as `monocap process
 --mode M` does (smoothing, bone lengths, level, floor), and the take is scored in the camera's
@@ -37,6 +40,7 @@ from training.common.real_truth import (
     detect_video,
     mean_score,
     mirrored,
+    mode_config,
     score_modes,
     standing_knee_flexion_deg,
     take_in_mode,
@@ -82,9 +86,9 @@ def tracked(video: Path, cache: Path | None, key: str, mirror: bool = False) -> 
 
 def print_people(clip, folder: Path, modes: list[str]) -> None:
     """Per view: takes, coverage and PA-MPJPE of the person with truth in everyone's takes."""
-    from engine.lift.modes import LiftConfig, make_lifter
+    from engine.lift.modes import make_lifter
 
-    modes = [m for m in modes if not make_lifter(LiftConfig(mode=m)).needs_images]
+    modes = [m for m in modes if not make_lifter(mode_config(m)).needs_images]
     rows: dict[str, list[str]] = {"takes written": [], "coverage (frames with truth on them)": []}
     rows |= {f"PA-MPJPE mm, `{m}`": [] for m in modes}
     rows |= {"PA-MPJPE mm, the detector's own 3D of the same detections": [], "takes holding two people": []}

@@ -2,6 +2,8 @@
 
     python benchmarks/jitter.py [--modes fit,temporal] [--cache DIR] [--video V ...]
 
+A mode may name its own model file, `temporal=path/to/model.npz`, so two model files meet in one run.
+
 Jitter: the mean over the 12 limb joints and every frame of |x(t+1) - 2x(t) + x(t-1)| * fps^2
 (m/s^2), with the joints relative to the hip midpoint so that every row measures the same thing.
 Rows: the detector's own 3D per frame as it comes (no pipeline), then each mode's take from the
@@ -24,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from accuracy_real import tracked
 
 from engine.core.skeletons import MEDIAPIPE_33
-from engine.lift.modes import LiftConfig, make_lifter
+from engine.lift.modes import make_lifter
 from engine.session.pipeline import LiveTracker, PipelineConfig, take_from_track
-from training.common.real_truth import standing_knee_flexion_deg
+from training.common.real_truth import mode_config, standing_knee_flexion_deg
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ONE_PERSON = ("taiji_720p.mp4", "basketball_portrait.mp4", "sam2_man_football_juggling_front.mp4",
@@ -44,7 +46,7 @@ def jitter(joints: np.ndarray, names: tuple[str, ...], fps: float) -> float:
 
 
 def live_joints(track, fps: float, mode: str) -> np.ndarray:
-    tracker = LiveTracker(PipelineConfig(lift=LiftConfig(mode=mode)))
+    tracker = LiveTracker(PipelineConfig(lift=mode_config(mode)))
     out = []
     for i, det in enumerate(track.detections()):
         frame = tracker.push(i, float(track.timestamps_s[i]), det)
@@ -71,7 +73,7 @@ def main() -> int:
         world = np.where(track.valid[:, None, None], track.world_m.astype(np.float64), np.nan)
         rows["detector's 3D per frame"].append(jitter(world, MEDIAPIPE_33.joint_names, fps))
         for mode in modes:
-            config = PipelineConfig(lift=LiftConfig(mode=mode))
+            config = PipelineConfig(lift=mode_config(mode))
             take = take_from_track(track, fps, config, make_lifter(config.lift), video.name)
             rows.setdefault(f"`{mode}`", []).append(jitter(take.joints_m, take.skeleton.joint_names, fps))
             if video.name == ONE_PERSON[0]:

@@ -7,9 +7,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from engine.lift.modes import DEFAULT_MODE
+from engine.lift.modes import DEFAULT_MODE, LiftConfig
 from tests.conftest import SHARED_DATA, shared_missing
-from training.common.real_truth import detect_video, mean_score, mirrored, score_modes, score_view, truth_clips
+from training.common.real_truth import (
+    detect_video,
+    mean_score,
+    mirrored,
+    mode_config,
+    score_modes,
+    score_view,
+    truth_clips,
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +79,11 @@ def test_default_mode_beats_the_detector_on_a_mirrored_back_view(truth_root):
     one = replace(clip, views=(clip.views[view],), videos=(clip.videos[view],), joints_cam=clip.joints_cam[view:view + 1])
     scores = score_modes(one, [detect_video(one.videos[0], mirror=True)], ["detector", DEFAULT_MODE])
     assert scores[DEFAULT_MODE][0]["pa_mpjpe_mm"] <= scores["detector"][0]["pa_mpjpe_mm"], scores
+
+
+def test_a_benchmark_mode_can_name_its_own_model_file():
+    assert mode_config("temporal=/models/b.npz") == LiftConfig(mode="temporal", checkpoint="/models/b.npz")
+    assert mode_config("fit") == LiftConfig(mode="fit")
 
 
 def test_a_folder_without_truth_is_a_one_line_error(tmp_path):

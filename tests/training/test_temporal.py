@@ -15,10 +15,10 @@ from engine.lift.modes import LiftConfig
 from engine.lift.nets.temporal_net import TemporalNet, frame_features, with_presence
 from engine.lift.temporal_mode import DEFAULT_MODEL
 from training.common.mocap import load_clips, split_of
-from training.temporal.data import LIMB_POINTS, MocapSequences, SynthConfig
+from training.temporal.data import LIMB_POINTS, MocapSequences, Sequences, SynthConfig
 from training.temporal.model import TemporalConvNet, load_npz, save_npz
 from training.temporal.noise_stats import clip_stats, pool
-from training.temporal.train import TrainConfig, train, window_batch
+from training.temporal.train import INPUT_GROUPS, TrainConfig, drop_inputs, loss_fn, train, window_batch
 
 DETECTIONS = Path(__file__).resolve().parents[1] / "engine" / "data" / "taiji_detections_40.npz"
 
@@ -108,6 +108,34 @@ def test_live_windows_never_see_past_the_allowed_frames(sequences_source):
     after = x[:, 13 + 3:, -1]
     assert (after == 0).all()  # at most 2 frames after the centre
     assert (x[:, 13, -1] == 1).all()
+
+
+def test_an_input_group_left_out_stays_out_of_the_written_model(tmp_path):
+    """An ablation (--without 2d,scores) trains and writes a network that ignores those inputs, so
+    the engine scores the ablated network on real footage as it was trained."""
+    rng = np.random.default_rng(0)
+    b, t = 6, 41
+    seqs = Sequences(rng.normal(size=(b, t, 198)).astype(np.float32), np.ones((b, t), bool),
+                     rng.normal(size=(b, t, 33, 3)).astype(np.float32), rng.normal(size=(b, t, 33, 3)).astype(np.float32))
+    cfg = TrainConfig(channels=16, without=("2d", "scores"))
+    model = TemporalConvNet(cfg.channels)
+    drop_inputs(model, cfg.without)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(5):
+        x, fit3d, truth, _ = window_batch(seqs, 32, model.receptive_field, rng, cfg)
+        opt.zero_grad()
+        loss_fn(model, x, fit3d, truth).backward()
+        opt.step()
+    save_npz(model, {}, tmp_path / "a.npz")
+    net = TemporalNet.load(tmp_path / "a.npz")
+    x = with_presence(seqs.features[0], seqs.present[0])
+    moved = x.copy()
+    moved[:, INPUT_GROUPS["2d"]] += 0.3
+    moved[:, INPUT_GROUPS["scores"]] = 0.1
+    assert np.abs(net.correct_clip(x)).max() > 1e-4  # it learned something from the 3D
+    assert np.allclose(net.correct_clip(moved), net.correct_clip(x), atol=1e-6)
+    moved[:, INPUT_GROUPS["3d"]] += 0.3
+    assert not np.allclose(net.correct_clip(moved), net.correct_clip(x), atol=1e-6)
 
 
 @pytest.mark.slow

@@ -23,10 +23,10 @@ from engine.capture.frames import open_source
 from engine.capture.people import PeopleConfig
 from engine.capture.people_tracks import PeopleTracks
 from engine.core.skeletons import MP_L_HIP, MP_R_HIP
-from engine.lift.modes import LiftConfig, make_lifter
+from engine.lift.modes import make_lifter
 from engine.session.people_takes import EveryoneDetected, PersonTake, detector_for, people_takes
 from engine.session.pipeline import PipelineConfig, detect_people_source
-from training.common.real_truth import TruthClip, score_view, take_joints_cam
+from training.common.real_truth import TruthClip, mode_config, score_view, take_joints_cam
 
 ON_PERSON_PX = 150.0
 OFF_PERSON_PX = 300.0
@@ -135,7 +135,7 @@ def detect_everyone(video: Path, people: PeopleConfig = PeopleConfig(),
 def everyone_in_mode(tracks: PeopleTracks, fps: float, name: str, mode: str,
                      people: PeopleConfig = PeopleConfig()) -> tuple[list[PersonTake], list[int]]:
     """`monocap process --people all --mode M`'s takes from a detection pass -> (takes, tracker ids by number)."""
-    config = PipelineConfig(lift=LiftConfig(mode=mode), people=people)
+    config = PipelineConfig(lift=mode_config(mode), people=people)
     lifter = make_lifter(config.lift)
     if lifter.needs_images:
         raise ValueError(f"3D mode {mode!r} needs the images; score it with `monocap process` instead")

@@ -140,10 +140,18 @@ def mirrored(clip: TruthClip) -> TruthClip:
     return replace(clip, name=f"{clip.name} mirrored", joints_cam=joints, valid=clip.valid[:, order])
 
 
+def mode_config(spec: str) -> LiftConfig:
+    """A benchmark's 3D mode: "MODE", or "MODE=MODEL_FILE" for that mode with another model file
+    (as `monocap process --mode MODE --checkpoint MODEL_FILE`), so two model files meet in one run."""
+    mode, _, checkpoint = spec.partition("=")
+    return LiftConfig(mode=mode, checkpoint=checkpoint)
+
+
 def take_in_mode(track: DetectionTrack, fps: float, mode: str, name: str,
                  smoothing: SmoothingConfig = SmoothingConfig()) -> Take:
-    """The offline pipeline's take of `track` in 3D mode `mode` (as `monocap process --mode`)."""
-    config = PipelineConfig(lift=LiftConfig(mode=mode), smoothing=smoothing)
+    """The offline pipeline's take of `track` in 3D mode `mode` (as `monocap process --mode`;
+    see mode_config)."""
+    config = PipelineConfig(lift=mode_config(mode), smoothing=smoothing)
     return take_from_track(track, fps, config, make_lifter(config.lift), name)
 
 

@@ -47,6 +47,19 @@ class TrainConfig:
     edge_share: float = 0.15
     seed: int = 0
     correct: str = "xyz"  # the camera axes whose correction the model file keeps ("z": depth alone)
+    without: tuple[str, ...] = ()  # input groups (INPUT_GROUPS) the network never sees: ablations
+
+
+# the per-frame input's groups (engine.lift.nets.temporal_net.frame_features), for ablations
+INPUT_GROUPS = {"2d": slice(0, 66), "scores": slice(66, 99), "3d": slice(99, 198)}
+
+
+def drop_inputs(model: TemporalConvNet, groups: tuple[str, ...]) -> None:
+    """Zeroes the first layer's weights on these input groups; with those inputs zeroed in every
+    batch their gradients stay zero, so the model file ignores them in the engine too."""
+    with torch.no_grad():
+        for g in groups:
+            model.conv_in.weight[:, INPUT_GROUPS[g]] = 0.0
 
 
 def window_batch(seqs: Sequences, count: int, rf: int, rng: np.random.Generator,
@@ -69,6 +82,8 @@ def window_batch(seqs: Sequences, count: int, rf: int, rng: np.random.Generator,
             m = rng.integers(0, half + 1)
             present[(offs < -m) if rng.random() < 0.5 else (offs > m)] = False
         x[n] = with_presence(seqs.features[seq[n], centre[n] - half:centre[n] + half + 1], present)
+    for g in cfg.without:
+        x[..., INPUT_GROUPS[g]] = 0.0
     return x, seqs.fit3d[seq, centre], seqs.truth3d[seq, centre], seq
 
 
@@ -89,6 +104,7 @@ def train(source: MocapSequences, cfg: TrainConfig, out: Path, synth: SynthConfi
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = TemporalConvNet(cfg.channels, cfg.dilations)
+    drop_inputs(model, cfg.without)
     rf = model.receptive_field
     start = time.monotonic()
     pool = source.sample(cfg.pool, rng, synth)
@@ -140,14 +156,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--channels", type=int, default=TrainConfig.channels)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--correct", default=TrainConfig.correct, help="camera axes whose correction is kept")
+    ap.add_argument("--without", default="", help=f"comma-separated input groups to leave out, for ablations "
+                    f"({', '.join(INPUT_GROUPS)})")
     ap.add_argument("--bone-scale", type=float, default=SynthConfig.bone_scale,
                     help="spread of the per-bone length factors of the mocap (0: its own proportions)")
     a = ap.parse_args(argv)
+    without = tuple(g for g in a.without.split(",") if g)
+    unknown = set(without) - set(INPUT_GROUPS)
+    if unknown:
+        ap.error(f"--without: unknown input group(s) {', '.join(sorted(unknown))}; choose from {', '.join(INPUT_GROUPS)}")
     torch.set_num_threads(1)
     clips, skeletons = load_clips(a.data, a.cache)
     source = MocapSequences([c for c in clips if split_of(c) == "train"], skeletons)
     cfg = TrainConfig(minutes=a.minutes, max_steps=a.max_steps, pool=a.pool, channels=a.channels, seed=a.seed,
-                      correct=a.correct)
+                      correct=a.correct, without=without)
     train(source, cfg, a.out, SynthConfig(bone_scale=a.bone_scale), log=lambda m: print(m, file=sys.stderr, flush=True))
     return 0
 
