@@ -138,6 +138,11 @@ def test_an_input_group_left_out_stays_out_of_the_written_model(tmp_path):
     assert not np.allclose(net.correct_clip(moved), net.correct_clip(x), atol=1e-6)
 
 
+def test_a_training_run_without_a_time_or_step_budget_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="budget"):
+        train(None, TrainConfig(minutes=0, max_steps=0), tmp_path / "t.npz")
+
+
 @pytest.mark.slow
 def test_a_short_training_run_learns_and_writes_a_loadable_model(sequences_source, tmp_path):
     out = tmp_path / "t.npz"

@@ -1,14 +1,17 @@
 """Trains the temporal stage on mocap sequences with detector-like errors; writes the engine's .npz.
 
     nice -n 10 python -m training.temporal.train --data ../shared/data --cache ~/.cache/monocap-training \
-        --minutes 30 --out resources/models/temporal_net.npz
+        --max-steps 12000 --seed 1 --out resources/models/temporal_net.npz
 
-One torch thread. A pool of sequences (training.temporal.data) is drawn at the start and renewed
-a few sequences at a time while training. Each sample is a window of the network's receptive
-field around a frame; the frames the window may see are those of a file (every frame in the
-sequence), of a live source (none after the centre, or 1-2 after it), or of a clip's start or end
-(none before or after some frame). The loss is the mean distance between the corrected 3D and
-the truth over the 33 points (the 12 limb joints weigh 1, the others LIMB_WEIGHT_OTHERS).
+A step budget (--max-steps; the learning rate follows a cosine over it) trains the same recipe
+however loaded the machine; a time budget (--minutes) stops where the clock says. --without
+2d,scores (or 3d) leaves input groups out, for ablations. One torch thread. A pool of sequences
+(training.temporal.data) is drawn at the start and renewed a few sequences at a time while
+training. Each sample is a window of the network's receptive field around a frame; the frames the
+window may see are those of a file (every frame in the sequence), of a live source (none after
+the centre, or 1-2 after it), or of a clip's start or end (none before or after some frame). The
+loss is the mean distance between the corrected 3D and the truth over the 33 points (the 12 limb
+joints weigh 1, the others LIMB_WEIGHT_OTHERS).
 Test-split clips (training.common.mocap) are never drawn.
 """
 
@@ -34,7 +37,7 @@ LIMB_WEIGHT_OTHERS = 0.2
 
 @dataclass(frozen=True)
 class TrainConfig:
-    minutes: float = 30.0
+    minutes: float = 30.0  # 0: no time limit (max_steps ends the run)
     max_steps: int = 0  # 0: as many as the minutes allow
     channels: int = 128
     dilations: tuple[int, ...] = (3, 9)
@@ -100,7 +103,11 @@ def loss_fn(model: TemporalConvNet, x: np.ndarray, fit3d: np.ndarray, truth: np.
 
 
 def train(source: MocapSequences, cfg: TrainConfig, out: Path, synth: SynthConfig = SynthConfig(),
-          log=print) -> TemporalConvNet:
+          log=print, command: str = "") -> TemporalConvNet:
+    """Trains and writes the model file (every 2 minutes and at the end); its `config` array records
+    cfg, synth, the steps taken and `command` (the command line that trains it)."""
+    if not (cfg.minutes or cfg.max_steps):
+        raise ValueError("a training run needs a time budget or a step budget")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = TemporalConvNet(cfg.channels, cfg.dilations)
@@ -110,10 +117,10 @@ def train(source: MocapSequences, cfg: TrainConfig, out: Path, synth: SynthConfi
     pool = source.sample(cfg.pool, rng, synth)
     log(f"pool of {cfg.pool} sequences drawn in {time.monotonic() - start:.0f} s")
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    budget = cfg.minutes * 60
+    budget = cfg.minutes * 60 or math.inf
     start = time.monotonic()
     step, last_save, running = 0, start, []
-    record = {"train": asdict(cfg), "synth": asdict(synth)}
+    record = {"train": asdict(cfg), "synth": asdict(synth), "command": command}
     while True:
         done = (time.monotonic() - start) / budget
         if done >= 1 or (cfg.max_steps and step >= cfg.max_steps):
@@ -150,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "monocap-training")
     ap.add_argument("--out", type=Path, default=Path("resources/models/temporal_net.npz"))
-    ap.add_argument("--minutes", type=float, default=TrainConfig.minutes)
+    ap.add_argument("--minutes", type=float, default=None,
+                    help=f"time budget (default {TrainConfig.minutes:g}; with --max-steps, none unless given)")
     ap.add_argument("--max-steps", type=int, default=0)
     ap.add_argument("--pool", type=int, default=TrainConfig.pool)
     ap.add_argument("--channels", type=int, default=TrainConfig.channels)
@@ -168,9 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     clips, skeletons = load_clips(a.data, a.cache)
     source = MocapSequences([c for c in clips if split_of(c) == "train"], skeletons)
-    cfg = TrainConfig(minutes=a.minutes, max_steps=a.max_steps, pool=a.pool, channels=a.channels, seed=a.seed,
+    minutes = a.minutes if a.minutes is not None else (0.0 if a.max_steps else TrainConfig.minutes)
+    cfg = TrainConfig(minutes=minutes, max_steps=a.max_steps, pool=a.pool, channels=a.channels, seed=a.seed,
                       correct=a.correct, without=without)
-    train(source, cfg, a.out, SynthConfig(bone_scale=a.bone_scale), log=lambda m: print(m, file=sys.stderr, flush=True))
+    command = " ".join(["python -m training.temporal.train", *(sys.argv[1:] if argv is None else argv)])
+    train(source, cfg, a.out, SynthConfig(bone_scale=a.bone_scale), log=lambda m: print(m, file=sys.stderr, flush=True),
+          command=command)
     return 0
 
 
