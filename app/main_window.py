@@ -149,8 +149,8 @@ class MainWindow(QMainWindow):
                              (c.open_output, lambda: open_folder(self.app_settings.output_folder)),
                              (c.settings, self.open_settings), (c.quit, self.close), (c.about, self.show_about),
                              (c.reset_view, self.view3d.reset_view),
-                             (c.previous_frame, lambda: self.timeline.step(-1)),
-                             (c.next_frame, lambda: self.timeline.step(1))):
+                             (c.several_cameras, self.sources.ask_cameras), (c.calibrate_camera, self.sources.ask_calibration),
+                             (c.previous_frame, lambda: self.timeline.step(-1)), (c.next_frame, lambda: self.timeline.step(1))):
             action.triggered.connect(slot)
         c.record_files.toggled.connect(
             lambda on: self.apply_settings(self.app_settings.with_(record_files=on), quiet=True))

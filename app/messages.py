@@ -17,7 +17,8 @@ __all__ = ["StreamRequest", "SessionInfo", "SessionEnd", "TrackedFrame", "Record
 
 @dataclass(frozen=True)
 class StreamRequest:
-    """Open a source and run it through the engine. kind: "file" or "camera"."""
+    """Open a source and run it through the engine. kind: "file", "camera" or "cameras" (several
+    calibrated ones: `views`, engine.session.camera_rig.RigView each, and the `calibration` file)."""
 
     kind: str
     path: str = ""
@@ -27,6 +28,8 @@ class StreamRequest:
     realtime: bool = True  # files: pace frames at the file's rate (False: as fast as the engine goes)
     takes_dir: str = ""
     record: bool = False  # record a take from the source's first frame
+    views: tuple = ()
+    calibration: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,11 @@ from typing import Callable
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from engine.core.resources import sample_clip
+from engine.session.camera_rig import RigView
 
+from .calibration_panel import CalibrationPanel
 from .messages import StreamRequest
+from .rig_dialog import RigDialog
 from .settings import AppSettings, push_recent
 from .window_state import WindowState
 from .window_values import Banner, BannerScope, Source, SourceKind, source_for_path
@@ -62,6 +65,26 @@ class SourceOpener(QObject):
         label = next((name for i, name in self.cameras if i == index), f"camera {index}")
         self._open(Source(SourceKind.CAMERA, label, camera_index=int(index)),
                    self._request(kind="camera", camera_index=int(index), camera_size=(s.camera_width, s.camera_height)))
+
+    def open_cameras(self, views: tuple[RigView, ...], calibration: str) -> None:
+        """Several calibrated cameras (or video files standing in for them) fused into one pose."""
+        label = f"{len(views)} cameras: " + ", ".join(v.label for v in views)
+        self._open(Source(SourceKind.CAMERA, label, views=len(views)),
+                   self._request(kind="cameras", views=tuple(views), calibration=str(calibration)))
+
+    def ask_cameras(self) -> RigDialog:
+        """The Several cameras dialog (its Start opens them); returned for scripts and tests."""
+        dialog = RigDialog(self.cameras, self._qsettings, self.parent())
+        dialog.startRequested.connect(self.open_cameras)
+        dialog.calibrateRequested.connect(self.ask_calibration)
+        dialog.show()
+        return dialog
+
+    def ask_calibration(self) -> CalibrationPanel:
+        """The guided calibration of one camera's lens; returned for scripts and tests."""
+        panel = CalibrationPanel(self.cameras, self._qsettings, self.parent())
+        panel.show()
+        return panel
 
     def _request(self, **kw) -> StreamRequest:
         s = self._settings()

@@ -38,6 +38,10 @@ class WindowCommands(QObject):
         self.record_files = _action(self, "Record files from their start",
                                     tip="Opening a video file records it as a take from its first frame",
                                     checkable=True, checked=record_files)
+        self.several_cameras = _action(self, "Several &cameras…", "Ctrl+Shift+K",
+                                       "Two or more calibrated cameras (or video files standing in for them) "
+                                       "fused into one pose")
+        self.calibrate_camera = _action(self, "Ca&librate a camera…", tip="A camera's lens from a checkerboard, guided")
         self.stop = _action(self, "■ Stop source", "Ctrl+.")
         self.export = _action(self, "&Export take…", "Ctrl+E")
         self.batch = _action(self, "&Batch…", "Ctrl+B")
@@ -60,7 +64,7 @@ class WindowCommands(QObject):
         Settings and Help."""
         file_menu = bar.addMenu("&File")
         self.recent_menu = file_menu.addMenu("Open &recent")
-        file_menu.addActions([self.open_video, self.open_take, self.sample])
+        file_menu.addActions([self.open_video, self.open_take, self.sample, self.several_cameras, self.calibrate_camera])
         file_menu.addSeparator()
         file_menu.addActions([self.record, self.record_everyone, self.record_files, self.stop, self.export,
                               self.batch, self.open_output])
@@ -79,6 +83,7 @@ class WindowCommands(QObject):
         have keys and the View menu: on a narrow window they are the ones left to the » overflow)."""
         toolbar.addActions([self.open_video, self.sample])
         toolbar.addWidget(cameras)
+        toolbar.addAction(self.several_cameras)
         toolbar.addSeparator()
         toolbar.addActions([self.record, self.record_everyone, self.stop])
         toolbar.widgetForAction(self.record).setStyleSheet(RECORDING_STYLE)

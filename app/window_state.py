@@ -321,9 +321,10 @@ class WindowState(QObject):
 
     def fps_text(self) -> str:
         rate = self.display_rate.rate() if self.source_running and self.mode is Mode.LIVE else None
+        fused = "fused " if self.source is not None and self.source.views > 1 else ""  # poses from several cameras
         if rate is None:
-            return "— fps"
-        return f"{rate:.1f} fps" + (f" (engine {self.engine_fps:.0f})" if self.engine_fps else "")
+            return f"— {fused}fps"
+        return f"{rate:.1f} {fused}fps" + (f" (engine {self.engine_fps:.0f})" if self.engine_fps else "")
 
     def latency_text(self) -> str:
         if not self.source_running or self.latency_ms is None:

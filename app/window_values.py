@@ -28,6 +28,7 @@ class Source:
     label: str  # what the user calls it: a file name, a camera's description
     path: str = ""
     camera_index: int | None = None
+    views: int = 1  # cameras fused into one pose (several calibrated ones: more than 1)
 
     @property
     def is_camera(self) -> bool:

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.core.errors import describe_error
 from engine.session.batch import BatchJob, plan_items, run_batch, serial_executor
+from engine.session.camera_rig import CameraRigSession
 from engine.session.events import SessionEnd, SessionEvents, SessionInfo, TakeSaved, TrackedFrame
 from engine.session.people_sink import PeopleSink
 from engine.session.refine import RefineJob, Refiner
@@ -57,7 +58,7 @@ class EngineWorker(QObject):
         self._wake = threading.Event()
         self._record_wanted = False
         self.record_everyone = False  # recordings make one take per person (engine/session/people_sink.py)
-        self._session: Session | None = None
+        self._session: Session | CameraRigSession | None = None
         self._people: PeopleSink | None = None
         self._mailbox: TrackedFrame | None = None
         self._mail_lock = threading.Lock()
@@ -132,7 +133,8 @@ class EngineWorker(QObject):
         self._record_wanted = request.record
 
         def on_opened(info: SessionInfo) -> None:
-            people.opened(info)
+            if people is not None:
+                people.opened(info)
             self.sourceOpened.emit(job_id, info)
 
         def on_ended(end: SessionEnd) -> None:
@@ -144,7 +146,8 @@ class EngineWorker(QObject):
 
         def on_take_saved(saved: TakeSaved) -> None:
             self.takeSaved.emit(saved)
-            job = RefineJob.for_saved(saved, request.config)
+            # a take fused from several cameras is not redone from one camera's images
+            job = RefineJob.for_saved(saved, request.config) if request.kind != "cameras" else None
             if job is not None:
                 self.takeRefining.emit(saved.name)
                 self.refiner.submit(job, self.takeRefined.emit)
@@ -152,16 +155,24 @@ class EngineWorker(QObject):
         name = request.path if request.kind == "file" else f"camera {request.camera_index}"
         events = SessionEvents(opened=on_opened, pose=self._post, recording=self.recordingChanged.emit,
                                take_saved=on_take_saved, ended=on_ended)
-        session = Session(lambda: open_for_stream(request.kind, request.path, request.camera_index, request.camera_size),
-                          request.config, events, cancel=cancel, name=name, takes_dir=request.takes_dir)
-        people = PeopleSink(request.config, request.takes_dir, SessionEvents(recording=self.recordingChanged.emit,
-                                                                               take_saved=self.takeSaved.emit))
-        session.track_everyone(people)
+        if request.kind == "cameras":  # several calibrated cameras, one fused pose a moment
+            session, people = CameraRigSession(list(request.views), request.calibration, request.config, events,
+                                               cancel=cancel, takes_dir=request.takes_dir), None
+        else:
+            session = Session(lambda: open_for_stream(request.kind, request.path, request.camera_index,
+                                                      request.camera_size),
+                              request.config, events, cancel=cancel, name=name, takes_dir=request.takes_dir)
+            people = PeopleSink(request.config, request.takes_dir,
+                                SessionEvents(recording=self.recordingChanged.emit, take_saved=self.takeSaved.emit))
+            session.track_everyone(people)
         if self.pose_sink is not None:
             session.add_sink(self.pose_sink)
         self._session, self._people = session, people
         self.set_recording(self._record_wanted)
-        session.stream(realtime=request.realtime)
+        if people is None:
+            session.stream()  # a rig's video files always play at their own rate, as webcams
+        else:
+            session.stream(realtime=request.realtime)
 
     @Slot(int, object)
     def batch(self, job_id: int, request: BatchRequest) -> None:

@@ -39,7 +39,8 @@ from engine.session.pipeline import CancelFlag, PipelineConfig
 class LiveViewsFrame:
     """index: poses made so far; joints_m (22, 3) world metres (monocap_body) or None; views: views
     that saw the person; captured_ns: monotonic time of the oldest frame used; detect_s: the views'
-    detection, wall time."""
+    detection, wall time; frame: the first camera's frame; detections: per view, the person
+    followed as that view saw them (None: not seen or not matched)."""
 
     index: int
     timestamp_s: float
@@ -47,6 +48,8 @@ class LiveViewsFrame:
     views: int
     captured_ns: int
     detect_s: float
+    frame: Frame | None = None
+    detections: tuple = ()
 
 
 def _largest(people: list[Detection]) -> Detection | None:
@@ -90,10 +93,12 @@ class LiveCameras:
                     for v, future in futures.items():
                         last[v] = (frames[v], future.result())
                     detect_s = time.perf_counter() - started
-                    joints, views, captured = self._pose(last, anchor, temporal)
+                    joints, views, captured, chosen = self._pose(last, anchor, temporal)
                     made += 1
+                    self.dropped = [g.dropped for g in grabbers]
                     if on_frame is not None:
-                        on_frame(LiveViewsFrame(made, anchor.timestamp_ns / 1e9, joints, views, captured, detect_s))
+                        on_frame(LiveViewsFrame(made, anchor.timestamp_ns / 1e9, joints, views, captured, detect_s,
+                                                anchor, tuple(chosen)))
         finally:
             for g in grabbers:
                 g.stop()
@@ -123,14 +128,15 @@ class LiveCameras:
         origin = getattr(self.sources[view], "clock_origin_ns", None)
         return (origin or 0) + frame.timestamp_ns
 
-    def _pose(self, last, anchor: Frame, temporal: LiveTemporal) -> tuple[np.ndarray | None, int, int]:
+    def _pose(self, last, anchor: Frame, temporal: LiveTemporal) -> tuple[np.ndarray | None, int, int, list]:
         v_count = len(self.sources)
+        chosen_views: list[Detection | None] = [None] * v_count
         kp = np.full((v_count, 1, 33, 2), np.nan)
         sc = np.zeros((v_count, 1, 33))
         wm = np.full((v_count, 1, 33, 3), np.nan)
         person = _largest(last[0][1]) if last[0] is not None else None
         if person is None:
-            return None, 0, self._captured_ns(0, anchor)
+            return None, 0, self._captured_ns(0, anchor), chosen_views
         anchor_ns = self._captured_ns(0, anchor)
         captured = anchor_ns
         period_ns = 1.5e9 / max(self.sources[0].fps, 1.0)
@@ -144,6 +150,7 @@ class LiveCameras:
             chosen = person if v == 0 else self._match(v, person, people)
             if chosen is None:
                 continue
+            chosen_views[v] = chosen
             kp[v, 0], sc[v, 0] = chosen.keypoints_px, chosen.scores
             if chosen.world_m is not None:
                 wm[v, 0] = chosen.world_m
@@ -154,10 +161,10 @@ class LiveCameras:
         lacking = map_keypoints((~have)[..., None].astype(float), MONOCAP_BODY.name)[0, :, 0] != 0
         views = int((sc[:, 0].max(axis=1) > 0).sum())
         if lacking.any():
-            return None, views, captured
+            return None, views, captured, chosen_views
         cam = self.rig[0].to_camera(joints)
         root = cam[MONOCAP_BODY.parents.index(-1)]
-        return temporal.push(cam - root, root, anchor.timestamp_ns / 1e9), views, captured
+        return temporal.push(cam - root, root, anchor.timestamp_ns / 1e9), views, captured, chosen_views
 
     def _match(self, v: int, person: Detection, people: list[Detection]) -> Detection | None:
         if not people:

@@ -1,0 +1,115 @@
+"""Several calibrated cameras in the app: two video files standing in for webcams (the sample clip
+and the view of a second camera beside it, tests/app/rig_footage.py), picked in the Several
+cameras dialog with their calibration, fused live into the 3D view with the fused rate and the
+latency in the status bar, recorded to a take and exported as one camera's take is."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.app.rig_footage import write_pair
+
+
+def _start(window, qtbot, files, calibration) -> None:
+    dialog = window.sources.ask_cameras()
+    for path in files:
+        dialog.add_file(str(path))
+    dialog.calibration.setText(str(calibration))
+    assert dialog.start(), dialog.problem.text()
+    qtbot.waitUntil(lambda: window.source_running and window.frames_rendered >= 8, timeout=30000)
+
+
+def test_two_files_as_cameras_give_fused_poses_a_take_and_its_exports(window, qtbot, tmp_path):
+    from app.exporting import ExportRequest
+    from engine.core.skeletons import MONOCAP_BODY
+
+    cam1, cam2, rig = write_pair(tmp_path, frames=120)
+    refining = []
+    window.engine.worker.takeRefining.connect(refining.append)
+    _start(window, qtbot, (cam1, cam2), rig)
+    assert window.source_info.name.startswith("cam1.mp4 + cam2.mp4")
+    frame = window.last_frame
+    assert frame.frame.image.shape[:2] == (360, 640) and frame.pose.skeleton is MONOCAP_BODY
+    # the status bar: the fused rate and the latency from capture to pose, as one camera's are shown
+    qtbot.waitUntil(lambda: bool(re.fullmatch(r"\d+\.\d fused fps( \(engine \d+\))?", window.status_labels.fps.text())),
+                    timeout=15000)
+    assert re.fullmatch(r"latency \d+ ms", window.status_labels.latency.text())
+    assert 0 < window.state.latency_ms < 2000
+    qtbot.waitUntil(lambda: window.view3d.last_joints_m is not None, timeout=10000)
+    joints = window.view3d.last_joints_m
+    head, ankle = MONOCAP_BODY.index("head"), MONOCAP_BODY.index("left_ankle")
+    assert 1.2 < joints[head, 1] - joints[ankle, 1] < 2.2  # metres, set by the calibration's baseline
+    window.set_recording(True)
+    qtbot.waitUntil(lambda: window.recording, timeout=10000)
+    qtbot.wait(1500)
+    window.set_recording(False)
+    qtbot.waitUntil(lambda: len(window.takes) == 1 and not window.recording, timeout=15000)
+    window.stop_source()
+    qtbot.waitUntil(lambda: not window.source_running, timeout=10000)
+    name = next(iter(window.takes))
+    window.select_take(name)
+    take = window.current_take
+    assert take.metadata["cameras"] == ["cam1", "cam2"] and take.metadata["calibration"] == "rig.toml"
+    assert take.num_frames >= 5 and take.valid.sum() >= 5
+    assert window.takes[name].video is not None  # the first camera's images, for playback
+    assert not refining  # a fused take is not redone from one camera's images
+    with qtbot.waitSignal(window.exportFinished, timeout=30000) as blocker:
+        window.start_export(take, ExportRequest(str(tmp_path / "exports"), "fused", ("bvh", "csv")))
+    paths, error = blocker.args
+    assert error is None, error
+    assert {Path(p).suffix for p in paths} >= {".bvh", ".csv", ".json"}
+
+
+def test_what_cannot_run_is_one_line(window, qtbot, tmp_path):
+    cam1, cam2, rig = write_pair(tmp_path, frames=24)
+    dialog = window.sources.ask_cameras()
+    dialog.add_file(str(cam1))
+    dialog.calibration.setText(str(rig))
+    assert not dialog.start() and "at least 2" in dialog.problem.text()
+    dialog.add_file(str(cam2))
+    dialog.calibration.setText("")
+    assert not dialog.start() and "need a calibration file" in dialog.problem.text()
+    dialog.calibration.setText(str(tmp_path / "missing.toml"))
+    assert not dialog.start() and "missing.toml" in dialog.problem.text()
+    assert "\n" not in dialog.problem.text() and not window.source_running
+    dialog.close()
+    # a camera whose size is not its calibration's (40 px short: no decoder's crop): the engine says which
+    other = tmp_path / "other"
+    other.mkdir()
+    cam1, cam2, rig = write_pair(other, frames=24, size_delta=40)
+    window.sources.open_cameras(tuple(_views(cam1, cam2)), str(rig))
+    qtbot.waitUntil(lambda: not window.source_running and window.state.banner is not None, timeout=30000)
+    text = window.state.banner.text
+    assert "cam2.mp4" in text and "600x320" in text and "640x360" in text and "\n" not in text, text
+
+
+def _views(*paths):
+    from engine.session.camera_rig import RigView
+
+    return [RigView("file", path=str(p)) for p in paths]
+
+
+@pytest.mark.slow
+def test_three_hundred_fused_frames_keep_memory_flat(window, qtbot, tmp_path):
+    cam1, cam2, rig = write_pair(tmp_path, loops=3)  # 30 s at the clip's own rate
+    window.sources.open_cameras(tuple(_views(cam1, cam2)), str(rig))
+    qtbot.waitUntil(lambda: window.frames_rendered >= 60, timeout=60000)
+    window.set_recording(True)
+    start_frames, start_rss = window.last_frame.pose.index, _rss_mb()
+    qtbot.waitUntil(lambda: not window.source_running, timeout=90000)
+    fused = window.last_frame.pose.index - start_frames
+    grown_mb = _rss_mb() - start_rss
+    print(f"{fused} fused frames after the warm-up, RSS grew {grown_mb:.1f} MB")
+    assert fused >= 200, fused
+    assert grown_mb < 60, grown_mb
+    qtbot.waitUntil(lambda: len(window.takes) == 1, timeout=15000)  # the take recorded to the end is saved
+    window.select_take(next(iter(window.takes)))
+    assert window.current_take.valid.sum() >= 0.8 * fused
+
+
+def _rss_mb() -> float:
+    fields = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024
