@@ -8,7 +8,9 @@ person's height in that view dropped worst first while two views remain; left an
 per view and limb (the labelling of each view that reprojects best, the least confident views
 taking the blame when the geometry cannot tell); and where fewer than two views agree on a
 keypoint, the monocular 3D of the most confident view that sees it, turned into the world with
-that camera's rotation and placed on the keypoints triangulated in the same frame.
+that camera's rotation and placed on the keypoints triangulated in the same frame. Last, every
+keypoint is refined with its rays and the limbs' usual lengths (engine/multiview/refine.py): along
+the directions two views hardly pin down, the limbs keep their length.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from engine.core.skeletons import KEYPOINT_SCORE_MIN, MEDIAPIPE_33
 from engine.multiview.cameras import Rig
+from engine.multiview.refine import LENGTH_SIGMA_M, bone_lengths, refine_points
 
 OCCLUDED_SCORE = 0.0  # a view's keypoint below this score, where another view is sure of it, is left out
 # a view's limbs are swapped only when that makes them reproject at most this share as far as the
@@ -164,9 +167,12 @@ def apply_swaps(array: np.ndarray, swapped: np.ndarray) -> np.ndarray:
 
 def fuse_views(rig: Rig, keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray | None = None,
                outlier_fraction: float = OUTLIER_FRACTION, occluded_score: float = OCCLUDED_SCORE,
-               swap_gain: float = SWAP_GAIN) -> FusedPoints:
+               swap_gain: float = SWAP_GAIN, lengths: np.ndarray | None = None,
+               length_sigma_m: float | None = LENGTH_SIGMA_M) -> FusedPoints:
     """keypoints_px (V, T, K, 2), scores (V, T, K) (0 where a view has nobody), world_m (V, T, K, 3)
-    each view's monocular 3D (hip-centred, camera axes) or None. Views in the rig's order."""
+    each view's monocular 3D (hip-centred, camera axes) or None. Views in the rig's order.
+    lengths: (E,) the limbs' lengths to hold (refine.EDGES; None: the median of these frames');
+    length_sigma_m None: no refinement (the triangulation as it is)."""
     v_count = len(rig)
     weights = np.where(scores >= KEYPOINT_SCORE_MIN, scores, 0.0)
     normalised = np.stack([cam.normalise(keypoints_px[i]) for i, cam in enumerate(rig)])
@@ -208,6 +214,12 @@ def fuse_views(rig: Rig, keypoints_px: np.ndarray, scores: np.ndarray, world_m: 
     best = np.argmax(weights, axis=0)
     vi, ti, ki = best[mono], *np.nonzero(mono)
     kept[vi, ti, ki] = weights[vi, ti, ki]
+    if length_sigma_m is not None:
+        points = refine_points(rig, normalised, kept, points, bone_lengths(points) if lengths is None else lengths,
+                               length_sigma_m=length_sigma_m)
+        err = reprojection_px(rig, points, keypoints_px)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reproj = np.where(triangulated, np.where(used, err, 0).sum(axis=0) / np.maximum(used.sum(axis=0), 1), np.nan)
     return FusedPoints(points, source, views, reproj, swapped, confidence, keypoints_px, kept)
 
 
