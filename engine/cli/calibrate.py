@@ -1,6 +1,10 @@
 """`monocap calibrate`: the cameras' calibration for several-camera capture (docs/MULTICAMERA.md).
 
     monocap calibrate intrinsics PHOTOS_OR_VIDEO... --board 4x7 --square-mm 60 --name cam01 -o cam01.toml
+    monocap calibrate intrinsics PHOTOS_OR_VIDEO... --board charuco:7x5 --square-mm 40 --marker-mm 30 -o cam01.toml
+    monocap calibrate board CAM1.mp4 CAM2.mp4 ... --intrinsics cam01.toml cam02.toml ... --board charuco:7x5 \
+        --square-mm 40 --marker-mm 30 -o rig.toml
+    monocap calibrate board-image --board charuco:7x5 --square-mm 40 --marker-mm 30 -o board.png
     monocap calibrate person CAM1.mp4 CAM2.mp4 ... --intrinsics cam01.toml cam02.toml ... --height 1.75 -o rig.toml
     monocap calibrate convert IN OUT --format pose2sim
 """
@@ -14,6 +18,9 @@ from engine.cli.progress import ProgressBar, say
 from engine.core.errors import MonocapError
 from engine.multiview.calibration_files import WRITE_FORMATS, read_calibration, write_calibration
 from engine.multiview.cameras import Camera, Rig
+from engine.multiview.charuco import DEFAULT_DICTIONARY
+
+PRINT_DPI = 300  # calibrate board-image: pixels per inch of the printed board
 
 
 def add_calibrate_parser(sub) -> None:
@@ -21,8 +28,7 @@ def add_calibrate_parser(sub) -> None:
     steps = p.add_subparsers(dest="step", required=True)
     i = steps.add_parser("intrinsics", help="a camera's lens from photos or a video of a checkerboard")
     i.add_argument("images", nargs="+", help="photos, folders of photos, or videos of the board")
-    i.add_argument("--board", default="4x7", help="inner corners, COLUMNSxROWS (default 4x7)")
-    i.add_argument("--square-mm", type=float, default=60.0, help="side of a square in mm (default 60)")
+    _board_options(i)
     i.add_argument("--name", default="", help="the camera's name (default: the first input's name)")
     i.add_argument("-o", "--output", required=True, help="calibration file to write (.toml)")
     i.add_argument("-q", "--quiet", action="store_true")
@@ -36,6 +42,18 @@ def add_calibrate_parser(sub) -> None:
                        help="the measured distance between two cameras (sets the scale)")
     e.add_argument("-o", "--output", required=True, help="calibration file to write (.toml)")
     e.add_argument("-q", "--quiet", action="store_true")
+    b = steps.add_parser("board", help="where the cameras stand, from a board seen by two cameras or more at once")
+    b.add_argument("inputs", nargs="+", help="one video per camera (started together), or one folder of photos "
+                                              "per camera (one photo per moment, in the same order)")
+    b.add_argument("--intrinsics", nargs="+", required=True,
+                   help="the cameras' intrinsics: one file per camera, or one file with every camera")
+    _board_options(b)
+    b.add_argument("-o", "--output", required=True, help="calibration file to write (.toml)")
+    b.add_argument("-q", "--quiet", action="store_true")
+    g = steps.add_parser("board-image", help="a printable picture of a board (print at 100 %%, 300 dpi)")
+    _board_options(g)
+    g.add_argument("-o", "--output", required=True, help="picture to write (.png)")
+    g.add_argument("-q", "--quiet", action="store_true")
     c = steps.add_parser("convert", help="a calibration file in another format")
     c.add_argument("input", help="any calibration Monocap reads")
     c.add_argument("output", help="the file to write (easymocap: a folder)")
@@ -43,14 +61,32 @@ def add_calibrate_parser(sub) -> None:
     c.add_argument("-q", "--quiet", action="store_true")
 
 
+def _board_options(p) -> None:
+    p.add_argument("--board", default="4x7", help="a checkerboard's inner corners, COLUMNSxROWS (default 4x7), "
+                                                   "or charuco:COLUMNSxROWS, a ChArUco board's squares (e.g. charuco:7x5)")
+    p.add_argument("--square-mm", type=float, default=60.0, help="side of a square in mm (default 60)")
+    p.add_argument("--marker-mm", type=float, default=None,
+                   help="ChArUco: side of a marker in mm (default three quarters of a square)")
+    p.add_argument("--dictionary", default=DEFAULT_DICTIONARY, help=f"ChArUco: the markers' ArUco dictionary "
+                                                                    f"(default {DEFAULT_DICTIONARY})")
+
+
+def _parse_board(args: argparse.Namespace):
+    from engine.multiview.board import parse_board
+
+    return parse_board(args.board, args.square_mm, args.marker_mm, args.dictionary)
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    return {"intrinsics": _intrinsics, "person": _person, "convert": _convert}[args.step](args)
+    steps = {"intrinsics": _intrinsics, "board": _board, "board-image": _board_image, "person": _person,
+             "convert": _convert}
+    return steps[args.step](args)
 
 
 def _intrinsics(args: argparse.Namespace) -> int:
-    from engine.multiview.board import Board, board_images, calibrate_intrinsics
+    from engine.multiview.board import board_images, calibrate_intrinsics
 
-    board = Board.parse(args.board, args.square_mm)
+    board = _parse_board(args)
     name = args.name or Path(args.images[0]).stem
     result = calibrate_intrinsics(board_images(args.images), board, name)
     write_calibration(Rig((result.camera,)), args.output, "monocap",
@@ -102,6 +138,51 @@ def _person(args: argparse.Namespace) -> int:
                       note=f"from the person: {result.reprojection_px:.2f} px median; {result.scale_note}")
     say(args, f"{len(cameras)} cameras placed from {result.points} body points, median reprojection error "
               f"{result.reprojection_px:.2f} px; {result.scale_note} -> {args.output}")
+    return 0
+
+
+def _board(args: argparse.Namespace) -> int:
+    from engine.multiview.board_rig import calibrate_from_board, synchronised_frames
+    from engine.session.multi_camera import assign_cameras
+
+    board = _parse_board(args)
+    paths = [Path(v) for v in args.inputs]
+    if len(paths) < 2:
+        raise MonocapError("calibrate board: give two cameras or more, a video or a folder of photos each")
+    cameras = assign_cameras(paths, Rig(tuple(_load_intrinsics(args.intrinsics, len(paths)))))
+    result = calibrate_from_board(cameras, synchronised_frames(paths), board)
+    for note in result.notes:
+        say(args, f"note: {note}")
+    write_calibration(result.rig, args.output, "monocap",
+                      note=f"from the {board.label} board in {result.moments} moments: {result.rms_px:.2f} px RMS")
+    per_camera = ", ".join(f"{name} {result.found[name]} moments, {px:.2f} px" for name, px in result.camera_rms_px.items())
+    say(args, f"{len(cameras)} cameras placed from the board seen together in {result.moments} moments, "
+              f"reprojection error {result.rms_px:.2f} px RMS ({per_camera}) -> {args.output}")
+    return 0
+
+
+def _board_image(args: argparse.Namespace) -> int:
+    import cv2
+
+    from engine.core.atomic import atomic_path
+    from engine.multiview.charuco import CharucoBoard
+
+    board = _parse_board(args)
+    if not isinstance(board, CharucoBoard):
+        raise MonocapError("calibrate board-image draws ChArUco boards: give --board charuco:COLUMNSxROWS")
+    px_per_mm = PRINT_DPI / 25.4
+    picture = board.image(int(round(px_per_mm * 1000 * board.square_m * (max(board.squares_x, board.squares_y) + 1))))
+    try:
+        ok, encoded = cv2.imencode(Path(args.output).suffix.lower() or ".png", picture)
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise MonocapError(f"{args.output}: not a picture format OpenCV writes (give a .png file)")
+    with atomic_path(args.output) as tmp:
+        tmp.write_bytes(encoded.tobytes())
+    h, w = picture.shape
+    say(args, f"{board.label} board, {w} x {h} px: print at 100 % (300 dpi), {w / px_per_mm:.0f} x {h / px_per_mm:.0f} mm, "
+              f"then measure a square and give it as --square-mm -> {args.output}")
     return 0
 
 

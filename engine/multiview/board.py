@@ -1,7 +1,10 @@
-"""A camera's intrinsics from photos or a video of a checkerboard (OpenCV's calibration).
+"""A camera's intrinsics from photos or a video of a checkerboard or a ChArUco board (OpenCV's calibration).
 
-    board = Board.parse("4x7", square_mm=60)
+    board = parse_board("4x7", square_mm=60)                   # or "charuco:7x5", marker_mm=30
     result = calibrate_intrinsics(board_images(["photos/"]), board, name="cam01")
+
+A checkerboard counts only where it is seen whole; a ChArUco board (engine/multiview/charuco.py)
+also where part of it is seen.
 
 The corners are looked for on a copy of each image scaled to at most DETECT_MAX_PX on its longer
 side (fast, and as reliable on large images), then refined on the full image. A video is sampled
@@ -19,6 +22,7 @@ import numpy as np
 from engine.core.errors import InputError
 from engine.core.video_files import is_video_file
 from engine.multiview.cameras import Camera
+from engine.multiview.charuco import DEFAULT_DICTIONARY, BoardView, CharucoBoard
 
 DETECT_MAX_PX = 1000
 MAX_VIDEO_VIEWS = 40
@@ -52,6 +56,25 @@ class Board:
         """(N, 3) the corners on the board's plane, metres, in OpenCV's corner order."""
         grid = np.mgrid[0:self.columns, 0:self.rows].T.reshape(-1, 2)
         return np.hstack([grid * self.square_m, np.zeros((len(grid), 1))]).astype(np.float32)
+
+    @property
+    def label(self) -> str:
+        return f"{self.columns}x{self.rows}"
+
+    def find(self, image_bgr: np.ndarray) -> BoardView | None:
+        """Every inner corner (ids in OpenCV's corner order), or None when the whole board is not seen."""
+        corners = find_corners(image_bgr, self)
+        if corners is None:
+            return None
+        return BoardView(np.arange(len(corners)), self.object_points(), corners)
+
+
+def parse_board(text: str, square_mm: float, marker_mm: float | None = None,
+                dictionary: str = DEFAULT_DICTIONARY) -> Board | CharucoBoard:
+    """`--board`: COLUMNSxROWS inner corners of a checkerboard, or charuco:COLUMNSxROWS squares."""
+    if text.lower().startswith("charuco:"):
+        return CharucoBoard.parse(text.split(":", 1)[1], square_mm, marker_mm, dictionary)
+    return Board.parse(text, square_mm)
 
 
 @dataclass(frozen=True)
@@ -115,8 +138,10 @@ def board_images(paths: Iterable[str | Path]) -> Iterator[tuple[str, np.ndarray]
             yield path.name, image
 
 
-def calibrate_intrinsics(images: Iterable[tuple[str, np.ndarray]], board: Board, name: str = "camera") -> IntrinsicsResult:
-    """OpenCV's calibration (k1, k2, p1, p2, k3) from every image where the whole board is found.
+def calibrate_intrinsics(images: Iterable[tuple[str, np.ndarray]], board: Board | CharucoBoard,
+                         name: str = "camera") -> IntrinsicsResult:
+    """OpenCV's calibration (k1, k2, p1, p2, k3) from every image where the board is found (a
+    checkerboard whole; a ChArUco board whole or in part).
     InputError (one line) when it is found in fewer than MIN_VIEWS or the images differ in size."""
     import cv2
 
@@ -130,12 +155,13 @@ def calibrate_intrinsics(images: Iterable[tuple[str, np.ndarray]], board: Board,
         elif size != (w, h):
             raise InputError(f"{label}: {w}x{h}, but the first board image is {size[0]}x{size[1]}; "
                              "give one camera's images at one size")
-        corners = find_corners(image, board)
-        if corners is None:
+        view = board.find(image)
+        if view is None:
             missed.append(label)
             continue
+        corners = view.image_points
         used.append(label)
-        object_points.append(board.object_points())
+        object_points.append(view.object_points.reshape(-1, 1, 3).astype(np.float32))
         image_points.append(corners.reshape(-1, 1, 2).astype(np.float32))
         gx = np.clip((corners[:, 0] / w * COVERAGE_GRID).astype(int), 0, COVERAGE_GRID - 1)
         gy = np.clip((corners[:, 1] / h * COVERAGE_GRID).astype(int), 0, COVERAGE_GRID - 1)
@@ -143,9 +169,11 @@ def calibrate_intrinsics(images: Iterable[tuple[str, np.ndarray]], board: Board,
     if size is None:
         raise InputError(f"{name}: no board images were given")
     if len(used) < MIN_VIEWS:
-        raise InputError(f"{name}: the {board.columns}x{board.rows} board was found in {len(used)} of "
-                         f"{len(used) + len(missed)} images (at least {MIN_VIEWS} needed); check --board (inner corners) "
-                         "and show the whole board, flat and sharp, at several angles")
+        check = "--board (squares), --dictionary and --marker-mm" if isinstance(board, CharucoBoard) \
+            else "--board (inner corners)"
+        raise InputError(f"{name}: the {board.label} board was found in {len(used)} of "
+                         f"{len(used) + len(missed)} images (at least {MIN_VIEWS} needed); check {check} "
+                         "and show the board, flat and sharp, at several angles")
     # few views cannot pin the sixth-order radial term down: it is kept at 0 until there are enough
     flags = cv2.CALIB_FIX_K3 if len(used) < FREE_K3_VIEWS else 0
     rms, K, dist, _, _ = cv2.calibrateCamera(object_points, image_points, size, None, None, flags=flags)
