@@ -1,0 +1,96 @@
+"""The guided calibration of one camera's lens: a video of a checkerboard moved about in front of a
+known camera (rendered as tests/engine/multiview/test_board.py renders boards, written and decoded
+as a real video), played into the panel as a camera would film it; the corners drawn on the image,
+the views kept, the coverage and the reprojection error shown, and the camera's file written."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tests.engine.multiview.test_board import K, _render
+
+SIZE = (640, 480)
+FPS = 12.0
+HOLD = 4  # frames each pose of the board is held
+
+
+def _board_video(path, board, poses: int = 9):
+    """The board moved over a 3x3 grid of the image, tilted a different way at each place."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, SIZE)
+    z = 1.0
+    tilts = [(0.25, 0.1, 0.0), (-0.2, 0.2, 0.05), (0.1, -0.25, 0.1), (-0.25, -0.1, -0.05), (0.2, 0.25, 0.0),
+             (0.0, -0.2, 0.1), (0.25, -0.05, -0.1), (-0.1, 0.25, 0.05), (0.15, 0.15, 0.0)]
+    places = [(u, v) for v in (150, 245, 340) for u in (190, 330, 470)]
+    half = ((board.columns - 1) * board.square_m / 2, (board.rows - 1) * board.square_m / 2)
+    for (u, v), tilt in list(zip(places, tilts))[:poses]:
+        t = np.array([(u - K[0, 2]) / K[0, 0] * z - half[0], (v - K[1, 2]) / K[1, 1] * z - half[1], z])
+        image = _render(board, np.array(tilt), t, SIZE)
+        for _ in range(HOLD):
+            writer.write(image)
+    writer.release()
+    return path
+
+
+def _run(panel, qtbot, video, columns, rows):
+    panel.use_video(str(video))
+    panel.columns.setValue(columns)
+    panel.rows.setValue(rows)
+    panel.square.setValue(30.0)
+    assert panel.start(), panel.problem.text()
+    qtbot.waitUntil(lambda: not panel.running, timeout=20000)
+    qtbot.wait(50)  # the end's queued report
+
+
+def test_the_panel_shows_the_corners_and_writes_the_camera(window, qtbot, tmp_path):
+    from engine.multiview.board import Board
+    from engine.multiview.calibration_files import read_calibration
+
+    board = Board.parse("6x5", 30)
+    video = _board_video(tmp_path / "board.avi", board)
+    panel = window.sources.ask_calibration()
+    _run(panel, qtbot, video, 6, 5)
+    guide = panel.guide
+    assert panel.steps_drawn >= 5 and guide.views >= 6, (panel.steps_drawn, guide.views, guide.frames)
+    assert guide.result.rms_px < 1.0
+    assert re_number(panel.views_label.text()) == guide.views
+    assert f"{guide.result.rms_px:.2f} px" in panel.error_label.text()
+    coverage = panel.image.step.coverage
+    assert coverage >= 0.5 and f"{coverage:.0%}" in panel.coverage_label.text()
+    # the corners of the frame shown are drawn where they are (red dots over the board)
+    step, r = panel.image.step, panel.image.image_rect()
+    assert step.corners is not None and len(step.corners) == 30
+    shot = panel.image.grab().toImage()
+    scale = r.width() / SIZE[0]
+    red = 0
+    for x, y in step.corners:
+        c = shot.pixelColor(int(r.left() + x * scale), int(r.top() + y * scale))
+        red += c.red() > 200 and c.green() < 140 and c.blue() < 120
+    assert red >= 25, red
+    assert panel.save_button.isEnabled() and panel.save(str(tmp_path / "cam01.toml"))
+    camera = read_calibration(tmp_path / "cam01.toml").camera("cam01")
+    np.testing.assert_allclose(camera.K[[0, 1], [0, 1]], [900.0, 900.0], rtol=0.02)
+    assert camera.image_size == SIZE
+    panel.close()
+
+
+def test_a_board_never_found_is_one_line(window, qtbot, tmp_path):
+    from engine.multiview.board import Board
+
+    video = _board_video(tmp_path / "board.avi", Board.parse("6x5", 30), poses=3)
+    panel = window.sources.ask_calibration()
+    _run(panel, qtbot, video, 8, 7)  # not the board filmed
+    text = panel.problem.text()
+    assert "8x7 board was found in 0 views" in text and "inner corners" in text and "\n" not in text, text
+    assert not panel.save_button.isEnabled() and not panel.save(str(tmp_path / "cam.toml"))
+    assert not (tmp_path / "cam.toml").exists()
+    panel.use_video(str(tmp_path / "missing.mp4"))
+    assert not panel.start() and "missing.mp4" in panel.problem.text()
+    panel.close()
+
+
+def re_number(text: str) -> int:
+    import re
+
+    return int(re.search(r"\d+", text).group())
+
