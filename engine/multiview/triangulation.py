@@ -5,8 +5,9 @@
 For each keypoint: a linear triangulation (DLT) on undistorted coordinates, each view weighted by
 the detector's confidence; the views whose reprojection is off by more than OUTLIER_FRACTION of the
 person's height in that view dropped worst first while two views remain; left and right resolved
-per view and limb (the labelling of each view that reprojects best, the least confident views
-taking the blame when the geometry cannot tell); and where fewer than two views agree on a
+per view and limb (of every labelling of the views, the path over the frames that reprojects best
+with the fewest confident swaps and no limb jumping sides between frames: a labelling and its
+mirror fit the views alike, the motion tells them apart); and where fewer than two views agree on a
 keypoint, the monocular 3D of the most confident view that sees it, turned into the world with
 that camera's rotation and placed on the keypoints triangulated in the same frame. Last, every
 keypoint is refined with its rays and the limbs' usual lengths (engine/multiview/refine.py): along
@@ -25,9 +26,10 @@ from engine.multiview.cameras import Rig
 from engine.multiview.refine import LENGTH_SIGMA_M, bone_lengths, refine_points
 
 OCCLUDED_SCORE = 0.0  # a view's keypoint below this score, where another view is sure of it, is left out
-# a view's limbs are swapped only when that makes them reproject at most this share as far as the
-# detector's own labels do (two views often agree on either labelling; a swap must be clear)
-SWAP_GAIN = 0.5
+# the cost of swapping a view's limb, per unit of its confidence, against its reprojection error as a
+# share of the person's height (the detector's labels stand unless the views clearly disagree)
+SWAP_COST = 0.015
+BODY_HEIGHT_M = 1.7  # a limb's move between frames counts as a share of a body's height
 OUTLIER_FRACTION = 0.06  # a view off by more than this share of the person's height is an outlier
 MIN_ANCHORS = 4  # keypoints triangulated in a frame before a monocular view is placed on them
 # Limbs whose left and right a view may swap, as groups of the detector's mirror pairs.
@@ -110,26 +112,31 @@ def _swap_permutation(groups: tuple[int, ...]) -> np.ndarray:
 
 
 def resolve_left_right(rig: Rig, normalised: np.ndarray, keypoints_px: np.ndarray,
-                       weights: np.ndarray, swap_gain: float = SWAP_GAIN,
+                       weights: np.ndarray, swap_cost: float = SWAP_COST,
                        groups: tuple[int, ...] | None = None) -> np.ndarray:
-    """(V, T, G) which views' limbs to swap (swap_gain 0: none): for each frame and limb, the labelling
-    of the views whose triangulation reprojects best (clearly better than the detector's own, by
-    swap_gain); of a labelling and its mirror (the same geometry), the one that swaps the less
-    confident views. groups: the SWAP_GROUPS looked at (None: all)."""
+    """(V, T, G) which views' limbs to swap. For each limb, every labelling of the views (each view
+    as the detector says or mirrored) is scored per frame by how far its triangulation reprojects
+    (a share of the person's height), plus swap_cost times the confidence of each view it swaps
+    (the detector's labels stand unless the geometry says otherwise; None: no swap at all); then
+    one labelling per frame is chosen over the whole run (a Viterbi path) so the limbs do not jump
+    from one side to the other between frames: a labelling and its mirror fit the views alike, and
+    only the motion tells which keeps left on the left. groups: the SWAP_GROUPS looked at (None: all)."""
     v_count, t_count = weights.shape[:2]
-    P = np.stack([c.projection for c in rig])
     swapped = np.zeros((v_count, t_count, len(SWAP_GROUPS)), dtype=bool)
-    if v_count < 2:
+    if v_count < 2 or swap_cost is None:
         return swapped
+    P = np.stack([c.projection for c in rig])
+    with _quiet():
+        height = np.nanmedian(person_height_px(keypoints_px, weights), axis=0)  # (T,)
+    masks = np.array(list(product((False, True), repeat=v_count)))  # (S, V) the labellings
     for g, pairs in enumerate(SWAP_GROUPS):
         if groups is not None and g not in groups:
             continue
         idx = np.array([k for pair in pairs for k in pair])
         mirror = np.array([k for a, b in pairs for k in (b, a)])
-        best = np.full(t_count, np.inf)
-        as_labelled = None
-        for mask in product((False, True), repeat=v_count - 1):
-            flip = np.array((False,) + mask)
+        unary = np.full((len(masks), t_count), np.inf)
+        points = np.full((len(masks), t_count, len(idx), 3), np.nan)
+        for s, flip in enumerate(masks):
             pick = np.where(flip[:, None], mirror[None], idx[None])  # (V, n)
             n = np.stack([normalised[i][:, pick[i]] for i in range(v_count)])
             px = np.stack([keypoints_px[i][:, pick[i]] for i in range(v_count)])
@@ -137,22 +144,41 @@ def resolve_left_right(rig: Rig, normalised: np.ndarray, keypoints_px: np.ndarra
             pts = dlt(P, n, w)
             err = reprojection_px(rig, pts, px)
             used = (w > 0) & np.isfinite(err)
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore", divide="ignore"):
                 score = np.where(used, err * w, 0).sum(axis=(0, 2)) / np.maximum((used * w).sum(axis=(0, 2)), 1e-9)
-            score = np.where(used.sum(axis=(0, 2)) >= 2 * len(idx) // 2, score, np.inf)
-            if as_labelled is None:
-                as_labelled = score
-                # the detector's labels win unless a swap is clearly better
-                score = score * swap_gain if swap_gain > 0 else np.zeros_like(score)
-            better = score < best - 1e-9
-            best = np.where(better, score, best)
-            # the same geometry with every view's labels the other way: blame the less confident side
-            conf = w.sum(axis=2)  # (V, T)
-            flipped_conf = (conf * flip[:, None]).sum(axis=0)
-            kept_conf = (conf * ~flip[:, None]).sum(axis=0)
-            choice = np.where((flipped_conf <= kept_conf)[None], flip[:, None], ~flip[:, None])  # (V, T)
-            swapped[:, better, g] = choice[:, better]
+                conf = (w.sum(axis=2) / len(idx) * flip[:, None]).sum(axis=0)  # (T,) confidence of the views swapped
+                unary[s] = np.where(used.sum(axis=(0, 2)) >= len(idx), score / height + swap_cost * conf, np.inf)
+            points[s] = pts
+        path = _steady_path(unary, points)
+        swapped[:, :, g] = masks[path].T
     return swapped
+
+
+def _steady_path(unary: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(T,) the labelling per frame minimising the sum of unary (S, T) costs and each frame's jump
+    from the last: the mean move of the limb's keypoints (S, T, n, 3) over BODY_HEIGHT_M."""
+    s_count, t_count = unary.shape
+    seen = np.isfinite(unary).any(axis=0)
+    cost = np.where(seen, unary, 0.0)
+    cost = np.where(np.isfinite(cost), cost, 1e6)
+    back = np.zeros((t_count, s_count), dtype=int)
+    total = cost[:, 0].copy()
+    last = points[:, 0]
+    for t in range(1, t_count):
+        with np.errstate(invalid="ignore"), _quiet():
+            move = np.nanmean(np.linalg.norm(points[None, :, t] - last[:, None], axis=-1), axis=-1)  # (S_prev, S)
+        # labellings that share no keypoint with the last frame's count as the farthest move
+        worst = np.nanmax(move) if np.isfinite(move).any() else 0.0
+        step = total[:, None] + np.where(np.isfinite(move), move, worst) / BODY_HEIGHT_M
+        back[t] = np.argmin(step, axis=0)
+        total = step[back[t], np.arange(s_count)] + cost[:, t]
+        here = np.isfinite(points[:, t]).all(axis=-1).any(axis=-1)  # a frame without the limb keeps the last
+        last = np.where(here[:, None, None], points[:, t], last[back[t]])
+    path = np.zeros(t_count, dtype=int)
+    path[-1] = int(np.argmin(total))
+    for t in range(t_count - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path
 
 
 def apply_swaps(array: np.ndarray, swapped: np.ndarray) -> np.ndarray:
@@ -161,22 +187,22 @@ def apply_swaps(array: np.ndarray, swapped: np.ndarray) -> np.ndarray:
     for g in range(swapped.shape[2]):
         perm = _swap_permutation((g,))
         vs, ts = np.nonzero(swapped[:, :, g])
-        out[vs, ts] = array[vs, ts][:, perm]
+        out[vs, ts] = out[vs, ts][:, perm]  # on top of the groups swapped before
     return out
 
 
 def fuse_views(rig: Rig, keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray | None = None,
                outlier_fraction: float = OUTLIER_FRACTION, occluded_score: float = OCCLUDED_SCORE,
-               swap_gain: float = SWAP_GAIN, lengths: np.ndarray | None = None,
+               swap_cost: float | None = SWAP_COST, lengths: np.ndarray | None = None,
                length_sigma_m: float | None = LENGTH_SIGMA_M) -> FusedPoints:
     """keypoints_px (V, T, K, 2), scores (V, T, K) (0 where a view has nobody), world_m (V, T, K, 3)
     each view's monocular 3D (hip-centred, camera axes) or None. Views in the rig's order.
-    lengths: (E,) the limbs' lengths to hold (refine.EDGES; None: the median of these frames');
-    length_sigma_m None: no refinement (the triangulation as it is)."""
+    swap_cost None: left and right as the detector says. lengths: (E,) the limbs' lengths to hold
+    (refine.EDGES; None: the median of these frames'); length_sigma_m None: no refinement."""
     v_count = len(rig)
     weights = np.where(scores >= KEYPOINT_SCORE_MIN, scores, 0.0)
     normalised = np.stack([cam.normalise(keypoints_px[i]) for i, cam in enumerate(rig)])
-    swapped = resolve_left_right(rig, normalised, keypoints_px, weights, swap_gain)
+    swapped = resolve_left_right(rig, normalised, keypoints_px, weights, swap_cost)
     keypoints_px, normalised, weights = (apply_swaps(a, swapped) for a in (keypoints_px, normalised, weights))
     if world_m is not None:
         world_m = apply_swaps(world_m, swapped)

@@ -45,7 +45,7 @@ def test_a_view_that_swaps_left_and_right_legs_is_resolved():
     swapped = kp.copy()
     for t in range(10, 20):
         swapped[1, t, legs] = kp[1, t, perm[legs]]
-    plain = fuse_views(rig, swapped, sc, swap_gain=0.0)  # left and right taken as the detector gives them
+    plain = fuse_views(rig, swapped, sc, swap_cost=None)  # left and right taken as the detector gives them
     assert (np.nan_to_num(np.linalg.norm(plain.points_m[bad, 27] - truth[bad, 27], axis=-1), nan=1.0) > 0.05).all()
     fused = fuse_views(rig, swapped, sc)
     err = np.linalg.norm(fused.points_m[:, legs] - truth[:, legs], axis=-1)
@@ -92,3 +92,24 @@ def test_the_person_is_matched_across_views_among_others():
     pick = match_person(Rig(rig.cameras), kp[0], sc[0], cands_kp, cands_sc)
     assert (pick[:5] == 1).all() and (pick[8:] == 1).all()
     assert (pick[5:8] != 1).all()
+
+
+def test_a_confident_view_that_mirrors_the_whole_body_for_a_while_is_the_one_swapped():
+    # A detector that takes the person's back for the front labels every left keypoint right, sure
+    # of itself. The two labellings fit the views alike in each frame; the motion tells them apart.
+    rig = ring_rig(2, spread_deg=100)
+    truth = body_keypoints(60)
+    kp, sc = observe(rig, truth, noise_px=0.5)
+    sc[0] = 0.7  # the view that keeps its labels is the less confident one
+    perm = MEDIAPIPE_33.mirror_permutation()
+    flipped = slice(20, 35)
+    kp[1, flipped] = kp[1, flipped][:, perm]
+    fused = fuse_views(rig, kp, sc)
+    err = np.linalg.norm(fused.points_m - truth, axis=-1)
+    assert np.nanmax(err) < 0.03, np.nanmax(err)
+    assert (fused.source[:, 11:29] == TRIANGULATED).all()
+    assert fused.swapped[1, flipped, :4].all() and not fused.swapped[0].any()
+    assert not fused.swapped[1, :20].any() and not fused.swapped[1, 35:].any()
+    # the mirrored view is still the same person to the matching
+    pick = match_person(Rig(rig.cameras), kp[0], sc[0], kp[None, 1], sc[None, 1])
+    assert (pick == 0).all()
