@@ -19,9 +19,11 @@ BASELINE_M = 0.5
 DISPARITY_PX = 80  # the person stands f * b / d = 3.1 m away, about 1.7 m tall
 
 
-def write_pair(folder: Path, frames: int | None = None, loops: int = 1, size_delta: int = 0) -> tuple[Path, Path, Path]:
+def write_pair(folder: Path, frames: int | None = None, loops: int = 1, size_delta: int = 0,
+               fps2: float | None = None) -> tuple[Path, Path, Path]:
     """cam1.mp4, cam2.mp4 (`loops` times the clip, or its first `frames`) and rig.toml; size_delta:
-    the second video that many pixels narrower and shorter than its calibration."""
+    the second video that many pixels narrower and shorter than its calibration; fps2: the second
+    video's frame rate (None: the clip's)."""
     cap = cv2.VideoCapture(str(SAMPLE_CLIP))
     fps = cap.get(cv2.CAP_PROP_FPS)
     images = []
@@ -35,7 +37,8 @@ def write_pair(folder: Path, frames: int | None = None, loops: int = 1, size_del
     shift = np.float32([[1, 0, -DISPARITY_PX], [0, 1, 0]])
     paths = folder / "cam1.mp4", folder / "cam2.mp4"
     size2 = (w - size_delta, h - size_delta)
-    writers = [cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"mp4v"), fps, s) for p, s in zip(paths, ((w, h), size2))]
+    writers = [cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"mp4v"), rate, s)
+               for p, s, rate in zip(paths, ((w, h), size2), (fps, fps2 or fps))]
     for _ in range(loops):
         for image in images:
             writers[0].write(image)

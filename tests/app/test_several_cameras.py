@@ -99,6 +99,14 @@ def test_what_cannot_run_is_one_line(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not window.source_running and window.state.banner is not None, timeout=30000)
     text = window.state.banner.text
     assert "cam2.mp4" in text and "600x320" in text and "640x360" in text and "\n" not in text, text
+    # a camera at another frame rate than the first: said, naming both rates
+    third = tmp_path / "third"
+    third.mkdir()
+    cam1, cam2, rig = write_pair(third, frames=24, fps2=12.0)
+    window.sources.open_cameras(tuple(_views(cam1, cam2)), str(rig))
+    qtbot.waitUntil(lambda: not window.source_running and "12 fps" in getattr(window.state.banner, "text", ""),
+                    timeout=30000)
+    assert "cam2.mp4" in window.state.banner.text and "one frame rate" in window.state.banner.text
 
 
 def _views(*paths):
