@@ -129,27 +129,27 @@ def resolve_left_right(rig: Rig, normalised: np.ndarray, keypoints_px: np.ndarra
     with _quiet():
         height = np.nanmedian(person_height_px(keypoints_px, weights), axis=0)  # (T,)
     masks = np.array(list(product((False, True), repeat=v_count)))  # (S, V) the labellings
-    for g, pairs in enumerate(SWAP_GROUPS):
-        if groups is not None and g not in groups:
-            continue
-        idx = np.array([k for pair in pairs for k in pair])
-        mirror = np.array([k for a, b in pairs for k in (b, a)])
-        unary = np.full((len(masks), t_count), np.inf)
-        points = np.full((len(masks), t_count, len(idx), 3), np.nan)
-        for s, flip in enumerate(masks):
-            pick = np.where(flip[:, None], mirror[None], idx[None])  # (V, n)
-            n = np.stack([normalised[i][:, pick[i]] for i in range(v_count)])
-            px = np.stack([keypoints_px[i][:, pick[i]] for i in range(v_count)])
-            w = np.stack([weights[i][:, pick[i]] for i in range(v_count)])
-            pts = dlt(P, n, w)
-            err = reprojection_px(rig, pts, px)
-            used = (w > 0) & np.isfinite(err)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                score = np.where(used, err * w, 0).sum(axis=(0, 2)) / np.maximum((used * w).sum(axis=(0, 2)), 1e-9)
-                conf = (w.sum(axis=2) / len(idx) * flip[:, None]).sum(axis=0)  # (T,) confidence of the views swapped
-                unary[s] = np.where(used.sum(axis=(0, 2)) >= len(idx), score / height + swap_cost * conf, np.inf)
-            points[s] = pts
-        path = _steady_path(unary, points)
+    looked = [g for g in range(len(SWAP_GROUPS)) if groups is None or g in groups]
+    idx = np.array([k for g in looked for pair in SWAP_GROUPS[g] for k in pair])
+    mirror = np.array([k for g in looked for a, b in SWAP_GROUPS[g] for k in (b, a)])
+    # every labelling of every limb at once: (V, S, T, N) with N the limbs' keypoints side by side
+    pick = np.where(masks.T[:, :, None], mirror[None, None], idx[None, None])  # (V, S, N)
+    n = np.stack([normalised[i][:, pick[i]].transpose(1, 0, 2, 3) for i in range(v_count)])
+    px = np.stack([keypoints_px[i][:, pick[i]].transpose(1, 0, 2, 3) for i in range(v_count)])
+    w = np.stack([weights[i][:, pick[i]].transpose(1, 0, 2) for i in range(v_count)])
+    points = dlt(P, n, w)  # (S, T, N, 3)
+    err = reprojection_px(rig, points, px)
+    used = (w > 0) & np.isfinite(err)
+    start = 0
+    for g in looked:
+        part = slice(start, start + 2 * len(SWAP_GROUPS[g]))
+        start = part.stop
+        wg, ug = w[..., part], used[..., part]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where(ug, err[..., part] * wg, 0).sum(axis=(0, 3)) / np.maximum((ug * wg).sum(axis=(0, 3)), 1e-9)
+            conf = (wg.mean(axis=3) * masks.T[:, :, None]).sum(axis=0)  # (S, T) confidence of the views swapped
+            unary = np.where(ug.sum(axis=(0, 3)) >= part.stop - part.start, score / height + swap_cost * conf, np.inf)
+        path = _steady_path(unary, points[..., part, :])
         swapped[:, :, g] = masks[path].T
     return swapped
 
