@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.capture.frames import CameraSource, FrameSource, VideoFileSource
@@ -38,6 +38,7 @@ from engine.session.pipeline import CancelFlag, PipelineConfig, PoseFrame
 from engine.session.recorder import TakeRecorder, next_take_name
 
 MIN_VIEWS = 2
+UNSEEN_S = 3.0  # a camera that has not seen the person this long is named to the user
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,10 @@ class CameraRigSession:
             _same_rate(self.views, sources)
             rig_name = " + ".join(v.label for v in self.views) + f" (calibrated as {', '.join(rig.names)})"
             self.name = rig_name
-            self._emit(self.events.opened, SessionInfo(rig_name, sources[0].fps, None, True,
-                                                       describe_device(self.config.lift.device), tuple(notes)))
+            info = SessionInfo(rig_name, sources[0].fps, None, True, describe_device(self.config.lift.device),
+                               tuple(notes))
+            self._emit(self.events.opened, info)
+            unseen = _Unseen(self.views)
             self.live = LiveCameras(sources, rig, self.config)
             rate = _Rate()
             recording.rig, recording.fps = rig, sources[0].fps
@@ -132,6 +135,9 @@ class CameraRigSession:
                 now_ns = time.monotonic_ns()
                 det = fused.detections[0] if fused.detections else None
                 pose = PoseFrame(fused.index - 1, fused.timestamp_s, det, fused.joints_m, MONOCAP_BODY)
+                said = unseen.update(fused)
+                if said:  # reported as the source's notes again: the front end shows them
+                    self._emit(self.events.opened, replace(info, notes=tuple(notes) + (said,)))
                 on = recording.update(fused, pose)
                 tracked = TrackedFrame(fused.frame, pose, fused.detect_s, 0.0, max(now_ns - fused.captured_ns, 0) / 1e9,
                                        rate.tick(now_ns / 1e9), sum(self.live.dropped), on, captured_ns=fused.captured_ns)
@@ -187,6 +193,38 @@ def _first(error: BaseException | None, close) -> BaseException | None:
     except Exception as exc:  # noqa: BLE001
         return error or exc
     return error
+
+
+class _Unseen:
+    """Says (once, until it sees them again) when a camera has not seen the person the first camera
+    sees for UNSEEN_S seconds; the other views go on without it."""
+
+    def __init__(self, views: list[RigView]):
+        self._views = views
+        self._last: list[float | None] = [None] * len(views)
+        self._said: set[int] = set()
+
+    def update(self, fused: LiveViewsFrame) -> str:
+        seen = [d is not None for d in fused.detections]
+        if not seen or not seen[0]:
+            return ""
+        t = fused.timestamp_s
+        missing = []
+        for v in range(1, len(self._views)):
+            if seen[v]:
+                self._last[v] = t
+                self._said.discard(v)
+            elif self._last[v] is None:  # counted from the first moment the first camera sees the person
+                self._last[v] = t
+            elif t - self._last[v] >= UNSEEN_S and v not in self._said:
+                missing.append(v)
+        if not missing:
+            return ""
+        self._said.update(missing)
+        names = ", ".join(self._views[v].label for v in missing)
+        alone = all(not seen[v] for v in range(1, len(self._views)))
+        rest = f"{self._views[0].label} alone, with one camera's depth" if alone else "the other cameras"
+        return f"{names} has not seen the person for {UNSEEN_S:g} s (aimed elsewhere, or covered?): poses from {rest}"
 
 
 class _Rate:

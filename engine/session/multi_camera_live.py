@@ -9,7 +9,8 @@ frame yet lends its last detection while it is under one frame period old); the 
 at once on a thread each (the detector's native code runs beside the others'), the person followed
 in the first view (the largest) is found in the others (engine/multiview/matching.py), the views
 are triangulated (engine/multiview/triangulation.py) and the joints, in the first camera's axes, go
-through the one-camera causal temporal stage (engine/motion/live_filters.py).
+through the one-camera causal temporal stage (engine/motion/live_filters.py). While no other view
+sees the person, the first camera's detector 3D, placed by its keypoints, keeps the pose going.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from engine.core.errors import NoValidFramesError
 from engine.core.keypoint_maps import map_keypoints
 from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import Take
+from engine.lift.camera import Intrinsics, estimate_root_translation
 from engine.motion.live_filters import LiveTemporal
 from engine.multiview.cameras import Rig, check_image_size
 from engine.multiview.matching import MATCH_FRACTION, agreement
@@ -161,10 +163,30 @@ class LiveCameras:
         lacking = map_keypoints((~have)[..., None].astype(float), MONOCAP_BODY.name)[0, :, 0] != 0
         views = int((sc[:, 0].max(axis=1) > 0).sum())
         if lacking.any():
-            return None, views, captured, chosen_views
-        cam = self.rig[0].to_camera(joints)
-        root = cam[MONOCAP_BODY.parents.index(-1)]
-        return temporal.push(cam - root, root, anchor.timestamp_ns / 1e9), views, captured, chosen_views
+            alone = self._first_view_alone(person) if views == 1 else None
+            if alone is None:
+                return None, views, captured, chosen_views
+            rel, root = alone
+        else:
+            cam = self.rig[0].to_camera(joints)
+            root = cam[MONOCAP_BODY.parents.index(-1)]
+            rel = cam - root
+        return temporal.push(rel, root, anchor.timestamp_ns / 1e9), views, captured, chosen_views
+
+    def _first_view_alone(self, person: Detection) -> tuple[np.ndarray, np.ndarray] | None:
+        """While no other view sees the person (a camera covered, or looking elsewhere): the first
+        camera's own 3D, its detector's, placed where its keypoints put it through the calibrated
+        lens, in the same axes, so the pose goes on (with one camera's depth) until the views agree
+        again. -> (root-relative joints, root), camera axes, or None."""
+        if person.world_m is None:
+            return None
+        root_index = MONOCAP_BODY.parents.index(-1)
+        rel = map_keypoints(person.world_m[None], MONOCAP_BODY.name)[0]
+        rel = rel - rel[root_index]
+        normalised = map_keypoints(self.rig[0].normalise(person.keypoints_px)[None], MONOCAP_BODY.name)[0]
+        weights = map_keypoints(person.scores[None, :, None], MONOCAP_BODY.name)[0, :, 0]
+        root = estimate_root_translation(rel, normalised, weights, Intrinsics(1.0, 1.0, 0.0, 0.0))
+        return None if root is None else (rel, root)
 
     def _match(self, v: int, person: Detection, people: list[Detection]) -> Detection | None:
         if not people:

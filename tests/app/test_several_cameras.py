@@ -109,6 +109,25 @@ def test_what_cannot_run_is_one_line(window, qtbot, tmp_path):
     assert "cam2.mp4" in window.state.banner.text and "one frame rate" in window.state.banner.text
 
 
+def test_a_camera_that_never_sees_the_person_is_named_and_the_first_goes_on(window, qtbot, tmp_path):
+    import cv2
+
+    cam1, cam2, rig = write_pair(tmp_path, frames=130)
+    wall = cv2.VideoWriter(str(cam2), cv2.VideoWriter_fourcc(*"mp4v"), 23.976, (640, 360))  # aimed at a bare wall
+    noise = np.random.default_rng(0).integers(100, 140, (360, 640, 3), dtype=np.uint8)
+    for _ in range(130):
+        wall.write(noise)
+    wall.release()
+    window.sources.open_cameras(tuple(_views(cam1, cam2)), str(rig))
+    qtbot.waitUntil(lambda: "has not seen the person" in getattr(window.state.banner, "text", ""), timeout=30000)
+    text = window.state.banner.text
+    assert "cam2.mp4 has not seen the person for 3 s" in text and "cam1.mp4 alone" in text and "\n" not in text
+    assert window.state.banner.level == "warning" and window.source_running
+    shown = window.frames_rendered
+    qtbot.waitUntil(lambda: window.frames_rendered >= shown + 5, timeout=10000)
+    assert window.last_frame.pose.joints_m is not None and window.view3d.last_joints_m is not None  # the pose goes on
+
+
 def _views(*paths):
     from engine.session.camera_rig import RigView
 
