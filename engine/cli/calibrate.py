@@ -40,6 +40,8 @@ def add_calibrate_parser(sub) -> None:
     scale.add_argument("--height", type=float, help="the person's height in metres (sets the scale)")
     scale.add_argument("--camera-distance", nargs=3, metavar=("CAM_A", "CAM_B", "METRES"),
                        help="the measured distance between two cameras (sets the scale)")
+    e.add_argument("--find-offsets", action="store_true",
+                   help="the videos did not start together: find the offset between them from the person's motion")
     e.add_argument("-o", "--output", required=True, help="calibration file to write (.toml)")
     e.add_argument("-q", "--quiet", action="store_true")
     b = steps.add_parser("board", help="where the cameras stand, from a board seen by two cameras or more at once")
@@ -130,7 +132,10 @@ def _person(args: argparse.Namespace) -> int:
             raise MonocapError(f"--camera-distance {metres}: give the distance in metres") from None
     bar = ProgressBar(args.quiet, None, "detecting")
     try:
-        kp, sc = person_keypoints(paths, progress=bar.update_to)
+        if args.find_offsets:
+            kp, sc = _keypoints_at_motion_offsets(args, paths, bar)
+        else:
+            kp, sc = person_keypoints(paths, progress=bar.update_to)
     finally:
         bar.close()
     result = calibrate_from_person(cameras, kp, sc, scale)
@@ -184,6 +189,30 @@ def _board_image(args: argparse.Namespace) -> int:
     say(args, f"{board.label} board, {w} x {h} px: print at 100 % (300 dpi), {w / px_per_mm:.0f} x {h / px_per_mm:.0f} mm, "
               f"then measure a square and give it as --square-mm -> {args.output}")
     return 0
+
+
+def _keypoints_at_motion_offsets(args: argparse.Namespace, paths: list[Path], bar: ProgressBar):
+    from engine.capture.frames import open_source
+    from engine.multiview.motion_sync import align_views, motion_offsets
+    from engine.session.multi_camera import person_keypoints_per_view
+
+    rates = []
+    for path in paths:
+        source = open_source(path)
+        try:
+            rates.append(float(source.fps))
+        finally:
+            source.close()
+    if max(rates) > 1.02 * min(rates):
+        listed = ", ".join(f"{p.name} {r:g} fps" for p, r in zip(paths, rates))
+        raise MonocapError(f"the videos disagree on frame rate ({listed}); set every camera to one rate and record again")
+    per_view = person_keypoints_per_view(paths, progress=bar.update_to)
+    offsets = motion_offsets(per_view, rates[0], [p.name for p in paths])
+    bar.close()
+    for path, offset in zip(paths[1:], offsets[1:]):
+        say(args, f"{path.name}: {abs(offset.frames) / rates[0]:.3f} s {'behind' if offset.frames > 0 else 'ahead of'} "
+                  f"{paths[0].name} (motion correlation {offset.correlation:.2f})")
+    return align_views(per_view, offsets)
 
 
 def _convert(args: argparse.Namespace) -> int:

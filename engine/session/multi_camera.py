@@ -129,6 +129,15 @@ def person_keypoints(paths: list[str | Path], config: PipelineConfig = PipelineC
     """The person each video's lock-on rule follows, frame by frame, for calibrating from the person:
     keypoints_px (V, T, 33, 2) and scores (V, T, 33), 0 where nobody; T the shortest video's frames
     (the videos are taken to start together). InputError when a video sees nobody."""
+    arrays = person_keypoints_per_view(paths, config, progress, cancel, detected)
+    length = min(len(a[0]) for a in arrays)
+    return np.stack([a[0][:length] for a in arrays]), np.stack([a[1][:length] for a in arrays])
+
+
+def person_keypoints_per_view(paths: list[str | Path], config: PipelineConfig = PipelineConfig(),
+                              progress: Progress | None = None, cancel: CancelFlag | None = None,
+                              detected: dict | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """person_keypoints' arrays per video, each its whole length: [(keypoints_px (T_v, 33, 2), scores (T_v, 33))]."""
     views = [_View(Path(p), None, 0.0) for p in paths]
     _detect(views, config, progress, cancel, detected)
     arrays = []
@@ -136,9 +145,8 @@ def person_keypoints(paths: list[str | Path], config: PipelineConfig = PipelineC
         chosen = view.tracks.chosen()
         if chosen is None:
             raise InputError(f"{view.path.name}: nobody was seen in it; every camera must see the person")
-        arrays.append(_person_arrays(view.tracks, chosen))
-    length = min(len(a[0]) for a in arrays)
-    return np.stack([a[0][:length] for a in arrays]), np.stack([a[1][:length] for a in arrays])
+        arrays.append(_person_arrays(view.tracks, chosen)[:2])
+    return arrays
 
 
 def _person_arrays(tracks: PeopleTracks, person_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
