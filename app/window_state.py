@@ -201,6 +201,8 @@ class WindowState(QObject):
             return choice[0] + (" + hands" if choice[1] else "")
 
         running = self.lift_running if self.source_running else None
+        if running is not None and self.source is not None and self.source.views > 1:
+            return f"3D from {self.source.views} cameras"  # triangulated: no 3D mode runs
         if not self.lift_choice[0]:
             return ""
         if running is not None and self.lift_fallback():  # the mode chosen could not load its model
@@ -214,6 +216,8 @@ class WindowState(QObject):
             return MODE_LABELS.get(choice[0], choice[0]) + ("; hands and fingers tracked (slower)" if choice[1] else "")
 
         running = self.lift_running if self.source_running else None
+        if running is not None and self.source is not None and self.source.views > 1:
+            return f"3D triangulated from {self.source.views} calibrated cameras (the settings' 3D mode is for one camera)"
         tip = f"3D mode: {words(running or self.lift_choice)}"
         if running is not None and self.lift_fallback():
             tip = f"3D mode: {self.lift_fallback()}"

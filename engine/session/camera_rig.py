@@ -7,9 +7,9 @@
 
 The cameras run through `multi_camera_live.LiveCameras` (a detector per view, the person matched
 across views, triangulated, the causal temporal stage); a video file stands in for a webcam,
-played at its own rate. Each fused pose is reported as one `events.TrackedFrame` (the first
-camera's image and its view of the person, the fused joints, the fused rate and the latency from
-capture to pose), so the views, the status bar, streams and recordings take it as they take one
+played at its own rate. Each fused pose is reported as one `events.TrackedFrame` (the cameras'
+images side by side, the first as it is with its view of the person, the fused joints, the fused
+rate and the latency from capture to pose), so the views, the status bar, streams and recordings take it as they take one
 camera's. Recording writes the same crash-safe take (session/recorder.py): the fused joints, the
 first camera's keypoints and images. Like `Session.stream` it never raises: a problem (no
 calibration, a camera whose size does not match its calibration) ends it with a one-line error.
@@ -23,11 +23,13 @@ from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from engine.capture.frames import CameraSource, FrameSource, VideoFileSource
+import numpy as np
+
+from engine.capture.frames import CameraSource, Frame, FrameSource, VideoFileSource
 from engine.capture.paced_source import PacedSource
 from engine.core.errors import InputError
 from engine.core.native_memory import release_free_memory
-from engine.core.skeletons import MONOCAP_BODY
+from engine.core.skeletons import KEYPOINT_SCORE_MIN, MEDIAPIPE_33, MONOCAP_BODY
 from engine.lift.device import describe_device
 from engine.multiview.calibration_files import read_calibration
 from engine.multiview.cameras import Rig, check_image_size
@@ -139,7 +141,8 @@ class CameraRigSession:
                 if said:  # reported as the source's notes again: the front end shows them
                     self._emit(self.events.opened, replace(info, notes=tuple(notes) + (said,)))
                 on = recording.update(fused, pose)
-                tracked = TrackedFrame(fused.frame, pose, fused.detect_s, 0.0, max(now_ns - fused.captured_ns, 0) / 1e9,
+                shown = Frame(fused.frame.index, fused.frame.timestamp_ns, side_by_side(fused))
+                tracked = TrackedFrame(shown, pose, fused.detect_s, 0.0, max(now_ns - fused.captured_ns, 0) / 1e9,
                                        rate.tick(now_ns / 1e9), sum(self.live.dropped), on, captured_ns=fused.captured_ns)
                 for sink in self._sinks:
                     sink.on_pose(tracked)
@@ -175,6 +178,31 @@ class CameraRigSession:
     def _emit(event, value) -> None:
         if event is not None:
             event(value)
+
+
+def side_by_side(fused: LiveViewsFrame) -> np.ndarray:
+    """(H, W, 3) uint8 BGR: the first camera's image as it is (its keypoints stay where they are),
+    the others beside it, scaled to its height, each with the person as it saw them drawn in
+    (a camera that does not see them shows none), so that each camera can be aimed."""
+    import cv2
+
+    first = fused.frame.image
+    h = first.shape[0]
+    tiles = [first]
+    for v, frame in enumerate(fused.view_frames[1:], start=1):
+        if frame is None:
+            continue
+        scale = h / frame.image.shape[0]
+        tile = cv2.resize(frame.image, (round(frame.image.shape[1] * scale), h), interpolation=cv2.INTER_AREA)
+        det = fused.detections[v] if v < len(fused.detections) else None
+        if det is not None:
+            ok = det.scores > KEYPOINT_SCORE_MIN
+            points = np.round(det.keypoints_px * scale).astype(int)
+            for a, b in MEDIAPIPE_33.edges:
+                if ok[a] and ok[b]:
+                    cv2.line(tile, tuple(points[a]), tuple(points[b]), (60, 220, 255), 2, cv2.LINE_AA)
+        tiles.append(tile)
+    return first if len(tiles) == 1 else np.hstack(tiles)
 
 
 def _same_rate(views: list[RigView], sources: list[FrameSource]) -> None:

@@ -52,6 +52,7 @@ class LiveViewsFrame:
     detect_s: float
     frame: Frame | None = None
     detections: tuple = ()
+    view_frames: tuple = ()  # per view, the newest frame used (None: none yet)
 
 
 def _largest(people: list[Detection]) -> Detection | None:
@@ -100,7 +101,7 @@ class LiveCameras:
                     self.dropped = [g.dropped for g in grabbers]
                     if on_frame is not None:
                         on_frame(LiveViewsFrame(made, anchor.timestamp_ns / 1e9, joints, views, captured, detect_s,
-                                                anchor, tuple(chosen)))
+                                                anchor, tuple(chosen), tuple(None if lv is None else lv[0] for lv in last)))
         finally:
             for g in grabbers:
                 g.stop()

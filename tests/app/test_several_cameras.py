@@ -41,11 +41,15 @@ def test_two_files_as_cameras_give_fused_poses_a_take_and_its_exports(window, qt
     _start(window, qtbot, (cam1, cam2), rig)
     assert window.source_info.name.startswith("cam1.mp4 + cam2.mp4")
     frame = window.last_frame
-    assert frame.frame.image.shape[:2] == (360, 640) and frame.pose.skeleton is MONOCAP_BODY
+    assert frame.frame.image.shape[:2] == (360, 1280) and frame.pose.skeleton is MONOCAP_BODY  # both cameras shown
+    qtbot.waitUntil(lambda: window.last_frame.pose.detection is not None, timeout=10000)
+    drawn = (window.last_frame.frame.image[:, 640:] == (60, 220, 255)).all(axis=-1).sum()
+    assert drawn > 100, drawn  # the second camera's view of the person, drawn beside the first's
     # the status bar: the fused rate and the latency from capture to pose, as one camera's are shown
     qtbot.waitUntil(lambda: bool(re.fullmatch(r"\d+\.\d fused fps( \(engine \d+\))?", window.status_labels.fps.text())),
                     timeout=15000)
     assert re.fullmatch(r"latency \d+ ms", window.status_labels.latency.text())
+    assert window.status_labels.lift.text() == "3D from 2 cameras"  # triangulated, not the settings' 3D mode
     assert 0 < window.state.latency_ms < 2000
     qtbot.waitUntil(lambda: window.view3d.last_joints_m is not None, timeout=10000)
     joints = window.view3d.last_joints_m
