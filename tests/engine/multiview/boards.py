@@ -19,8 +19,18 @@ def board_texture(board: CharucoBoard) -> np.ndarray:
 
 
 def render(board: CharucoBoard, K: np.ndarray, R: np.ndarray, t: np.ndarray, size: tuple[int, int],
-           blur: float = 0.8, noise: float = 2.0, seed: int = 0, texture: np.ndarray | None = None) -> np.ndarray:
-    """(H, W, 3) uint8: the board whose plane (z = 0, metres) lies at world->camera (R, t) before K."""
+           blur: float = 0.8, noise: float = 2.0, seed: int = 0, texture: np.ndarray | None = None,
+           dist: np.ndarray | None = None) -> np.ndarray:
+    """(H, W, 3) uint8: the board whose plane (z = 0, metres) lies at world->camera (R, t) before K,
+    through the lens distortion `dist` (OpenCV's k1 k2 p1 p2 k3) when given."""
+    if dist is not None and np.any(dist):
+        ideal = render(board, K, R, t, size, blur=0, noise=0, texture=texture)
+        grid = np.stack(np.meshgrid(np.arange(size[0]), np.arange(size[1])), axis=-1).reshape(-1, 1, 2).astype(np.float64)
+        # each pixel of the distorted picture shows the ideal picture's pixel at its undistorted place
+        source = cv2.undistortPoints(grid, K, np.asarray(dist, dtype=np.float64), P=K).reshape(size[1], size[0], 2)
+        warped = cv2.remap(ideal[..., 0], source[..., 0].astype(np.float32), source[..., 1].astype(np.float32),
+                           cv2.INTER_LINEAR, borderValue=BACKGROUND).astype(np.float32)
+        return _finish(warped, blur, noise, seed)
     texture = board_texture(board) if texture is None else texture
     # texture pixel centres -> board metres (the board's origin is the texture's margin corner)
     s = board.square_m / TEXTURE_PX_PER_SQUARE
@@ -29,10 +39,14 @@ def render(board: CharucoBoard, K: np.ndarray, R: np.ndarray, t: np.ndarray, siz
     H = board_to_image @ tex_to_board
     mask = cv2.warpPerspective(np.full(texture.shape, 255, np.uint8), H, size, flags=cv2.INTER_LINEAR)
     image = cv2.warpPerspective(texture, H, size, flags=cv2.INTER_LINEAR)
-    image = np.where(mask > 0, image, BACKGROUND).astype(np.float32)
+    return _finish(np.where(mask > 0, image, BACKGROUND).astype(np.float32), blur, noise, seed)
+
+
+def _finish(image: np.ndarray, blur: float, noise: float, seed: int) -> np.ndarray:
+    """The optics' blur and the sensor's noise, as BGR uint8."""
     if blur > 0:
         image = cv2.GaussianBlur(image, (0, 0), blur)
-    image += np.random.default_rng(seed).normal(0, noise, image.shape)
+    image = image + np.random.default_rng(seed).normal(0, noise, image.shape)
     return cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
 
 
