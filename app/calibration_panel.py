@@ -76,10 +76,14 @@ class CalibrationPanel(QDialog):
     stepped = Signal()  # a step waits to be drawn (from the calibration's thread)
     finished_run = Signal(str)  # the run ended: "" or the one line that ended it
 
-    def __init__(self, cameras: list[tuple[int, str]], qsettings: QSettings, parent=None):
+    def __init__(self, cameras: list[tuple[int, str]], qsettings: QSettings,
+                 camera_size: tuple[int, int] | None = None, parent=None):
+        """camera_size: the size a camera is asked for (the settings' camera size, which a
+        camera's calibration must match)."""
         super().__init__(parent)
         self.setWindowTitle("Calibrate a camera")
         self._qsettings = qsettings
+        self._camera_size = camera_size
         self.guide: GuidedIntrinsics | None = None
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
@@ -150,7 +154,8 @@ class CalibrationPanel(QDialog):
         index = self.source.currentData()
         try:
             board = Board.parse(f"{self.columns.value()}x{self.rows.value()}", self.square.value())
-            source = open_for_stream("camera" if index is not None else "file", self.video.text(), index or 0)
+            source = open_for_stream("camera" if index is not None else "file", self.video.text(), index or 0,
+                                     self._camera_size)
         except Exception as exc:  # noqa: BLE001 - said in the panel, in one line
             self.problem.setText(describe_error(exc))
             return False

@@ -73,16 +73,22 @@ class RigDialog(QDialog):
         lay.addWidget(self.problem)
         lay.addWidget(self.buttons)
         self.resize(620, 380)
+        for view in _stored_views(qsettings.value("rig/views")):  # the cameras of the last run
+            if view.kind == "file" or view.camera_index in {i for i, _ in cameras}:
+                self._add(view, _describe(view, dict(cameras)))
 
     def views(self) -> tuple[RigView, ...]:
         return tuple(self.views_list.item(i).data(0x0100) for i in range(self.views_list.count()))
 
     def add_camera(self, index: int | None) -> None:
         if index is not None:
-            self._add(RigView("camera", camera_index=int(index)), f"camera {index}: {self.camera_combo.currentText()}")
+            names = {self.camera_combo.itemData(i): self.camera_combo.itemText(i) for i in range(self.camera_combo.count())}
+            view = RigView("camera", camera_index=int(index))
+            self._add(view, _describe(view, names))
 
     def add_file(self, path: str) -> None:
-        self._add(RigView("file", path=str(path)), f"video file: {path}")
+        view = RigView("file", path=str(path))
+        self._add(view, _describe(view, {}))
 
     def _add(self, view: RigView, text: str) -> None:
         item = QListWidgetItem(text)
@@ -107,6 +113,27 @@ class RigDialog(QDialog):
             self.problem.setText(describe_error(exc))
             return False
         self._qsettings.setValue("rig/calibration", calibration)
+        self._qsettings.setValue("rig/views", [f"{v.kind}:{v.camera_index if v.kind == 'camera' else v.path}"
+                                               for v in views])
         self.startRequested.emit(views, calibration)
         self.accept()
         return True
+
+
+def _describe(view: RigView, names: dict) -> str:
+    if view.kind == "camera":
+        return f"camera {view.camera_index}: {names.get(view.camera_index, 'not connected')}"
+    return f"video file: {view.path}"
+
+
+def _stored_views(value) -> list[RigView]:
+    """The views kept in the settings ("camera:0", "file:/path/cam01.mp4"); what no longer reads is left out."""
+    values = [value] if isinstance(value, str) else list(value or [])
+    views = []
+    for text in values:
+        kind, _, rest = str(text).partition(":")
+        if kind == "camera" and rest.isdigit():
+            views.append(RigView("camera", camera_index=int(rest)))
+        elif kind == "file" and rest:
+            views.append(RigView("file", path=rest))
+    return views

@@ -82,7 +82,8 @@ class SourceOpener(QObject):
 
     def ask_calibration(self) -> CalibrationPanel:
         """The guided calibration of one camera's lens; returned for scripts and tests."""
-        panel = CalibrationPanel(self.cameras, self._qsettings, self.parent())
+        s = self._settings()
+        panel = CalibrationPanel(self.cameras, self._qsettings, (s.camera_width, s.camera_height), self.parent())
         panel.show()
         return panel
 

@@ -68,6 +68,9 @@ def test_two_files_as_cameras_give_fused_poses_a_take_and_its_exports(window, qt
     qtbot.waitUntil(lambda: len(window.takes) == 1 and not window.recording, timeout=15000)
     window.stop_source()
     qtbot.waitUntil(lambda: not window.source_running, timeout=10000)
+    again = window.sources.ask_cameras()  # the next time, the same cameras and calibration are there
+    assert [v.path for v in again.views()] == [str(cam1), str(cam2)] and again.calibration.text() == str(rig)
+    again.close()
     name = next(iter(window.takes))
     window.select_take(name)
     take = window.current_take
