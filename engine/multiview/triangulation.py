@@ -16,6 +16,7 @@ the directions two views hardly pin down, the limbs keep their length.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from itertools import product
 
@@ -23,13 +24,15 @@ import numpy as np
 
 from engine.core.skeletons import KEYPOINT_SCORE_MIN, MEDIAPIPE_33
 from engine.multiview.cameras import Rig
-from engine.multiview.refine import LENGTH_SIGMA_M, bone_lengths, refine_points
+from engine.multiview.refine import LENGTH_SIGMA_M, bone_lengths, limb_lengths, refine_points
 
 OCCLUDED_SCORE = 0.0  # a view's keypoint below this score, where another view is sure of it, is left out
 # the cost of swapping a view's limb, per unit of its confidence, against its reprojection error as a
 # share of the person's height (the detector's labels stand unless the views clearly disagree)
 SWAP_COST = 0.015
 BODY_HEIGHT_M = 1.7  # a limb's move between frames counts as a share of a body's height
+HISTORY_FRAMES = 300  # live: the limbs' lengths held are the median of this many frames before
+HISTORY_MIN_FRAMES = 30  # and only once this many are in (a few frames' lengths are not yet the body's)
 OUTLIER_FRACTION = 0.06  # a view off by more than this share of the person's height is an outlier
 MIN_ANCHORS = 4  # keypoints triangulated in a frame before a monocular view is placed on them
 # Limbs whose left and right a view may swap, as groups of the detector's mirror pairs.
@@ -56,6 +59,30 @@ class FusedPoints:
     confidence: np.ndarray
     keypoints_px: np.ndarray
     weights: np.ndarray
+
+
+class FusionHistory:
+    """What live fusion remembers between frames (causal: only frames already fused): the last place
+    of each keypoint, so left and right go on from there, and the limbs' lengths of the last
+    HISTORY_FRAMES frames, whose median is held once there are HISTORY_MIN_FRAMES."""
+
+    def __init__(self, frames: int = HISTORY_FRAMES):
+        self.last: np.ndarray | None = None  # (K, 3) world metres, NaN where never seen
+        self._lengths: deque = deque(maxlen=frames)
+
+    def lengths(self) -> np.ndarray | None:
+        if len(self._lengths) < HISTORY_MIN_FRAMES:
+            return None
+        with _quiet():
+            return np.nanmedian(np.stack(self._lengths), axis=0)
+
+    def push(self, points: np.ndarray) -> None:
+        """points (T, K, 3) fused, in order."""
+        for frame in points:
+            have = np.isfinite(frame).all(axis=-1)
+            self.last = np.where(have[:, None], frame, np.nan if self.last is None else self.last)
+            if have.any():
+                self._lengths.append(limb_lengths(frame))
 
 
 def dlt(projections: np.ndarray, normalised: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -113,14 +140,15 @@ def _swap_permutation(groups: tuple[int, ...]) -> np.ndarray:
 
 def resolve_left_right(rig: Rig, normalised: np.ndarray, keypoints_px: np.ndarray,
                        weights: np.ndarray, swap_cost: float = SWAP_COST,
-                       groups: tuple[int, ...] | None = None) -> np.ndarray:
+                       groups: tuple[int, ...] | None = None, before: np.ndarray | None = None) -> np.ndarray:
     """(V, T, G) which views' limbs to swap. For each limb, every labelling of the views (each view
     as the detector says or mirrored) is scored per frame by how far its triangulation reprojects
     (a share of the person's height), plus swap_cost times the confidence of each view it swaps
     (the detector's labels stand unless the geometry says otherwise; None: no swap at all); then
     one labelling per frame is chosen over the whole run (a Viterbi path) so the limbs do not jump
     from one side to the other between frames: a labelling and its mirror fit the views alike, and
-    only the motion tells which keeps left on the left. groups: the SWAP_GROUPS looked at (None: all)."""
+    only the motion tells which keeps left on the left. groups: the SWAP_GROUPS looked at (None: all).
+    before: (K, 3) the keypoints fused just before these frames (live: the path goes on from them)."""
     v_count, t_count = weights.shape[:2]
     swapped = np.zeros((v_count, t_count, len(SWAP_GROUPS)), dtype=bool)
     if v_count < 2 or swap_cost is None:
@@ -149,27 +177,35 @@ def resolve_left_right(rig: Rig, normalised: np.ndarray, keypoints_px: np.ndarra
             score = np.where(ug, err[..., part] * wg, 0).sum(axis=(0, 3)) / np.maximum((ug * wg).sum(axis=(0, 3)), 1e-9)
             conf = (wg.mean(axis=3) * masks.T[:, :, None]).sum(axis=0)  # (S, T) confidence of the views swapped
             unary = np.where(ug.sum(axis=(0, 3)) >= part.stop - part.start, score / height + swap_cost * conf, np.inf)
-        path = _steady_path(unary, points[..., part, :])
+        path = _steady_path(unary, points[..., part, :], None if before is None else before[idx[part]])
         swapped[:, :, g] = masks[path].T
     return swapped
 
 
-def _steady_path(unary: np.ndarray, points: np.ndarray) -> np.ndarray:
+def _jump(points: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """(S_prev, S) the cost of going from each labelling's last keypoints (S_prev, n, 3) to each
+    one's now (S, n, 3): their mean move over BODY_HEIGHT_M (sharing no keypoint: the farthest)."""
+    with np.errstate(invalid="ignore"), _quiet():
+        move = np.nanmean(np.linalg.norm(points[None] - last[:, None], axis=-1), axis=-1)
+    worst = np.nanmax(move) if np.isfinite(move).any() else 0.0
+    return np.where(np.isfinite(move), move, worst) / BODY_HEIGHT_M
+
+
+def _steady_path(unary: np.ndarray, points: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
     """(T,) the labelling per frame minimising the sum of unary (S, T) costs and each frame's jump
-    from the last: the mean move of the limb's keypoints (S, T, n, 3) over BODY_HEIGHT_M."""
+    from the last (the mean move of the limb's keypoints (S, T, n, 3)); before (n, 3): the limb's
+    keypoints in the frame before the first."""
     s_count, t_count = unary.shape
     seen = np.isfinite(unary).any(axis=0)
     cost = np.where(seen, unary, 0.0)
     cost = np.where(np.isfinite(cost), cost, 1e6)
     back = np.zeros((t_count, s_count), dtype=int)
     total = cost[:, 0].copy()
+    if before is not None:
+        total += _jump(points[:, 0], before[None])[0]
     last = points[:, 0]
     for t in range(1, t_count):
-        with np.errstate(invalid="ignore"), _quiet():
-            move = np.nanmean(np.linalg.norm(points[None, :, t] - last[:, None], axis=-1), axis=-1)  # (S_prev, S)
-        # labellings that share no keypoint with the last frame's count as the farthest move
-        worst = np.nanmax(move) if np.isfinite(move).any() else 0.0
-        step = total[:, None] + np.where(np.isfinite(move), move, worst) / BODY_HEIGHT_M
+        step = total[:, None] + _jump(points[:, t], last)
         back[t] = np.argmin(step, axis=0)
         total = step[back[t], np.arange(s_count)] + cost[:, t]
         here = np.isfinite(points[:, t]).all(axis=-1).any(axis=-1)  # a frame without the limb keeps the last
@@ -194,15 +230,18 @@ def apply_swaps(array: np.ndarray, swapped: np.ndarray) -> np.ndarray:
 def fuse_views(rig: Rig, keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray | None = None,
                outlier_fraction: float = OUTLIER_FRACTION, occluded_score: float = OCCLUDED_SCORE,
                swap_cost: float | None = SWAP_COST, lengths: np.ndarray | None = None,
-               length_sigma_m: float | None = LENGTH_SIGMA_M) -> FusedPoints:
+               length_sigma_m: float | None = LENGTH_SIGMA_M, history: FusionHistory | None = None) -> FusedPoints:
     """keypoints_px (V, T, K, 2), scores (V, T, K) (0 where a view has nobody), world_m (V, T, K, 3)
     each view's monocular 3D (hip-centred, camera axes) or None. Views in the rig's order.
     swap_cost None: left and right as the detector says. lengths: (E,) the limbs' lengths to hold
-    (refine.EDGES; None: the median of these frames'); length_sigma_m None: no refinement."""
+    (refine.EDGES; None: the median of these frames'); length_sigma_m None: no refinement.
+    history: live, frame by frame: the frames fused before (left and right go on from the last,
+    the limbs' lengths are theirs), updated with these."""
     v_count = len(rig)
     weights = np.where(scores >= KEYPOINT_SCORE_MIN, scores, 0.0)
     normalised = np.stack([cam.normalise(keypoints_px[i]) for i, cam in enumerate(rig)])
-    swapped = resolve_left_right(rig, normalised, keypoints_px, weights, swap_cost)
+    swapped = resolve_left_right(rig, normalised, keypoints_px, weights, swap_cost,
+                                 before=None if history is None else history.last)
     keypoints_px, normalised, weights = (apply_swaps(a, swapped) for a in (keypoints_px, normalised, weights))
     if world_m is not None:
         world_m = apply_swaps(world_m, swapped)
@@ -240,12 +279,16 @@ def fuse_views(rig: Rig, keypoints_px: np.ndarray, scores: np.ndarray, world_m: 
     best = np.argmax(weights, axis=0)
     vi, ti, ki = best[mono], *np.nonzero(mono)
     kept[vi, ti, ki] = weights[vi, ti, ki]
+    if lengths is None and history is not None:
+        lengths = history.lengths()
     if length_sigma_m is not None:
         points = refine_points(rig, normalised, kept, points, bone_lengths(points) if lengths is None else lengths,
                                length_sigma_m=length_sigma_m)
         err = reprojection_px(rig, points, keypoints_px)
         with np.errstate(invalid="ignore", divide="ignore"):
             reproj = np.where(triangulated, np.where(used, err, 0).sum(axis=0) / np.maximum(used.sum(axis=0), 1), np.nan)
+    if history is not None:
+        history.push(points)
     return FusedPoints(points, source, views, reproj, swapped, confidence, keypoints_px, kept)
 
 

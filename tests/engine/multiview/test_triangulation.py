@@ -9,7 +9,7 @@ from engine.core.skeletons import MEDIAPIPE_33
 from engine.multiview.cameras import Rig
 from engine.multiview.matching import match_person
 from engine.multiview.sync import find_offset
-from engine.multiview.triangulation import MONOCULAR, TRIANGULATED, fuse_views
+from engine.multiview.triangulation import MONOCULAR, TRIANGULATED, FusionHistory, fuse_views
 from tests.engine.multiview.synthetic import body_keypoints, observe, ring_rig
 
 
@@ -113,3 +113,21 @@ def test_a_confident_view_that_mirrors_the_whole_body_for_a_while_is_the_one_swa
     # the mirrored view is still the same person to the matching
     pick = match_person(Rig(rig.cameras), kp[0], sc[0], kp[None, 1], sc[None, 1])
     assert (pick == 0).all()
+
+
+def test_live_fusion_frame_by_frame_keeps_left_and_right_from_the_frames_before():
+    rig = ring_rig(2, spread_deg=100)
+    truth = body_keypoints(50)
+    kp, sc = observe(rig, truth, noise_px=0.5)
+    sc[0] = 0.7
+    perm = MEDIAPIPE_33.mirror_permutation()
+    kp[1, 20:35] = kp[1, 20:35][:, perm]  # the more confident view mirrors the body for a while
+    history = FusionHistory()
+    frames = [fuse_views(rig, kp[:, t:t + 1], sc[:, t:t + 1], history=history) for t in range(50)]
+    points = np.concatenate([f.points_m for f in frames])
+    err = np.linalg.norm(points - truth, axis=-1)
+    assert np.nanmax(err[:, 11:29]) < 0.03, np.nanmax(err[:, 11:29])
+    assert history.lengths() is not None and np.isfinite(history.last).all()
+    # each frame alone, the less confident view takes the blame and the body comes out mirrored
+    alone = fuse_views(rig, kp[:, 25:26], sc[:, 25:26]).points_m[0]
+    assert np.linalg.norm(alone[15] - truth[25, 16]) < 0.03
