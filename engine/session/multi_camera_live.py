@@ -33,7 +33,7 @@ from engine.lift.camera import Intrinsics, estimate_root_translation
 from engine.motion.live_filters import LiveTemporal
 from engine.multiview.cameras import Rig, check_image_size
 from engine.multiview.matching import MATCH_FRACTION, agreement
-from engine.multiview.triangulation import fuse_views
+from engine.multiview.triangulation import FusionHistory, fuse_views
 from engine.session.pipeline import CancelFlag, PipelineConfig
 
 
@@ -69,6 +69,7 @@ class LiveCameras:
         self.dropped = [0] * len(sources)
         self.notes: list[str] = []  # for the user: a decoder's crop of a camera's calibrated size
         self._sized: set[int] = set()
+        self._history = FusionHistory()  # left/right and limb lengths carried from frame to frame
 
     def stream(self, max_frames: int | None = None, cancel: CancelFlag | None = None,
                on_frame=None) -> int:
@@ -77,6 +78,7 @@ class LiveCameras:
         grabbers = [LatestFrameGrabber(s).start() for s in self.sources]
         temporal = LiveTemporal(MONOCAP_BODY, self.config.smoothing, self.config.live_calibration_s,
                                 self.config.root_motion)
+        self._history = FusionHistory()  # each run starts afresh
         last: list[tuple[Frame, list[Detection]] | None] = [None] * len(self.sources)
         made = 0
         try:
@@ -158,7 +160,7 @@ class LiveCameras:
             if chosen.world_m is not None:
                 wm[v, 0] = chosen.world_m
             captured = min(captured, when)
-        fused = fuse_views(self.rig, kp, sc, wm)
+        fused = fuse_views(self.rig, kp, sc, wm, history=self._history)
         have = np.isfinite(fused.points_m).all(axis=-1)
         joints = map_keypoints(np.where(have[..., None], fused.points_m, 0.0), MONOCAP_BODY.name)[0]
         lacking = map_keypoints((~have)[..., None].astype(float), MONOCAP_BODY.name)[0, :, 0] != 0
