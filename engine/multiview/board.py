@@ -141,13 +141,10 @@ def board_images(paths: Iterable[str | Path]) -> Iterator[tuple[str, np.ndarray]
 def calibrate_intrinsics(images: Iterable[tuple[str, np.ndarray]], board: Board | CharucoBoard,
                          name: str = "camera") -> IntrinsicsResult:
     """OpenCV's calibration (k1, k2, p1, p2, k3) from every image where the board is found (a
-    checkerboard whole; a ChArUco board whole or in part).
-    InputError (one line) when it is found in fewer than MIN_VIEWS or the images differ in size."""
-    import cv2
-
-    object_points, image_points, used, missed = [], [], [], []
+    checkerboard whole; a ChArUco board whole or in part). InputError (one line) when it is found in
+    fewer than MIN_VIEWS or the images differ in size."""
+    views, missed = [], []
     size = None
-    cells = np.zeros((COVERAGE_GRID, COVERAGE_GRID), dtype=bool)
     for label, image in images:
         h, w = image.shape[:2]
         if size is None:
@@ -158,22 +155,33 @@ def calibrate_intrinsics(images: Iterable[tuple[str, np.ndarray]], board: Board 
         view = board.find(image)
         if view is None:
             missed.append(label)
-            continue
-        corners = view.image_points
-        used.append(label)
-        object_points.append(view.object_points.reshape(-1, 1, 3).astype(np.float32))
-        image_points.append(corners.reshape(-1, 1, 2).astype(np.float32))
-        gx = np.clip((corners[:, 0] / w * COVERAGE_GRID).astype(int), 0, COVERAGE_GRID - 1)
-        gy = np.clip((corners[:, 1] / h * COVERAGE_GRID).astype(int), 0, COVERAGE_GRID - 1)
-        cells[gy, gx] = True
+        else:
+            views.append((label, view))
     if size is None:
         raise InputError(f"{name}: no board images were given")
+    return intrinsics_from_views(views, missed, size, board, name)
+
+
+def intrinsics_from_views(views: list[tuple[str, BoardView]], missed: list[str], size: tuple[int, int],
+                          board: Board | CharucoBoard, name: str) -> IntrinsicsResult:
+    """The calibration from the board's views already found in one camera's images of `size` (w, h)."""
+    import cv2
+
+    w, h = size
+    cells = np.zeros((COVERAGE_GRID, COVERAGE_GRID), dtype=bool)
+    for _, view in views:
+        gx = np.clip((view.image_points[:, 0] / w * COVERAGE_GRID).astype(int), 0, COVERAGE_GRID - 1)
+        gy = np.clip((view.image_points[:, 1] / h * COVERAGE_GRID).astype(int), 0, COVERAGE_GRID - 1)
+        cells[gy, gx] = True
+    used = [label for label, _ in views]
     if len(used) < MIN_VIEWS:
         check = "--board (squares), --dictionary and --marker-mm" if isinstance(board, CharucoBoard) \
             else "--board (inner corners)"
         raise InputError(f"{name}: the {board.label} board was found in {len(used)} of "
                          f"{len(used) + len(missed)} images (at least {MIN_VIEWS} needed); check {check} "
                          "and show the board, flat and sharp, at several angles")
+    object_points = [view.object_points.reshape(-1, 1, 3).astype(np.float32) for _, view in views]
+    image_points = [view.image_points.reshape(-1, 1, 2).astype(np.float32) for _, view in views]
     # few views cannot pin the sixth-order radial term down: it is kept at 0 until there are enough
     flags = cv2.CALIB_FIX_K3 if len(used) < FREE_K3_VIEWS else 0
     rms, K, dist, _, _ = cv2.calibrateCamera(object_points, image_points, size, None, None, flags=flags)

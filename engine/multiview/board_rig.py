@@ -107,28 +107,22 @@ def calibrate_from_board(cameras: list[Camera], moments: Iterable[tuple[str, lis
                          board: Board | CharucoBoard) -> BoardRig:
     """cameras: each one's intrinsics (poses ignored), in the order of each moment's images."""
     names = [c.name for c in cameras]
-    seen: list[dict[int, tuple[BoardView, np.ndarray, np.ndarray]]] = []  # per moment: camera -> view, pose
+    found: list[dict[int, BoardView]] = []  # per moment: camera -> the corners it found
     notes: list[str] = []
-    total = 0
     for label, images in moments:
-        if total == 0:
+        if not found:
             for cam, image in zip(cameras, images):
                 note = check_image_size(cam, (image.shape[1], image.shape[0]), f"{cam.name} ({label})")
                 if note:
                     notes.append(note)
-        total += 1
-        found = {}
-        for v, (cam, image) in enumerate(zip(cameras, images)):
-            view = board.find(image)
-            if view is not None:
-                found[v] = (view, *_pose_from_view(view, cam))
-        seen.append(found)
-    counts = {name: sum(v in found for found in seen) for v, name in enumerate(names)}
+        views = ((v, board.find(image)) for v, image in enumerate(images))
+        found.append({v: view for v, view in views if view is not None})
+    counts = {name: sum(v in f for f in found) for v, name in enumerate(names)}
     never = [name for name, n in counts.items() if n == 0]
     if never:
-        raise InputError(f"{', '.join(never)}: the {board.label} board was found in none of {total} moments; "
+        raise InputError(f"{', '.join(never)}: the {board.label} board was found in none of {len(found)} moments; "
                          "check --board and show the board whole to every camera")
-    together = [found for found in seen if len(found) >= 2]
+    together = [{v: (view, *_pose_from_view(view, cameras[v])) for v, view in f.items()} for f in found if len(f) >= 2]
     poses = _chain(cameras, together)
     return _adjust(cameras, poses, together, counts, notes)
 
