@@ -9,8 +9,8 @@ error so far, then the camera's calibration file.
 The maths is engine/multiview/board.py's: corners by `find_corners`, the calibration by
 `calibrate_intrinsics` over the views kept (the same as `monocap calibrate intrinsics` on the
 same images). A frame is kept when the board is seen whole and has moved from every view kept
-(KEEP_MOVE of the image's diagonal, on average over its corners); the views kept are held in
-grey, at most MAX_VIEWS of them. A camera keeps only its newest frame; a video file plays at its
+(KEEP_MOVE of the image's diagonal, on average over its corners) or turned (KEEP_TURN); the views
+kept are held in grey, at most MAX_VIEWS of them. A camera keeps only its newest frame; a video file plays at its
 own rate, as a camera filming it would.
 """
 
@@ -33,6 +33,7 @@ from engine.multiview.cameras import Rig
 from engine.session.pipeline import CancelFlag
 
 KEEP_MOVE = 0.06  # a view is kept when its corners moved this share of the image's diagonal from every view kept
+KEEP_TURN = 0.1  # ... or when its shape changed this much (corners about their middle, in units of its size)
 MAX_VIEWS = 30
 
 __all__ = ["Board", "BoardStep", "GuidedIntrinsics", "COVERAGE_GRID", "MIN_VIEWS"]
@@ -102,7 +103,10 @@ class GuidedIntrinsics:
                          None if r is None else (float(r.camera.K[0, 0]), float(r.camera.K[1, 1])))
 
     def _is_new(self, corners: np.ndarray, diagonal: float) -> bool:
-        return all(np.linalg.norm(corners - seen, axis=1).mean() > KEEP_MOVE * diagonal for seen in self._corners)
+        """Moved across the image, or turned (its corners' shape about their middle changed) since every view kept."""
+        shape = _shape(corners)
+        return all(np.linalg.norm(corners - seen, axis=1).mean() > KEEP_MOVE * diagonal
+                   or np.sqrt(((shape - _shape(seen)) ** 2).sum(axis=1).mean()) > KEEP_TURN for seen in self._corners)
 
     def run(self, source: FrameSource, on_step: Callable[[BoardStep], None], cancel: CancelFlag,
             max_frames: int | None = None) -> int:
@@ -142,3 +146,9 @@ class GuidedIntrinsics:
         note = f"intrinsics from {len(r.used)} views of a {self.board.columns}x{self.board.rows} board, " \
                f"reprojection error {r.rms_px:.2f} px, coverage {r.coverage:.0%}"
         return write_calibration(Rig((r.camera,)), path, note=note)
+
+
+def _shape(corners: np.ndarray) -> np.ndarray:
+    """(N, 2) the corners about their middle, divided by their RMS distance from it."""
+    centred = corners - corners.mean(axis=0)
+    return centred / max(float(np.sqrt((centred ** 2).sum(axis=1).mean())), 1e-9)
