@@ -93,3 +93,26 @@ def test_board_image_prints_a_board_the_detector_finds(tmp_path, capsys):
     step = np.linalg.norm(view.image_points[1] - view.image_points[0])
     assert step == pytest.approx(60 / 25.4 * 300, rel=0.01)
     assert "print at 100 %" in capsys.readouterr().out
+
+
+def test_calibrate_board_with_lenses_calibrated_at_another_size_is_one_line(tmp_path, capsys):
+    truth = rig_case._cameras(2)
+    folders = [tmp_path / cam.name for cam in truth]
+    for folder in folders:
+        folder.mkdir()
+    for m, (_, images) in enumerate(rig_case._moments(truth)[:3]):
+        for folder, image in zip(folders, images):
+            cv2.imwrite(str(folder / f"{m}.png"), image)
+    lenses = [c.with_pose(np.eye(3), np.zeros(3)) for c in truth]
+    wrong = Rig((lenses[0], type(lenses[1])(lenses[1].name, (1280, 720), lenses[1].K, lenses[1].dist, np.eye(3), np.zeros(3))))
+    write_calibration(wrong, tmp_path / "lenses.toml")
+    assert main(["calibrate", "board", *map(str, folders), "--intrinsics", str(tmp_path / "lenses.toml"), *CHARUCO,
+                 "-o", str(tmp_path / "rig.toml"), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "the video is 640x480 but camera cam2 was calibrated at 1280x720" in err and len(err.splitlines()) == 1
+
+
+def test_board_image_of_a_checkerboard_is_one_line(tmp_path, capsys):
+    assert main(["calibrate", "board-image", "--board", "4x7", "-o", str(tmp_path / "board.png")]) == 2
+    assert "draws ChArUco boards" in capsys.readouterr().err
+    assert not (tmp_path / "board.png").exists()
