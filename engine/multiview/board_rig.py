@@ -30,6 +30,7 @@ from engine.multiview.charuco import BoardView, CharucoBoard
 
 MAX_MOMENTS = 80  # synchronised frames sampled, spread over the videos
 CORNER_LOSS_PX = 1.0  # the robust loss's scale: corners are found to a fraction of a pixel
+NOTE_RMS_PX = 2.0  # a camera whose corners fit worse than this gets a note
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,13 @@ def _pose_from_view(view: BoardView, camera: Camera) -> tuple[np.ndarray, np.nda
 def _medoid(poses: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """The pose whose rotation is nearest all the others' (the sum of angles), a guard against a
     moment where a board's pose came out flipped."""
-    def angle(a, b):
-        return np.arccos(np.clip((np.trace(a.T @ b) - 1) / 2, -1, 1))
-
-    costs = [sum(angle(R, other[0]) for other in poses) for R, _ in poses]
+    costs = [sum(_angle(R, other[0]) for other in poses) for R, _ in poses]
     return poses[int(np.argmin(costs))]
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> float:
+    """Radians between two rotations."""
+    return float(np.arccos(np.clip((np.trace(a.T @ b) - 1) / 2, -1, 1)))
 
 
 def calibrate_from_board(cameras: list[Camera], moments: Iterable[tuple[str, list[np.ndarray]]],
@@ -123,15 +126,26 @@ def calibrate_from_board(cameras: list[Camera], moments: Iterable[tuple[str, lis
         raise InputError(f"{', '.join(never)}: the {board.label} board was found in none of {len(found)} moments; "
                          "check --board and show the board whole to every camera")
     together = [{v: (view, *_pose_from_view(view, cameras[v])) for v, view in f.items()} for f in found if len(f) >= 2]
-    poses = _chain(cameras, together)
+    # a checkerboard that looks the same turned half a turn may be numbered from either end in each view
+    half_turn = isinstance(board, Board) and board.columns % 2 == board.rows % 2
+    turned = [{v: (_turned(view), *_pose_from_view(_turned(view), cameras[v])) for v, (view, _, _) in m.items()}
+              for m in together] if half_turn else None
+    poses = _chain(cameras, together, turned)
     return _adjust(cameras, poses, together, counts, notes)
 
 
-def _chain(cameras: list[Camera], together: list[dict]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Each camera's world -> camera pose, through the board poses of moments shared with a placed camera."""
+def _turned(view: BoardView) -> BoardView:
+    """The checkerboard's corners numbered from the other end (the board turned half a turn)."""
+    return BoardView(view.ids, view.object_points, view.image_points[::-1].copy())
+
+
+def _chain(cameras: list[Camera], together: list[dict], turned: list[dict] | None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Each camera's world -> camera pose, through the board poses of moments shared with a placed camera.
+    turned: per moment, each view numbered from the other end, for a board that looks the same turned
+    half a turn: the numbering whose camera pose agrees with the other moments' is kept (in `together`)."""
     poses = {0: (np.eye(3), np.zeros(3))}
     while len(poses) < len(cameras):
-        shared = {v: [m for m in together if v in m and any(u in m for u in poses)]
+        shared = {v: [i for i, m in enumerate(together) if v in m and any(u in m for u in poses)]
                   for v in range(len(cameras)) if v not in poses}
         v, moments = max(shared.items(), key=lambda item: len(item[1]))
         if not moments:
@@ -139,14 +153,23 @@ def _chain(cameras: list[Camera], together: list[dict]) -> dict[int, tuple[np.nd
             placed = [cameras[u].name for u in sorted(poses)]
             raise InputError(f"{', '.join(lost)}: never saw the board at the same moment as "
                              f"{', '.join(placed)}; show the board to them and one of those together")
-        candidates = []
-        for m in moments:
+        candidates = []  # (world -> camera v, the moment, numbered from the other end)
+        for i in moments:
+            m = together[i]
             u = max((u for u in m if u in poses), key=lambda u: len(m[u][0].ids))
             Ru, tu = poses[u]
-            (_, Rbu, tbu), (_, Rbv, tbv) = m[u], m[v]
+            _, Rbu, tbu = m[u]
             R_wb, t_wb = Ru.T @ Rbu, Ru.T @ (tbu - tu)  # board -> world
-            candidates.append((Rbv @ R_wb.T, tbv - Rbv @ R_wb.T @ t_wb))  # world -> camera v
-        poses[v] = _medoid(candidates)
+            options = [(m[v], False)] + ([(turned[i][v], True)] if turned else [])
+            for (_, Rbv, tbv), flip in options:
+                candidates.append(((Rbv @ R_wb.T, tbv - Rbv @ R_wb.T @ t_wb), i, flip))
+        best = _medoid([c[0] for c in candidates])
+        if turned:  # each moment keeps the numbering whose pose is nearer the agreed one
+            for i in moments:
+                nearest = min((c for c in candidates if c[1] == i), key=lambda c: _angle(c[0][0], best[0]))
+                if nearest[2]:
+                    together[i][v] = turned[i][v]
+        poses[v] = best
     return poses
 
 
@@ -170,5 +193,15 @@ def _adjust(cameras, poses, together, counts, notes) -> BoardRig:
                              loss_px=CORNER_LOSS_PX, max_nfev=100)
     rig = Rig(tuple(c.with_pose(R, t) for c, R, t in zip(cameras, adjusted.rotations, adjusted.translations)))
     err, kept = adjusted.errors_px, adjusted.kept
-    per_camera = {c.name: float(np.sqrt(np.mean(err[kept & (obs.camera == v)] ** 2))) for v, c in enumerate(cameras)}
+    per_camera = {}
+    for v, c in enumerate(cameras):
+        mine = obs.camera == v
+        if (kept & mine).sum() < 0.5 * mine.sum():
+            raise InputError(f"{c.name}: its views of the board disagree with the other cameras' (half its corners "
+                             f"or more left out, median {np.median(err[mine]):.1f} px off); "
+                             "check its intrinsics file and --board")
+        per_camera[c.name] = float(np.sqrt(np.mean(err[kept & mine] ** 2)))
+        if per_camera[c.name] > NOTE_RMS_PX:
+            notes.append(f"{c.name}: {per_camera[c.name]:.2f} px RMS on the board's corners; check its intrinsics "
+                         "(the same zoom and focus?) and hold the board still where it is seen")
     return BoardRig(rig, float(np.sqrt(np.mean(err[kept] ** 2))), per_camera, len(together), counts, notes)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from engine.core.errors import InputError
+from engine.multiview.board import Board
 from engine.multiview.board_rig import calibrate_from_board
 from engine.multiview.cameras import Camera
 from engine.multiview.charuco import CharucoBoard
@@ -41,17 +42,17 @@ def _cameras(count: int, dist=np.zeros(5)) -> list[Camera]:
     return out
 
 
-def _moments(cameras: list[Camera], hidden=lambda moment, camera: False):
+def _moments(cameras: list[Camera], hidden=lambda moment, camera: False, board=BOARD):
     """(label, an image per camera) per moment; hidden(m, v): camera v does not see the board at m."""
     out = []
     for m, (tilt, offset) in enumerate(MOMENTS):
-        R_wb, t_wb = board_pose_facing(BOARD, TARGET + np.array(offset), tilt)
+        R_wb, t_wb = board_pose_facing(board, TARGET + np.array(offset), tilt)
         images = []
         for v, cam in enumerate(cameras):
             if hidden(m, v):
                 images.append(np.full((SIZE[1], SIZE[0], 3), BACKGROUND, np.uint8))
             else:
-                images.append(render(BOARD, cam.K, cam.R @ R_wb, cam.R @ t_wb + cam.t, SIZE, seed=10 * m + v,
+                images.append(render(board, cam.K, cam.R @ R_wb, cam.R @ t_wb + cam.t, SIZE, seed=10 * m + v,
                                      dist=cam.dist))
         out.append((f"moment {m}", images))
     return out
@@ -126,3 +127,23 @@ def test_a_distorting_lens_is_taken_into_account():
     result = calibrate_from_board([c.with_pose(np.eye(3), np.zeros(3)) for c in truth], _moments(truth), BOARD)
     assert result.rms_px < 0.3
     assert_rig_close(result.rig, truth, degrees=0.1, metres=0.002)
+
+
+def test_a_checkerboard_that_looks_the_same_turned_is_numbered_alike_in_every_camera():
+    """A 6x4 checkerboard is the same turned half a turn: a camera mounted upside down numbers its
+    corners from the other end. Each view's numbering is chosen by agreement with the other moments."""
+    board = Board.parse("6x4", 60)
+    truth = _cameras(3)
+    upside_down = np.diag([-1.0, -1.0, 1.0])
+    truth[2] = Camera("cam3", SIZE, K, np.zeros(5), upside_down @ truth[2].R, upside_down @ truth[2].t)
+    result = calibrate_from_board([c.with_pose(np.eye(3), np.zeros(3)) for c in truth], _moments(truth, board=board), board)
+    assert result.rms_px < 0.6
+    assert_rig_close(result.rig, truth)
+
+
+def test_a_camera_with_the_wrong_lens_is_named():
+    truth = _cameras(3)
+    lenses = [c.with_pose(np.eye(3), np.zeros(3)) for c in truth]
+    lenses[1] = Camera("cam2", SIZE, K * [[1.5], [1.5], [1]], np.zeros(5), np.eye(3), np.zeros(3))  # another camera's file
+    with pytest.raises(InputError, match=r"^cam2: its views of the board disagree with the other cameras'"):
+        calibrate_from_board(lenses, _moments(truth), BOARD)
