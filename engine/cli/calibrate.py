@@ -155,7 +155,17 @@ def _board(args: argparse.Namespace) -> int:
     if len(paths) < 2:
         raise MonocapError("calibrate board: give two cameras or more, a video or a folder of photos each")
     cameras = assign_cameras(paths, Rig(tuple(_load_intrinsics(args.intrinsics, len(paths)))))
-    result = calibrate_from_board(cameras, synchronised_frames(paths), board)
+    bar = ProgressBar(args.quiet, None, "looking for the board")
+
+    def counted(moments):
+        for done, moment in enumerate(moments, 1):
+            yield moment
+            bar.update_to(done)
+
+    try:
+        result = calibrate_from_board(cameras, counted(synchronised_frames(paths)), board)
+    finally:
+        bar.close()
     for note in result.notes:
         say(args, f"note: {note}")
     write_calibration(result.rig, args.output, "monocap",
