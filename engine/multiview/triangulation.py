@@ -92,15 +92,19 @@ def dlt(projections: np.ndarray, normalised: np.ndarray, weights: np.ndarray) ->
     shape = normalised.shape[1:-1]
     x = np.nan_to_num(normalised.reshape(v, -1, 2))
     w = np.where(np.isfinite(normalised).all(axis=-1), weights, 0.0).reshape(v, -1)
-    P = projections[:, None]  # (V, 1, 3, 4)
-    rows_x = w[..., None] * (x[..., :1] * P[..., 2, :] - P[..., 0, :])
-    rows_y = w[..., None] * (x[..., 1:] * P[..., 2, :] - P[..., 1, :])
-    A = np.concatenate([rows_x, rows_y], axis=0).transpose(1, 0, 2)  # (N, 2V, 4)
-    out = np.full((A.shape[0], 3), np.nan)
     ok = (w > 0).sum(axis=0) >= 2
+    out = np.full((x.shape[1], 3), np.nan)
     if ok.any():
-        _, _, vt = np.linalg.svd(A[ok])
-        h = vt[:, -1]
+        # A^T A of the weighted rows w (x P3 - P1), w (y P3 - P2) of every view, summed view by view;
+        # its least eigenvector is A's null vector (the point, homogeneous)
+        normal = np.zeros((int(ok.sum()), 4, 4))
+        for i, P in enumerate(projections):
+            wi, xi = w[i, ok, None], x[i, ok]
+            rx = wi * (xi[:, :1] * P[2] - P[0])
+            ry = wi * (xi[:, 1:] * P[2] - P[1])
+            normal += rx[:, :, None] * rx[:, None, :] + ry[:, :, None] * ry[:, None, :]
+        _, vectors = np.linalg.eigh(normal)
+        h = vectors[:, :, 0]
         with np.errstate(divide="ignore", invalid="ignore"):
             out[ok] = h[:, :3] / h[:, 3:]
     return out.reshape(*shape, 3)
