@@ -87,6 +87,9 @@ class CalibrationPanel(QDialog):
         self.guide: GuidedIntrinsics | None = None
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
+        runs: list[tuple[threading.Thread, threading.Event]] = []  # stopped when the panel goes with its window
+        self._runs = runs
+        self.destroyed.connect(lambda *_: _stop_all(runs))
         self._mail: BoardStep | None = None
         self._lock = threading.Lock()
         self.steps_drawn = 0
@@ -165,6 +168,7 @@ class CalibrationPanel(QDialog):
                                         name="monocap-calibration", daemon=True)
         self.start_button.setText("Stop")
         self.save_button.setEnabled(False)
+        self._runs.append((self._thread, self._cancel))
         self._thread.start()
         return True
 
@@ -174,13 +178,16 @@ class CalibrationPanel(QDialog):
             guide.run(source, self._post, cancel)
         except Exception as exc:  # noqa: BLE001 - said in the panel, in one line
             error = describe_error(exc)
-        self.finished_run.emit(error)
+        try:
+            self.finished_run.emit(error)
+        except RuntimeError:  # the panel went with its window meanwhile
+            pass
 
     def _post(self, step: BoardStep) -> None:
         with self._lock:
             notify, self._mail = self._mail is None, step
         if notify:
-            self.stepped.emit()
+            self.stepped.emit()  # RuntimeError once the panel is gone: it ends the run
 
     @Slot()
     def _draw(self) -> None:
@@ -250,3 +257,9 @@ class CalibrationPanel(QDialog):
         self.stop()
         super().closeEvent(event)
 
+
+def _stop_all(runs: list[tuple[threading.Thread, threading.Event]], timeout_s: float = 5.0) -> None:
+    for thread, cancel in runs:
+        cancel.set()
+    for thread, _ in runs:
+        thread.join(timeout_s)

@@ -5,11 +5,14 @@ the views kept, the coverage and the reprojection error shown, and the camera's 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
 from tests.engine.multiview.test_board import K, _render
 
+ROOT = Path(__file__).resolve().parents[2]
 SIZE = (640, 480)
 FPS = 12.0
 HOLD = 4  # frames each pose of the board is held
@@ -87,6 +90,50 @@ def test_a_board_never_found_is_one_line(window, qtbot, tmp_path):
     panel.use_video(str(tmp_path / "missing.mp4"))
     assert not panel.start() and "missing.mp4" in panel.problem.text()
     panel.close()
+
+
+CLOSE_WHILE_LOOKING = """
+import sys, time
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
+QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from app.main import dispose_window
+from app.main_window import MainWindow
+folder, video = sys.argv[1], sys.argv[2]
+win = MainWindow(settings=QSettings(folder + "/s.ini", QSettings.Format.IniFormat), takes_dir=folder + "/takes")
+win.show()
+panel = win.sources.ask_calibration()
+panel.use_video(video)
+panel.columns.setValue(6)
+panel.rows.setValue(5)
+assert panel.start()
+t0 = time.time()
+while panel.steps_drawn < 3 and time.time() - t0 < 20:
+    app.processEvents()
+    time.sleep(0.01)
+assert panel.running, "the video ended before the window closed"
+win.close()
+dispose_window(win)
+print("closed")
+"""
+
+
+def test_closing_the_window_while_the_panel_looks_ends_cleanly(tmp_path):
+    """The panel's thread outlives neither its panel nor the program (once, it raised into a deleted
+    panel and aborted the program at exit)."""
+    import os
+    import subprocess
+    import sys
+
+    from engine.multiview.board import Board
+
+    video = _board_video(tmp_path / "board.avi", Board.parse("6x5", 30))  # 3 s at its own rate
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM_PLUGIN_PATH"}
+    done = subprocess.run([sys.executable, "-c", CLOSE_WHILE_LOOKING, str(tmp_path), str(video)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "closed" in done.stdout, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "terminate called" not in done.stderr, done.stderr[-2000:]
 
 
 def re_number(text: str) -> int:
