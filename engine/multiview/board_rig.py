@@ -30,6 +30,7 @@ from engine.multiview.charuco import BoardView, CharucoBoard
 
 MAX_MOMENTS = 80  # synchronised frames sampled, spread over the videos
 CORNER_LOSS_PX = 1.0  # the robust loss's scale: corners are found to a fraction of a pixel
+UNKNOWN_LENGTH_STEP = 30  # frames between moments of a video that gives neither its length nor its rate
 NOTE_RMS_PX = 2.0  # a camera whose corners fit worse than this gets a note
 
 
@@ -69,8 +70,14 @@ def synchronised_frames(inputs: list[Path], max_moments: int = MAX_MOMENTS) -> I
     caps = [cv2.VideoCapture(str(p)) for p in inputs]
     try:
         count = min(int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) for cap in caps)
-        wanted = set(np.linspace(0, max(count - 1, 0), min(max_moments, max(count, 1))).astype(int).tolist())
-        for index in range(count):
+        if count > 0:
+            wanted = set(np.linspace(0, count - 1, min(max_moments, count)).astype(int).tolist())
+        else:  # a file that does not tell its length: one moment a second, up to max_moments
+            step = max(1, int(round(caps[0].get(cv2.CAP_PROP_FPS) or UNKNOWN_LENGTH_STEP)))
+            wanted = set(range(0, step * max_moments, step))
+        index = -1
+        while len(wanted) and index < max(wanted):
+            index += 1
             if not all(cap.grab() for cap in caps):
                 break
             if index in wanted:

@@ -116,3 +116,33 @@ def test_board_image_of_a_checkerboard_is_one_line(tmp_path, capsys):
     assert main(["calibrate", "board-image", "--board", "4x7", "-o", str(tmp_path / "board.png")]) == 2
     assert "draws ChArUco boards" in capsys.readouterr().err
     assert not (tmp_path / "board.png").exists()
+
+
+def test_videos_that_do_not_tell_their_length_are_read_one_moment_a_second(tmp_path, monkeypatch):
+    from engine.multiview.board_rig import synchronised_frames
+
+    paths = []
+    for name in ("cam1", "cam2"):
+        path = tmp_path / f"{name}.avi"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+        for i in range(35):
+            writer.write(np.full((48, 64, 3), i * 7, np.uint8))
+        writer.release()
+        paths.append(path)
+
+    opened = cv2.VideoCapture
+
+    class Unmeasured:  # as some .webm files: no frame count
+        def __init__(self, path):
+            self._cap = opened(path)
+
+        def get(self, prop):
+            return 0.0 if prop == cv2.CAP_PROP_FRAME_COUNT else self._cap.get(prop)
+
+        def __getattr__(self, name):
+            return getattr(self._cap, name)
+
+    monkeypatch.setattr(cv2, "VideoCapture", Unmeasured)
+    moments = list(synchronised_frames(paths))
+    assert [label for label, _ in moments] == ["frame 0", "frame 10", "frame 20", "frame 30"]
+    assert all(len(images) == 2 for _, images in moments)
