@@ -1,5 +1,5 @@
 """The guided calibration of one camera's lens: the camera's image (or a video file's) with the
-checkerboard's corners drawn as they are found, the image's cells the views kept cover shaded,
+board's corners (a checkerboard's, or a ChArUco board's) drawn as they are found, the image's cells the views kept cover shaded,
 and beside it the views kept, the coverage and the reprojection error as the user moves the board;
 Save writes the camera's calibration file (Monocap's TOML). The work runs on a thread of its own
 (engine.session.guided_calibration); only the newest step waits to be drawn."""
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.core.errors import describe_error
-from engine.session.guided_calibration import MIN_VIEWS, Board, BoardStep, GuidedIntrinsics
+from engine.session.guided_calibration import MIN_VIEWS, BoardStep, GuidedIntrinsics, parse_board
 from engine.session.sources import open_for_stream
 
 from .image_view import ImageView
@@ -99,8 +99,14 @@ class CalibrationPanel(QDialog):
         self.source.addItem("A video of the board", None)
         self.video = PathField("", "A video of the board", "Videos (*.mp4 *.avi *.mov *.mkv);;All files (*)",
                                "(no video chosen)")
+        self.kind = QComboBox()
+        self.kind.addItem("Checkerboard: inner corners", "checker")
+        self.kind.addItem("ChArUco: squares", "charuco")
         self.columns, self.rows = QSpinBox(minimum=2, maximum=30, value=4), QSpinBox(minimum=2, maximum=30, value=7)
         self.square = QDoubleSpinBox(minimum=1.0, maximum=500.0, value=60.0, suffix=" mm", decimals=1)
+        self.marker = QDoubleSpinBox(minimum=0.0, maximum=500.0, value=0.0, suffix=" mm", decimals=1,
+                                     specialValueText="3/4 of a square", enabled=False)
+        self.kind.currentIndexChanged.connect(lambda: self.marker.setEnabled(self.kind.currentData() == "charuco"))
         self.name = QLineEdit("cam01")
         self.start_button, self.save_button = QPushButton("Start"), QPushButton("Save calibration…", enabled=False)
         self.start_button.clicked.connect(self.toggle)
@@ -111,12 +117,14 @@ class CalibrationPanel(QDialog):
         self.hint = QLabel(wordWrap=True)
         self.problem = QLabel(wordWrap=True, styleSheet="color: #c0392b;")
         board = QHBoxLayout()
-        for w in (self.columns, QLabel("x"), self.rows, QLabel("inner corners, square"), self.square):
+        for w in (self.columns, QLabel("x"), self.rows, QLabel("square"), self.square):
             board.addWidget(w)
         form = QFormLayout()
         form.addRow("Camera", self.source)
         form.addRow("Video", self.video)
-        form.addRow("Board", board)
+        form.addRow("Board", self.kind)
+        form.addRow("", board)
+        form.addRow("ChArUco marker", self.marker)
         form.addRow("Name", self.name)
         for label in (self.views_label, self.coverage_label, self.error_label, self.hint):
             form.addRow(label)
@@ -156,7 +164,9 @@ class CalibrationPanel(QDialog):
         self.problem.clear()
         index = self.source.currentData()
         try:
-            board = Board.parse(f"{self.columns.value()}x{self.rows.value()}", self.square.value())
+            charuco = self.kind.currentData() == "charuco"
+            board = parse_board(("charuco:" if charuco else "") + f"{self.columns.value()}x{self.rows.value()}",
+                                self.square.value(), (self.marker.value() or None) if charuco else None)
             source = open_for_stream("camera" if index is not None else "file", self.video.text(), index or 0,
                                      self._camera_size)
         except Exception as exc:  # noqa: BLE001 - said in the panel, in one line

@@ -1,7 +1,7 @@
 """The guided calibration of one camera's lens: a video of a checkerboard moved about in front of a
-known camera (rendered as tests/engine/multiview/test_board.py renders boards, written and decoded
-as a real video), played into the panel as a camera would film it; the corners drawn on the image,
-the views kept, the coverage and the reprojection error shown, and the camera's file written."""
+known camera (rendered by tests/engine/multiview/boards.py, written and decoded as a real video),
+played into the panel as a camera would film it; the corners drawn on the image, the views kept,
+the coverage and the reprojection error shown, and the camera's file written; a ChArUco board too."""
 
 from __future__ import annotations
 
@@ -10,36 +10,40 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tests.engine.multiview.test_board import K, _render
+from tests.engine.multiview.boards import board_pose_facing, render
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (640, 480)
+K = np.array([[900.0, 0, 330.0], [0, 900.0, 245.0], [0, 0, 1]])
 FPS = 12.0
 HOLD = 4  # frames each pose of the board is held
 
 
 def _board_video(path, board, poses: int = 9):
-    """The board moved over a 3x3 grid of the image, tilted a different way at each place."""
+    """The board moved over a 3x3 grid of the image, 1 m from the camera, tilted a different way at
+    each place."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, SIZE)
     z = 1.0
     tilts = [(0.25, 0.1, 0.0), (-0.2, 0.2, 0.05), (0.1, -0.25, 0.1), (-0.25, -0.1, -0.05), (0.2, 0.25, 0.0),
              (0.0, -0.2, 0.1), (0.25, -0.05, -0.1), (-0.1, 0.25, 0.05), (0.15, 0.15, 0.0)]
     places = [(u, v) for v in (150, 245, 340) for u in (190, 330, 470)]
-    half = ((board.columns - 1) * board.square_m / 2, (board.rows - 1) * board.square_m / 2)
     for (u, v), tilt in list(zip(places, tilts))[:poses]:
-        t = np.array([(u - K[0, 2]) / K[0, 0] * z - half[0], (v - K[1, 2]) / K[1, 1] * z - half[1], z])
-        image = _render(board, np.array(tilt), t, SIZE)
+        centre = np.array([(u - K[0, 2]) / K[0, 0] * z, (v - K[1, 2]) / K[1, 1] * z, z])
+        R, t = board_pose_facing(board, centre, tilt)
+        image = render(board, K, R, t, SIZE)
         for _ in range(HOLD):
             writer.write(image)
     writer.release()
     return path
 
 
-def _run(panel, qtbot, video, columns, rows):
+def _run(panel, qtbot, video, columns, rows, charuco: bool = False):
     panel.use_video(str(video))
+    panel.kind.setCurrentIndex(1 if charuco else 0)
     panel.columns.setValue(columns)
     panel.rows.setValue(rows)
     panel.square.setValue(30.0)
+    panel.marker.setValue(22.0 if charuco else 0.0)
     assert panel.start(), panel.problem.text()
     qtbot.waitUntil(lambda: not panel.running, timeout=20000)
     qtbot.wait(50)  # the end's queued report
@@ -74,6 +78,20 @@ def test_the_panel_shows_the_corners_and_writes_the_camera(window, qtbot, tmp_pa
     camera = read_calibration(tmp_path / "cam01.toml").camera("cam01")
     np.testing.assert_allclose(camera.K[[0, 1], [0, 1]], [900.0, 900.0], rtol=0.02)
     assert camera.image_size == SIZE
+    panel.close()
+
+
+def test_a_charuco_board_calibrates_the_camera_too(window, qtbot, tmp_path):
+    from engine.multiview.calibration_files import read_calibration
+    from engine.multiview.charuco import CharucoBoard
+
+    video = _board_video(tmp_path / "charuco.avi", CharucoBoard.parse("7x5", 30, 22))
+    panel = window.sources.ask_calibration()
+    _run(panel, qtbot, video, 7, 5, charuco=True)
+    assert panel.guide.views >= 6 and panel.guide.result.rms_px < 1.0, panel.problem.text()
+    assert panel.save(str(tmp_path / "cam02.toml"))
+    camera = read_calibration(tmp_path / "cam02.toml").cameras[0]
+    np.testing.assert_allclose(camera.K[[0, 1], [0, 1]], [900.0, 900.0], rtol=0.02)
     panel.close()
 
 
