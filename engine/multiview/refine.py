@@ -12,8 +12,9 @@ solve per frame weighs, each by its uncertainty:
 - each view's ray through a keypoint: the point's distance from it over its depth (an angle),
   against RAY_SIGMA_RAD, weighted by the view's confidence;
 - each limb (MEDIAPIPE_33's edges: bones, shoulder and hip widths): its length against the
-  median length of that limb (the take's, or the frames seen so far live), against
-  LENGTH_SIGMA_M; linearised along the limb's direction in the triangulated frame.
+  median length of that limb (the take's, or the frames seen so far live; a left limb and its
+  right twin held to their mean), against LENGTH_SIGMA_M; linearised along the limb's direction
+  in the triangulated frame.
 
 The geometry's conditioning sets the balance by itself: where rays cross at a wide angle they
 win in every direction; along the direction they hardly constrain, the limbs' lengths decide.
@@ -30,9 +31,22 @@ from engine.multiview.cameras import Rig
 
 RAY_SIGMA_RAD = 0.004  # a keypoint's angular error in a view: about 7 px on a 1700 px focal length
 LENGTH_SIGMA_M = 0.02  # how far a limb may stray from its usual length in a frame
+# a limb and its twin on the other side are held to their mean when their medians differ by less
+# than this share (more: the body, or what the detector calls that keypoint, is not symmetric there)
+TWIN_TOLERANCE = 0.25
 ANCHOR_SIGMA_M = 3.0  # a weak pull towards the triangulated point, only so the system is never singular
 CHUNK_FRAMES = 256  # frames solved at once (memory: CHUNK_FRAMES x 99 x 99 doubles)
 EDGES = np.array(MEDIAPIPE_33.edges, dtype=int)  # (E, 2) the limbs whose lengths are held
+
+
+def _mirror_edges() -> np.ndarray:
+    """(E,) each limb's left/right twin in EDGES (itself for the limbs across the body)."""
+    perm = MEDIAPIPE_33.mirror_permutation()
+    where = {frozenset((int(a), int(c))): e for e, (a, c) in enumerate(EDGES)}
+    return np.array([where.get(frozenset((int(perm[a]), int(perm[c]))), e) for e, (a, c) in enumerate(EDGES)])
+
+
+MIRROR_EDGES = _mirror_edges()
 
 
 def limb_lengths(points: np.ndarray) -> np.ndarray:
@@ -41,12 +55,22 @@ def limb_lengths(points: np.ndarray) -> np.ndarray:
 
 
 def bone_lengths(points: np.ndarray) -> np.ndarray:
-    """(E,) the median length of each limb over the frames of points (T, K, 3) (NaN: never seen)."""
-    lengths = limb_lengths(points)
-    out = np.full(lengths.shape[-1], np.nan)
+    """(E,) each limb's length over the frames of points (T, K, 3): the median of the frames'
+    lengths (`usual_lengths`)."""
+    return usual_lengths(limb_lengths(points))
+
+
+def usual_lengths(lengths: np.ndarray) -> np.ndarray:
+    """(E,) from frames' limb lengths (T, E): each limb's median, the same for its left and right
+    twins where they nearly agree (their mean: a body is symmetric, and the side a camera sees
+    worse is the one that strays; TWIN_TOLERANCE); NaN where never seen."""
+    median = np.full(lengths.shape[-1], np.nan)
     seen = np.isfinite(lengths).any(axis=0)
-    out[seen] = np.nanmedian(lengths[:, seen], axis=0)
-    return out
+    median[seen] = np.nanmedian(lengths[:, seen], axis=0)
+    twin = median[MIRROR_EDGES]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        close = np.abs(median - twin) < TWIN_TOLERANCE * np.minimum(median, twin)
+    return np.where(close, 0.5 * (median + twin), median)
 
 
 def refine_points(rig: Rig, normalised: np.ndarray, weights: np.ndarray, points: np.ndarray,

@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.core.skeletons import KEYPOINT_SCORE_MIN, MEDIAPIPE_33
 from engine.multiview.cameras import Rig
-from engine.multiview.refine import LENGTH_SIGMA_M, bone_lengths, limb_lengths, refine_points
+from engine.multiview.refine import LENGTH_SIGMA_M, bone_lengths, limb_lengths, refine_points, usual_lengths
 
 OCCLUDED_SCORE = 0.0  # a view's keypoint below this score, where another view is sure of it, is left out
 # the cost of swapping a view's limb, per unit of its confidence, against its reprojection error as a
@@ -74,7 +74,7 @@ class FusionHistory:
         if len(self._lengths) < HISTORY_MIN_FRAMES:
             return None
         with _quiet():
-            return np.nanmedian(np.stack(self._lengths), axis=0)
+            return usual_lengths(np.stack(self._lengths))
 
     def push(self, points: np.ndarray) -> None:
         """points (T, K, 3) fused, in order."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.multiview.refine import EDGES, bone_lengths, limb_lengths, refine_points
+from engine.multiview.refine import EDGES, bone_lengths, limb_lengths, refine_points, usual_lengths
 from engine.multiview.triangulation import fuse_views
 from tests.engine.multiview.synthetic import body_keypoints, observe, ring_rig
 
@@ -40,3 +40,19 @@ def test_given_lengths_are_held_and_missing_keypoints_stay_missing():
     normalised = np.stack([cam.normalise(kp[i]) for i, cam in enumerate(rig)])
     none = refine_points(rig, normalised, np.zeros(sc.shape), fused.points_m, np.full(len(EDGES), np.nan))
     assert np.allclose(none[np.isfinite(none)], fused.points_m[np.isfinite(none)])
+
+
+def test_a_limb_and_its_twin_on_the_other_side_are_held_to_one_length():
+    from engine.core.skeletons import MEDIAPIPE_33
+
+    names = MEDIAPIPE_33.joint_names
+    edge = {(names[a], names[c]): e for e, (a, c) in enumerate(EDGES)}
+    left, right = edge[("left_shoulder", "left_elbow")], edge[("right_shoulder", "right_elbow")]
+    width = edge[("left_shoulder", "right_shoulder")]
+    lengths = np.full((5, len(EDGES)), np.nan)
+    lengths[:, left], lengths[:, right], lengths[:, width] = 0.30, 0.34, 0.36
+    lengths[2, right] = 0.60  # one frame the far side strays
+    usual = usual_lengths(lengths)
+    assert np.isclose(usual[left], 0.32) and np.isclose(usual[right], 0.32)
+    assert np.isclose(usual[width], 0.36)
+    assert np.isnan(usual[edge[("left_hip", "left_knee")]])
