@@ -1,5 +1,6 @@
 """`monocap batch`: many videos (files, folders, globs) -> take files, in worker processes or on a
-Ray cluster (engine/session/batch.py)."""
+Ray cluster (engine/session/batch.py); with --calibration or --multi-camera, many multi-camera takes
+(a folder each, holding its cameras' videos: engine/session/batch_views.py)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ def add_batch_parser(sub) -> None:
                    help=f"with --ray: retries of a task whose worker died (default {DEFAULT_RAY_RETRIES})")
     b.add_argument("--no-resume", action="store_true",
                    help="redo every input, even those the folder's batch_manifest.jsonl says are complete")
+    b.add_argument("--calibration", default="",
+                   help="multi-camera takes: each folder (at or under the inputs) that holds videos is one take, "
+                        "its videos the cameras of this calibration, unless the folder holds its own "
+                        "(docs/MULTICAMERA.md)")
+    b.add_argument("--multi-camera", action="store_true",
+                   help="multi-camera takes, each folder with its own calibration file (as --calibration, without one "
+                        "for all)")
     add_pipeline_arguments(b)
 
 
@@ -81,11 +89,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def _batch_into(args: argparse.Namespace, config: PipelineConfig, formats: tuple[str, ...], out_dir: Path) -> int:
     from engine.session.batch import BatchJob, default_jobs, plan_items, run_batch
 
-    files = expand_inputs(args.inputs)
+    takes = bool(args.calibration or args.multi_camera)
+    files = _multi_camera_takes(args) if takes else expand_inputs(args.inputs)
     if not files:
         raise MonocapError("batch: no video files found in " + " ".join(args.inputs))
     job = BatchJob(str(out_dir), config, formats, export_options_from_args(args),
-                   settings={k: v for k, v in vars(args).items() if k != "inputs"}, people=people_wanted(args))
+                   settings={k: v for k, v in vars(args).items() if k != "inputs"}, people=people_wanted(args),
+                   multi_camera=takes, calibration=str(Path(args.calibration).absolute()) if args.calibration else "")
     jobs = args.jobs or default_jobs()
     bar = ProgressBar(args.quiet, len(files), "batch")
     bar.set_description(f"batch ({'Ray' if args.ray else f'{jobs} jobs'})")
@@ -95,13 +105,14 @@ def _batch_into(args: argparse.Namespace, config: PipelineConfig, formats: tuple
         bar.update_to(done)
 
     try:
-        summary = run_batch(plan_items(files), job, jobs=jobs, executor=_batch_executor(args), on_result=on_result,
-                            resume=not args.no_resume)
+        summary = run_batch(plan_items(files, folders=takes), job, jobs=jobs, executor=_batch_executor(args),
+                            on_result=on_result, resume=not args.no_resume)
     finally:
         bar.close()
     _signals_change_nothing_now()
     skipped = f" ({len(summary.skipped)} already done, skipped)" if summary.skipped else ""
-    print(f"batch: {len(summary.done) + len(summary.skipped)} of {len(files)} videos processed into {out_dir}"
+    print(f"batch: {len(summary.done) + len(summary.skipped)} of {len(files)} {'takes' if takes else 'videos'} "
+          f"processed into {out_dir}"
           + skipped + (f"; {len(summary.failed)} failed:" if summary.failed else ""))
     for r in summary.results:
         for note in r.warnings:
@@ -109,6 +120,18 @@ def _batch_into(args: argparse.Namespace, config: PipelineConfig, formats: tuple
     for r in summary.failed:
         print(f"  FAILED {r.input}: {r.error}")
     return 1 if summary.failed else 0
+
+
+def _multi_camera_takes(args: argparse.Namespace) -> list[Path]:
+    """The take folders to process, once the options several cameras take are checked (one line each)."""
+    from engine.multiview.calibration_files import read_calibration
+    from engine.session.batch_views import find_takes
+
+    if args.people != "1" or args.hands or getattr(args, "face", False):
+        raise MonocapError("batch: several cameras follow one person, without --hands or --face, for now")
+    if args.calibration:
+        read_calibration(args.calibration)  # a missing or unreadable file is said once, before any take
+    return find_takes(args.inputs)
 
 
 def _signals_change_nothing_now() -> None:

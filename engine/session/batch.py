@@ -56,6 +56,10 @@ class BatchJob:
     options: ExportOptions = field(default_factory=ExportOptions)
     settings: dict = field(default_factory=dict)
     people: int | None = 1  # 1: one take following one person; N: the N best; None: everyone (docs/PEOPLE.md)
+    # Multi-camera takes (engine/session/batch_views.py): each input is a take's folder of calibrated
+    # cameras' videos; `calibration` is the file for those whose folder holds none ("" for none).
+    multi_camera: bool = False
+    calibration: str = ""
 
 
 def default_jobs(cpu_count: int | None = None, available_bytes: int | None = None) -> int:
@@ -92,24 +96,17 @@ def process_item(item: BatchItem, job: BatchJob, progress: Callable[[int, int | 
                  cancel=None) -> ItemResult:
     """One input -> its files in job.out_dir. Never raises for a bad input: the result says why.
 
-    `progress(frames_done, frames_total)` and `cancel` (an object with is_set()) go to the pipeline."""
-    from engine.capture.frames import open_source
-    from engine.session.events import SessionEvents
-    from engine.session.people_files import process_to_files
-    from engine.session.session import Session
-
+    `progress(frames_done, frames_total)` and `cancel` (an object with is_set()) go to the pipeline.
+    A multi-camera job's item is a take's folder (engine/session/batch_views.py)."""
     started = time.perf_counter()
     notes: list[str] = []
     try:
-        source = open_source(item.input)
-        notes += getattr(source, "notes", ())
-        session = Session(source, job.config, SessionEvents(progress=progress), cancel=cancel)
-        files = process_to_files(session, job.people, job.out_dir, item.stem, job.formats,
-                                 settings=job.settings | {"input": item.input}, options=job.options, notes=notes)
-        take, written = files.takes[0], files.written
-        if getattr(source, "decode_errors", 0):
-            notes.append(f"only {source.frame_count - source.decode_errors} of {source.frame_count} frames "
-                         "could be decoded (truncated or damaged file); the take covers those")
+        if job.multi_camera:
+            from engine.session.batch_views import process_take
+
+            take, written = process_take(item, job, notes, progress=progress, cancel=cancel)
+        else:
+            take, written = _process_video(item, job, notes, progress, cancel)
     except MonocapError as exc:
         return ItemResult(item.input, item.stem, "failed", error=str(exc), seconds=_since(started),
                           warnings=tuple(notes))
@@ -119,6 +116,24 @@ def process_item(item: BatchItem, job: BatchJob, progress: Callable[[int, int | 
     return ItemResult(item.input, item.stem, "done", frames=take.num_frames, valid_frames=int(take.valid.sum()),
                       seconds=_since(started), outputs={p.name: p.stat().st_size for p in written},
                       warnings=tuple(notes))
+
+
+def _process_video(item: BatchItem, job: BatchJob, notes: list[str], progress, cancel) -> tuple[object, list[Path]]:
+    """One video's (or image folder's) take and the files written; what the user should know goes to notes."""
+    from engine.capture.frames import open_source
+    from engine.session.events import SessionEvents
+    from engine.session.people_files import process_to_files
+    from engine.session.session import Session
+
+    source = open_source(item.input)
+    notes += getattr(source, "notes", ())
+    session = Session(source, job.config, SessionEvents(progress=progress), cancel=cancel)
+    files = process_to_files(session, job.people, job.out_dir, item.stem, job.formats,
+                             settings=job.settings | {"input": item.input}, options=job.options, notes=notes)
+    if getattr(source, "decode_errors", 0):
+        notes.append(f"only {source.frame_count - source.decode_errors} of {source.frame_count} frames "
+                     "could be decoded (truncated or damaged file); the take covers those")
+    return files.takes[0], files.written
 
 
 def _since(t0: float) -> float:
