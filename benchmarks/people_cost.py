@@ -1,9 +1,10 @@
 """What each extra person costs, per frame, as ratios to the detector looking for one person.
 
-    python benchmarks/people_cost.py [--shared ../shared/data] [--frames 48]
+    python benchmarks/people_cost.py [--frames 48] [--rounds 2]
 
-Footage: the shared clips' performers on one canvas (tests/engine/people_footage.py), once with
-one person and once with two, the same frames otherwise. Timed in one run, interleaved by round
+Footage: the shared clips' performers on one canvas (tests/engine/people_footage.py; the bundled
+sample clip's man plays both where ../shared/data is absent), once with one person and once with
+two, the same frames otherwise. Timed in one run, interleaved by round
 so the machine's ups and downs weigh on all alike:
 - the detector (MediaPipe) looking for 1, 2 and 3 people, on one person and on two;
 - the people tracker's update for the people found, with the frames (the clothes' colours,
@@ -43,7 +44,6 @@ def _frames(path: Path) -> list:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--frames", type=int, default=48)
     ap.add_argument("--rounds", type=int, default=2)
     a = ap.parse_args()
@@ -61,8 +61,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         one = np.tile([[240.0, np.nan]], (t, 1))
         two = np.tile([[60.0, 400.0]], (t, 1))
-        clips = {"1 person": _frames(make_footage(Path(a.shared), Path(tmp) / "one.mp4", one).path),
-                 "2 people": _frames(make_footage(Path(a.shared), Path(tmp) / "two.mp4", two).path)}
+        clips = {"1 person": _frames(make_footage(Path(tmp) / "one.mp4", one).path),
+                 "2 people": _frames(make_footage(Path(tmp) / "two.mp4", two).path)}
     fps = 24.0
     det_ms: dict[tuple[str, int], list[float]] = {}
     track_us: dict[str, list[float]] = {}
