@@ -164,13 +164,20 @@ def resolve_left_right(rig: Rig, normalised: np.ndarray, keypoints_px: np.ndarra
     looked = [g for g in range(len(SWAP_GROUPS)) if groups is None or g in groups]
     idx = np.array([k for g in looked for pair in SWAP_GROUPS[g] for k in pair])
     mirror = np.array([k for g in looked for a, b in SWAP_GROUPS[g] for k in (b, a)])
-    # every labelling of every limb at once: (V, S, T, N) with N the limbs' keypoints side by side
-    pick = np.where(masks.T[:, :, None], mirror[None, None], idx[None, None])  # (V, S, N)
+    # every labelling of every limb at once: (V, S, T, N) with N the limbs' keypoints side by side.
+    # Only the first half is triangulated (view 0 as labelled): the mirror of labelling s is S-1-s,
+    # the same geometry with each left/right pair's places exchanged.
+    half = masks[: len(masks) // 2]
+    pick = np.where(half.T[:, :, None], mirror[None, None], idx[None, None])  # (V, S/2, N)
     n = np.stack([normalised[i][:, pick[i]].transpose(1, 0, 2, 3) for i in range(v_count)])
     px = np.stack([keypoints_px[i][:, pick[i]].transpose(1, 0, 2, 3) for i in range(v_count)])
     w = np.stack([weights[i][:, pick[i]].transpose(1, 0, 2) for i in range(v_count)])
-    points = dlt(P, n, w)  # (S, T, N, 3)
+    points = dlt(P, n, w)  # (S/2, T, N, 3)
     err = reprojection_px(rig, points, px)
+    places = np.arange(len(idx)).reshape(-1, 2)[:, ::-1].ravel()  # each pair's two places exchanged
+    points = np.concatenate([points, points[::-1][..., places, :]])
+    err = np.concatenate([err, err[:, ::-1][..., places]], axis=1)
+    w = np.concatenate([w, w[:, ::-1][..., places]], axis=1)
     used = (w > 0) & np.isfinite(err)
     start = 0
     for g in looked:
