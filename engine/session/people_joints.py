@@ -25,10 +25,16 @@ HIDDEN_SCORE = KEYPOINT_SCORE_MIN
 def joint_confidence(track: DetectionTrack, skeleton: Skeleton) -> np.ndarray | None:
     """(T, J) the detector's score of each of the skeleton's joints, 0 where nobody was seen;
     None for a skeleton the detector's keypoints do not map onto."""
-    if skeleton.name not in MAPS:
+    return confidence_from_scores(track.scores, track.valid, skeleton)
+
+
+def confidence_from_scores(scores: np.ndarray, valid: np.ndarray, skeleton: Skeleton) -> np.ndarray | None:
+    """(T, K) the detector's keypoint scores and (T,) which frames have someone -> (T, J) the score
+    of each of the skeleton's joints (as `joint_confidence`)."""
+    if skeleton.name not in MAPS or scores.shape[-1] != MAPS[skeleton.name].shape[-1]:
         return None
-    scores = map_scores(track.scores.astype(np.float64), skeleton.name)
-    return np.where(track.valid[:, None], np.clip(scores, 0.0, 1.0), 0.0)
+    joints = map_scores(np.nan_to_num(scores.astype(np.float64)), skeleton.name)
+    return np.where(valid[:, None], np.clip(joints, 0.0, 1.0), 0.0)
 
 
 def hidden_from_own_motion(rel_cam: np.ndarray, confidence: np.ndarray, skeleton: Skeleton, fps: float,

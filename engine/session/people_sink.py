@@ -50,13 +50,14 @@ class PeopleSink:
 
     # ---- the session's tracking thread ----
     def on_pose(self, frame: TrackedFrame) -> None:
-        self.follow(frame.frame, frame.pose.timestamp_s, frame.people, frame.person_id)
+        self.follow(frame.frame, frame.pose.timestamp_s, frame.people, frame.person_id, frame.merges)
 
     def follow(self, frame: Frame, timestamp_s: float, people: tuple,
-               followed: int | None = None) -> tuple[PersonPose, ...]:
+               followed: int | None = None, merges: tuple = ()) -> tuple[PersonPose, ...]:
         """Everyone the session's tracker told apart in this frame (TrackedPerson) -> their poses, one
         world. followed: the id the session follows; anyone else in view (the followed person gone,
-        another one left alone) is worked out here too, since the session's own pose is not theirs."""
+        another one left alone) is worked out here too, since the session's own pose is not theirs.
+        merges: the tracker's (newcomer id, id) pairs of this frame: recorded, one person's take."""
         if len(people) > 1 or any(p.id != followed for p in people if followed is not None):
             self._others_until = timestamp_s + self.config.people.forget_s
         if not self._record_wanted and self._recording is None and timestamp_s > self._others_until:
@@ -72,7 +73,7 @@ class PeopleSink:
         if self._recording is not None and not self._record_wanted:
             self._finish()
         if self._recording is not None:
-            self._recording.append(timestamp_s, list(self.latest), frame.image)
+            self._recording.append(timestamp_s, list(self.latest), frame.image, tuple(merges))
         return self.latest
 
     def close(self) -> None:

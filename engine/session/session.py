@@ -197,8 +197,8 @@ class Session:
 
             def on_pose(frame, detection, pose, detected: DetectedFrame) -> None:  # the tracking thread, in order
                 on = recording.update(frame, pose)
-                everyone = () if self._everyone is None else self._everyone.follow(frame, pose.timestamp_s,
-                                                                                   detected.people, detected.person_id)
+                everyone = () if self._everyone is None else self._everyone.follow(
+                    frame, pose.timestamp_s, detected.people, detected.person_id, detected.merges)
                 now = time.perf_counter()
                 tracked = TrackedFrame(frame, pose, detected.detect_s, tracker.last_push_s, now - detected.picked_up_s,
                                        counter.tick(now), grabber.dropped if grabber else 0, on, detected.people,
