@@ -30,7 +30,8 @@ from engine.lift.nets.temporal_net import CHANNELS_IN, TemporalNet, frame_featur
 from engine.lift.protocol import LiftConfig
 
 DEFAULT_MODEL = "models/temporal_net.npz"
-REBUILD_COMMAND = "python -m training.temporal.train --minutes 28 --seed 1 --out resources/models/temporal_net.npz"
+REBUILD_COMMAND = ("python -m training.temporal.train --max-steps 2436 --seed 1 --without 2d,scores "
+                   "--out resources/models/temporal_net.npz")
 # The corrected legs are cut to the subject's bone lengths again, as `fit` cuts them (a straight leg
 # seen straight stays straight).
 CUT_LEGS = True
