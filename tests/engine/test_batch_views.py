@@ -17,6 +17,7 @@ from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import load_npz
 from engine.session.outputs import DEFAULT_FORMATS, write_outputs
 from tests.app.rig_footage import write_pair
+from tests.conftest import SHARED_DATA, shared_missing
 from tests.engine.streaming.test_stream_views import wider_baseline
 from tests.engine.take_samples import body_take
 from tests.engine.test_batch_interrupts import (
@@ -31,6 +32,7 @@ from tests.engine.test_batch_interrupts import (
 )
 
 FRAMES = 24
+POSE2SIM = SHARED_DATA / "truth" / "pose2sim_single"
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +156,33 @@ def test_sigterm_while_a_take_is_written_keeps_the_earlier_files_or_the_new_ones
     if snapshot(out, "walk") != before:  # the signal came once the renames had begun: the new set, whole
         assert set(frames_in_set(out, "walk").values()) == {FRAMES}
     assert (code, err) in ((130, LINE), (0, ""))
+
+
+def test_take_folders_are_named_by_their_whole_name_and_kept_apart():
+    from engine.session.batch_names import plan_items
+
+    items = plan_items(["a/take.01", "b/take.01", "c/walk"], folders=True)
+    assert [i.stem for i in items] == ["take.01", "b_take.01", "walk"]
+    assert [i.stem for i in plan_items(["a/take.01.mp4"])] == ["take.01"]  # one camera's files: as before
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (POSE2SIM / "videos").is_dir(), reason=shared_missing("pose2sim_single"))
+def test_a_take_of_real_cameras_with_its_qualisys_calibration_against_the_truth(tmp_path, capsys):
+    """pose2sim_single's cam01 + cam03 as a take folder holding its Calib.qca.txt: the take as
+    accurate as `process` makes it, and cam01's decoder's crop said in the batch's warnings."""
+    from tests.engine.multiview.test_multiview_real import PA_MAX_MM, RIGID_MAX_MM, rigid_mpjpe_mm
+    from training.common.real_truth import load_truth_clip, score_take, take_joints_cam
+
+    take_dir = tmp_path / "takes" / "kick"
+    take_dir.mkdir(parents=True)
+    for source in (POSE2SIM / "videos" / "cam01.mp4", POSE2SIM / "videos" / "cam03.mp4", POSE2SIM / "Calib.qca.txt"):
+        (take_dir / source.name).symlink_to(source)
+    out = tmp_path / "out"
+    assert main(["batch", str(tmp_path / "takes"), "--multi-camera", "-o", str(out), "-q", "--jobs", "1"]) == 0
+    assert "cam01.mp4: decoded 1080x1920, calibrated 1088x1920" in capsys.readouterr().err
+    take = load_npz(out / "kick.npz")
+    clip = load_truth_clip(POSE2SIM)
+    score = score_take(take, clip, 0)
+    rigid = rigid_mpjpe_mm(take_joints_cam(take, clip.joint_names), clip.joints_cam[0])
+    assert score["pa_mpjpe_mm"] <= PA_MAX_MM and rigid <= RIGID_MAX_MM, (score, rigid)
