@@ -83,7 +83,8 @@ def _lost_references(check: str) -> dict[str, int]:
 
 def test_repaint_loses_no_references():
     lost = _lost_references(REPAINT_CHECK)
-    assert lost == {"None": 0, "True": 0, "False": 0}, f"QWidget.repaint() x500 lost references: {lost}"
+    # PySide6 6.12.0 takes one from None on every repaint (500 here); a stray one or two is not that
+    assert all(n <= 2 for n in lost.values()), f"QWidget.repaint() x500 lost references: {lost}"
 
 
 def test_painting_new_pictures_loses_no_references():
