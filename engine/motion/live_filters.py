@@ -1,6 +1,8 @@
 """The causal temporal stage for live sources, one frame at a time with no look-ahead: One Euro
 filters, then bone lengths, the level rotation, the floor and the origin from the first seconds
-with someone in view, then held."""
+with someone in view, then held. Given the detector's score of each joint, bone lengths are
+measured on the joints it saw well (not on a limb hidden behind something, whose guessed length
+is not the person's)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ class LiveTemporal:
         self._root_filter = OneEuroFilter(cutoff * LIVE_CUTOFF_FACTOR, beta=LIVE_BETA)
         self._calib_rel: list[np.ndarray] = []
         self._calib_world: list[np.ndarray] = []
+        self._calib_conf: list[np.ndarray] = []
         self._calib_start: float | None = None
         self._lengths: np.ndarray | None = None
         self._level = np.eye(3)
@@ -57,28 +60,32 @@ class LiveTemporal:
         """(3, 3) the rotation that levels camera-aligned world axes."""
         return self._level
 
-    def push(self, rel_cam: np.ndarray, root_cam: np.ndarray, timestamp_s: float) -> np.ndarray:
-        """rel_cam: (J, 3) root-relative joints and root_cam (3,), camera frame -> (J, 3) world joints."""
+    def push(self, rel_cam: np.ndarray, root_cam: np.ndarray, timestamp_s: float,
+             confidence: np.ndarray | None = None) -> np.ndarray:
+        """rel_cam: (J, 3) root-relative joints and root_cam (3,), camera frame -> (J, 3) world joints.
+        confidence: (J,) the detector's score of each joint: bone lengths are measured on the
+        joints it saw well (engine/motion/bones.estimate_bone_lengths)."""
         rel = self._rel_filter(rel_cam @ CAMERA_TO_WORLD.T, timestamp_s)
         root = self._root_filter(root_cam @ CAMERA_TO_WORLD.T, timestamp_s)
         if not self.root_motion:
             self._fixed_root = root if self._fixed_root is None else self._fixed_root
             root = self._fixed_root
         if not self._calibrated:
-            self._calibrate(rel, root, timestamp_s)
+            self._calibrate(rel, root, timestamp_s, confidence)
         rel = impose_bone_lengths(rel, self.skeleton, self._lengths)
         joints = (rel + root) @ self._level.T
         joints[:, 1] -= self._floor
         joints[:, [0, 2]] -= self._origin[[0, 2]]
         return joints
 
-    def _calibrate(self, rel: np.ndarray, root: np.ndarray, t: float) -> None:
+    def _calibrate(self, rel: np.ndarray, root: np.ndarray, t: float, confidence: np.ndarray | None) -> None:
         self._calib_start = t if self._calib_start is None else self._calib_start
         self._calib_rel.append(rel)
         self._calib_world.append(rel + root)
+        self._calib_conf.append(np.ones(len(rel)) if confidence is None else confidence)
         rel_all = np.array(self._calib_rel)
         ok = np.ones(len(rel_all), bool)
-        self._lengths = estimate_bone_lengths(rel_all, ok, self.skeleton)
+        self._lengths = estimate_bone_lengths(rel_all, ok, self.skeleton, confidence=np.array(self._calib_conf))
         locked = impose_bone_lengths(rel_all, self.skeleton, self._lengths)
         self._level = level_rotation(locked, ok, self.skeleton)
         world = (locked + (np.array(self._calib_world) - rel_all)) @ self._level.T
@@ -89,3 +96,4 @@ class LiveTemporal:
             self._calibrated = True
             self._calib_rel.clear()
             self._calib_world.clear()
+            self._calib_conf.clear()

@@ -343,7 +343,8 @@ class LiveTracker:
             rel_cam = self._live.push(detection)
         if not np.isfinite(rel_cam).all():
             return PoseFrame(index, timestamp_s, detection, None, self.skeleton, hands)
-        joints = self._temporal.push(rel_cam, self._root(rel_cam, detection), timestamp_s)
+        confidence = map_scores(detection.scores, self._body.name) if self._body.name in MAPS else None
+        joints = self._temporal.push(rel_cam, self._root(rel_cam, detection), timestamp_s, confidence)
         if self._fingers is not None:
             hands = hands if hands is not None else HandsFrame.empty()
             joints = self._fingers.push(joints, hands.world_m, hands.found, self._temporal.level @ CAMERA_TO_WORLD,

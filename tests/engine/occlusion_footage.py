@@ -1,7 +1,9 @@
 """Footage where one person really hides another: each performer of tests/engine/people_footage.py
 is cut out of their clip by the pose model's segmentation mask and pasted, pixel by pixel, onto
 one canvas; the one drawn last covers the one behind wherever they overlap (not side by side,
-not a rectangle: the person in front's own pixels over the other's body).
+not a rectangle: the person in front's own pixels over the other's body). A table (a box of real
+pixels, cut from the first performer's clip, with a darker top edge) may stand in front of
+everyone, hiding the lower body of whoever is behind it.
 
 Truth per frame: each performer's keypoints, found by the detector in their own clip alone and
 moved and scaled as pasted. A detection in the footage belongs to the performer whose keypoints it
@@ -72,6 +74,17 @@ class Occlusion:
     scores: np.ndarray  # (T, P, 33)
     names: tuple[str, ...]  # drawn in this order: the last in front
     visible: np.ndarray  # (T, P) the share of each performer's pixels in view (not hidden, not outside)
+    table: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 on the canvas, in front of everyone
+
+    def behind_table(self, frame: int, performer: int) -> np.ndarray:
+        """(33,) which of the performer's keypoints the table hides in this frame (the table stands
+        on the canvas' bottom edge: below it is hidden too)."""
+        if self.table is None:
+            return np.zeros(33, bool)
+        x0, y0, x1, _ = self.table
+        kp = self.keypoints[frame, performer]
+        with np.errstate(invalid="ignore"):
+            return (kp[:, 0] >= x0) & (kp[:, 0] < x1) & (kp[:, 1] >= y0)
 
     def person_of(self, frame: int, det: Detection) -> int:
         """The performer a detection is, or -1 when it is not clearly one of them."""
@@ -93,12 +106,14 @@ class Occlusion:
 
 
 def make_occlusion(out: Path, placements: np.ndarray, names: tuple[str, ...] = ("taiji", "juggler"),
-                   fps: float = 24.0) -> Occlusion:
+                   fps: float = 24.0, table: tuple[int, int, int, int] | None = None) -> Occlusion:
     """placements: (T, P, 3) each performer's canvas x of the cutout's left edge, y of its top and
-    scale, per frame (x NaN: out of view). Drawn in order: the last performer in front."""
+    scale, per frame (x NaN: out of view). Drawn in order: the last performer in front; then the
+    `table` (x0, y0, x1, y1), if any, in front of them all."""
     t = len(placements)
     w, h = CANVAS
     cuts = [cutout(n, t) for n in names]
+    top = None if table is None else _table_top(table)
     frames = []
     kps = np.full((t, len(names), 33, 2), np.nan)
     scs = np.zeros((t, len(names), 33))
@@ -125,10 +140,42 @@ def make_occlusion(out: Path, placements: np.ndarray, names: tuple[str, ...] = (
             canvas[c:d, a:b] = alpha * image[c - y0:d - y0, a - x0:b - x0] + (1 - alpha) * canvas[c:d, a:b]
             kps[i, p] = cut.keypoints[i] * scale + [x0, y0]
             scs[i, p] = cut.scores[i]
+        if top is not None:
+            x0, y0, x1, y1 = table
+            canvas[y0:y1, x0:x1] = top
+            owner[y0:y1, x0:x1] = -1
         frames.append(np.clip(canvas, 0, 255).astype(np.uint8))
         visible[i] = np.bincount(owner[owner >= 0], minlength=len(names))[: len(names)] / areas
     write_video(out, frames, fps=fps)
-    return Occlusion(out, kps, scs, names, visible)
+    return Occlusion(out, kps, scs, names, visible, table)
+
+
+def _table_top(table: tuple[int, int, int, int]) -> np.ndarray:
+    """The table's pixels: the lower left of the first frame of the first performer's clip, left of
+    the performer (a floor, a wall: real texture), its top tenth darker, as a table's edge."""
+    from tests.engine.people_footage import _decoded
+
+    x0, y0, x1, y1 = table
+    frame = _decoded(performers()["taiji"].clip, 1)[0]
+    fh, fw = frame.shape[:2]
+    texture = cv2.resize(frame[fh // 2:, : fw * 3 // 10], (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32)
+    edge = max(4, (y1 - y0) // 10)
+    texture[:edge] *= 0.45
+    return texture
+
+
+def behind_a_table(t: int = 72) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The taiji man walks from the left, in clear view, to behind a table and sits down there
+    (he sinks until the table hides him from above the hips down), gets up and walks back out to
+    the left; the juggler stands on the right, in clear view. -> (placements, table)."""
+    out = np.empty((t, 2, 3))
+    a, b, c = t // 6, t // 3, 2 * t // 3
+    x = np.concatenate([np.full(a, 10.0), np.linspace(10.0, 250.0, b - a), np.full(c - b, 250.0),
+                        np.linspace(250.0, 10.0, t - c)])
+    sink = np.clip(np.minimum(np.arange(t) - b + 6, c + 6 - np.arange(t)) / 6.0, 0.0, 1.0)  # 0 standing, 1 sitting
+    out[:, 0] = np.stack([x, 40.0 * sink, np.ones(t)], axis=1)
+    out[:, 1] = (470.0, 40.0, 0.85)
+    return out, (200, 215, 460, CANVAS[1])
 
 
 def walking_behind(t: int = 72) -> np.ndarray:
