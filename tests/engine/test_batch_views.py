@@ -186,3 +186,15 @@ def test_a_take_of_real_cameras_with_its_qualisys_calibration_against_the_truth(
     score = score_take(take, clip, 0)
     rigid = rigid_mpjpe_mm(take_joints_cam(take, clip.joint_names), clip.joints_cam[0])
     assert score["pa_mpjpe_mm"] <= PA_MAX_MM and rigid <= RIGID_MAX_MM, (score, rigid)
+
+
+def test_a_take_folder_holding_easymocaps_calibration_uses_it(tmp_path, takes):
+    from engine.multiview.calibration_files import read_calibration, write_calibration
+    from engine.session.batch_views import take_inputs
+
+    folder = tmp_path / "take"
+    shutil.copytree(takes / "takes" / "walk", folder)
+    write_calibration(read_calibration(takes / "rig.toml"), folder, fmt="easymocap")  # intri.yml + extri.yml
+    videos, calibration = take_inputs(folder, str(takes / "rig.toml"))
+    assert [v.name for v in videos] == ["cam1.mp4", "cam2.mp4"] and calibration == folder
+    assert read_calibration(calibration).names == ("cam1", "cam2")
