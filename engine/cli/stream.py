@@ -51,6 +51,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
 
     from engine.session.events import SessionEvents
     from engine.streaming.channels import channels_from_targets
+    from engine.streaming.sender import FILE_QUEUE_FRAMES, QUEUE_FRAMES
     from engine.streaming.sender_process import ProcessPoseStreamer
     from engine.streaming.switch import StreamSwitch
 
@@ -76,7 +77,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
     started = time.monotonic()
     shown = {"frames": 0, "next": started + 1.0}
 
-    with ProcessPoseStreamer(channels, max_fps=args.rate) as streamer:
+    queue = QUEUE_FRAMES if cameras else FILE_QUEUE_FRAMES
+    with ProcessPoseStreamer(channels, queue_frames=queue, max_fps=args.rate) as streamer:
         if not cameras:
             streamer.wait_running(STREAM_START_WAIT_S)
         def on_pose(tracked) -> None:  # the session's tracking thread

@@ -20,7 +20,8 @@ from typing import Protocol, Sequence
 
 from engine.streaming.targets import StreamTarget, open_socket
 
-QUEUE_FRAMES = 4
+QUEUE_FRAMES = 4  # a camera's stream wants the newest pose: the oldest go past this
+FILE_QUEUE_FRAMES = 512  # a file's stream sends every pose: only a sender this far behind drops any
 _RATE_WINDOW_S = 1.0
 _NO_RECEIVER_S = 2.0  # a refusal this recent shows as "no receiver"
 LATENCY_SAMPLES = 2048  # the most recent send latencies kept for stats
