@@ -10,7 +10,8 @@ at once on a thread each (the detector's native code runs beside the others'), t
 in the first view (the largest) is found in the others (engine/multiview/matching.py), the views
 are triangulated (engine/multiview/triangulation.py) and the joints, in the first camera's axes, go
 through the one-camera causal temporal stage (engine/motion/live_filters.py). While no other view
-sees the person, the first camera's detector 3D, placed by its keypoints, keeps the pose going.
+sees the person, the first camera's detector 3D, placed by its keypoints, keeps the pose going; a
+change between the two glides over a fraction of a second (engine/session/view_handover.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from engine.multiview.cameras import Rig, check_image_size
 from engine.multiview.matching import MATCH_FRACTION, agreement
 from engine.multiview.triangulation import FusionHistory, fuse_views
 from engine.session.pipeline import CancelFlag, PipelineConfig
+from engine.session.view_handover import Handover
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +72,7 @@ class LiveCameras:
         self.notes: list[str] = []  # for the user: a decoder's crop of a camera's calibrated size
         self._sized: set[int] = set()
         self._history = FusionHistory()  # left/right and limb lengths carried from frame to frame
+        self._handover = Handover()  # a change between triangulated and one camera's pose glides
 
     def stream(self, max_frames: int | None = None, cancel: CancelFlag | None = None,
                on_frame=None) -> int:
@@ -78,7 +81,7 @@ class LiveCameras:
         grabbers = [LatestFrameGrabber(s).start() for s in self.sources]
         temporal = LiveTemporal(MONOCAP_BODY, self.config.smoothing, self.config.live_calibration_s,
                                 self.config.root_motion)
-        self._history = FusionHistory()  # each run starts afresh
+        self._history, self._handover = FusionHistory(), Handover()  # each run starts afresh
         last: list[tuple[Frame, list[Detection]] | None] = [None] * len(self.sources)
         made = 0
         try:
@@ -170,11 +173,15 @@ class LiveCameras:
             if alone is None:
                 return None, views, captured, chosen_views
             rel, root = alone
+            source = "alone"
         else:
             cam = self.rig[0].to_camera(joints)
             root = cam[MONOCAP_BODY.parents.index(-1)]
             rel = cam - root
-        return temporal.push(rel, root, anchor.timestamp_ns / 1e9), views, captured, chosen_views
+            source = "views"
+        when_s = anchor.timestamp_ns / 1e9
+        rel, root = self._handover(rel, root, source, when_s)
+        return temporal.push(rel, root, when_s), views, captured, chosen_views
 
     def _first_view_alone(self, person: Detection) -> tuple[np.ndarray, np.ndarray] | None:
         """While no other view sees the person (a camera covered, or looking elsewhere): the first
