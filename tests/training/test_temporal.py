@@ -3,12 +3,14 @@ the exported model file against the torch network it came from."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from engine.core.errors import InputError
 from engine.core.resources import resource_path
 from engine.lift.fit_mode import KeypointFitLifter
 from engine.lift.modes import LiftConfig
@@ -16,9 +18,9 @@ from engine.lift.nets.temporal_net import TemporalNet, frame_features, with_pres
 from engine.lift.temporal_mode import DEFAULT_MODEL
 from training.common.mocap import load_clips, split_of
 from training.temporal.data import LIMB_POINTS, MocapSequences, Sequences, SynthConfig
-from training.temporal.model import TemporalConvNet, load_npz, save_npz
+from training.temporal.model import TemporalConvNet, load_npz, save_ensemble, save_npz
 from training.temporal.noise_stats import clip_stats, pool
-from training.temporal.train import INPUT_GROUPS, TrainConfig, drop_inputs, loss_fn, train, window_batch
+from training.temporal.train import INPUT_GROUPS, TrainConfig, drop_inputs, loss_fn, train, train_ensemble, window_batch
 
 DETECTIONS = Path(__file__).resolve().parents[1] / "engine" / "data" / "taiji_detections_40.npz"
 
@@ -61,6 +63,83 @@ def test_export_round_trip(tmp_path):
     np.testing.assert_allclose(TemporalNet.load(tmp_path / "m.npz").forward(x[None])[0], expect, atol=1e-4)
     with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
         assert all(data[k].dtype != object for k in data.files)
+
+
+def random_members(tmp_path, count: int = 2) -> tuple[list[TemporalConvNet], list[Path]]:
+    models, paths = [], []
+    for m in range(count):
+        torch.manual_seed(m)
+        model = TemporalConvNet(16, (3, 9))
+        for p in model.parameters():
+            torch.nn.init.normal_(p, std=0.1)
+        paths.append(tmp_path / f"m{m}.npz")
+        save_npz(model.eval(), {"seed": m}, paths[-1])
+        models.append(model)
+    return models, paths
+
+
+def test_an_ensemble_file_averages_its_members_in_numpy_as_in_torch(tmp_path):
+    models, paths = random_members(tmp_path)
+    save_ensemble(paths, {"why": "test"}, tmp_path / "e.npz")
+    net = TemporalNet.load(tmp_path / "e.npz")
+    assert net.members == 2 and net.receptive_field == 27
+    x = real_features()
+    with torch.no_grad():
+        each = [m(torch.from_numpy(x[None])).numpy()[0] for m in models]
+    assert np.abs(each[0] - each[1]).max() > 1e-2  # the members differ, so the mean is a real test
+    np.testing.assert_allclose(net.forward(x[None])[0], 0.5 * (each[0] + each[1]), atol=1e-4)
+    windows = np.stack([x[i:i + 27] for i in range(len(x) - 26)])
+    np.testing.assert_allclose(net.forward_centre(windows), 0.5 * (each[0] + each[1]), atol=1e-4)
+    with torch.no_grad():  # each member reads back into torch as it was written
+        back = load_npz(tmp_path / "e.npz", member=1).eval()(torch.from_numpy(x[None])).numpy()[0]
+    np.testing.assert_allclose(back, each[1], atol=1e-5)
+    with np.load(tmp_path / "e.npz", allow_pickle=False) as data:
+        assert int(data["members"]) == 2 and all(data[k].dtype != object for k in data.files)
+
+
+@pytest.mark.parametrize("damage", ["missing_array", "wrong_shape", "count"])
+def test_a_damaged_ensemble_member_is_one_line_naming_the_file(tmp_path, damage):
+    _, paths = random_members(tmp_path)
+    save_ensemble(paths, {}, tmp_path / "e.npz")
+    with np.load(tmp_path / "e.npz", allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    if damage == "missing_array":
+        del arrays["member1/block0.w"]
+    elif damage == "wrong_shape":
+        arrays["member1/out.w"] = arrays["member1/out.w"][:5]
+    else:
+        arrays["members"] = np.array(3)
+    bad = tmp_path / "ensemble_net.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(InputError, match="ensemble_net.npz") as err:
+        TemporalNet.load(bad)
+    assert "\n" not in str(err.value) and "member" in str(err.value)
+
+
+class RandomSource:
+    """Stands in for MocapSequences: random sequences (the ensemble's bookkeeping, not its learning)."""
+
+    def sample(self, count, rng, synth):
+        return Sequences(rng.normal(size=(count, 41, 198)).astype(np.float32), np.ones((count, 41), bool),
+                         rng.normal(size=(count, 41, 33, 3)).astype(np.float32),
+                         rng.normal(size=(count, 41, 33, 3)).astype(np.float32))
+
+
+def test_training_several_seeds_writes_one_ensemble_and_reuses_finished_members(tmp_path):
+    cfg = TrainConfig(minutes=0, max_steps=3, channels=16, batch=8, pool=4, renew=1)
+    logs = []
+    train_ensemble(RandomSource(), cfg, [4, 7], tmp_path / "members", tmp_path / "e.npz", log=logs.append)
+    net = TemporalNet.load(tmp_path / "e.npz")
+    assert net.members == 2
+    assert sorted(p.name for p in (tmp_path / "members").iterdir()) == ["e.seed4.npz", "e.seed7.npz"]
+    first = (tmp_path / "e.npz").read_bytes()
+    logs.clear()
+    train_ensemble(RandomSource(), cfg, [4, 7], tmp_path / "members", tmp_path / "e.npz", log=logs.append)
+    assert sum("reusing" in m for m in logs) == 2 and (tmp_path / "e.npz").read_bytes() == first
+    logs.clear()
+    train_ensemble(RandomSource(), replace(cfg, max_steps=4), [4], tmp_path / "members", tmp_path / "e.npz",
+                   log=logs.append)
+    assert not any("reusing" in m for m in logs)  # another recipe trains afresh
 
 
 def test_noise_stats_recover_a_known_jitter():

@@ -1,6 +1,7 @@
 """The temporal network in torch (for training) and its export to the engine's plain .npz.
 
-The layers match engine.lift.nets.temporal_net.TemporalNet, which runs the exported file in numpy.
+The layers match engine.lift.nets.temporal_net.TemporalNet, which runs the exported file in numpy
+(one network, or an ensemble of several written into one file by `save_ensemble`).
 """
 
 from __future__ import annotations
@@ -68,10 +69,32 @@ def save_npz(model: TemporalConvNet, config: dict, path: str | Path, axes: str =
             np.savez(f, **export_arrays(model, config, axes))
 
 
-def load_npz(path: str | Path) -> TemporalConvNet:
-    """The engine's model file back into torch (fine-tuning, and checking the numpy forward pass)."""
+def save_ensemble(members: list[str | Path], config: dict, path: str | Path) -> None:
+    """Writes the model files `members` (single networks of one shape) as one ensemble file (the
+    engine averages their corrections), in one rename; its `config` records `config` and each
+    member's own."""
+    arrays: dict[str, np.ndarray] = {}
+    configs = []
+    for m, member in enumerate(members):
+        with np.load(member, allow_pickle=False) as data:
+            if "members" in data.files:
+                raise ValueError(f"{member}: already an ensemble")
+            arrays |= {f"member{m}/{k}": data[k] for k in data.files if k not in ("format", "config")}
+            configs.append(json.loads(str(data["config"])) if "config" in data.files else {})
+    arrays |= {"format": np.array(FORMAT), "members": np.array(len(members), np.int64),
+               "config": np.array(json.dumps(config | {"members": configs}, sort_keys=True))}
+    with atomic_path(Path(path)) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+
+def load_npz(path: str | Path, member: int = 0) -> TemporalConvNet:
+    """The engine's model file (one network, or member `member` of an ensemble) back into torch
+    (fine-tuning, and checking the numpy forward pass)."""
     with np.load(path, allow_pickle=False) as data:
         a = {k: data[k] for k in data.files}
+    if "members" in a:
+        a = {k.split("/", 1)[1]: v for k, v in a.items() if k.startswith(f"member{member}/")}
     model = TemporalConvNet(a["conv_in.w"].shape[0], tuple(int(d) for d in a["dilations"]))
     state = {"conv_in.weight": a["conv_in.w"], "conv_in.bias": a["conv_in.b"],
              "out.weight": a["out.w"][:, :, None], "out.bias": a["out.b"]}

@@ -5,7 +5,10 @@
 
 A step budget (--max-steps; the learning rate follows a cosine over it) trains the same recipe
 however loaded the machine; a time budget (--minutes) stops where the clock says. --without
-2d,scores (or 3d) leaves input groups out, for ablations. One torch thread. A pool of sequences
+2d,scores (or 3d) leaves input groups out, for ablations. --seeds 1,2,3 trains one network per seed
+in turn (each kept as OUT's name with .seedN under --cache/temporal_members, and reused there when
+it holds the same recipe trained to the end) and writes them as one ensemble file: the engine
+averages their corrections. One torch thread. A pool of sequences
 (training.temporal.data) is drawn at the start and renewed a few sequences at a time while
 training. Each sample is a window of the network's receptive field around a frame; the frames the
 window may see are those of a file (every frame in the sequence), of a live source (none after
@@ -18,10 +21,11 @@ Test-split clips (training.common.mocap) are never drawn.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +34,7 @@ import torch
 from engine.lift.nets.temporal_net import with_presence
 from training.common.mocap import load_clips, split_of
 from training.temporal.data import LIMB_POINTS, MocapSequences, Sequences, SynthConfig
-from training.temporal.model import TemporalConvNet, save_npz
+from training.temporal.model import TemporalConvNet, save_ensemble, save_npz
 
 LIMB_WEIGHT_OTHERS = 0.2
 
@@ -152,6 +156,35 @@ def train(source: MocapSequences, cfg: TrainConfig, out: Path, synth: SynthConfi
     return model
 
 
+def trained_member(path: Path, cfg: TrainConfig, synth: SynthConfig) -> bool:
+    """Whether `path` holds a network of this recipe trained to its end (so an ensemble run reuses
+    it); its time guard (minutes) may differ when the step budget ended the run."""
+    if not path.exists() or not cfg.max_steps:
+        return False
+    with np.load(path, allow_pickle=False) as data:
+        done = json.loads(str(data["config"])) if "config" in data.files else {}
+    return (done.get("steps") == cfg.max_steps and done.get("synth") == json.loads(json.dumps(asdict(synth)))
+            and {**done.get("train", {}), "minutes": cfg.minutes} == json.loads(json.dumps(asdict(cfg))))
+
+
+def train_ensemble(source: MocapSequences, cfg: TrainConfig, seeds: list[int], members_dir: Path, out: Path,
+                   synth: SynthConfig = SynthConfig(), log=print, command: str = "") -> None:
+    """Trains one network per seed (the same recipe) and writes them as one ensemble file."""
+    paths = []
+    for seed in seeds:
+        member_cfg = replace(cfg, seed=seed)
+        path = members_dir / f"{out.stem}.seed{seed}.npz"
+        if trained_member(path, member_cfg, synth):
+            log(f"seed {seed}: reusing {path}")
+        else:
+            log(f"seed {seed}: training")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            train(source, member_cfg, path, synth, log=log, command=command)
+        paths.append(path)
+    save_ensemble(paths, {"command": command, "seeds": seeds}, out)
+    log(f"{len(paths)} members; wrote {out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data")
@@ -163,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pool", type=int, default=TrainConfig.pool)
     ap.add_argument("--channels", type=int, default=TrainConfig.channels)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", default="", help="comma-separated seeds: one network each, written as one "
+                    "ensemble file (the engine averages their corrections)")
     ap.add_argument("--correct", default=TrainConfig.correct, help="camera axes whose correction is kept")
     ap.add_argument("--without", default="", help=f"comma-separated input groups to leave out, for ablations "
                     f"({', '.join(INPUT_GROUPS)})")
@@ -173,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(without) - set(INPUT_GROUPS)
     if unknown:
         ap.error(f"--without: unknown input group(s) {', '.join(sorted(unknown))}; choose from {', '.join(INPUT_GROUPS)}")
+    try:
+        seeds = [int(v) for v in a.seeds.split(",") if v.strip()]
+    except ValueError:
+        ap.error(f"--seeds: expected comma-separated whole numbers, got {a.seeds!r}")
     torch.set_num_threads(1)
     clips, skeletons = load_clips(a.data, a.cache)
     source = MocapSequences([c for c in clips if split_of(c) == "train"], skeletons)
@@ -180,8 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(minutes=minutes, max_steps=a.max_steps, pool=a.pool, channels=a.channels, seed=a.seed,
                       correct=a.correct, without=without)
     command = " ".join(["python -m training.temporal.train", *(sys.argv[1:] if argv is None else argv)])
-    train(source, cfg, a.out, SynthConfig(bone_scale=a.bone_scale), log=lambda m: print(m, file=sys.stderr, flush=True),
-          command=command)
+    log = lambda m: print(m, file=sys.stderr, flush=True)
+    synth = SynthConfig(bone_scale=a.bone_scale)
+    if seeds:
+        train_ensemble(source, cfg, seeds, a.cache / "temporal_members", a.out, synth, log=log, command=command)
+    else:
+        train(source, cfg, a.out, synth, log=log, command=command)
     return 0
 
 

@@ -11,7 +11,10 @@ the 33 points' 3D, added to `fit`'s.
 
 The file holds arrays only (np.load with allow_pickle=False): `conv_in.w` (C, C_in, 3),
 `conv_in.b`, per block `block{i}.w` (C, C, 3), `block{i}.b`, `block{i}.w1` (C, C), `block{i}.b1`,
-`out.w` (99, C), `out.b`, `dilations` (blocks,), and `format` (FORMAT).
+`out.w` (99, C), `out.b`, `dilations` (blocks,), and `format` (FORMAT). An ensemble (networks of
+one recipe trained from different seeds) holds `members` (M) and each member's arrays under the
+prefix `member{m}/`; its correction is the mean of the members' (they run side by side, one
+matrix product per layer for all of them).
 """
 
 from __future__ import annotations
@@ -71,16 +74,50 @@ def with_presence(features: np.ndarray, present: np.ndarray) -> np.ndarray:
     return out
 
 
+def member_arrays(arrays: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """A model file's arrays -> each member network's arrays (one for a single network)."""
+    if "members" not in arrays:
+        return [arrays]
+    count = int(arrays["members"])
+    if count < 1:
+        raise ValueError(f"members = {count}")
+    members = [{k[len(f"member{m}/"):]: v for k, v in arrays.items() if k.startswith(f"member{m}/")}
+               for m in range(count)]
+    for m, a in enumerate(members):
+        lacking = sorted({k.split("/", 1)[1] for k in arrays if k.startswith("member0/")} - set(a))
+        if lacking:
+            raise ValueError(f"member {m} of {count} lacks {', '.join(lacking[:3])}")
+    return members
+
+
 class TemporalNet:
-    """The network's forward pass in numpy. `arrays`: the file's arrays (see the module's doc)."""
+    """The network's forward pass in numpy. `arrays`: the file's arrays (see the module's doc).
+
+    Every layer's weights carry a leading member axis (M = 1 for a single network); the members
+    run side by side and their corrections are averaged."""
 
     def __init__(self, arrays: dict[str, np.ndarray]):
-        self.dilations = [int(d) for d in arrays["dilations"]]
-        self.conv_in = (arrays["conv_in.w"].astype(np.float32), arrays["conv_in.b"].astype(np.float32))
-        self.blocks = [tuple(arrays[f"block{i}.{k}"].astype(np.float32) for k in ("w", "b", "w1", "b1"))
-                       for i in range(len(self.dilations))]
-        self.out = (arrays["out.w"].astype(np.float32), arrays["out.b"].astype(np.float32))
-        if self.conv_in[0].shape[1] != CHANNELS_IN or self.out[0].shape[0] != CHANNELS_OUT:
+        members = member_arrays(arrays)
+        self.members = len(members)
+        dilations = {tuple(int(d) for d in a["dilations"]) for a in members}
+        if len(dilations) != 1:
+            raise ValueError(f"members of different shapes (dilations {sorted(dilations)})")
+        self.dilations = list(dilations.pop())
+
+        def stack(key: str, taps: bool = False) -> np.ndarray:
+            shapes = {np.shape(a[key]) for a in members}
+            if len(shapes) != 1:
+                raise ValueError(f"members' {key} differ in shape: {sorted(shapes)}")
+            w = np.stack([np.asarray(a[key], np.float32) for a in members])
+            # (M, C_out, C_in, 3) -> (M, 3, C_in, C_out); (M, C_out, C_in) -> (M, C_in, C_out); biases (M, 1, 1, C_out)
+            return np.ascontiguousarray(w.transpose(0, 3, 2, 1) if taps else w.transpose(0, 2, 1) if w.ndim == 3
+                                        else w[:, None, None, :])
+
+        self.conv_in = (stack("conv_in.w", taps=True), stack("conv_in.b"))
+        self.blocks = [(stack(f"block{i}.w", taps=True), stack(f"block{i}.b"), stack(f"block{i}.w1"),
+                        stack(f"block{i}.b1")) for i in range(len(self.dilations))]
+        self.out = (stack("out.w"), stack("out.b"))
+        if self.conv_in[0].shape[2] != CHANNELS_IN or self.out[0].shape[2] != CHANNELS_OUT:
             raise ValueError(f"layer shapes {self.conv_in[0].shape} / {self.out[0].shape} do not fit the inputs")
         self.receptive_field = 3 + sum(2 * d for d in self.dilations)
 
@@ -97,23 +134,31 @@ class TemporalNet:
             raise InputError(f"{path}: temporal model missing or damaged ({str(exc).splitlines()[0]})") from None
 
     @staticmethod
-    def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, dilation: int) -> np.ndarray:
-        """x (N, T, C_in), w (C_out, C_in, 3) -> (N, T - 2 * dilation, C_out), valid convolution."""
-        t = x.shape[1] - 2 * dilation
-        out = x[:, :t] @ w[:, :, 0].T
-        out += x[:, dilation:dilation + t] @ w[:, :, 1].T
-        out += x[:, 2 * dilation:2 * dilation + t] @ w[:, :, 2].T
+    def _taps(x: np.ndarray, at: list, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """x (M or 1, N, T, C_in), `at`: the time positions of the 3 taps, w (M, 3, C_in, C_out)
+        -> (M, N, len(at[0]), C_out), before the ReLU."""
+        out = x[:, :, at[0]] @ w[:, None, 0]
+        out += x[:, :, at[1]] @ w[:, None, 1]
+        out += x[:, :, at[2]] @ w[:, None, 2]
         return out + b
+
+    def _valid(self, x: np.ndarray, w: np.ndarray, b: np.ndarray, dilation: int) -> np.ndarray:
+        """A valid convolution: (M or 1, N, T, C_in) -> (M, N, T - 2 * dilation, C_out)."""
+        t = x.shape[2] - 2 * dilation
+        return self._taps(x, [slice(k * dilation, k * dilation + t) for k in range(3)], w, b)
+
+    def _output(self, h: np.ndarray) -> np.ndarray:
+        """(M, N, T, C) -> (N, T, 33, 3): the members' mean correction."""
+        out = (h @ self.out[0][:, None] + self.out[1]).mean(axis=0)
+        return out.reshape(out.shape[:2] + (NUM_POINTS, 3))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """(N, T, CHANNELS_IN) -> (N, T - receptive_field + 1, 33, 3) corrections, metres."""
-        h = np.maximum(self._conv(np.asarray(x, np.float32), *self.conv_in, 1), 0.0)
+        h = np.maximum(self._valid(np.asarray(x, np.float32)[None], *self.conv_in, 1), 0.0)
         for (w, b, w1, b1), d in zip(self.blocks, self.dilations):
-            y = np.maximum(self._conv(h, w, b, d), 0.0)
-            y = np.maximum(y @ w1.T + b1, 0.0)
-            h = h[:, d:h.shape[1] - d] + y
-        out = h @ self.out[0].T + self.out[1]
-        return out.reshape(out.shape[:2] + (NUM_POINTS, 3))
+            y = np.maximum(self._valid(h, w, b, d), 0.0)
+            h = h[:, :, d:h.shape[2] - d] + np.maximum(y @ w1[:, None] + b1, 0.0)
+        return self._output(h)
 
     def forward_centre(self, x: np.ndarray) -> np.ndarray:
         """(N, receptive_field, CHANNELS_IN) windows -> (N, 33, 3) the centre frames' corrections.
@@ -123,16 +168,13 @@ class TemporalNet:
         for d in reversed(self.dilations):
             needs.append(np.unique(needs[-1][:, None] + np.array([0, d, 2 * d])))
         needs = needs[::-1]  # needs[0]: positions of the first convolution's output
-        x = np.asarray(x, np.float32)
-        w, b = self.conv_in
         p = needs[0]
-        h = np.maximum(x[:, p] @ w[:, :, 0].T + x[:, p + 1] @ w[:, :, 1].T + x[:, p + 2] @ w[:, :, 2].T + b, 0.0)
+        h = np.maximum(self._taps(np.asarray(x, np.float32)[None], [p, p + 1, p + 2], *self.conv_in), 0.0)
         for (w, b, w1, b1), d, pos, out_pos in zip(self.blocks, self.dilations, needs[:-1], needs[1:]):
             at = [np.searchsorted(pos, out_pos + k * d) for k in range(3)]
-            y = np.maximum(h[:, at[0]] @ w[:, :, 0].T + h[:, at[1]] @ w[:, :, 1].T + h[:, at[2]] @ w[:, :, 2].T + b, 0.0)
-            h = h[:, at[1]] + np.maximum(y @ w1.T + b1, 0.0)
-        out = h[:, 0] @ self.out[0].T + self.out[1]
-        return out.reshape(len(out), NUM_POINTS, 3)
+            y = np.maximum(self._taps(h, at, w, b), 0.0)
+            h = h[:, :, at[1]] + np.maximum(y @ w1[:, None] + b1, 0.0)
+        return self._output(h)[:, 0]
 
     def correct_clip(self, features: np.ndarray) -> np.ndarray:
         """(T, CHANNELS_IN) a clip's features (with presence) -> (T, 33, 3): every frame's correction,
