@@ -77,6 +77,7 @@ class PeopleGroup:
                        valid=pad(take.valid, False), keypoints_px=pad(take.keypoints_px, np.nan),
                        keypoint_scores=pad(take.keypoint_scores, 0.0),
                        hand_keypoints_px=pad(take.hand_keypoints_px, np.nan),
+                       joint_confidence=pad(take.joint_confidence, 0.0), face_curves=pad(take.face_curves, np.nan),
                        metadata={**take.metadata, "people_listing": self.listing.name})
 
 
