@@ -59,7 +59,8 @@ def test_two_videos_as_cameras_stream_their_fused_pose_to_vmc_and_json(tmp_path,
     tall = heights(g["joints"] for g in got)
     assert len(tall) >= 10, got[:3]
     # triangulated through a calibration whose cameras stand twice 0.5 m apart: twice a person's size
-    assert 2 * 1.2 < float(np.median(tall)) < 2 * 2.2, tall
+    # (the first poses may come from the first camera alone, then glide to the triangulated size)
+    assert 2 * 1.2 < float(np.median(tall[-5:])) < 2 * 2.2, tall
     posed = [rebuild_unity(bundle_messages(d)) for d in vmc.datagrams]
     posed = [p for p in posed if p is not None]
     assert len(posed) >= 5 and all(np.isfinite(p["LeftHand"]).all() and p["Head"][1] > p["LeftFoot"][1]
