@@ -21,25 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
-from make_pose_task import ZIP_DATE, fixed_zip_dates, run_recipe
+from make_pose_task import add_image_normalization, run_recipe, write_task
 
 DETECTOR_MEMBER = "mediapipe/modules/face_detection/face_detection_short_range.tflite"
 LANDMARKER_MEMBER = "mediapipe/modules/face_landmark/face_landmark_with_attention.tflite"
 OUTPUT = Path(__file__).with_name("face_landmarker.task")
-
-
-def _with_normalization(model: bytes, name: str, description: str, mean: float, std: float) -> bytes:
-    from make_pose_task import _install_parser_version_shim
-
-    _install_parser_version_shim()
-    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
-
-    writer = metadata_writer.MetadataWriter.create(bytearray(model))
-    writer.add_general_info(name, description)
-    writer.add_image_input(norm_mean=[mean], norm_std=[std])
-    with fixed_zip_dates():
-        model_with_metadata, _json = writer.populate()
-    return bytes(model_with_metadata)
 
 
 def merge_iris(model_bytes: bytes) -> bytes:
@@ -125,16 +111,11 @@ def build(wheel: Path, output: Path = OUTPUT) -> Path:
     with zipfile.ZipFile(wheel) as zf:
         detector = zf.read(DETECTOR_MEMBER)
         landmarker = zf.read(LANDMARKER_MEMBER)
-    detector = _with_normalization(detector, "face_detector", "MediaPipe face detection short range model",
+    detector = add_image_normalization(detector, "face_detector", "MediaPipe face detection short range model",
                                    127.5, 127.5)
-    landmarker = _with_normalization(merge_iris(landmarker), "face_landmarks_detector",
+    landmarker = add_image_normalization(merge_iris(landmarker), "face_landmarks_detector",
                                      "MediaPipe face landmark model with attention (mesh and irises)", 0.0, 255.0)
-    tmp = output.with_suffix(".task.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, data in (("face_detector.tflite", detector), ("face_landmarks_detector.tflite", landmarker)):
-            zf.writestr(zipfile.ZipInfo(name, ZIP_DATE), data)
-    tmp.replace(output)
-    return output
+    return write_task(output, {"face_detector.tflite": detector, "face_landmarks_detector.tflite": landmarker})
 
 
 def main() -> None:

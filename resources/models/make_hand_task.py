@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_pose_task import ZIP_DATE, add_image_normalization, run_recipe
+from make_pose_task import add_image_normalization, run_recipe, write_task
 
 DETECTOR_MEMBER = "mediapipe/modules/palm_detection/palm_detection_full.tflite"
 LANDMARKER_MEMBER = "mediapipe/modules/hand_landmark/hand_landmark_full.tflite"
@@ -31,12 +31,7 @@ def build(wheel: Path, output: Path = OUTPUT) -> Path:
     detector = add_image_normalization(detector, "hand_detector", "MediaPipe palm detection full model")
     landmarker = add_image_normalization(landmarker, "hand_landmarks_detector",
                                          "MediaPipe hand landmark full model")
-    tmp = output.with_suffix(".task.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, data in (("hand_detector.tflite", detector), ("hand_landmarks_detector.tflite", landmarker)):
-            zf.writestr(zipfile.ZipInfo(name, ZIP_DATE), data)
-    tmp.replace(output)
-    return output
+    return write_task(output, {"hand_detector.tflite": detector, "hand_landmarks_detector.tflite": landmarker})
 
 
 def main() -> None:

@@ -70,14 +70,15 @@ def fixed_zip_dates():
 
 
 def add_image_normalization(model: bytes, name: str = "pose_landmarks_detector",
-                            description: str = "BlazePose GHUM full landmark model") -> bytes:
-    """The model with metadata saying its float input is the image's RGB / 255."""
+                            description: str = "BlazePose GHUM full landmark model",
+                            mean: float = 0.0, std: float = 255.0) -> bytes:
+    """The model with metadata saying its float input is (the image's RGB - mean) / std."""
     _install_parser_version_shim()
     from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
 
     writer = metadata_writer.MetadataWriter.create(bytearray(model))
     writer.add_general_info(name, description)
-    writer.add_image_input(norm_mean=[0.0], norm_std=[255.0])
+    writer.add_image_input(norm_mean=[mean], norm_std=[std])
     with fixed_zip_dates():
         model_with_metadata, _json = writer.populate()
     return bytes(model_with_metadata)
@@ -97,10 +98,17 @@ def build(wheel: Path, output: Path = OUTPUT) -> Path:
     with zipfile.ZipFile(wheel) as zf:
         detector = zf.read(DETECTOR_MEMBER)
         landmarker = zf.read(LANDMARKER_MEMBER)
+    return write_task(output, {"pose_detector.tflite": detector,
+                               "pose_landmarks_detector.tflite": add_image_normalization(landmarker)})
+
+
+def write_task(output: Path, members: dict[str, bytes]) -> Path:
+    """A `.task` zip of the members, in their order, stored with fixed dates (a rebuild is byte for
+    byte the same), written whole or not at all."""
     tmp = output.with_suffix(".task.tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-        zf.writestr(zipfile.ZipInfo("pose_detector.tflite", ZIP_DATE), detector)
-        zf.writestr(zipfile.ZipInfo("pose_landmarks_detector.tflite", ZIP_DATE), add_image_normalization(landmarker))
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name, ZIP_DATE), data)
     tmp.replace(output)
     return output
 

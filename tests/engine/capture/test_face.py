@@ -3,9 +3,6 @@ one-line error for a missing model, and the face's values through takes."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +17,7 @@ from engine.session.live_stage import InlineStage
 from engine.session.pipeline import LiveTracker
 from engine.session.settings import pipeline_config
 from tests.conftest import shared_missing
+from tests.engine.capture.model_recipes import task_from_recipe
 from tests.engine.face_footage import BLINK_FRAMES, face_clip
 
 REPO = Path(__file__).resolve().parents[3]
@@ -27,20 +25,7 @@ FACE_TASK = REPO / "resources" / "models" / "face_landmarker.task"
 
 
 def test_face_task_builds_from_the_wheel_as_shipped(tmp_path):
-    wheel_dir = tmp_path / "wheel"
-    download = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--python-version",
-         "3.11", "--platform", "manylinux_2_28_x86_64", "mediapipe==0.10.21", "-d", str(wheel_dir)],
-        capture_output=True, text=True, timeout=600)
-    if download.returncode:
-        pytest.skip(f"the mediapipe wheel could not be downloaded: {download.stderr.strip()[-200:]}")
-    wheel = next(wheel_dir.glob("*.whl"))
-    out = tmp_path / "face_landmarker.task"
-    run = subprocess.run([sys.executable, str(REPO / "resources/models/make_face_task.py"), "--wheel", str(wheel),
-                          "-o", str(out)], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    with zipfile.ZipFile(out) as zf:
-        assert sorted(zf.namelist()) == ["face_detector.tflite", "face_landmarks_detector.tflite"]
+    out = task_from_recipe(tmp_path, "make_face_task.py", "face_landmarker.task")
     assert out.read_bytes() == FACE_TASK.read_bytes(), "the shipped face model is not what the recipe builds"
 
 

@@ -3,9 +3,6 @@ finger curl through the solver into BVH files on both rigs."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +18,7 @@ from engine.core.skeletons import FINGERS, MONOCAP_BODY, MONOCAP_HANDS, MP_HAND_
 from engine.motion.fingers import offline_fingers
 from engine.motion.smoothing import SmoothingConfig
 from tests.engine.animation.test_bvh_export import spin_take
+from tests.engine.capture.model_recipes import task_from_recipe
 from tests.engine.synthetic_hands import hand_points, hands_take, palm_frame
 
 REPO = Path(__file__).resolve().parents[3]
@@ -28,20 +26,7 @@ HAND_TASK = REPO / "resources" / "models" / "hand_landmarker.task"
 
 
 def test_hand_task_builds_from_the_wheel_as_shipped(tmp_path):
-    wheel_dir = tmp_path / "wheel"
-    download = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--python-version",
-         "3.11", "--platform", "manylinux_2_28_x86_64", "mediapipe==0.10.21", "-d", str(wheel_dir)],
-        capture_output=True, text=True, timeout=600)
-    if download.returncode:
-        pytest.skip(f"the mediapipe wheel could not be downloaded: {download.stderr.strip()[-200:]}")
-    wheel = next(wheel_dir.glob("*.whl"))
-    out = tmp_path / "hand_landmarker.task"
-    run = subprocess.run([sys.executable, str(REPO / "resources/models/make_hand_task.py"), "--wheel", str(wheel),
-                          "-o", str(out)], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    with zipfile.ZipFile(out) as zf:
-        assert sorted(zf.namelist()) == ["hand_detector.tflite", "hand_landmarks_detector.tflite"]
+    out = task_from_recipe(tmp_path, "make_hand_task.py", "hand_landmarker.task")
     assert out.read_bytes() == HAND_TASK.read_bytes(), "the shipped hand model is not what the recipe builds"
 
 
