@@ -10,6 +10,7 @@ from pathlib import Path
 from engine.capture.frames import CameraSource
 from engine.cli.export_arguments import export_options_from_args, parse_formats
 from engine.cli.progress import ProgressBar, say
+from engine.cli.run_arguments import people_wanted
 from engine.core.errors import MonocapError
 from engine.multiview.calibration_files import read_calibration
 from engine.multiview.cameras import Rig
@@ -30,8 +31,12 @@ def process_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir
     if not args.calibration:
         raise MonocapError("process: several videos need --calibration FILE (their cameras' calibration; "
                            "`monocap calibrate` makes one)")
-    if args.people != "1" or args.hands or getattr(args, "face", False):
-        raise MonocapError("process: several cameras follow one person, without --hands or --face, for now")
+    if args.hands or getattr(args, "face", False):
+        raise MonocapError("process: several cameras capture without --hands or --face, for now")
+    wanted = people_wanted(args)
+    if args.person:
+        raise MonocapError("process: --person N takes one camera's video; with several cameras, --people all "
+                           "writes everyone's takes")
     for path in paths:
         if not path.is_file():
             raise MonocapError(f"{path}: no such video file")
@@ -39,6 +44,8 @@ def process_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir
     formats = parse_formats(args.formats)
     stem = views_stem(paths)
     bar = ProgressBar(args.quiet, None, stem)
+    if wanted != 1:
+        return _people_into(args, paths, rig, config, out_dir, stem, formats, wanted, bar)
     try:
         result = process_views(paths, rig, config, progress=bar.update_to)
     finally:
@@ -54,6 +61,29 @@ def process_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir
     return 0
 
 
+def _people_into(args: argparse.Namespace, paths: list[Path], rig: Rig, config: PipelineConfig, out_dir: Path,
+                 stem: str, formats: tuple[str, ...], wanted: int | None, bar: ProgressBar) -> int:
+    """--people N or all: one take per person, STEM_pN.* and STEM_people.json, as one camera's."""
+    from engine.core.atomic import file_set
+    from engine.session.multi_camera_people import process_views_people
+    from engine.session.people_takes import write_people_outputs
+
+    try:
+        result = process_views_people(paths, rig, config, wanted, progress=bar.update_to)
+    finally:
+        bar.close()
+    for note in result.notes:
+        print(f"monocap: note: {note}", file=sys.stderr)
+    with file_set(out_dir, stem):  # everyone's files and STEM_people.json appear together
+        written = write_people_outputs(result.people, out_dir, stem, formats, settings=vars(args),
+                                       options=export_options_from_args(args))
+    spans = ", ".join(f"p{p.number}: frames {p.first_frame}-{p.first_frame + p.take.num_frames - 1}"
+                      for p in result.people)
+    say(args, f"{len(result.people)} {'person' if len(result.people) == 1 else 'people'} ({spans}) from "
+              f"{len(result.views)} cameras -> " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def live_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir: Path) -> int:
     """`monocap process --camera 0 --camera 1 --calibration FILE`: the calibration's cameras in order,
     captured together until Ctrl+C, then the take's files."""
@@ -62,7 +92,8 @@ def live_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir: P
     if not args.calibration:
         raise MonocapError("process: several --camera need --calibration FILE (`monocap calibrate` makes one)")
     if args.people != "1" or args.hands or getattr(args, "face", False):
-        raise MonocapError("process: several cameras follow one person, without --hands or --face, for now")
+        raise MonocapError("process: live capture from several cameras follows one person, without --hands or "
+                           "--face, for now (their videos take --people all)")
     rig = read_calibration(args.calibration)
     if len(args.camera) > len(rig):
         raise MonocapError(f"{len(args.camera)} cameras but the calibration has {len(rig)} ({', '.join(rig.names)})")

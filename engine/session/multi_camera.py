@@ -231,8 +231,9 @@ def process_views(paths: list[str | Path], rig: Rig, config: PipelineConfig = Pi
 
 
 def _take(fused, rig: Rig, anchor: _View, a_kp: np.ndarray, a_sc: np.ndarray, config: PipelineConfig, fps: float,
-          names: list[str]) -> Take:
-    """The fused keypoints through the one-camera temporal stage, in the anchor camera's axes."""
+          names: list[str], origin_m: np.ndarray | None = None) -> Take:
+    """The fused keypoints through the one-camera temporal stage, in the anchor camera's axes;
+    origin_m: another person's take's metadata["origin_m"], to place several people in one world."""
     skeleton = MONOCAP_BODY
     have = np.isfinite(fused.points_m).all(axis=-1)
     joints_world = map_keypoints(np.where(have[..., None], fused.points_m, 0.0), skeleton.name)
@@ -247,7 +248,7 @@ def _take(fused, rig: Rig, anchor: _View, a_kp: np.ndarray, a_sc: np.ndarray, co
     root_cam = joints_cam[:, root_idx].copy()
     rel_cam = joints_cam - root_cam[:, None]
     joints, info = offline_temporal(np.where(valid[:, None, None], rel_cam, 0.0), root_cam, valid, fps, skeleton,
-                                    config.smoothing, config.root_motion)
+                                    config.smoothing, config.root_motion, origin_m)
     source = fused.source
     info["multiview"] = True
     metadata = {

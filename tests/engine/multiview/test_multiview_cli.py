@@ -112,7 +112,12 @@ def test_a_camera_at_another_rate_is_left_out_while_two_agree(tmp_path):
 def test_options_several_cameras_do_not_take_yet_are_one_line(tmp_path, capsys):
     write_calibration(ring_rig(2), tmp_path / "rig.toml")
     a, b = _video(tmp_path / "cam1.mp4", (1280, 720)), _video(tmp_path / "cam2.mp4", (1280, 720))
-    for option in (["--hands"], ["--face"], ["--people", "2"]):
+    for option, said in ((["--hands"], "without --hands or --face"), (["--face"], "without --hands or --face"),
+                         (["--people", "two"], "--people two: give a number of people"),
+                         (["--person", "2"], "--person N takes one camera's video"),
+                         (["--people", "all", "--person", "2"], "--person 2: give a person number")):
         assert main(["process", str(a), str(b), "--calibration", str(tmp_path / "rig.toml"), *option,
                      "-o", str(tmp_path / "out"), "-q"]) == 2
-        assert "several cameras follow one person" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert said in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

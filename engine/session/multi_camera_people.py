@@ -1,0 +1,202 @@
+"""Several calibrated cameras' videos of one take -> one take per person, as one camera's
+`--people all` makes from one video (engine/session/people_takes.py: the same PersonTake, files and
+numbering).
+
+    result = process_views_people(["cam1.mp4", "cam2.mp4"], read_calibration("rig.toml"), config)
+    write_people_outputs(result.people, out_dir, stem, formats)
+
+Each video goes through the detector and the people tracker of one camera (engine/session/
+multi_camera.py, as for one person); the offset between the files is found as there, from the two
+people of two views who keep their limbs' lengths best when triangulated together. Every person
+every view's tracker followed is grouped across views (engine/multiview/matching.group_tracks: two
+tracks are one person when their keypoints triangulate together in most frames both are seen in,
+left and right as labelled or mirrored; one camera never holds one person twice in a frame), a
+view's frames that agree with none of the person's other views are left out, and each person's
+views are fused and made into a take as the one person's are (`multi_camera._take`: the temporal
+stage, in the first view's camera axes, everyone placed about the origin of the person ranked
+first). A person only one view sees gets that view's one-camera take (its own camera's 3D).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from engine.core.errors import NoValidFramesError
+from engine.core.take import Take
+from engine.lift.modes import make_lifter
+from engine.multiview.cameras import Rig
+from engine.multiview.matching import disagreeing_frames, group_tracks
+from engine.multiview.sync import find_offset
+from engine.multiview.triangulation import fuse_views
+from engine.session.multi_camera import _detect, _open_views, _person_arrays, _shifted, _take, _View
+from engine.session.people_takes import EveryoneDetected, PersonTake
+from engine.session.pipeline import CancelFlag, PipelineConfig, Progress
+
+
+@dataclass
+class MultiViewPeople:
+    people: list[PersonTake]  # by number
+    notes: list[str] = field(default_factory=list)  # for the user: views left out, crops, offsets, one-view people
+    views: list[dict] = field(default_factory=list)  # per view: name, camera, offset_frames, people tracked
+
+
+@dataclass
+class _Person:
+    tracks: list[tuple[int, int]]  # (view index among the views used, tracker id)
+    first: int  # the first frame (of the first view's) any of its views sees them
+    presence: float  # the lock-on rule's sum over its tracks
+
+
+def process_views_people(paths: list[str | Path], rig: Rig, config: PipelineConfig = PipelineConfig(),
+                         count: int | None = None, progress: Progress | None = None, cancel: CancelFlag | None = None,
+                         detected: dict | None = None) -> MultiViewPeople:
+    """Everyone (or the `count` best by the lock-on rule) in two or more calibrated videos of the
+    same moment -> their takes, numbered in order of first appearance on the first view's frames.
+    detected: {path: PeopleTracks} views already detected (used, and filled with those detected now)."""
+    started = time.perf_counter()
+    paths = [Path(p) for p in paths]
+    notes: list[str] = []
+    views = _open_views(paths, rig, notes)
+    _detect(views, config, progress, cancel, detected)
+    seen = [v for v in views if v.tracks.chosen() is not None]
+    for v in views:
+        if v not in seen:
+            notes.append(f"{v.path.name}: nobody was seen in it; the takes come from the other views")
+    if not seen:
+        raise NoValidFramesError(f"nobody was found in any frame of {', '.join(p.name for p in paths)}")
+    anchor, fps = seen[0], seen[0].fps
+    length = len(anchor.tracks)
+    offsets = _offsets(seen, config, fps, notes)
+    ids, kps, scs, wms = [], [], [], []
+    for vi, view in enumerate(seen):
+        people = view.tracks.people(config.people.min_frames(fps), config.people.min_height_ratio) or view.tracks.people()
+        for pid in people:
+            kp, sc, wm = _person_arrays(view.tracks, pid)
+            ids.append((vi, pid))
+            kps.append(_shifted(kp, offsets[vi], length))
+            scs.append(_shifted(sc, offsets[vi], length, 0.0))
+            wms.append(_shifted(wm, offsets[vi], length))
+    used = Rig(tuple(v.camera for v in seen))
+    groups = group_tracks(used, [vi for vi, _ in ids], kps, scs)
+    persons = []
+    for group in groups:
+        rows = np.flatnonzero(np.any([scs[n].max(axis=1) > 0 for n in group], axis=0))
+        if len(rows):  # a track seen only outside the first view's frames has no frame of this take
+            persons.append(_Person([ids[n] for n in group], int(rows[0]),
+                                   sum(seen[ids[n][0]].tracks.presence(ids[n][1]) for n in group)))
+    if not persons:
+        raise NoValidFramesError(f"nobody was found in any frame of {', '.join(p.name for p in paths)}")
+    by_number = sorted(range(len(persons)), key=lambda i: (persons[i].first, -persons[i].presence))
+    ranked = sorted(by_number, key=lambda i: -persons[i].presence)
+    arrays = {ids[n]: (kps[n], scs[n], wms[n]) for n in range(len(ids))}
+    out, origin, everyone = [], None, {}
+    for rank, i in enumerate(ranked[:count] if count else ranked, start=1):
+        number = by_number.index(i) + 1
+        person = persons[i]
+        view_ids = sorted({vi for vi, _ in person.tracks})
+        take = None
+        if len(view_ids) >= 2:
+            try:
+                take = _fused_take(seen, person, arrays, config, fps, origin)
+            except NoValidFramesError:
+                notes.append(f"person {number}: the views never agree on the whole person; "
+                             "the take is one camera's")
+        first = 0
+        if take is None:
+            take, first = _one_camera_take(seen, person, offsets, length, config, fps, everyone,
+                                           origin if view_ids[0] == 0 else None)
+            if len(view_ids) < 2:
+                notes.append(f"person {number}: only {seen[view_ids[0]].path.name} sees them; "
+                             "their take is that one camera's")
+        if origin is None and "origin_m" in take.metadata:
+            origin = take.metadata["origin_m"]
+        valid = np.flatnonzero(take.valid)
+        if not len(valid):
+            notes.append(f"person {number}: no frame with the whole person; no take")
+            continue
+        take = take.slice(int(valid[0]), int(valid[-1]) + 1)
+        first += int(valid[0])
+        take.metadata.update(first_frame=first, frames=take.num_frames, valid_frames=int(take.valid.sum()),
+                             processing_s=round(time.perf_counter() - started, 3))
+        take.metadata["person"] = {"number": number, "people_found": len(persons), "rank": rank,
+                                   "presence": round(person.presence, 4),
+                                   "tracks": {seen[vi].path.name: [pid for v, pid in person.tracks if v == vi]
+                                              for vi in view_ids}}
+        out.append(PersonTake(number, take, first, rank))
+    report = [{"name": v.path.name, "camera": v.camera.name, "offset_frames": int(offsets[vi]),
+               "people_tracked": sum(1 for v2, _ in ids if v2 == vi)} for vi, v in enumerate(seen)]
+    return MultiViewPeople(sorted(out, key=lambda p: p.number), notes, report)
+
+
+def _offsets(seen: list[_View], config: PipelineConfig, fps: float, notes: list[str]) -> list[int]:
+    """Each view's offset from the first's (engine/multiview/sync.py), from the pair of people, one
+    in each view, whose limbs keep their lengths best at their best offset: the same person (each
+    view's lock-on rule may follow someone else)."""
+    anchor = seen[0]
+
+    def arrays(view: _View) -> list[tuple[np.ndarray, np.ndarray]]:
+        people = view.tracks.people(config.people.min_frames(fps), config.people.min_height_ratio) or view.tracks.people()
+        return [_person_arrays(view.tracks, pid)[:2] for pid in people]
+
+    first = arrays(anchor)
+    out = [0]
+    for view in seen[1:]:
+        rig2 = Rig((anchor.camera, view.camera))
+        found = [find_offset(rig2, (a_kp, o_kp), (a_sc, o_sc), fps) for a_kp, a_sc in first for o_kp, o_sc in arrays(view)]
+        offset = min(found, key=lambda o: (o.variation, abs(o.frames)))
+        if offset.frames:
+            notes.append(f"{view.path.name} is {abs(offset.frames) / fps:.3f} s "
+                         f"{'behind' if offset.frames > 0 else 'ahead of'} {anchor.path.name}: frames grouped by that offset")
+        out.append(int(offset.frames))
+    return out
+
+
+def _fused_take(seen: list[_View], person: _Person, arrays: dict, config: PipelineConfig, fps: float,
+                origin: list | None) -> Take:
+    """A person several views see: their tracks in each view, the frames that agree with no other
+    view left out, fused and through the one person's take (multi_camera._take)."""
+    count = len(seen)
+    sample = next(iter(arrays.values()))
+    kp = np.full((count,) + sample[0].shape, np.nan)
+    sc = np.zeros((count,) + sample[1].shape)
+    wm = np.full((count,) + sample[2].shape, np.nan)
+    for vi, pid in person.tracks:
+        t_kp, t_sc, t_wm = arrays[(vi, pid)]
+        rows = t_sc.max(axis=1) > 0
+        kp[vi, rows], sc[vi, rows], wm[vi, rows] = t_kp[rows], t_sc[rows], t_wm[rows]
+    have = [vi for vi in range(count) if sc[vi].max() > 0]
+    rig = Rig(tuple(seen[vi].camera for vi in have))
+    kp, sc, wm = kp[have], sc[have], wm[have]
+    off = disagreeing_frames(rig, kp, sc)
+    kp[off], sc[off], wm[off] = np.nan, 0.0, np.nan
+    fused = fuse_views(rig, kp, sc, wm)
+    a_kp = kp[0] if have[0] == 0 else np.full_like(kp[0], np.nan)
+    a_sc = sc[0] if have[0] == 0 else np.zeros_like(sc[0])
+    names = [seen[vi].path.name for vi in have]
+    take = _take(fused, rig, seen[0], a_kp, a_sc, config, fps, names, origin)
+    take.metadata["multiview"] = {"views": [
+        {"name": seen[vi].path.name, "camera": seen[vi].camera.name, "person_frames": int((sc[i] > 0).any(axis=1).sum()),
+         "left_out_frames": int(off[i].sum()), "left_right_swapped_frames": int(fused.swapped[i].any(axis=1).sum())}
+        for i, vi in enumerate(have)]}
+    return take
+
+
+def _one_camera_take(seen: list[_View], person: _Person, offsets: list[int], length: int, config: PipelineConfig,
+                     fps: float, everyone: dict, origin: list | None) -> tuple[Take, int]:
+    """A person one view sees: that view's one-camera take (`--people all`'s) of the track seen
+    longest, on the first view's frames -> (take, the first view's frame of its first frame)."""
+    vi, pid = max(person.tracks, key=lambda t: seen[t[0]].tracks.frames_seen(t[1]))
+    view = seen[vi]
+    if vi not in everyone:
+        everyone[vi] = EveryoneDetected.from_tracks(view.tracks, make_lifter(config.lift), view.fps, view.path.name,
+                                                    config.people)
+    take = everyone[vi].take(everyone[vi].numbered.index(pid) + 1, config, origin_m=origin)
+    start, stop = max(offsets[vi], 0), min(len(view.tracks), length + offsets[vi])
+    take = take.slice(start, stop)
+    take = replace(take, timestamps_s=take.timestamps_s - offsets[vi] / fps)
+    take.metadata["three_d"] = f"one camera's ({view.path.name}, in its own camera's axes)"
+    return take, start - offsets[vi]
