@@ -17,7 +17,7 @@ from pathlib import Path
 from engine.cli.progress import ProgressBar, say
 from engine.core.errors import MonocapError
 from engine.multiview.calibration_files import WRITE_FORMATS, read_calibration, write_calibration
-from engine.multiview.cameras import Camera, Rig
+from engine.multiview.cameras import Rig
 from engine.multiview.charuco import DEFAULT_DICTIONARY
 
 PRINT_DPI = 300  # calibrate board-image: pixels per inch of the printed board
@@ -102,77 +102,41 @@ def _intrinsics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_intrinsics(files: list[str], count: int) -> list[Camera]:
-    cameras = [cam for f in files for cam in read_calibration(f).cameras]
-    if len(cameras) < count:
-        raise MonocapError(f"--intrinsics: {len(cameras)} cameras for {count} videos; give one per video")
-    return cameras[:count]
-
-
 def _person(args: argparse.Namespace) -> int:
-    from engine.multiview.self_calibration import CameraDistance, PersonHeight, calibrate_from_person
-    from engine.session.multi_camera import assign_cameras, person_keypoints
+    from engine.session.camera_placement import PersonMethod, PlacementRequest, place_cameras
 
-    paths = [Path(v) for v in args.videos]
-    for path in paths:
-        if not path.is_file():
-            raise MonocapError(f"{path}: no such video file")
-    if len(paths) < 2:
+    if len(args.videos) < 2:
         raise MonocapError("calibrate person: give two videos or more, one per camera")
-    cameras = assign_cameras(paths, Rig(tuple(_load_intrinsics(args.intrinsics, len(paths)))))
-    if args.height is not None:
-        if not 0.5 <= args.height <= 2.6:
-            raise MonocapError(f"--height {args.height}: give the person's height in metres, e.g. 1.75")
-        scale = PersonHeight(args.height)
-    else:
-        a, b, metres = args.camera_distance
-        try:
-            scale = CameraDistance(a, b, float(metres))
-        except ValueError:
-            raise MonocapError(f"--camera-distance {metres}: give the distance in metres") from None
+    distance = tuple(args.camera_distance) if args.camera_distance else None
+    method = PersonMethod(args.height, distance, args.find_offsets)
     bar = ProgressBar(args.quiet, None, "detecting")
     try:
-        if args.find_offsets:
-            kp, sc = _keypoints_at_motion_offsets(args, paths, bar)
-        else:
-            kp, sc = person_keypoints(paths, progress=bar.update_to)
+        placement = place_cameras(PlacementRequest(tuple(args.videos), tuple(args.intrinsics), method), bar.update_to)
     finally:
         bar.close()
-    result = calibrate_from_person(cameras, kp, sc, scale)
-    write_calibration(result.rig, args.output, "monocap",
-                      note=f"from the person: {result.reprojection_px:.2f} px median; {result.scale_note}")
-    say(args, f"{len(cameras)} cameras placed from {result.points} body points, median reprojection error "
-              f"{result.reprojection_px:.2f} px; {result.scale_note} -> {args.output}")
-    return 0
+    return _placed(args, placement)
 
 
 def _board(args: argparse.Namespace) -> int:
-    from engine.multiview.board_rig import calibrate_from_board, synchronised_frames
-    from engine.session.multi_camera import assign_cameras
+    from engine.session.camera_placement import BoardMethod, PlacementRequest, place_cameras
 
     board = _parse_board(args)
-    paths = [Path(v) for v in args.inputs]
-    if len(paths) < 2:
+    if len(args.inputs) < 2:
         raise MonocapError("calibrate board: give two cameras or more, a video or a folder of photos each")
-    cameras = assign_cameras(paths, Rig(tuple(_load_intrinsics(args.intrinsics, len(paths)))))
     bar = ProgressBar(args.quiet, None, "looking for the board")
-
-    def counted(moments):
-        for done, moment in enumerate(moments, 1):
-            yield moment
-            bar.update_to(done)
-
     try:
-        result = calibrate_from_board(cameras, counted(synchronised_frames(paths)), board)
+        placement = place_cameras(PlacementRequest(tuple(args.inputs), tuple(args.intrinsics), BoardMethod(board)),
+                                  bar.update_to)
     finally:
         bar.close()
-    for note in result.notes:
+    return _placed(args, placement)
+
+
+def _placed(args: argparse.Namespace, placement) -> int:
+    for note in placement.notes:
         say(args, f"note: {note}")
-    write_calibration(result.rig, args.output, "monocap",
-                      note=f"from the {board.label} board in {result.moments} moments: {result.rms_px:.2f} px RMS")
-    per_camera = ", ".join(f"{name} {result.found[name]} moments, {px:.2f} px" for name, px in result.camera_rms_px.items())
-    say(args, f"{len(cameras)} cameras placed from the board seen together in {result.moments} moments, "
-              f"reprojection error {result.rms_px:.2f} px RMS ({per_camera}) -> {args.output}")
+    placement.save(args.output)
+    say(args, f"{placement.summary} -> {args.output}")
     return 0
 
 
@@ -199,30 +163,6 @@ def _board_image(args: argparse.Namespace) -> int:
     say(args, f"{board.label} board, {w} x {h} px: print at 100 % (300 dpi), {w / px_per_mm:.0f} x {h / px_per_mm:.0f} mm, "
               f"then measure a square and give it as --square-mm -> {args.output}")
     return 0
-
-
-def _keypoints_at_motion_offsets(args: argparse.Namespace, paths: list[Path], bar: ProgressBar):
-    from engine.capture.frames import open_source
-    from engine.multiview.motion_sync import align_views, motion_offsets
-    from engine.session.multi_camera import person_keypoints_per_view
-
-    rates = []
-    for path in paths:
-        source = open_source(path)
-        try:
-            rates.append(float(source.fps))
-        finally:
-            source.close()
-    if max(rates) > 1.02 * min(rates):
-        listed = ", ".join(f"{p.name} {r:g} fps" for p, r in zip(paths, rates))
-        raise MonocapError(f"the videos disagree on frame rate ({listed}); set every camera to one rate and record again")
-    per_view = person_keypoints_per_view(paths, progress=bar.update_to)
-    offsets = motion_offsets(per_view, rates[0], [p.name for p in paths])
-    bar.close()
-    for path, offset in zip(paths[1:], offsets[1:]):
-        say(args, f"{path.name}: {abs(offset.frames) / rates[0]:.3f} s {'behind' if offset.frames > 0 else 'ahead of'} "
-                  f"{paths[0].name} (motion correlation {offset.correlation:.2f})")
-    return align_views(per_view, offsets)
 
 
 def _convert(args: argparse.Namespace) -> int:

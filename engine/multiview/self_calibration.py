@@ -13,7 +13,7 @@ gives, comes from the person's height or from one known length (the distance bet
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -57,6 +57,7 @@ class SelfCalibration:
     points: int  # 3D points adjusted
     observations: int
     scale_note: str
+    camera_px: dict[str, float] = field(default_factory=dict)  # per camera: median reprojection error
 
 
 def _frames_used(scores: np.ndarray) -> np.ndarray:
@@ -156,7 +157,8 @@ def _bundle_adjust(cameras, poses, flat_norm, flat_sure, flat_px, scale) -> Self
     P = np.stack([np.hstack([R, t[:, None]]) for R, t in zip(Rs, ts)])
     factor, note = _scale_factor(scale, cameras, Rs, ts, dlt(P, flat_norm, flat_sure.astype(float)))
     rig = Rig(tuple(Camera(c.name, c.image_size, c.K, c.dist, Rs[v], ts[v] * factor) for v, c in enumerate(cameras)))
-    return SelfCalibration(rig, float(np.median(err)), len(points), len(obs_v), note)
+    per_camera = {c.name: float(np.median(adjusted.errors_px[adjusted.kept & (obs_v == v)])) for v, c in enumerate(cameras)}
+    return SelfCalibration(rig, float(np.median(err)), len(points), len(obs_v), note, per_camera)
 
 
 def _scale_factor(scale, cameras, Rs, ts, X) -> tuple[float, str]:

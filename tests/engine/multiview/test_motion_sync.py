@@ -101,7 +101,7 @@ def test_calibrate_person_finds_the_offsets(tmp_path, monkeypatch, capsys):
             writer.write(np.zeros((cam.image_size[1], cam.image_size[0], 3), np.uint8))
         writer.release()
         paths.append(str(path))
-    monkeypatch.setattr(multi_camera, "person_keypoints_per_view", lambda paths, progress=None: per_view)
+    monkeypatch.setattr(multi_camera, "person_keypoints_per_view", lambda paths, **_: per_view)
     write_calibration(Rig(tuple(c.with_pose(np.eye(3), np.zeros(3)) for c in rig)), tmp_path / "lenses.toml")
     out = tmp_path / "rig.toml"
     assert main(["calibrate", "person", *paths, "--intrinsics", str(tmp_path / "lenses.toml"), "--find-offsets",
