@@ -23,6 +23,7 @@ from engine.session.people_sink import PeopleSink
 from engine.session.refine import RefineJob, Refiner
 from engine.session.session import Session
 from engine.session.sources import open_for_stream
+from engine.session.views_redo import ViewsRedoer, ViewsRedoJob
 
 from .messages import BatchProgress, BatchRequest, BatchResult, StreamRequest
 
@@ -66,6 +67,7 @@ class EngineWorker(QObject):
         self.busy = False
         self.pose_sink = None  # an engine PoseSink given every tracked frame of every stream (streaming out)
         self.refiner = Refiner()  # a take recorded live gets the offline pass of `monocap process`
+        self.redoer = ViewsRedoer()  # and one fused from several cameras that of their videos
 
     # ---- called from the GUI thread (flags only, never blocking) ----
     def cancel_jobs_upto(self, job_id: int) -> None:
@@ -146,11 +148,12 @@ class EngineWorker(QObject):
 
         def on_take_saved(saved: TakeSaved) -> None:
             self.takeSaved.emit(saved)
-            # a take fused from several cameras is not redone from one camera's images
-            job = RefineJob.for_saved(saved, request.config) if request.kind != "cameras" else None
+            # a take fused from several cameras is redone from every view's keypoints, not one camera's images
+            several = request.kind == "cameras"
+            job = (ViewsRedoJob if several else RefineJob).for_saved(saved, request.config)
             if job is not None:
                 self.takeRefining.emit(saved.name)
-                self.refiner.submit(job, self.takeRefined.emit)
+                (self.redoer if several else self.refiner).submit(job, self.takeRefined.emit)
 
         name = request.path if request.kind == "file" else f"camera {request.camera_index}"
         events = SessionEvents(opened=on_opened, pose=self._post, recording=self.recordingChanged.emit,
@@ -288,4 +291,5 @@ class EngineController(QObject):
         self.thread.quit()
         ended = self.thread.wait(timeout_ms)
         self.worker.refiner.close()  # a take still being refined keeps its live version
+        self.worker.redoer.close()
         return ended

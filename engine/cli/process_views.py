@@ -86,8 +86,12 @@ def _people_into(args: argparse.Namespace, paths: list[Path], rig: Rig, config: 
 
 def live_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir: Path) -> int:
     """`monocap process --camera 0 --camera 1 --calibration FILE`: the calibration's cameras in order,
-    captured together until Ctrl+C, then the take's files."""
+    captured together until Ctrl+C, then the take's files, redone offline from every view's keypoints
+    (engine/session/views_redo.py)."""
+    from dataclasses import replace
+
     from engine.session.multi_camera_live import LiveCameras, take_from_live
+    from engine.session.views_redo import redone_or_live, views_row
 
     if not args.calibration:
         raise MonocapError("process: several --camera need --calibration FILE (`monocap calibrate` makes one)")
@@ -99,12 +103,17 @@ def live_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir: P
         raise MonocapError(f"{len(args.camera)} cameras but the calibration has {len(rig)} ({', '.join(rig.names)})")
     used = Rig(tuple(rig.cameras[: len(args.camera)]))
     sources = [CameraSource(index) for index in args.camera]
-    frames = []
+    frames, views = [], []
+
+    def keep(fused) -> None:  # the poses and every view's person, without their images
+        frames.append(replace(fused, frame=None, view_frames=()))
+        views.append(views_row(fused.detections, len(used)))
+
     say(args, f"Capturing from cameras {', '.join(map(str, args.camera))} as {', '.join(used.names)}; "
               "press Ctrl+C to stop.")
     live = LiveCameras(sources, used, config)
     try:
-        live.stream(on_frame=frames.append)
+        live.stream(on_frame=keep)
     except KeyboardInterrupt:
         pass
     finally:
@@ -113,7 +122,9 @@ def live_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir: P
     for note in live.notes:
         print(f"monocap: note: {note}", file=sys.stderr)
     stem = "cameras" + "_".join(str(i) for i in args.camera)
-    take = take_from_live(frames, used, sources[0].fps, config)
+    take, kept = redone_or_live(take_from_live(frames, used, sources[0].fps, config), used, views, config)
+    if kept:
+        print(f"monocap: note: {kept}", file=sys.stderr)
     written = write_outputs(take, out_dir, stem, parse_formats(args.formats), settings=vars(args),
                             options=export_options_from_args(args))
     say(args, f"{take.num_frames} poses ({int(take.valid.sum())} with the person) from {len(sources)} cameras -> "

@@ -11,7 +11,8 @@ played at its own rate. Each fused pose is reported as one `events.TrackedFrame`
 images side by side, the first as it is with its view of the person, the fused joints, the fused
 rate and the latency from capture to pose), so the views, the status bar, streams and recordings take it as they take one
 camera's. Recording writes the same crash-safe take (session/recorder.py): the fused joints, the
-first camera's keypoints and images. Like `Session.stream` it never raises: a problem (no
+first camera's keypoints and images, and every view's person beside it, from which a front end redoes
+the take offline once it is saved (session/views_redo.py). Like `Session.stream` it never raises: a problem (no
 calibration, a camera whose size does not match its calibration) ends it with a one-line error.
 """
 
@@ -38,6 +39,7 @@ from engine.session.multi_camera import FPS_TOLERANCE, assign_cameras
 from engine.session.multi_camera_live import LiveCameras, LiveViewsFrame
 from engine.session.pipeline import CancelFlag, PipelineConfig, PoseFrame
 from engine.session.recorder import TakeRecorder, next_take_name
+from engine.session.views_redo import ViewsRecorder
 
 MIN_VIEWS = 2
 UNSEEN_S = 3.0  # a camera that has not seen the person this long is named to the user
@@ -275,6 +277,7 @@ class _RigRecording:
         self.rig: Rig | None = None
         self.fps = 0.0
         self._recorder: TakeRecorder | None = None
+        self._views: ViewsRecorder | None = None  # every view's person, for the offline redo (session/views_redo.py)
 
     def update(self, fused: LiveViewsFrame, pose: PoseFrame) -> bool:
         s = self._session
@@ -287,16 +290,12 @@ class _RigRecording:
         det = pose.detection
         self._recorder.append(pose.timestamp_s, pose.joints_m, None if det is None else det.keypoints_px,
                               None if det is None else det.scores, None if fused.frame is None else fused.frame.image)
+        self._views.append(fused.detections)
         return True
 
     def close(self) -> None:
         if self._recorder is not None:
-            try:
-                self._finish()
-            except Exception:
-                self._recorder.abort()  # what was written stays recoverable
-                self._recorder = None
-                raise
+            self._finish()
 
     def _start(self) -> None:
         s = self._session
@@ -307,11 +306,25 @@ class _RigRecording:
                 "three_d": "triangulated from calibrated cameras, live", "calibration": Path(s.calibration).name}
         self._recorder = TakeRecorder(s.takes_dir, next_take_name(s.takes_dir), MONOCAP_BODY, self.fps, s.name,
                                       metadata=meta)
+        self._views = ViewsRecorder(s.takes_dir, self._recorder.name, self.rig)
         s._emit(s.events.recording, RecordingState(True, self._recorder.name, 0))
+
+    def _close_views(self) -> None:
+        views, self._views = self._views, None
+        if views is not None:
+            try:
+                views.close()
+            except OSError:  # the redo reads what was written, or says why it cannot
+                pass
 
     def _finish(self) -> None:
         recorder, self._recorder = self._recorder, None
-        take, path = recorder.finish()
+        self._close_views()  # whole before the take is saved: a front end redoes it from them
+        try:
+            take, path = recorder.finish()
+        except Exception:
+            recorder.abort()  # what was written stays recoverable
+            raise
         s = self._session
         s._emit(s.events.recording, RecordingState(False, recorder.name, take.num_frames))
         s._emit(s.events.take_saved, TakeSaved(recorder.name, path, take, recorder.video_path))

@@ -274,6 +274,6 @@ def _take(fused, rig: Rig, anchor: _View, a_kp: np.ndarray, a_sc: np.ndarray, co
         keypoints_px=a_kp,
         keypoint_scores=a_sc,
         keypoint_skeleton=MEDIAPIPE_33,
-        image_size=anchor.tracks.image_size,
+        image_size=None if anchor.tracks is None else anchor.tracks.image_size,  # None: a live take's redo sets it
         metadata=metadata,
     )

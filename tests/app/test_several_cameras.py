@@ -1,8 +1,9 @@
 """Several calibrated cameras in the app: two video files standing in for webcams (the sample clip
 and the view of a second camera beside it, tests/app/rig_footage.py), picked in the Several
 cameras dialog with their calibration, fused live into the 3D view with the fused rate and the
-latency in the status bar, streamed, recorded to a take and exported as one camera's take is;
-what cannot run is one line; a few hundred fused frames keep memory flat."""
+latency in the status bar, streamed, recorded to a take, redone offline from every view's keypoints
+and exported as one camera's take is; what cannot run is one line; a few hundred fused frames keep
+memory flat."""
 
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ def test_two_files_as_cameras_give_fused_poses_a_take_and_its_exports(window, qt
     from engine.core.skeletons import MONOCAP_BODY
 
     cam1, cam2, rig = write_pair(tmp_path, frames=120)
-    refining = []
+    refining, refined = [], []
     window.engine.worker.takeRefining.connect(refining.append)
+    window.engine.worker.takeRefined.connect(refined.append)
     receiver = OscReceiver().__enter__()  # the Stream control sends the fused poses to a real VMC receiver
     control = window.stream_control
     control.target.setText(f"127.0.0.1:{receiver.port}")
@@ -66,6 +68,9 @@ def test_two_files_as_cameras_give_fused_poses_a_take_and_its_exports(window, qt
     qtbot.wait(1500)
     window.set_recording(False)
     qtbot.waitUntil(lambda: len(window.takes) == 1 and not window.recording, timeout=15000)
+    # redone offline from every view's keypoints, in a worker process, as one camera's take is refined
+    qtbot.waitUntil(lambda: bool(refined), timeout=60000)
+    assert refining == list(window.takes) and not refined[0].error, refined
     window.stop_source()
     qtbot.waitUntil(lambda: not window.source_running, timeout=10000)
     again = window.sources.ask_cameras()  # the next time, the same cameras and calibration are there
@@ -77,7 +82,7 @@ def test_two_files_as_cameras_give_fused_poses_a_take_and_its_exports(window, qt
     assert take.metadata["cameras"] == ["cam1", "cam2"] and take.metadata["calibration"] == "rig.toml"
     assert take.num_frames >= 5 and take.valid.sum() >= 5
     assert window.takes[name].video is not None  # the first camera's images, for playback
-    assert not refining  # a fused take is not redone from one camera's images
+    assert "monocap process" in take.metadata["refined"] and take.metadata["temporal"] == "offline zero-phase"
     with qtbot.waitSignal(window.exportFinished, timeout=30000) as blocker:
         window.start_export(take, ExportRequest(str(tmp_path / "exports"), "fused", ("bvh", "csv")))
     paths, error = blocker.args
