@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
                              (c.stop, self.stop_source), (c.export, self.open_export_dialog), (c.batch, self.show_batch),
                              (c.open_output, lambda: open_folder(self.app_settings.output_folder)),
                              (c.settings, self.open_settings), (c.quit, self.close), (c.about, self.show_about),
-                             (c.reset_view, self.view3d.reset_view),
+                             (c.reset_view, self.view3d.reset_view), (c.place_cameras, lambda: self.sources.ask_placement()),
                              (c.several_cameras, self.sources.ask_cameras), (c.calibrate_camera, self.sources.ask_calibration),
                              (c.previous_frame, lambda: self.timeline.step(-1)), (c.next_frame, lambda: self.timeline.step(1))):
             action.triggered.connect(slot)

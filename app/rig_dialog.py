@@ -33,6 +33,7 @@ CALIBRATION_FILES = "Calibrations (*.toml *.qca.txt *.txt *.yml);;All files (*)"
 class RigDialog(QDialog):
     startRequested = Signal(object, str)  # tuple[RigView, ...], the calibration file
     calibrateRequested = Signal()  # the user asked for the guided calibration of one camera
+    placeRequested = Signal()  # the user asked to place the cameras (Place cameras…)
 
     def __init__(self, cameras: list[tuple[int, str]], qsettings: QSettings, parent=None):
         super().__init__(parent)
@@ -57,13 +58,19 @@ class RigDialog(QDialog):
                                      CALIBRATION_FILES, "(no calibration file)")
         calibrate = QPushButton("Calibrate a camera…", toolTip="A camera's lens from a checkerboard, guided")
         calibrate.clicked.connect(self.calibrateRequested.emit)
+        self.place_button = QPushButton("Place cameras…", toolTip="Where the cameras stand, from videos of the person "
+                                                                   "or of a board: writes the calibration file")
+        self.place_button.clicked.connect(self.placeRequested.emit)
+        calibration_row = QHBoxLayout()
+        calibration_row.addWidget(self.calibration, 1)
+        calibration_row.addWidget(self.place_button)
         self.problem = QLabel(wordWrap=True, styleSheet="color: #c0392b;")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.start)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("Calibration", self.calibration)
+        form.addRow("Calibration", calibration_row)
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel("Cameras, first shown in the image view, in the calibration's order:"))
         lay.addWidget(self.views_list)
@@ -85,6 +92,9 @@ class RigDialog(QDialog):
             names = {self.camera_combo.itemData(i): self.camera_combo.itemText(i) for i in range(self.camera_combo.count())}
             view = RigView("camera", camera_index=int(index))
             self._add(view, _describe(view, names))
+
+    def video_files(self) -> list[str]:
+        return [v.path for v in self.views() if v.kind == "file"]
 
     def add_file(self, path: str) -> None:
         view = RigView("file", path=str(path))

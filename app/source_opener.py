@@ -14,6 +14,7 @@ from engine.session.camera_rig import RigView
 
 from .calibration_panel import CalibrationPanel
 from .messages import StreamRequest
+from .placement_dialog import PlacementDialog
 from .rig_dialog import RigDialog
 from .settings import AppSettings, push_recent
 from .window_state import WindowState
@@ -36,6 +37,7 @@ class SourceOpener(QObject):
         self._qsettings = qsettings
         self._settings = settings
         self.cameras: list[tuple[int, str]] = []  # (OpenCV index, description) of each camera connected
+        self.placement: PlacementDialog | None = None  # the Place cameras dialog opened last
 
     def tell_no_camera(self) -> None:
         """The banner says there is no camera and offers the sample clip."""
@@ -77,6 +79,7 @@ class SourceOpener(QObject):
         dialog = RigDialog(self.cameras, self._qsettings, self.parent())
         dialog.startRequested.connect(self.open_cameras)
         dialog.calibrateRequested.connect(self.ask_calibration)
+        dialog.placeRequested.connect(lambda: self.ask_placement(dialog))
         dialog.show()
         return dialog
 
@@ -86,6 +89,15 @@ class SourceOpener(QObject):
         panel = CalibrationPanel(self.cameras, self._qsettings, (s.camera_width, s.camera_height), self.parent())
         panel.show()
         return panel
+
+    def ask_placement(self, rig_dialog: RigDialog | None = None) -> PlacementDialog:
+        """The Place cameras dialog (its video files from the Several cameras dialog's list); the file it
+        saves becomes that dialog's calibration (and the next one's); returned for scripts and tests."""
+        self.placement = PlacementDialog(self._qsettings, rig_dialog.video_files() if rig_dialog else [], self.parent())
+        if rig_dialog is not None:
+            self.placement.saved.connect(rig_dialog.calibration.setText)
+        self.placement.show()
+        return self.placement
 
     def _request(self, **kw) -> StreamRequest:
         s = self._settings()

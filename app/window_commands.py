@@ -42,6 +42,8 @@ class WindowCommands(QObject):
                                        "Two or more calibrated cameras (or video files standing in for them) "
                                        "fused into one pose")
         self.calibrate_camera = _action(self, "Ca&librate a camera…", tip="A camera's lens from a checkerboard, guided")
+        self.place_cameras = _action(self, "&Place cameras…", tip="Where several cameras stand, from videos of the "
+                                                                  "person or of a board")
         self.stop = _action(self, "■ Stop source", "Ctrl+.")
         self.export = _action(self, "&Export take…", "Ctrl+E")
         self.batch = _action(self, "&Batch…", "Ctrl+B")
@@ -64,7 +66,8 @@ class WindowCommands(QObject):
         Settings and Help."""
         file_menu = bar.addMenu("&File")
         self.recent_menu = file_menu.addMenu("Open &recent")
-        file_menu.addActions([self.open_video, self.open_take, self.sample, self.several_cameras, self.calibrate_camera])
+        file_menu.addActions([self.open_video, self.open_take, self.sample, self.several_cameras, self.calibrate_camera,
+                              self.place_cameras])
         file_menu.addSeparator()
         file_menu.addActions([self.record, self.record_everyone, self.record_files, self.stop, self.export,
                               self.batch, self.open_output])

@@ -162,6 +162,7 @@ def _from_person(request: PlacementRequest, method: PersonMethod, progress, canc
         kp, sc = multi_camera.person_keypoints(paths, progress=report, cancel=cancel, detected=detected)
     _check(cancel)
     result = calibrate_from_person(cameras, kp, sc, scale)
+    _check(cancel)  # stopped during the adjustment: nothing placed
     note = f"from the person: {result.reprojection_px:.2f} px median; {result.scale_note}"
     summary = (f"{len(cameras)} cameras placed from {result.points} body points, median reprojection error "
                f"{result.reprojection_px:.2f} px; {result.scale_note}")
@@ -207,6 +208,7 @@ def _from_board(request: PlacementRequest, board, progress, cancel) -> Placement
                 progress(done, total)
 
     result = calibrate_from_board(cameras, counted(synchronised_frames(paths)), board)
+    _check(cancel)
     note = f"from the {board.label} board in {result.moments} moments: {result.rms_px:.2f} px RMS"
     per_camera = ", ".join(f"{name} {result.found[name]} moments, {px:.2f} px" for name, px in result.camera_rms_px.items())
     summary = (f"{len(cameras)} cameras placed from the board seen together in {result.moments} moments, "

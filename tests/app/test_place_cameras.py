@@ -1,0 +1,123 @@
+"""Place cameras in the app: from the Several cameras dialog's button (its video files listed), the
+lens file per camera, the person's method with a measured distance, a run that cannot place a camera
+said in one line, then the placed cameras' errors, Save, and the Several cameras dialog using the
+file; from the File menu, a board seen by two cameras (rendered board videos, found by the real
+board detector). The person's detections are handed in (the dialog's seam for videos looked at
+before): a synthetic figure seen by a ring of known cameras, as in tests/engine/session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engine.multiview.calibration_files import read_calibration, write_calibration
+from engine.multiview.cameras import Rig
+from tests.engine.multiview import test_board_rig as board_case
+from tests.engine.multiview.synthetic import body_keypoints, observe, ring_rig
+from tests.engine.multiview.test_self_calibration import pose_errors
+from tests.engine.session.test_camera_placement import person_tracks, rig_videos
+
+
+def _placed(qtbot, dialog) -> None:
+    assert dialog.place(), dialog.problem.text()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20000)
+    qtbot.waitUntil(lambda: dialog.place_button.text() == "Place", timeout=5000)  # the end's queued report
+
+
+def test_cameras_placed_from_the_person_go_to_the_several_cameras_dialog(window, qtbot, tmp_path):
+    from engine.session.camera_rig import rig_for_views
+
+    truth = ring_rig(3, spread_deg=150)
+    kp, sc = observe(truth, body_keypoints(45), noise_px=1.0)
+    videos, lenses, detected = rig_videos(tmp_path, truth, kp, sc)
+    last_week = tmp_path / "last_week.toml"
+    write_calibration(truth, last_week)
+    rig = window.sources.ask_cameras()
+    for video in videos:
+        rig.add_file(str(video))
+    rig.calibration.setText(str(last_week))
+    rig.place_button.click()
+    dialog = window.sources.placement
+    assert dialog is not None and dialog.isVisible() and dialog.inputs() == [str(v) for v in videos]
+    for row, lens in enumerate(lenses):
+        dialog.set_lens(row, str(lens))
+    assert [dialog.table.item(r, 2).text() for r in range(3)] == ["cam1", "cam2", "cam3"]  # named by the lens files
+    # the third camera sees the person, never surely enough to be placed: one line, nothing to save
+    weak = dict(detected)
+    weak[videos[2]] = person_tracks(kp[2], np.full_like(sc[2], 0.5), truth[2].image_size)
+    dialog.use_detections(weak)
+    _placed(qtbot, dialog)
+    problem = dialog.problem.text()
+    assert problem.startswith("cam3: could not be placed from the person") and "every camera sees them" in problem
+    assert "\n" not in problem and not dialog.save_button.isEnabled() and not dialog.save(str(tmp_path / "x.toml"))
+    assert rig.calibration.text() == str(last_week) and not (tmp_path / "x.toml").exists()
+    # the person seen well by every camera, the scale from the tape between cam1 and cam2
+    dialog.use_detections(detected)
+    distance = float(np.linalg.norm(truth[0].centre_m - truth[1].centre_m))
+    dialog.by_distance.setChecked(True)
+    dialog.camera_a.setCurrentText("cam1")
+    dialog.camera_b.setCurrentText("cam2")
+    dialog.distance.setValue(round(distance, 2))
+    _placed(qtbot, dialog)
+    assert dialog.problem.text() == "" and dialog.save_button.isEnabled()
+    lines = dialog.result.toPlainText().splitlines()
+    for name in ("cam1", "cam2", "cam3"):
+        px = dialog.placement.camera_px[name]
+        assert f"{name}: {px:.2f} px" in lines and 0.1 < px < 2.0
+    assert "3 cameras placed" in lines[-1]
+    out = tmp_path / "placed.toml"
+    assert dialog.save(str(out))
+    assert rig.calibration.text() == str(out)  # the Several cameras dialog uses it
+    views = rig.views()
+    placed = rig_for_views(list(views), rig.calibration.text())  # what its Start checks, on the file saved
+    assert placed is not None
+    degrees, metres = pose_errors(read_calibration(out), truth)
+    assert degrees.max() < 0.5 and metres.max() < 0.02, (degrees, metres)
+    dialog.close()
+    rig.close()
+    again = window.sources.ask_cameras()  # and the next time it opens
+    assert again.calibration.text() == str(out)
+    again.close()
+
+
+def test_cameras_placed_from_a_board_from_the_file_menu(window, qtbot, tmp_path):
+    truth = board_case._cameras(2)
+    videos = []
+    for v, cam in enumerate(truth):
+        path = tmp_path / f"{cam.name}.avi"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, board_case.SIZE)
+        for _, images in board_case._moments(truth):
+            writer.write(images[v])
+        writer.release()
+        videos.append(path)
+    lenses = tmp_path / "lenses.toml"  # one lens file with both cameras, in the other order: taken by name
+    write_calibration(Rig(tuple(c.with_pose(np.eye(3), np.zeros(3)) for c in truth[::-1])), lenses)
+    window.commands.place_cameras.trigger()
+    dialog = window.sources.placement
+    assert dialog is not None and dialog.isVisible()
+    dialog.method.setCurrentIndex(dialog.method.findData("board"))
+    for video in videos:
+        dialog.add_input(str(video), str(lenses))
+    dialog.kind.setCurrentIndex(dialog.kind.findData("charuco"))
+    dialog.columns.setValue(7)
+    dialog.rows.setValue(5)
+    dialog.square.setValue(60.0)
+    dialog.marker.setValue(45.0)
+    _placed(qtbot, dialog)
+    assert dialog.problem.text() == "", dialog.problem.text()
+    assert dialog.progress.value() == dialog.progress.maximum() and dialog.progress.format() == "placed"
+    for name in ("cam1", "cam2"):
+        px = dialog.placement.camera_px[name]
+        assert px < 1.0 and f"{name}: {px:.2f} px" in dialog.result.toPlainText()
+    out = tmp_path / "rig.toml"
+    assert dialog.save(str(out))
+    board_case.assert_rig_close(read_calibration(out).cameras, truth)
+    assert Path(str(window.qsettings.value("rig/calibration"))) == out  # the Several cameras dialog opens with it
+    # a board the videos do not show: one line naming the camera, nothing written over the file saved
+    dialog.columns.setValue(6)
+    _placed(qtbot, dialog)
+    assert "board was found in none of" in dialog.problem.text() and "\n" not in dialog.problem.text()
+    board_case.assert_rig_close(read_calibration(out).cameras, truth)
+    dialog.close()
