@@ -50,6 +50,7 @@ from engine.session.pipeline import Cancelled
 
 LENS_FILES = "Lens calibrations (*.toml *.qca.txt *.txt *.yml);;All files (*)"
 VIDEO, LENS, CAMERA = range(3)  # the table's columns
+PLACING = "placing the cameras…"  # the progress bar's text while the bundle adjustment runs
 
 
 class PlacementDialog(QDialog):
@@ -280,8 +281,12 @@ class PlacementDialog(QDialog):
         self.place_button.setText("Stop")
         self.save_button.setEnabled(False)
         self.progress.setRange(0, 0)
-        self.progress.setFormat("detecting the person…" if isinstance(request.method, PersonMethod)
-                                else "looking for the board…")
+        if isinstance(request.method, BoardMethod):
+            self.progress.setFormat("looking for the board…")
+        elif all(Path(p) in self.detected for p in request.inputs):
+            self.progress.setFormat(PLACING)  # detected before: straight to the bundle adjustment
+        else:
+            self.progress.setFormat("detecting the person…")
         self._qsettings.setValue("place/height", self.height.value())
         self._thread.start()
         return True
@@ -324,6 +329,10 @@ class PlacementDialog(QDialog):
             mail, self._mail = self._mail, None
         if mail is not None and self.running:
             done, total = mail
+            if total and done >= total:  # every frame or moment looked at: the bundle adjustment runs
+                self.progress.setRange(0, 0)
+                self.progress.setFormat(PLACING)
+                return
             self.progress.setRange(0, total or 0)
             self.progress.setValue(min(done, total or done))
             self.progress.setFormat(("frame" if self.method.currentData() == "person" else "moment") + f" {done}"

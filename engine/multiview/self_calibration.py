@@ -168,11 +168,11 @@ def _scale_factor(scale, cameras, Rs, ts, X) -> tuple[float, str]:
             raise InputError(f"--camera-distance: no camera {scale.a if scale.a not in names else scale.b} "
                              f"(have {', '.join(names)})")
         ca, cb = (-Rs[names.index(n)].T @ ts[names.index(n)] for n in (scale.a, scale.b))
-        return scale.metres / np.linalg.norm(ca - cb), f"scale from {scale.a}-{scale.b} = {scale.metres} m"
+        return scale.metres / np.linalg.norm(ca - cb), f"scale from {scale.a}-{scale.b} = {scale.metres:g} m"
     chain = person_chain(X)
     if not np.isfinite(chain) or chain <= 0:
         raise InputError("the person's height could not be measured: film them whole, standing, in two views at once")
-    return scale.metres * CHAIN_SHARE_OF_HEIGHT / chain, f"scale from the person's height {scale.metres} m"
+    return scale.metres * CHAIN_SHARE_OF_HEIGHT / chain, f"scale from the person's height {scale.metres:g} m"
 
 
 def person_chain(points: np.ndarray) -> float:

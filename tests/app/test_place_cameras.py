@@ -121,3 +121,21 @@ def test_cameras_placed_from_a_board_from_the_file_menu(window, qtbot, tmp_path)
     assert "board was found in none of" in dialog.problem.text() and "\n" not in dialog.problem.text()
     board_case.assert_rig_close(read_calibration(out).cameras, truth)
     dialog.close()
+
+
+def test_place_shows_the_detection_running_and_stop_places_nothing(window, qtbot, tmp_path):
+    """Real detection off the window's thread: the sample clip as two cameras (tests/app/rig_footage.py)."""
+    from tests.app.rig_footage import write_pair
+
+    cam1, cam2, rig_file = write_pair(tmp_path, frames=120)
+    dialog = window.sources.ask_placement()
+    for video in (cam1, cam2):
+        dialog.add_input(str(video), str(rig_file))
+    assert dialog.place() and dialog.place_button.text() == "Stop"
+    qtbot.waitUntil(lambda: dialog.progress.format().startswith("frame "), timeout=20000)
+    assert dialog.progress.format().endswith(" of 240") and dialog.progress.maximum() == 240
+    dialog.place_button.click()  # Stop
+    qtbot.waitUntil(lambda: dialog.place_button.text() == "Place", timeout=20000)
+    assert dialog.problem.text() == "Stopped: nothing was placed or written"
+    assert dialog.progress.value() < 240 and not dialog.save_button.isEnabled() and dialog.placement is None
+    dialog.close()

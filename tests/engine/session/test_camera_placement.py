@@ -118,3 +118,22 @@ def test_what_cannot_be_placed_is_one_line(tmp_path):
         place_cameras(PlacementRequest((small / "cam1.mp4", videos[1]), (small / "lenses.toml",),
                                        PersonMethod(height_m=1.7)), detected=detected)
     assert not (tmp_path / "rig.toml").exists()
+
+
+def test_stop_ends_the_detection_at_the_next_frame_and_writes_nothing(tmp_path):
+    """Real detection (the sample clip as two cameras, tests/app/rig_footage.py): progress counts the
+    frames of both videos, and Stop ends the run at the next frame."""
+    from tests.app.rig_footage import write_pair
+
+    cam1, cam2, rig = write_pair(tmp_path, frames=24)
+    cancel, reports = threading.Event(), []
+
+    def progress(done, total):
+        reports.append((done, total))
+        if done >= 3:
+            cancel.set()
+
+    out = tmp_path / "placed.toml"
+    with pytest.raises(Cancelled):
+        place_cameras(PlacementRequest((cam1, cam2), (rig,), PersonMethod(height_m=1.7)), progress, cancel, output=out)
+    assert reports == [(1, 48), (2, 48), (3, 48)] and not out.exists()
