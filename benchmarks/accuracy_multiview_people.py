@@ -28,29 +28,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.capture.detector import PoseDetector
 from engine.capture.frames import open_source
-from engine.core.skeletons import MP_L_HIP, MP_R_HIP
 from engine.lift.modes import DEFAULT_MODE
 from engine.multiview.calibration_files import read_calibration
 from engine.session.multi_camera import process_views
 from engine.session.multi_camera_people import process_views_people
 from engine.session.people_takes import detector_for
 from engine.session.pipeline import PipelineConfig, detect_people_source
-from training.common.people_truth import ON_PERSON_PX, everyone_in_mode, score_people, truth_hips_px
-from training.common.real_truth import TruthClip, load_truth_clip, score_view, take_joints_cam
+from training.common.people_truth import everyone_in_mode, man_scores, on_man_share, score_people
+from training.common.real_truth import TruthClip, load_truth_clip
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "truth" / "pose2sim_two_people"
 DEFAULT_VIEWS = "cam01+cam02,cam01+cam03,cam01+cam04,cam02+cam03,cam02+cam04,cam03+cam04,cam01+cam02+cam03+cam04"
-
-
-def rigid_mpjpe_mm(pred: np.ndarray, truth: np.ndarray) -> float:
-    """Mean joint error after the one rotation and translation that best align the whole take."""
-    ok = np.isfinite(pred).all(axis=-1) & np.isfinite(truth).all(axis=-1)
-    a, b = pred[ok], truth[ok]
-    ma, mb = a.mean(0), b.mean(0)
-    u, _, vt = np.linalg.svd((a - ma).T @ (b - mb))
-    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
-    r = (u @ d @ vt).T
-    return float(np.linalg.norm((a - ma) @ r.T + mb - b, axis=-1).mean() * 1000)
 
 
 def detections(clip: TruthClip, wanted: int | None, cache: Path | None) -> dict:
@@ -72,30 +60,6 @@ def detections(clip: TruthClip, wanted: int | None, cache: Path | None) -> dict:
         with open(path, "wb") as f:
             pickle.dump(out, f)
     return out
-
-
-def man_scores(take, clip: TruthClip, view: int, fps: float) -> dict[str, float]:
-    """A take on the man scored over its frames with truth: coverage, PA-MPJPE, rigid MPJPE."""
-    frames = clip.joints_cam.shape[1]
-    rows = np.round(take.timestamps_s * fps).astype(int)
-    keep = (rows >= 0) & (rows < frames)
-    pred = np.full((frames, len(clip.joint_names), 3), np.nan)
-    pred[rows[keep]] = take_joints_cam(take, clip.joint_names)[keep]
-    with_truth = clip.valid.all(axis=1)
-    pred[~with_truth] = np.nan
-    covered = int((np.isfinite(pred).all(axis=(1, 2)) & with_truth).sum())
-    score = score_view(pred, clip.joints_cam[view], clip.valid, clip.joint_names)
-    return {"coverage": covered / max(int(with_truth.sum()), 1), "pa": score["pa_mpjpe_mm"],
-            "rigid": rigid_mpjpe_mm(pred, clip.joints_cam[view])}
-
-
-def on_man_share(take, clip: TruthClip, folder: Path, view: int, fps: float) -> float:
-    """The share of a take's frames with truth whose 2D hips in the view lie on the man's."""
-    truth = truth_hips_px(folder, view, clip)
-    rows = np.round(take.timestamps_s * fps).astype(int)
-    hip = 0.5 * (take.keypoints_px[:, MP_L_HIP] + take.keypoints_px[:, MP_R_HIP])
-    ok = take.valid & np.isfinite(hip).all(axis=1) & np.isfinite(truth[rows]).all(axis=1)
-    return float((np.linalg.norm(hip[ok] - truth[rows[ok]], axis=1) < ON_PERSON_PX).mean()) if ok.any() else 0.0
 
 
 def main() -> int:

@@ -6,8 +6,8 @@ numbering).
     write_people_outputs(result.people, out_dir, stem, formats)
 
 Each video goes through the detector and the people tracker of one camera (engine/session/
-multi_camera.py, as for one person); the offset between the files is found as there, from the two
-people of two views who keep their limbs' lengths best when triangulated together. Every person
+multi_camera.py, as for one person); the offset between the files is found as there, for every pair
+of people of two views (`_offsets`). Every person
 every view's tracker followed is grouped across views (engine/multiview/matching.group_tracks: two
 tracks are one person when their keypoints triangulate together in most frames both are seen in,
 left and right as labelled or mirrored; one camera never holds one person twice in a frame), a
@@ -29,12 +29,19 @@ from engine.core.errors import NoValidFramesError
 from engine.core.take import Take
 from engine.lift.modes import make_lifter
 from engine.multiview.cameras import Rig
-from engine.multiview.matching import disagreeing_frames, group_tracks
+from engine.multiview.matching import MATCH_FRACTION, agreement, disagreeing_frames, group_tracks
 from engine.multiview.sync import find_offset
 from engine.multiview.triangulation import fuse_views
 from engine.session.multi_camera import _detect, _open_views, _person_arrays, _shifted, _take, _View
 from engine.session.people_takes import EveryoneDetected, PersonTake
 from engine.session.pipeline import CancelFlag, PipelineConfig, Progress
+
+# an offset counts when the share of frames in which the first view's people agree with someone in
+# the other view is at least this share of the largest share any offset gives
+PLAUSIBLE = 0.9
+# ... agreeing within this share of the matching's own bound (a person seen a moment earlier in slow
+# motion still agrees with them within that)
+OFFSET_MATCH = 0.3
 
 
 @dataclass
@@ -133,9 +140,12 @@ def process_views_people(paths: list[str | Path], rig: Rig, config: PipelineConf
 
 
 def _offsets(seen: list[_View], config: PipelineConfig, fps: float, notes: list[str]) -> list[int]:
-    """Each view's offset from the first's (engine/multiview/sync.py), from the pair of people, one
-    in each view, whose limbs keep their lengths best at their best offset: the same person (each
-    view's lock-on rule may follow someone else)."""
+    """Each view's offset from the first's. Every pair of people, one in each view, proposes the
+    offset at which their triangulated limbs keep their lengths best (engine/multiview/sync.py), and
+    offset 0 is proposed with their lengths' variation there. An offset counts when, at it, the first
+    view's people agree with someone in the other view (engine/multiview/matching.py) in nearly as
+    many frames as at the best (PLAUSIBLE of them): who is who must hold, whoever each view's lock-on
+    rule follows and whatever a tracker swaps. Of those, the one whose limbs vary least wins."""
     anchor = seen[0]
 
     def arrays(view: _View) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -143,15 +153,33 @@ def _offsets(seen: list[_View], config: PipelineConfig, fps: float, notes: list[
         return [_person_arrays(view.tracks, pid)[:2] for pid in people]
 
     first = arrays(anchor)
+    length = len(anchor.tracks)
     out = [0]
     for view in seen[1:]:
-        rig2 = Rig((anchor.camera, view.camera))
-        found = [find_offset(rig2, (a_kp, o_kp), (a_sc, o_sc), fps) for a_kp, a_sc in first for o_kp, o_sc in arrays(view)]
-        offset = min(found, key=lambda o: (o.variation, abs(o.frames)))
-        if offset.frames:
-            notes.append(f"{view.path.name} is {abs(offset.frames) / fps:.3f} s "
-                         f"{'behind' if offset.frames > 0 else 'ahead of'} {anchor.path.name}: frames grouped by that offset")
-        out.append(int(offset.frames))
+        rig2, others = Rig((anchor.camera, view.camera)), arrays(view)
+        variation = {0: np.inf}
+        for a_kp, a_sc in first:
+            for o_kp, o_sc in others:
+                found = find_offset(rig2, (a_kp, o_kp), (a_sc, o_sc), fps)
+                variation[0] = min(variation[0], found.at_zero)
+                variation[found.frames] = min(variation.get(found.frames, np.inf), found.variation)
+
+        def explained(lag: int) -> float:
+            shifted = [(_shifted(kp, lag, length), _shifted(sc, lag, length, 0.0)) for kp, sc in others]
+            agree = compared = 0
+            for a_kp, a_sc in first:
+                score = np.stack([agreement(rig2, a_kp, a_sc, kp, sc) for kp, sc in shifted])
+                agree += int((score <= OFFSET_MATCH * MATCH_FRACTION).any(axis=0).sum())
+                compared += int(np.isfinite(score).any(axis=0).sum())
+            return agree / max(compared, 1)
+
+        shares = {lag: explained(lag) for lag in variation}
+        plausible = [lag for lag in variation if shares[lag] >= PLAUSIBLE * max(shares.values())]
+        frames = min(plausible, key=lambda lag: (variation[lag], abs(lag)))
+        if frames:
+            notes.append(f"{view.path.name} is {abs(frames) / fps:.3f} s "
+                         f"{'behind' if frames > 0 else 'ahead of'} {anchor.path.name}: frames grouped by that offset")
+        out.append(int(frames))
     return out
 
 

@@ -141,3 +141,40 @@ def everyone_in_mode(tracks: PeopleTracks, fps: float, name: str, mode: str,
         raise ValueError(f"3D mode {mode!r} needs the images; score it with `monocap process` instead")
     everyone = EveryoneDetected.from_tracks(tracks, lifter, fps, name, people)
     return people_takes(everyone, config), everyone.numbered
+
+
+def rigid_mpjpe_mm(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Mean joint error after the one rotation and translation that best align the whole take."""
+    ok = np.isfinite(pred).all(axis=-1) & np.isfinite(truth).all(axis=-1)
+    a, b = pred[ok], truth[ok]
+    ma, mb = a.mean(0), b.mean(0)
+    u, _, vt = np.linalg.svd((a - ma).T @ (b - mb))
+    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
+    r = (u @ d @ vt).T
+    return float(np.linalg.norm((a - ma) @ r.T + mb - b, axis=-1).mean() * 1000)
+
+
+def man_scores(take, clip: TruthClip, view: int, fps: float) -> dict[str, float]:
+    """A take on the person with truth scored over its frames with truth, in the view's camera axes:
+    coverage (the share of frames with truth it holds), PA-MPJPE, MPJPE after one rigid alignment of
+    the whole take (mm)."""
+    frames = clip.joints_cam.shape[1]
+    rows = np.round(take.timestamps_s * fps).astype(int)
+    keep = (rows >= 0) & (rows < frames)
+    pred = np.full((frames, len(clip.joint_names), 3), np.nan)
+    pred[rows[keep]] = take_joints_cam(take, clip.joint_names)[keep]
+    with_truth = clip.valid.all(axis=1)
+    pred[~with_truth] = np.nan
+    covered = int((np.isfinite(pred).all(axis=(1, 2)) & with_truth).sum())
+    score = score_view(pred, clip.joints_cam[view], clip.valid, clip.joint_names)
+    return {"coverage": covered / max(int(with_truth.sum()), 1), "pa": score["pa_mpjpe_mm"],
+            "rigid": rigid_mpjpe_mm(pred, clip.joints_cam[view])}
+
+
+def on_man_share(take, clip: TruthClip, folder: Path, view: int, fps: float) -> float:
+    """The share of a take's frames with truth whose 2D hips in the view lie on the truth's (within ON_PERSON_PX)."""
+    truth = truth_hips_px(folder, view, clip)
+    rows = np.round(take.timestamps_s * fps).astype(int)
+    hip = 0.5 * (take.keypoints_px[:, MP_L_HIP] + take.keypoints_px[:, MP_R_HIP])
+    ok = take.valid & np.isfinite(hip).all(axis=1) & np.isfinite(truth[rows]).all(axis=1)
+    return float((np.linalg.norm(hip[ok] - truth[rows[ok]], axis=1) < ON_PERSON_PX).mean()) if ok.any() else 0.0
