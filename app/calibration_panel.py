@@ -14,21 +14,20 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
 )
 
 from engine.core.errors import describe_error
-from engine.session.guided_calibration import MIN_VIEWS, BoardStep, GuidedIntrinsics, parse_board
+from engine.session.guided_calibration import MIN_VIEWS, BoardStep, GuidedIntrinsics
 from engine.session.sources import open_for_stream
 
+from .board_fields import BoardFields
 from .image_view import ImageView
 from .path_field import PathField
 
@@ -99,14 +98,9 @@ class CalibrationPanel(QDialog):
         self.source.addItem("A video of the board", None)
         self.video = PathField("", "A video of the board", "Videos (*.mp4 *.avi *.mov *.mkv);;All files (*)",
                                "(no video chosen)")
-        self.kind = QComboBox()
-        self.kind.addItem("Checkerboard: inner corners", "checker")
-        self.kind.addItem("ChArUco: squares", "charuco")
-        self.columns, self.rows = QSpinBox(minimum=2, maximum=30, value=4), QSpinBox(minimum=2, maximum=30, value=7)
-        self.square = QDoubleSpinBox(minimum=1.0, maximum=500.0, value=60.0, suffix=" mm", decimals=1)
-        self.marker = QDoubleSpinBox(minimum=0.0, maximum=500.0, value=0.0, suffix=" mm", decimals=1,
-                                     specialValueText="3/4 of a square", enabled=False)
-        self.kind.currentIndexChanged.connect(lambda: self.marker.setEnabled(self.kind.currentData() == "charuco"))
+        self.board_fields = fields = BoardFields()
+        self.kind, self.columns, self.rows, self.square, self.marker = (fields.kind, fields.columns, fields.rows,
+                                                                         fields.square, fields.marker)
         self.name = QLineEdit("cam01")
         self.start_button, self.save_button = QPushButton("Start"), QPushButton("Save calibration…", enabled=False)
         self.start_button.clicked.connect(self.toggle)
@@ -116,15 +110,10 @@ class CalibrationPanel(QDialog):
         self.views_label, self.coverage_label, self.error_label = QLabel(), QLabel(), QLabel()
         self.hint = QLabel(wordWrap=True)
         self.problem = QLabel(wordWrap=True, styleSheet="color: #c0392b;")
-        board = QHBoxLayout()
-        for w in (self.columns, QLabel("x"), self.rows, QLabel("square"), self.square):
-            board.addWidget(w)
         form = QFormLayout()
         form.addRow("Camera", self.source)
         form.addRow("Video", self.video)
-        form.addRow("Board", self.kind)
-        form.addRow("", board)
-        form.addRow("ChArUco marker", self.marker)
+        fields.add_to(form)
         form.addRow("Name", self.name)
         for label in (self.views_label, self.coverage_label, self.error_label, self.hint):
             form.addRow(label)
@@ -164,9 +153,7 @@ class CalibrationPanel(QDialog):
         self.problem.clear()
         index = self.source.currentData()
         try:
-            charuco = self.kind.currentData() == "charuco"
-            board = parse_board(("charuco:" if charuco else "") + f"{self.columns.value()}x{self.rows.value()}",
-                                self.square.value(), (self.marker.value() or None) if charuco else None)
+            board = self.board_fields.board()
             source = open_for_stream("camera" if index is not None else "file", self.video.text(), index or 0,
                                      self._camera_size)
         except Exception as exc:  # noqa: BLE001 - said in the panel, in one line

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
-    QSpinBox,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -43,10 +42,11 @@ from engine.session.camera_placement import (
     Placement,
     PlacementRequest,
     lens_names,
-    parse_board,
     place_cameras,
 )
 from engine.session.pipeline import Cancelled
+
+from .board_fields import BoardFields
 
 LENS_FILES = "Lens calibrations (*.toml *.qca.txt *.txt *.yml);;All files (*)"
 VIDEO, LENS, CAMERA = range(3)  # the table's columns
@@ -147,21 +147,11 @@ class PlacementDialog(QDialog):
 
     def _board_page(self) -> QWidget:
         page = QWidget()
-        self.kind = QComboBox()
-        self.kind.addItem("ChArUco: squares", "charuco")
-        self.kind.addItem("Checkerboard: inner corners", "checker")
-        self.columns, self.rows = QSpinBox(minimum=2, maximum=30, value=7), QSpinBox(minimum=2, maximum=30, value=5)
-        self.square = QDoubleSpinBox(minimum=1.0, maximum=500.0, value=40.0, suffix=" mm", decimals=1)
-        self.marker = QDoubleSpinBox(minimum=0.0, maximum=500.0, value=30.0, suffix=" mm", decimals=1,
-                                     specialValueText="3/4 of a square")
-        self.kind.currentIndexChanged.connect(lambda: self.marker.setEnabled(self.kind.currentData() == "charuco"))
-        size = QHBoxLayout()
-        for w in (self.columns, QLabel("x"), self.rows, QLabel("square"), self.square):
-            size.addWidget(w)
-        form = QFormLayout(page)
-        form.addRow("Board", self.kind)
-        form.addRow("", size)
-        form.addRow("ChArUco marker", self.marker)
+        # a ChArUco board counts where only part of it is seen: the board docs/MULTICAMERA.md prints
+        self.board_fields = fields = BoardFields(charuco=True, columns=7, rows=5, square_mm=40.0, marker_mm=30.0)
+        self.kind, self.columns, self.rows, self.square, self.marker = (fields.kind, fields.columns, fields.rows,
+                                                                         fields.square, fields.marker)
+        fields.add_to(QFormLayout(page))
         return page
 
     # the cameras' list
@@ -242,10 +232,7 @@ class PlacementDialog(QDialog):
 
     def request(self) -> PlacementRequest:
         if self.method.currentData() == "board":
-            charuco = self.kind.currentData() == "charuco"
-            board = parse_board(("charuco:" if charuco else "") + f"{self.columns.value()}x{self.rows.value()}",
-                                self.square.value(), (self.marker.value() or None) if charuco else None)
-            method = BoardMethod(board)
+            method = BoardMethod(self.board_fields.board())
         elif self.by_height.isChecked():
             method = PersonMethod(height_m=self.height.value(), find_offsets=self.find_offsets.isChecked())
         else:
