@@ -67,12 +67,16 @@ def test_a_camera_that_never_sees_the_person_is_named():
 @pytest.mark.slow
 @pytest.mark.skipif(not (POSE2SIM / "videos").is_dir(), reason=shared_missing("pose2sim_single's videos"))
 def test_pose2sim_cameras_from_the_person_within_3_degrees_and_10_cm():
+    """Through the entry point the command line and the app share (engine/session/camera_placement.py)."""
     from engine.multiview.calibration_files import read_calibration
-    from engine.session.multi_camera import person_keypoints
+    from engine.session.camera_placement import PersonMethod, PlacementRequest, place_cameras
 
     shipped = read_calibration(POSE2SIM / "Calib.qca.txt")
-    kp, sc = person_keypoints([POSE2SIM / "videos" / f"{c}.mp4" for c in shipped.names])
+    videos = tuple(POSE2SIM / "videos" / f"{c}.mp4" for c in shipped.names)
     distance = float(np.linalg.norm(shipped[0].centre_m - shipped[1].centre_m))  # one length measured with a tape
-    result = calibrate_from_person(list(shipped.cameras), kp, sc, CameraDistance("cam01", "cam02", distance))
-    degrees, metres = pose_errors(result.rig, shipped)
+    placement = place_cameras(PlacementRequest(videos, (POSE2SIM / "Calib.qca.txt",),
+                                               PersonMethod(distance=("cam01", "cam02", distance))))
+    degrees, metres = pose_errors(placement.rig, shipped)
     assert degrees.max() < 3.0 and metres.max() < 0.10, (degrees, metres)
+    assert max(placement.camera_px.values()) < 5.0, placement.camera_px  # each camera's median, in px
+    assert sum("taken as the decoder's crop" in note for note in placement.notes) == 2  # cam01, cam02: 1080 of 1088
