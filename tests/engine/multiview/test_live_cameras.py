@@ -84,6 +84,7 @@ def test_process_with_two_cameras_records_a_take(tmp_path, monkeypatch):
                  "-o", str(out), "--formats", "npz,bvh", "-q"]) == 0
     take = load_npz(out / "cameras0_1.npz")
     assert take.num_frames >= 5 and take.valid.mean() > 0.7
+    assert "monocap process" in take.metadata["refined"]  # redone from every view's keypoints once stopped
     assert (out / "cameras0_1.bvh").stat().st_size > 1000
 
 
