@@ -144,6 +144,10 @@ def _from_person(request: PlacementRequest, method: PersonMethod, progress, canc
             raise InputError(f"{path}: no such video file")
     cameras = cameras_for(paths, list(request.intrinsics))
     scale = person_scale(method.height_m, method.distance)
+    names = [c.name for c in cameras]
+    if isinstance(scale, CameraDistance) and not {scale.a, scale.b} <= set(names):  # said before minutes of detection
+        unknown = scale.a if scale.a not in names else scale.b
+        raise InputError(f"the distance's camera {unknown}: no such camera among the lens files' (have {', '.join(names)})")
     notes, total = [], 0
     for path, camera in zip(paths, cameras):
         source = open_source(path)

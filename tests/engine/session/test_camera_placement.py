@@ -99,6 +99,8 @@ def test_what_cannot_be_placed_is_one_line(tmp_path):
     cases = [
         (PlacementRequest(tuple(videos), tuple(lenses), PersonMethod(height_m=17.5)), "a height of 17.5 m"),
         (PlacementRequest(tuple(videos), tuple(lenses), PersonMethod()), "give the person's height or the distance"),
+        (PlacementRequest(tuple(videos), tuple(lenses), PersonMethod(distance=("cam1", "cam9", 3.0))),
+         r"the distance's camera cam9: no such camera .* \(have cam1, cam2\)"),
         (PlacementRequest(tuple(videos[:1]), tuple(lenses), PersonMethod(height_m=1.7)), "two cameras or more"),
         (PlacementRequest(tuple(videos), tuple(lenses[:1]), PersonMethod(height_m=1.7)), "hold 1 cameras for 2 videos"),
         (PlacementRequest((videos[0], tmp_path / "gone.mp4"), tuple(lenses), PersonMethod(height_m=1.7)),
