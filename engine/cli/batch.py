@@ -127,8 +127,11 @@ def _multi_camera_takes(args: argparse.Namespace) -> list[Path]:
     from engine.multiview.calibration_files import read_calibration
     from engine.session.batch_views import find_takes
 
-    if args.people != "1" or args.hands or getattr(args, "face", False):
-        raise MonocapError("batch: several cameras follow one person, without --hands or --face, for now")
+    if args.hands or getattr(args, "face", False):
+        raise MonocapError("batch: several cameras capture without --hands or --face, for now")
+    if args.person:
+        raise MonocapError("batch: --person N takes one camera's video; with several cameras, --people all "
+                           "writes everyone's takes")
     if args.calibration:
         read_calibration(args.calibration)  # a missing or unreadable file is said once, before any take
     return find_takes(args.inputs)

@@ -64,9 +64,7 @@ def process_views_into(args: argparse.Namespace, config: PipelineConfig, out_dir
 def _people_into(args: argparse.Namespace, paths: list[Path], rig: Rig, config: PipelineConfig, out_dir: Path,
                  stem: str, formats: tuple[str, ...], wanted: int | None, bar: ProgressBar) -> int:
     """--people N or all: one take per person, STEM_pN.* and STEM_people.json, as one camera's."""
-    from engine.core.atomic import file_set
-    from engine.session.multi_camera_people import process_views_people
-    from engine.session.people_takes import write_people_outputs
+    from engine.session.multi_camera_people import process_views_people, write_views_people
 
     try:
         result = process_views_people(paths, rig, config, wanted, progress=bar.update_to)
@@ -74,9 +72,8 @@ def _people_into(args: argparse.Namespace, paths: list[Path], rig: Rig, config: 
         bar.close()
     for note in result.notes:
         print(f"monocap: note: {note}", file=sys.stderr)
-    with file_set(out_dir, stem):  # everyone's files and STEM_people.json appear together
-        written = write_people_outputs(result.people, out_dir, stem, formats, settings=vars(args),
-                                       options=export_options_from_args(args))
+    written = write_views_people(result, out_dir, stem, formats, settings=vars(args),
+                                 options=export_options_from_args(args))
     spans = ", ".join(f"p{p.number}: frames {p.first_frame}-{p.first_frame + p.take.num_frames - 1}"
                       for p in result.people)
     say(args, f"{len(result.people)} {'person' if len(result.people) == 1 else 'people'} ({spans}) from "

@@ -89,9 +89,18 @@ def process_take(item, job, notes: list[str], progress: Callable[[int, int | Non
     from engine.session.outputs import write_outputs
 
     videos, calibration = take_inputs(item.input, job.calibration)
+    settings = job.settings | {"input": item.input, "videos": [v.name for v in videos], "calibration": str(calibration)}
+    if job.people != 1:  # one take per person, STEM_pN.* and STEM_people.json
+        from engine.session.multi_camera_people import process_views_people, write_views_people
+
+        people = process_views_people(videos, read_calibration(calibration), job.config, job.people, progress=progress,
+                                      cancel=cancel)
+        notes += people.notes
+        written = write_views_people(people, job.out_dir, item.stem, job.formats, settings=settings,
+                                     options=job.options, notes=notes)
+        return people.people[0].take, written
     result = process_views(videos, read_calibration(calibration), job.config, progress=progress, cancel=cancel)
     notes += result.notes
-    settings = job.settings | {"input": item.input, "videos": [v.name for v in videos], "calibration": str(calibration)}
     written = write_outputs(result.take, job.out_dir, item.stem, job.formats, settings=settings, options=job.options,
                             notes=notes)
     return result.take, written

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.animation.formats import ExportOptions
+from engine.core.atomic import file_set
 from engine.core.errors import NoValidFramesError
 from engine.core.take import Take
 from engine.lift.modes import make_lifter
@@ -33,7 +35,8 @@ from engine.multiview.matching import MATCH_FRACTION, agreement, disagreeing_fra
 from engine.multiview.sync import find_offset
 from engine.multiview.triangulation import fuse_views
 from engine.session.multi_camera import _detect, _open_views, _person_arrays, _shifted, _take, _View
-from engine.session.people_takes import EveryoneDetected, PersonTake
+from engine.session.outputs import DEFAULT_FORMATS
+from engine.session.people_takes import EveryoneDetected, PersonTake, write_people_outputs
 from engine.session.pipeline import CancelFlag, PipelineConfig, Progress
 
 # an offset counts when the share of frames in which the first view's people agree with someone in
@@ -134,9 +137,20 @@ def process_views_people(paths: list[str | Path], rig: Rig, config: PipelineConf
                                    "tracks": {seen[vi].path.name: [pid for v, pid in person.tracks if v == vi]
                                               for vi in view_ids}}
         out.append(PersonTake(number, take, first, rank))
+    if not out:
+        raise NoValidFramesError(f"{', '.join(p.name for p in paths)}: no frame holds a whole person")
     report = [{"name": v.path.name, "camera": v.camera.name, "offset_frames": int(offsets[vi]),
                "people_tracked": sum(1 for v2, _ in ids if v2 == vi)} for vi, v in enumerate(seen)]
     return MultiViewPeople(sorted(out, key=lambda p: p.number), notes, report)
+
+
+def write_views_people(result: MultiViewPeople, out_dir: str | Path, stem: str,
+                       formats: tuple[str, ...] = DEFAULT_FORMATS, settings: dict | None = None,
+                       options: ExportOptions | None = None, notes: list[str] | None = None) -> list[Path]:
+    """Everyone's files (STEM_pN.*) and STEM_people.json, appearing together as one set, as one
+    camera's `--people all` writes them."""
+    with file_set(out_dir, stem):
+        return write_people_outputs(result.people, out_dir, stem, formats, settings, options, notes)
 
 
 def _offsets(seen: list[_View], config: PipelineConfig, fps: float, notes: list[str]) -> list[int]:

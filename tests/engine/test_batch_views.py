@@ -108,6 +108,20 @@ def test_each_bad_take_is_one_line_and_the_others_go_on(tmp_path, takes, capsys)
     assert load_npz(out / "good.npz").num_frames == FRAMES
 
 
+def test_a_batch_of_takes_with_people_all_writes_what_process_writes_for_everyone(tmp_path, takes, capsys):
+    out, by_process = tmp_path / "out", tmp_path / "by_process"
+    walk = takes / "takes" / "walk"
+    assert main(["batch", str(walk), "--calibration", str(takes / "rig.toml"), "--people", "all", "-o", str(out),
+                 "-q", "--formats", "npz,bvh"]) == 0
+    assert main(["process", str(walk / "cam1.mp4"), str(walk / "cam2.mp4"), "--calibration", str(takes / "rig.toml"),
+                 "--people", "all", "-o", str(by_process), "-q", "--formats", "npz,bvh"]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == ["batch_manifest.jsonl", "walk_p1.bvh", "walk_p1.json",
+                                                     "walk_p1.npz", "walk_people.json"]
+    assert (out / "walk_p1.bvh").read_bytes() == (by_process / "cam1_cam2_p1.bvh").read_bytes()
+    assert load_npz(out / "walk_p1.npz").metadata["three_d"] == "triangulated from calibrated cameras"
+
+
 def test_what_is_wrong_with_the_whole_batch_is_one_line(tmp_path, takes, capsys):
     def error(*args) -> str:
         assert main(["batch", *map(str, args), "-o", str(tmp_path / "out"), "-q"]) == 2
@@ -121,8 +135,9 @@ def test_what_is_wrong_with_the_whole_batch_is_one_line(tmp_path, takes, capsys)
     (tmp_path / "empty").mkdir()
     assert "no take folders" in error(tmp_path / "empty", "--multi-camera")
     assert "nowhere: no such folder" in error(tmp_path / "nowhere", "--multi-camera")
-    for option in (["--hands"], ["--face"], ["--people", "2"]):
-        assert "several cameras follow one person" in error(folder, "--calibration", takes / "rig.toml", *option)
+    for option in (["--hands"], ["--face"]):
+        assert "without --hands or --face" in error(folder, "--calibration", takes / "rig.toml", *option)
+    assert "--person N takes one camera's video" in error(folder, "--calibration", takes / "rig.toml", "--person", "2")
     assert not (tmp_path / "out" / "batch_manifest.jsonl").exists()
 
 
