@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox
 
-from engine.session.guided_calibration import parse_board
+from engine.session.guided_calibration import DEFAULT_BOARD, DEFAULT_SQUARE_MM, parse_board
 
 
 class BoardFields:
-    def __init__(self, charuco: bool = False, columns: int = 4, rows: int = 7, square_mm: float = 60.0,
-                 marker_mm: float = 0.0):
-        """marker_mm 0: three quarters of a square."""
+    def __init__(self, board: str = DEFAULT_BOARD, square_mm: float = DEFAULT_SQUARE_MM, marker_mm: float = 0.0):
+        """board: as `--board` takes it (4x7, charuco:7x5); marker_mm 0: three quarters of a square."""
+        charuco = board.startswith("charuco:")
+        columns, rows = (int(n) for n in board.partition(":")[2 if charuco else 0].split("x"))
         self.kind = QComboBox()
         self.kind.addItem("Checkerboard: inner corners", "checker")
         self.kind.addItem("ChArUco: squares", "charuco")

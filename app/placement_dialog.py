@@ -37,6 +37,7 @@ from engine.core.errors import describe_error
 from engine.core.video_files import VIDEO_SUFFIXES
 from engine.session.camera_placement import (
     HEIGHT_RANGE_M,
+    SUGGESTED_BOARD,
     BoardMethod,
     PersonMethod,
     Placement,
@@ -147,8 +148,8 @@ class PlacementDialog(QDialog):
 
     def _board_page(self) -> QWidget:
         page = QWidget()
-        # a ChArUco board counts where only part of it is seen: the board docs/MULTICAMERA.md prints
-        self.board_fields = fields = BoardFields(charuco=True, columns=7, rows=5, square_mm=40.0, marker_mm=30.0)
+        # a ChArUco board counts where only part of it is seen
+        self.board_fields = fields = BoardFields(*SUGGESTED_BOARD)
         self.kind, self.columns, self.rows, self.square, self.marker = (fields.kind, fields.columns, fields.rows,
                                                                          fields.square, fields.marker)
         fields.add_to(QFormLayout(page))

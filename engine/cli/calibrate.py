@@ -16,6 +16,7 @@ from pathlib import Path
 
 from engine.cli.progress import ProgressBar, say
 from engine.core.errors import MonocapError
+from engine.multiview.board import DEFAULT_BOARD, DEFAULT_SQUARE_MM
 from engine.multiview.calibration_files import WRITE_FORMATS, read_calibration, write_calibration
 from engine.multiview.cameras import Rig
 from engine.multiview.charuco import DEFAULT_DICTIONARY
@@ -64,9 +65,11 @@ def add_calibrate_parser(sub) -> None:
 
 
 def _board_options(p) -> None:
-    p.add_argument("--board", default="4x7", help="a checkerboard's inner corners, COLUMNSxROWS (default 4x7), "
-                                                   "or charuco:COLUMNSxROWS, a ChArUco board's squares (e.g. charuco:7x5)")
-    p.add_argument("--square-mm", type=float, default=60.0, help="side of a square in mm (default 60)")
+    p.add_argument("--board", default=DEFAULT_BOARD, help=f"a checkerboard's inner corners, COLUMNSxROWS (default "
+                                                          f"{DEFAULT_BOARD}), or charuco:COLUMNSxROWS, a ChArUco board's "
+                                                          "squares (e.g. charuco:7x5)")
+    p.add_argument("--square-mm", type=float, default=DEFAULT_SQUARE_MM,
+                   help=f"side of a square in mm (default {DEFAULT_SQUARE_MM:g})")
     p.add_argument("--marker-mm", type=float, default=None,
                    help="ChArUco: side of a marker in mm (default three quarters of a square)")
     p.add_argument("--dictionary", default=DEFAULT_DICTIONARY, help=f"ChArUco: the markers' ArUco dictionary "

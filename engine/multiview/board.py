@@ -30,6 +30,8 @@ MIN_VIEWS = 3  # photos of the board a calibration needs
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 FREE_K3_VIEWS = 15
 COVERAGE_GRID = 4  # the image's coverage by the board is counted on a grid of this many cells a side
+DEFAULT_BOARD = "4x7"  # a checkerboard of 5 x 8 squares (its inner corners), as docs/MULTICAMERA.md suggests
+DEFAULT_SQUARE_MM = 60.0
 
 
 @dataclass(frozen=True)

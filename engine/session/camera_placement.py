@@ -36,6 +36,8 @@ from engine.session.pipeline import CancelFlag, Cancelled, Progress
 HEIGHT_RANGE_M = (0.5, 2.6)  # a person's height the scale is taken from
 GOOD_PERSON_PX = 5.0  # from the person: a median reprojection error below this is good
 GOOD_BOARD_PX = 1.0  # from a board: an RMS error below this is good
+# the board a front end starts with: the ChArUco board docs/MULTICAMERA.md prints (text, square mm, marker mm)
+SUGGESTED_BOARD = ("charuco:7x5", 40.0, 30.0)
 
 __all__ = ["BoardMethod", "PersonMethod", "Placement", "PlacementRequest", "lens_names", "load_intrinsics",
            "parse_board", "person_scale", "place_cameras"]

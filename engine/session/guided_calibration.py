@@ -28,7 +28,16 @@ from engine.capture.frames import FrameSource
 from engine.capture.latest_frame import LatestFrameGrabber
 from engine.capture.paced_source import PacedSource
 from engine.core.errors import InputError
-from engine.multiview.board import COVERAGE_GRID, MIN_VIEWS, Board, IntrinsicsResult, intrinsics_from_views, parse_board
+from engine.multiview.board import (
+    COVERAGE_GRID,
+    DEFAULT_BOARD,
+    DEFAULT_SQUARE_MM,
+    MIN_VIEWS,
+    Board,
+    IntrinsicsResult,
+    intrinsics_from_views,
+    parse_board,
+)
 from engine.multiview.calibration_files import write_calibration
 from engine.multiview.cameras import Rig
 from engine.multiview.charuco import BoardView, CharucoBoard
@@ -40,7 +49,8 @@ MAX_VIEWS = 30
 
 MIN_SHARED = 4  # corners two views must share to be compared (fewer: another part of a ChArUco board)
 
-__all__ = ["Board", "BoardStep", "CharucoBoard", "GuidedIntrinsics", "COVERAGE_GRID", "MIN_VIEWS", "parse_board"]
+__all__ = ["Board", "BoardStep", "CharucoBoard", "GuidedIntrinsics", "COVERAGE_GRID", "DEFAULT_BOARD", "DEFAULT_SQUARE_MM",
+           "MIN_VIEWS", "parse_board"]
 
 
 @dataclass(frozen=True, eq=False)
