@@ -98,6 +98,14 @@ def main() -> int:
         print(f"| {' + '.join(names)} | {len(result.people)} | {100 * s['coverage']:.0f} % (p{man.number}) | "
               f"{s['pa']:.1f} | {s['rigid']:.1f} | {', '.join(f'p{n}' for n in people.mixed) or 'none'} | "
               f"{100 * share:.0f} % of its frames | {one_cell} | {same_cell} | {mono.scores['pa_mpjpe_mm']:.1f} |", flush=True)
+    cells = []
+    for view, video in enumerate(clip.videos):
+        takes, _ = everyone_in_mode(everyone[video], fps, clip.views[view], DEFAULT_MODE)
+        s = score_people(clip, a.truth, view, takes, fps)
+        cells.append((clip.views[view], s.scores["pa_mpjpe_mm"], s.coverage))
+    print("\nOne camera's `--people all`, default mode, the man's take per view (PA-MPJPE mm on the frames it covers, "
+          "coverage): " + ", ".join(f"{v} {pa:.1f} ({100 * c:.0f} %)" for v, pa, c in cells)
+          + f"; mean {np.mean([pa for _, pa, _ in cells]):.1f}")
     return 0
 
 
