@@ -32,7 +32,7 @@ from engine.core.skeletons import MONOCAP_BODY
 from engine.core.take import Take
 from engine.lift.camera import Intrinsics, estimate_root_translation
 from engine.motion.live_filters import LiveTemporal
-from engine.multiview.cameras import Rig, check_image_size
+from engine.multiview.cameras import Camera, Rig, check_image_size
 from engine.multiview.matching import MATCH_FRACTION, agreement
 from engine.multiview.triangulation import FusionHistory, fuse_views
 from engine.session.pipeline import CancelFlag, PipelineConfig
@@ -185,18 +185,8 @@ class LiveCameras:
 
     def _first_view_alone(self, person: Detection) -> tuple[np.ndarray, np.ndarray] | None:
         """While no other view sees the person (a camera covered, or looking elsewhere): the first
-        camera's own 3D, its detector's, placed where its keypoints put it through the calibrated
-        lens, in the same axes, so the pose goes on (with one camera's depth) until the views agree
-        again. -> (root-relative joints, root), camera axes, or None."""
-        if person.world_m is None:
-            return None
-        root_index = MONOCAP_BODY.parents.index(-1)
-        rel = map_keypoints(person.world_m[None], MONOCAP_BODY.name)[0]
-        rel = rel - rel[root_index]
-        normalised = map_keypoints(self.rig[0].normalise(person.keypoints_px)[None], MONOCAP_BODY.name)[0]
-        weights = map_keypoints(person.scores[None, :, None], MONOCAP_BODY.name)[0, :, 0]
-        root = estimate_root_translation(rel, normalised, weights, Intrinsics(1.0, 1.0, 0.0, 0.0))
-        return None if root is None else (rel, root)
+        camera's own pose, so the pose goes on (with one camera's depth) until the views agree again."""
+        return camera_own_pose(self.rig[0], person)
 
     def _match(self, v: int, person: Detection, people: list[Detection]) -> Detection | None:
         if not people:
@@ -206,6 +196,20 @@ class LiveCameras:
                   for d in people]
         best = int(np.argmin(scores))
         return people[best] if scores[best] <= MATCH_FRACTION else None
+
+
+def camera_own_pose(camera: Camera, person: Detection) -> tuple[np.ndarray, np.ndarray] | None:
+    """One camera's own 3D of the person, its detector's, placed where its keypoints put it through
+    the calibrated lens, in that camera's axes -> (root-relative joints, root) of monocap_body, or None."""
+    if person.world_m is None:
+        return None
+    root_index = MONOCAP_BODY.parents.index(-1)
+    rel = map_keypoints(person.world_m[None], MONOCAP_BODY.name)[0]
+    rel = rel - rel[root_index]
+    normalised = map_keypoints(camera.normalise(person.keypoints_px)[None], MONOCAP_BODY.name)[0]
+    weights = map_keypoints(person.scores[None, :, None], MONOCAP_BODY.name)[0, :, 0]
+    root = estimate_root_translation(rel, normalised, weights, Intrinsics(1.0, 1.0, 0.0, 0.0))
+    return None if root is None else (rel, root)
 
 
 def take_from_live(frames: list[LiveViewsFrame], rig: Rig, fps: float, config: PipelineConfig) -> Take:

@@ -35,14 +35,17 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from engine.capture.detection import Detection
 from engine.core.atomic import write_text_atomic
 from engine.core.errors import InputError, OutputError, describe_error
-from engine.core.skeletons import MEDIAPIPE_33
+from engine.core.keypoint_maps import map_keypoints
+from engine.core.skeletons import MEDIAPIPE_33, MONOCAP_BODY
 from engine.core.take import Take, load_npz, save_npz
 from engine.multiview.calibration_files import read_calibration, write_calibration
 from engine.multiview.cameras import Rig
-from engine.multiview.triangulation import fuse_views
+from engine.multiview.triangulation import FusedPoints, fuse_views
 from engine.session.multi_camera import _take, _View
+from engine.session.multi_camera_live import camera_own_pose
 from engine.session.pipeline import PipelineConfig
 from engine.session.refine import Refiner, RefineResult
 
@@ -135,6 +138,23 @@ def pose_rate(take: Take) -> float:
     return (take.num_frames - 1) / span if span > 0 else float(take.fps)
 
 
+def first_camera_alone(fused: FusedPoints, rig: Rig, keypoints_px: np.ndarray, scores: np.ndarray,
+                       world_m: np.ndarray) -> FusedPoints:
+    """Poses the first camera alone saw (the others covered, or looking elsewhere) as live capture
+    keeps them: that camera's own 3D placed by its keypoints (multi_camera_live.camera_own_pose),
+    as the fused keypoints of those frames (world), so the redone take keeps a pose wherever the
+    live one had one; the zero-lag stage smooths the change of depth at either end."""
+    alone = (scores[0].max(axis=1) > 0) & ~(scores[1:].max(axis=2) > 0).any(axis=0)
+    points = fused.points_m.copy()
+    camera, root_index = rig[0], MONOCAP_BODY.parents.index(-1)
+    for t in np.flatnonzero(alone & np.isfinite(world_m[0]).all(axis=(1, 2))):
+        own = camera_own_pose(camera, Detection(keypoints_px[0, t], scores[0, t], world_m[0, t], camera.image_size))
+        if own is not None:  # the keypoints moved so that their monocap_body root lands on the one placed
+            placed = world_m[0, t] - map_keypoints(world_m[0, t][None], MONOCAP_BODY.name)[0, root_index] + own[1]
+            points[t] = (placed - camera.t) @ camera.R  # camera axes -> world
+    return replace(fused, points_m=points)
+
+
 def redone_take(live: Take, rig: Rig, keypoints_px: np.ndarray, scores: np.ndarray, world_m: np.ndarray,
                 config: PipelineConfig) -> Take:
     """The live take's poses fused again over the whole take and through the zero-lag temporal stage
@@ -144,7 +164,7 @@ def redone_take(live: Take, rig: Rig, keypoints_px: np.ndarray, scores: np.ndarr
     if keypoints_px.shape[1] < count:
         raise InputError(f"the cameras' keypoints kept hold {keypoints_px.shape[1]} of the take's {count} poses")
     kp, sc, wm = keypoints_px[:, :count], scores[:, :count], world_m[:, :count]
-    fused = fuse_views(rig, kp, sc, wm)
+    fused = first_camera_alone(fuse_views(rig, kp, sc, wm), rig, kp, sc, wm)
     rate = pose_rate(live)
     names = list(rig.names)
     a_kp = kp[0] if live.keypoints_px is None else live.keypoints_px  # the first camera's, as recorded live

@@ -19,11 +19,27 @@ from tests.app.rig_footage import write_pair
 ROOT = MONOCAP_BODY.parents.index(-1)
 
 
-def _record(folder: Path, frames: int = 60, fail_finish: bool = False, monkeypatch=None):
+def _cover(video: Path, covered: range) -> None:
+    """The video with those frames black: the camera covered."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    fps, images = cap.get(cv2.CAP_PROP_FPS), []
+    while (image := cap.read()[1]) is not None:
+        images.append(image)
+    cap.release()
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), fps, images[0].shape[1::-1])
+    for i, image in enumerate(images):
+        writer.write(image * 0 if i in covered else image)
+    writer.release()
+
+
+def _record(folder: Path, frames: int = 60, fail_finish: bool = False, monkeypatch=None, covered: range = range(0)):
     from engine.session.camera_rig import CameraRigSession, RigView
     from engine.session.events import SessionEvents
 
     cam1, cam2, rig = write_pair(folder, frames=frames)
+    _cover(cam2, covered)
     saved, ended = [], []
     if fail_finish:  # the take cannot be finished, as when the program is killed while recording
         from engine.session.recorder import TakeRecorder
@@ -58,7 +74,7 @@ def _copy(saved, folder: Path) -> Path:
 def test_a_two_camera_take_is_redone_as_the_offline_pass_of_its_views(recorded, tmp_path):
     from engine.multiview.triangulation import fuse_views
     from engine.session.multi_camera import _take, _View
-    from engine.session.views_redo import ViewsRedoJob, pose_rate, read_views, redo
+    from engine.session.views_redo import ViewsRedoJob, first_camera_alone, pose_rate, read_views, redo
 
     path = _copy(recorded, tmp_path)
     live = load_npz(path)
@@ -75,8 +91,9 @@ def test_a_two_camera_take_is_redone_as_the_offline_pass_of_its_views(recorded, 
     redone = load_npz(path)
     # what `process_views` makes of these keypoints: the whole take fused at once, the zero-lag stage
     rate = pose_rate(live)
-    offline = _take(fuse_views(rig, kp, sc, wm), rig, _View(Path("cam1"), rig[0], rate), live.keypoints_px,
-                    live.keypoint_scores, PipelineConfig(), rate, ["cam1", "cam2"])
+    fused = first_camera_alone(fuse_views(rig, kp, sc, wm), rig, kp, sc, wm)
+    offline = _take(fused, rig, _View(Path("cam1"), rig[0], rate), live.keypoints_px, live.keypoint_scores,
+                    PipelineConfig(), rate, ["cam1", "cam2"])
     assert np.array_equal(redone.valid, offline.valid) and redone.valid.sum() >= 0.8 * live.num_frames
     assert np.allclose(redone.joints_m, offline.joints_m, equal_nan=True, atol=1e-6)
     assert np.array_equal(redone.timestamps_s, live.timestamps_s)  # the live take's frames, one for one
@@ -121,3 +138,19 @@ def test_a_recording_cut_short_keeps_its_live_take_and_its_views(tmp_path, monke
     result = redo(ViewsRedoJob(str(path), PipelineConfig()))  # a recovered take can still be redone
     assert not result.error, result
     assert "refined" in load_npz(path).metadata
+
+
+def test_poses_the_first_camera_alone_saw_stay_in_the_redone_take(tmp_path):
+    from engine.session.views_redo import ViewsRedoJob, read_views, redo
+
+    saved, end = _record(tmp_path, frames=72, covered=range(24, 48))  # the second camera covered for 1 s
+    assert end.error is None
+    live = saved[0].take
+    _, _, sc, _ = read_views(saved[0].path)
+    alone = (sc[0].max(axis=1) > 0) & (sc[1].max(axis=1) == 0)
+    assert alone.sum() >= 10 and live.valid[alone].all()  # live: the first camera's own pose went on
+    assert not redo(ViewsRedoJob.for_saved(saved[0], PipelineConfig())).error
+    redone = load_npz(saved[0].path)
+    assert redone.valid[live.valid].all()  # the redone take keeps a pose wherever the live one had one
+    steps = np.linalg.norm(np.diff(redone.joints_m[:, ROOT], axis=0), axis=-1)
+    assert np.nanmax(steps) < 0.15, steps  # metres a frame: the change of depth is smoothed, no jump
