@@ -48,6 +48,7 @@ from engine.session.camera_placement import (
 from engine.session.pipeline import Cancelled
 
 from .board_fields import BoardFields
+from .record_row import RecordRow
 
 LENS_FILES = "Lens calibrations (*.toml *.qca.txt *.txt *.yml);;All files (*)"
 VIDEO, LENS, CAMERA = range(3)  # the table's columns
@@ -59,8 +60,10 @@ class PlacementDialog(QDialog):
     finished_run = Signal(object)  # Placement, or the one line that ended the run
     saved = Signal(str)  # the calibration file written
 
-    def __init__(self, qsettings: QSettings, videos: list[str] = (), parent=None):
-        """videos: video files to start the list with (the Several cameras dialog's)."""
+    def __init__(self, qsettings: QSettings, videos: list[str] = (), parent=None, cameras: tuple = (),
+                 camera_size: tuple[int, int] | None = None):
+        """videos: video files to start the list with (the Several cameras dialog's); cameras: the
+        RigViews its Record films (a camera asked for camera_size)."""
         super().__init__(parent)
         self.setWindowTitle("Place cameras")
         self._qsettings = qsettings
@@ -108,6 +111,11 @@ class PlacementDialog(QDialog):
         form.addRow("From", self.method)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
+        self.recorder = RecordRow(cameras, camera_size, qsettings) if len(cameras) >= 2 else None
+        if self.recorder is not None:
+            self.recorder.recorded.connect(self.use_recorded)
+            self.recorder.failed.connect(self.problem.setText)
+            lay.addWidget(self.recorder)
         lay.addWidget(QLabel("One video per camera, filmed at the same time, and each camera's lens file:"))
         lay.addWidget(self.table, 1)
         lay.addLayout(row)
@@ -279,6 +287,13 @@ class PlacementDialog(QDialog):
         self._thread.start()
         return True
 
+    def use_recorded(self, videos: list[str]) -> None:
+        """The cameras' videos just recorded replace the list; each row keeps its lens file."""
+        lenses = self.lenses()
+        self.table.setRowCount(0)
+        for r, video in enumerate(videos):
+            self.add_input(video, lenses[r] if r < len(lenses) else "")
+
     def use_detections(self, detected: dict) -> None:
         """Detections of these videos made before (path -> PeopleTracks): placing skips detecting them."""
         for path, tracks in detected.items():
@@ -370,6 +385,8 @@ class PlacementDialog(QDialog):
         self._cancel.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
+        if self.recorder is not None:
+            self.recorder.stop(timeout_s)
 
     def done(self, result: int) -> None:
         self.stop()

@@ -91,9 +91,13 @@ class SourceOpener(QObject):
         return panel
 
     def ask_placement(self, rig_dialog: RigDialog | None = None) -> PlacementDialog:
-        """The Place cameras dialog (its video files from the Several cameras dialog's list); the file it
-        saves becomes that dialog's calibration (and the next one's); returned for scripts and tests."""
-        self.placement = PlacementDialog(self._qsettings, rig_dialog.video_files() if rig_dialog else [], self.parent())
+        """The Place cameras dialog (its video files from the Several cameras dialog's list, and its
+        cameras, or those connected, to record); the file it saves becomes that dialog's calibration
+        (and the next one's); returned for scripts and tests."""
+        s = self._settings()
+        cameras = rig_dialog.views() if rig_dialog else tuple(RigView("camera", camera_index=i) for i, _ in self.cameras)
+        self.placement = PlacementDialog(self._qsettings, rig_dialog.video_files() if rig_dialog else [], self.parent(),
+                                         cameras, (s.camera_width, s.camera_height))
         if rig_dialog is not None:
             self.placement.saved.connect(rig_dialog.calibration.setText)
         self.placement.show()

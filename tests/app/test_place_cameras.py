@@ -139,3 +139,33 @@ def test_place_shows_the_detection_running_and_stop_places_nothing(window, qtbot
     assert dialog.problem.text() == "Stopped: nothing was placed or written"
     assert dialog.progress.value() < 240 and not dialog.save_button.isEnabled() and dialog.placement is None
     dialog.close()
+
+
+def test_the_cameras_recorded_from_the_dialog_become_its_videos(window, qtbot, tmp_path):
+    """Record films the Several cameras dialog's cameras at once (two video files standing in for
+    webcams, played at their own rate), a video each, and lists them with their lens files."""
+    from engine.multiview.calibration_files import read_calibration as read
+    from tests.app.rig_footage import write_pair
+
+    cam1, cam2, rig_file = write_pair(tmp_path, frames=60)
+    folder = tmp_path / "calibration"
+    folder.mkdir()
+    for camera, name in zip(read(rig_file), ("cam01", "cam02")):  # lens files as Calibrate a camera names them
+        write_calibration(Rig((camera.with_pose(np.eye(3), np.zeros(3)),)), folder / f"{name}.toml")
+    rig = window.sources.ask_cameras()
+    rig.add_file(str(cam1))
+    rig.add_file(str(cam2))
+    rig.place_button.click()
+    dialog = window.sources.placement
+    recorder = dialog.recorder
+    assert recorder is not None and "cam1.mp4, cam2.mp4" in recorder.status.text()
+    recorder.seconds.setValue(1.0)
+    recorder.record(str(folder))
+    assert recorder.button.text() == "Stop recording"
+    videos = [str(folder / "cam01.avi"), str(folder / "cam02.avi")]
+    qtbot.waitUntil(lambda: dialog.inputs() == videos, timeout=20000)
+    assert dialog.lenses() == [str(folder / "cam01.toml"), str(folder / "cam02.toml")]
+    assert [dialog.table.item(r, 2).text() for r in range(2)] == ["cam1", "cam2"]  # the cameras the lens files name
+    counts = [int(cv2.VideoCapture(v).get(cv2.CAP_PROP_FRAME_COUNT)) for v in videos]
+    assert counts == [24, 24] and recorder.status.text() == "recorded 2 videos"
+    dialog.close()

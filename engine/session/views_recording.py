@@ -1,0 +1,125 @@
+"""Several cameras filmed at once, one video each, for placing them (engine/session/camera_placement.py):
+the videos Place cameras and `monocap calibrate person|board` take, made without other software.
+
+    paths = record_views([RigView("camera", 0), RigView("camera", 1)], "calibration/", seconds=30,
+                         camera_size=(1280, 720), progress=show, cancel=stop)   # calibration/cam01.avi, cam02.avi
+
+Each camera is read on its own thread keeping only its newest frame (engine/capture/latest_frame.py);
+every frame of the first camera, each camera's newest frame is written to its video, so frame i of
+every video is the same moment, within one frame period (the person method takes that; a board is
+held still at each place). A video file stands in for a camera, played at its own rate, as in the
+Several cameras dialog. The videos (MJPG .avi, at the first camera's rate) are written beside their
+names and renamed into place when the recording ends (its time is up, a file standing in ends, or
+`cancel` is set: Stop keeps what was recorded); a recording that fails, or holds no frame, leaves
+the folder's earlier videos as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+from engine.capture.latest_frame import LatestFrameGrabber
+from engine.capture.paced_source import PacedSource
+from engine.core.atomic import atomic_path, ensure_writable_dir
+from engine.core.errors import InputError, OutputError
+from engine.core.take import DEFAULT_FPS
+from engine.session.camera_rig import RigView
+from engine.session.pipeline import CancelFlag, Progress
+from engine.session.sources import open_for_stream
+
+DEFAULT_SECONDS = 30.0  # what docs/MULTICAMERA.md asks for: 20-30 s of the person or the board
+MAX_SECONDS = 600.0
+FIRST_FRAME_TIMEOUT_S = 10.0  # a camera that gives no picture in this long is named
+
+
+def view_names(count: int) -> list[str]:
+    """cam01, cam02, ...: the names the lens calibration panel suggests, so lens files match by name."""
+    return [f"cam{i + 1:02d}" for i in range(count)]
+
+
+def record_views(views: list[RigView], folder: str | Path, seconds: float = DEFAULT_SECONDS,
+                 camera_size: tuple[int, int] | None = None, progress: Progress | None = None,
+                 cancel: CancelFlag | None = None) -> list[Path]:
+    """The videos written, FOLDER/cam01.avi ... in the views' order. progress(frames, total)."""
+    if len(views) < 2:
+        raise InputError(f"recording for placing the cameras: pick two cameras or more ({len(views)} given)")
+    if not 0 < seconds <= MAX_SECONDS:
+        raise InputError(f"record {seconds:g} s: give between 1 and {MAX_SECONDS:g} s")
+    folder = ensure_writable_dir(folder)
+    names = view_names(len(views))
+    finals = [folder / f"{name}.avi" for name in names]
+    temps = [folder / f".{name}.recording.avi" for name in names]
+    sources, grabbers, writers = [], [], []
+    try:
+        for view in views:
+            source = open_for_stream("camera", camera_index=view.camera_index, camera_size=camera_size) \
+                if view.kind == "camera" else PacedSource(open_for_stream("file", view.path))
+            sources.append(source)
+        grabbers = [LatestFrameGrabber(s).start() for s in sources]
+        fps = float(sources[0].fps or DEFAULT_FPS)
+        frames = _record(grabbers, [v.label for v in views], temps, writers, fps, int(round(seconds * fps)), progress,
+                         cancel)
+        for writer in writers:
+            writer.release()
+        if frames == 0:
+            raise InputError("nothing was recorded: every camera must give a picture before the recording starts")
+        for temp, final in zip(temps, finals):
+            with atomic_path(final) as tmp:
+                os.replace(temp, tmp)
+        return finals
+    finally:
+        for grabber in grabbers:
+            grabber.stop()
+        for source in sources:
+            with contextlib.suppress(Exception):
+                source.close()
+        for writer in writers:
+            writer.release()
+        for temp in temps:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+
+def _record(grabbers, labels, temps, writers, fps, total, progress, cancel) -> int:
+    import cv2
+
+    last = [None] * len(grabbers)
+    frames, started = 0, time.monotonic()
+    while frames < total and not (cancel is not None and cancel.is_set()):
+        try:
+            first = grabbers[0].take(timeout=0.5)
+            newer = [first] + [g.take(timeout=0.0) for g in grabbers[1:]]
+        except StopIteration:  # a file standing in for a camera ended
+            break
+        if first is None:
+            _check_started(last, labels, started, first_view_waits=True)
+            continue
+        last = [n if n is not None else old for n, old in zip(newer, last)]
+        if any(frame is None for frame in last):
+            _check_started(last, labels, started)
+            continue
+        if not writers:
+            for temp, frame in zip(temps, last):
+                h, w = frame.image.shape[:2]
+                writer = cv2.VideoWriter(str(temp), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+                writers.append(writer)
+                if not writer.isOpened():
+                    raise OutputError(f"{temp.parent}: cannot write a video there")
+        for writer, frame in zip(writers, last):
+            writer.write(frame.image)
+        frames += 1
+        if progress is not None:
+            progress(frames, total)
+    return frames
+
+
+def _check_started(last, labels, started: float, first_view_waits: bool = False) -> None:
+    if time.monotonic() - started < FIRST_FRAME_TIMEOUT_S:
+        return
+    silent = [label for v, (label, frame) in enumerate(zip(labels, last)) if frame is None and (v or first_view_waits)]
+    if silent:
+        raise InputError(f"{', '.join(silent)}: no picture in {FIRST_FRAME_TIMEOUT_S:g} s; is it connected, and not "
+                         "used by another program?")

@@ -1,0 +1,60 @@
+"""Several cameras filmed at once for placing them (engine/session/views_recording.py): two video files
+standing in for webcams (the sample clip and a second camera's view of it, tests/app/rig_footage.py),
+played at their own rate, recorded into one video each whose frames pair up moment by moment."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.core.errors import InputError
+from engine.session.camera_rig import RigView
+from engine.session.views_recording import record_views
+from tests.app.rig_footage import DISPARITY_PX, write_pair
+
+
+def _frames(path):
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        frames.append(image.astype(np.float32))
+    cap.release()
+    return frames
+
+
+def test_two_cameras_recorded_at_once_pair_up_frame_by_frame(tmp_path):
+    cam1, cam2, _ = write_pair(tmp_path, frames=60)
+    out = tmp_path / "calibration"
+    reports = []
+    paths = record_views([RigView("file", path=str(cam1)), RigView("file", path=str(cam2))], out, seconds=1.0,
+                         progress=lambda done, total: reports.append((done, total)))
+    assert [p.name for p in paths] == ["cam01.avi", "cam02.avi"]
+    assert sorted(p.name for p in out.iterdir()) == ["cam01.avi", "cam02.avi"]  # no temporary left
+    first, second = _frames(paths[0]), _frames(paths[1])
+    assert len(first) == len(second) == 24 and reports[-1] == (24, 24)  # 1 s at the clip's 23.976 fps
+    assert first[0].shape == (360, 640, 3)
+    # the second camera's frame i is the first's moment, shifted as the second camera sees it: within a frame
+    for i in (5, 12, 20):
+        same = np.abs(second[i][:, 100:540] - first[i][:, 100 + DISPARITY_PX:540 + DISPARITY_PX]).mean()
+        other = np.abs(second[i][:, 100:540] - first[i - 4][:, 100 + DISPARITY_PX:540 + DISPARITY_PX]).mean()
+        assert same < other, (i, same, other)
+
+
+def test_a_recording_stopped_before_any_frame_keeps_the_videos_there_were(tmp_path):
+    cam1, cam2, _ = write_pair(tmp_path, frames=24)
+    out = tmp_path / "calibration"
+    out.mkdir()
+    (out / "cam01.avi").write_bytes(b"last week's video")
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(InputError, match="nothing was recorded"):
+        record_views([RigView("file", path=str(cam1)), RigView("file", path=str(cam2))], out, cancel=stop)
+    assert (out / "cam01.avi").read_bytes() == b"last week's video" and sorted(p.name for p in out.iterdir()) == ["cam01.avi"]
+    with pytest.raises(InputError, match="pick two cameras or more"):
+        record_views([RigView("file", path=str(cam1))], out)
