@@ -17,6 +17,7 @@ from engine.session.views_recording import DEFAULT_SECONDS, MAX_SECONDS, record_
 
 class RecordRow(QWidget):
     recorded = Signal(object)  # list[str]: the videos written, in the cameras' order
+    starting = Signal()  # the cameras are about to be opened: whatever holds one lets go of it
     failed = Signal(str)  # the one line that ended the recording
     _ended = Signal(object)  # list[str] or str, from the recording's thread
     _progressed = Signal(int, int)
@@ -68,6 +69,7 @@ class RecordRow(QWidget):
                                         name="monocap-record-views", daemon=True)
         self.button.setText("Stop recording")
         self.status.setText("opening the cameras…")
+        self.starting.emit()
         self._thread.start()
 
     def _run(self, folder: str, seconds: float, cancel: threading.Event) -> None:

@@ -100,8 +100,15 @@ class SourceOpener(QObject):
                                          cameras, (s.camera_width, s.camera_height))
         if rig_dialog is not None:
             self.placement.saved.connect(rig_dialog.calibration.setText)
+        if self.placement.recorder is not None and any(v.kind == "camera" for v in cameras):
+            self.placement.recorder.starting.connect(self._let_go_of_cameras)
         self.placement.show()
         return self.placement
+
+    def _let_go_of_cameras(self) -> None:
+        """What runs stops (a take being recorded is saved), so a recording can open its camera."""
+        self._engine.set_recording(False)
+        self._engine.stop_stream()
 
     def _request(self, **kw) -> StreamRequest:
         s = self._settings()

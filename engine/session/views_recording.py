@@ -33,6 +33,7 @@ from engine.session.sources import open_for_stream
 DEFAULT_SECONDS = 30.0  # what docs/MULTICAMERA.md asks for: 20-30 s of the person or the board
 MAX_SECONDS = 600.0
 FIRST_FRAME_TIMEOUT_S = 10.0  # a camera that gives no picture in this long is named
+CAMERA_FREE_WAIT_S = 2.0  # a camera in use (the app's live view letting go of it) is tried again this long
 
 
 def view_names(count: int) -> list[str]:
@@ -55,9 +56,7 @@ def record_views(views: list[RigView], folder: str | Path, seconds: float = DEFA
     sources, grabbers, writers = [], [], []
     try:
         for view in views:
-            source = open_for_stream("camera", camera_index=view.camera_index, camera_size=camera_size) \
-                if view.kind == "camera" else PacedSource(open_for_stream("file", view.path))
-            sources.append(source)
+            sources.append(_open(view, camera_size, cancel))
         grabbers = [LatestFrameGrabber(s).start() for s in sources]
         fps = float(sources[0].fps or DEFAULT_FPS)
         frames = _record(grabbers, [v.label for v in views], temps, writers, fps, int(round(seconds * fps)), progress,
@@ -81,6 +80,19 @@ def record_views(views: list[RigView], folder: str | Path, seconds: float = DEFA
         for temp in temps:
             with contextlib.suppress(OSError):
                 temp.unlink()
+
+
+def _open(view: RigView, camera_size, cancel):
+    if view.kind != "camera":
+        return PacedSource(open_for_stream("file", view.path))  # a file films as a webcam would: at its own rate
+    deadline = time.monotonic() + CAMERA_FREE_WAIT_S
+    while True:
+        try:
+            return open_for_stream("camera", camera_index=view.camera_index, camera_size=camera_size)
+        except InputError:
+            if time.monotonic() > deadline or (cancel is not None and cancel.is_set()):
+                raise
+            time.sleep(0.2)
 
 
 def _record(grabbers, labels, temps, writers, fps, total, progress, cancel) -> int:

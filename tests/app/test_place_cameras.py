@@ -169,3 +169,22 @@ def test_the_cameras_recorded_from_the_dialog_become_its_videos(window, qtbot, t
     counts = [int(cv2.VideoCapture(v).get(cv2.CAP_PROP_FRAME_COUNT)) for v in videos]
     assert counts == [24, 24] and recorder.status.text() == "recorded 2 videos"
     dialog.close()
+
+
+def test_recording_a_camera_stops_the_live_view_and_a_missing_camera_is_one_line(window, qtbot, tmp_path):
+    from tests.app.rig_footage import write_pair
+
+    cam1, cam2, _ = write_pair(tmp_path, loops=3)
+    window.sources.open_file(str(cam2))  # the live view holds its source (a long one), as it holds a camera
+    qtbot.waitUntil(lambda: window.source_running and window.frames_rendered >= 5, timeout=20000)
+    rig = window.sources.ask_cameras()
+    rig.add_file(str(cam1))
+    rig.add_camera(7)  # listed, not connected
+    rig.place_button.click()
+    dialog = window.sources.placement
+    dialog.recorder.record(str(tmp_path / "calibration"))
+    qtbot.waitUntil(lambda: not window.source_running, timeout=3000)  # let go, so the camera can be opened
+    qtbot.waitUntil(lambda: not dialog.recorder.running and dialog.problem.text() != "", timeout=20000)
+    assert dialog.problem.text().startswith("camera 7: not found or already in use") and dialog.inputs() == [str(cam1)]
+    assert dialog.recorder.button.text() == "Record from the cameras…"
+    dialog.close()

@@ -5,6 +5,7 @@ played at their own rate, recorded into one video each whose frames pair up mome
 from __future__ import annotations
 
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 
 from engine.core.errors import InputError
 from engine.session.camera_rig import RigView
-from engine.session.views_recording import record_views
+from engine.session.views_recording import CAMERA_FREE_WAIT_S, record_views
 from tests.app.rig_footage import DISPARITY_PX, write_pair
 
 
@@ -58,3 +59,8 @@ def test_a_recording_stopped_before_any_frame_keeps_the_videos_there_were(tmp_pa
     assert (out / "cam01.avi").read_bytes() == b"last week's video" and sorted(p.name for p in out.iterdir()) == ["cam01.avi"]
     with pytest.raises(InputError, match="pick two cameras or more"):
         record_views([RigView("file", path=str(cam1))], out)
+    started = time.monotonic()  # a camera in use is tried again for a moment (the live view letting go of it)
+    with pytest.raises(InputError, match=r"^camera 7: not found or already in use"):
+        record_views([RigView("file", path=str(cam1)), RigView("camera", camera_index=7)], out)
+    assert time.monotonic() - started >= CAMERA_FREE_WAIT_S
+    assert sorted(p.name for p in out.iterdir()) == ["cam01.avi"]
