@@ -10,9 +10,10 @@ for the one-person path), kept in `--cache` when given. For each set of views:
 how many, which one is on the man (its 2D hips in the first view nearest the truth's,
 training/common/people_truth.py), the share of frames with truth it covers, its PA-MPJPE (per frame)
 and MPJPE after one rigid alignment of the whole take over the 12 limb joints in the first view's
-camera axes, and the takes holding two people; then `--people 1`'s one take (whom it follows, its
-scores on the frames it is on the man); then the first view's one-camera `--people all` takes in the
-default mode (the man's PA-MPJPE on the frames his take covers), all on the same detections.
+camera axes, the frames the other takes hold someone in, and the takes holding two people; then
+`--people 1`'s one take (whom it follows, its scores on the frames it is on the man); then the first
+view's one-camera `--people all` takes in the default mode (the man's PA-MPJPE on the frames his take
+covers), all on the same detections.
 """
 
 from __future__ import annotations
@@ -73,10 +74,10 @@ def main() -> int:
     fps = float(np.load(a.truth / "truth.npz")["fps"])
     videos = dict(zip(clip.views, clip.videos))
     everyone, one = detections(clip, None, a.cache), detections(clip, 1, a.cache)
-    print("| views | takes | the man's take: coverage | PA | rigid | takes holding two people | "
+    print("| views | takes | the man's take: coverage | PA | rigid | the other takes' frames | takes holding two people | "
           "--people 1 follows the man in | its PA / rigid on him | --people 1 on --people all's detections PA / rigid | "
           "one camera (first view), `fit` PA |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for names in [s.split("+") for s in a.views.split(",") if s]:
         paths = [videos[n] for n in names]
         view = clip.views.index(names[0])
@@ -92,11 +93,12 @@ def main() -> int:
         takes, _ = everyone_in_mode(tracks, fps, names[0], DEFAULT_MODE)
         mono = score_people(clip, a.truth, view, takes, fps)
         one_cell = f"{s1['pa']:.1f} / {s1['rigid']:.1f}" if s1 else "-"
+        others = ", ".join(f"p{p.number} {int(p.take.valid.sum())}" for p in result.people if p is not man)
         same = process_views(paths, rig, PipelineConfig(detector=detector_for(None)), detected=dict(everyone)).take
         s2 = man_scores(same, clip, view, fps) if on_man_share(same, clip, a.truth, view, fps) > 0.5 else None
         same_cell = f"{s2['pa']:.1f} / {s2['rigid']:.1f}" if s2 else "not on him"
         print(f"| {' + '.join(names)} | {len(result.people)} | {100 * s['coverage']:.0f} % (p{man.number}) | "
-              f"{s['pa']:.1f} | {s['rigid']:.1f} | {', '.join(f'p{n}' for n in people.mixed) or 'none'} | "
+              f"{s['pa']:.1f} | {s['rigid']:.1f} | {others} | {', '.join(f'p{n}' for n in people.mixed) or 'none'} | "
               f"{100 * share:.0f} % of its frames | {one_cell} | {same_cell} | {mono.scores['pa_mpjpe_mm']:.1f} |", flush=True)
     cells = []
     for view, video in enumerate(clip.videos):
