@@ -19,7 +19,7 @@ class RecordRow(QWidget):
     recorded = Signal(object)  # list[str]: the videos written, in the cameras' order
     starting = Signal()  # the cameras are about to be opened: whatever holds one lets go of it
     failed = Signal(str)  # the one line that ended the recording
-    _ended = Signal(object)  # list[str] or str, from the recording's thread
+    _ended = Signal(object)  # Recording or str, from the recording's thread
     _progressed = Signal(int, int)
 
     def __init__(self, views: tuple[RigView, ...], camera_size: tuple[int, int] | None, qsettings: QSettings,
@@ -65,6 +65,7 @@ class RecordRow(QWidget):
         self._qsettings.setValue("place/record_s", self.seconds.value())
         self._cancel = threading.Event()
         self._cancels.append(self._cancel)
+        self._shown_s = -1
         self._thread = threading.Thread(target=self._run, args=(folder, self.seconds.value(), self._cancel),
                                         name="monocap-record-views", daemon=True)
         self.button.setText("Stop recording")
@@ -74,8 +75,7 @@ class RecordRow(QWidget):
 
     def _run(self, folder: str, seconds: float, cancel: threading.Event) -> None:
         try:
-            outcome = [str(p) for p in record_views(list(self.views), folder, seconds, self._camera_size,
-                                                    self._progress, cancel)]
+            outcome = record_views(list(self.views), folder, seconds, self._camera_size, self._progress, cancel)
         except Exception as exc:  # noqa: BLE001 - said in the dialog, in one line
             outcome = describe_error(exc)
         try:
@@ -84,13 +84,14 @@ class RecordRow(QWidget):
             pass
 
     def _progress(self, done: int, total: int | None) -> None:
-        if done % 5 == 0 or done == total:
+        if done != self._shown_s:
+            self._shown_s = done
             self._progressed.emit(done, total or 0)
 
     @Slot(int, int)
     def _show(self, done: int, total: int) -> None:
         if self.running:
-            self.status.setText(f"recording: frame {done} of {total}")
+            self.status.setText(f"recording: {done} of {total} s")
 
     @Slot(object)
     def _finish(self, outcome) -> None:
@@ -99,8 +100,9 @@ class RecordRow(QWidget):
             self.status.setText("not recorded")
             self.failed.emit(outcome)
         else:
-            self.status.setText(f"recorded {len(outcome)} videos")
-            self.recorded.emit(outcome)
+            self.status.setText(f"recorded {len(outcome.paths)} videos, {outcome.frames} frames each "
+                                f"({outcome.rate:.1f} a second)")
+            self.recorded.emit([str(p) for p in outcome.paths])
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._cancel.set()

@@ -1,17 +1,21 @@
 """Several cameras filmed at once, one video each, for placing them (engine/session/camera_placement.py):
 the videos Place cameras and `monocap calibrate person|board` take, made without other software.
 
-    paths = record_views([RigView("camera", 0), RigView("camera", 1)], "calibration/", seconds=30,
-                         camera_size=(1280, 720), progress=show, cancel=stop)   # calibration/cam01.avi, cam02.avi
+    recording = record_views([RigView("camera", 0), RigView("camera", 1)], "calibration/", seconds=30,
+                             camera_size=(1280, 720), progress=show, cancel=stop)
+    recording.paths, recording.rate                  # [calibration/cam01.avi, .../cam02.avi], frames a second
 
-Each camera is read on its own thread keeping only its newest frame (engine/capture/latest_frame.py);
-every frame of the first camera, each camera's newest frame is written to its video, so frame i of
-every video is the same moment, within one frame period (the person method takes that; a board is
-held still at each place). A video file stands in for a camera, played at its own rate, as in the
-Several cameras dialog. The videos (MJPG .avi, at the first camera's rate) are written beside their
-names and renamed into place when the recording ends (its time is up, a file standing in ends, or
-`cancel` is set: Stop keeps what was recorded); a recording that fails, or holds no frame, leaves
-the folder's earlier videos as they were.
+Each camera is read on its own thread keeping only its newest frame
+(engine/capture/latest_frame.py); every frame of the first camera, each camera's newest frame is
+written to its video (the views encoded at once, on a thread each), so frame i of every video is the
+same moment, within one frame period (the person method takes that; a board is held still at each
+place). Where encoding every view cannot keep up with the cameras, frames are skipped alike in every
+video and the rate written in the files is above the one filmed: `Recording.rate` says what was
+filmed. A video file stands in for a camera, played at its own rate, as in the Several cameras
+dialog. The videos (MJPG .avi, at the first camera's rate) are written beside their names and
+renamed into place when the recording ends (its time is up, a file standing in ends, or `cancel` is
+set: Stop keeps what was recorded); a recording that fails, or holds no frame, leaves the folder's
+earlier videos as they were.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.capture.latest_frame import LatestFrameGrabber
@@ -41,10 +47,22 @@ def view_names(count: int) -> list[str]:
     return [f"cam{i + 1:02d}" for i in range(count)]
 
 
+@dataclass(frozen=True)
+class Recording:
+    paths: list[Path]  # FOLDER/cam01.avi ..., in the views' order
+    frames: int  # in each video
+    seconds: float  # from the first frame written to the last
+
+    @property
+    def rate(self) -> float:
+        """Frames written per second: the cameras' rate, or less where writing every view kept up at no more."""
+        return (self.frames - 1) / self.seconds if self.seconds > 0 else 0.0
+
+
 def record_views(views: list[RigView], folder: str | Path, seconds: float = DEFAULT_SECONDS,
                  camera_size: tuple[int, int] | None = None, progress: Progress | None = None,
-                 cancel: CancelFlag | None = None) -> list[Path]:
-    """The videos written, FOLDER/cam01.avi ... in the views' order. progress(frames, total)."""
+                 cancel: CancelFlag | None = None) -> Recording:
+    """Films the views at once for `seconds` (or until `cancel`). progress(whole seconds filmed, seconds)."""
     if len(views) < 2:
         raise InputError(f"recording for placing the cameras: pick two cameras or more ({len(views)} given)")
     if not 0 < seconds <= MAX_SECONDS:
@@ -59,8 +77,9 @@ def record_views(views: list[RigView], folder: str | Path, seconds: float = DEFA
             sources.append(_open(view, camera_size, cancel))
         grabbers = [LatestFrameGrabber(s).start() for s in sources]
         fps = float(sources[0].fps or DEFAULT_FPS)
-        frames = _record(grabbers, [v.label for v in views], temps, writers, fps, int(round(seconds * fps)), progress,
-                         cancel)
+        with ThreadPoolExecutor(len(views), thread_name_prefix="monocap-record") as pool:  # the views encoded at once
+            frames, filmed_s = _record(grabbers, [v.label for v in views], temps, writers, fps, seconds, pool,
+                                       progress, cancel)
         for writer in writers:
             writer.release()
         if frames == 0:
@@ -68,7 +87,7 @@ def record_views(views: list[RigView], folder: str | Path, seconds: float = DEFA
         for temp, final in zip(temps, finals):
             with atomic_path(final) as tmp:
                 os.replace(temp, tmp)
-        return finals
+        return Recording(finals, frames, filmed_s)
     finally:
         for grabber in grabbers:
             grabber.stop()
@@ -95,12 +114,16 @@ def _open(view: RigView, camera_size, cancel):
             time.sleep(0.2)
 
 
-def _record(grabbers, labels, temps, writers, fps, total, progress, cancel) -> int:
+def _record(grabbers, labels, temps, writers, fps, seconds, pool, progress, cancel) -> tuple[int, float]:
+    """(frames written, seconds from the first to the last)."""
     import cv2
 
     last = [None] * len(grabbers)
-    frames, started = 0, time.monotonic()
-    while frames < total and not (cancel is not None and cancel.is_set()):
+    frames, started, first_written = 0, time.monotonic(), None
+    while not (cancel is not None and cancel.is_set()):
+        now = time.monotonic()
+        if first_written is not None and now - first_written >= seconds:
+            break
         try:
             first = grabbers[0].take(timeout=0.5)
             newer = [first] + [g.take(timeout=0.0) for g in grabbers[1:]]
@@ -120,12 +143,12 @@ def _record(grabbers, labels, temps, writers, fps, total, progress, cancel) -> i
                 writers.append(writer)
                 if not writer.isOpened():
                     raise OutputError(f"{temp.parent}: cannot write a video there")
-        for writer, frame in zip(writers, last):
-            writer.write(frame.image)
+            first_written = now
+        list(pool.map(lambda pair: pair[0].write(pair[1].image), zip(writers, last)))
         frames += 1
         if progress is not None:
-            progress(frames, total)
-    return frames
+            progress(int(now - first_written), int(round(seconds)))
+    return frames, (now - first_written) if first_written is not None else 0.0
 
 
 def _check_started(last, labels, started: float, first_view_waits: bool = False) -> None:
