@@ -261,6 +261,8 @@ class PlacementDialog(QDialog):
         self.problem.clear()
         self.result.clear()
         try:
+            if self.recorder is not None and self.recorder.running:
+                raise ValueError("the cameras are being recorded: place them once the recording ends")
             if self.lenses() and not all(self.lenses()):
                 missing = next(Path(v).name for v, lens in zip(self.inputs(), self.lenses()) if not lens)
                 raise ValueError(f"{missing}: choose its lens file (Lens file…)")
@@ -276,6 +278,8 @@ class PlacementDialog(QDialog):
                                         daemon=True)
         self.place_button.setText("Stop")
         self.save_button.setEnabled(False)
+        if self.recorder is not None:
+            self.recorder.button.setEnabled(False)  # the videos stay as they are while they are looked at
         self.progress.setRange(0, 0)
         if isinstance(request.method, BoardMethod):
             self.progress.setFormat("looking for the board…")
@@ -290,6 +294,7 @@ class PlacementDialog(QDialog):
     def use_recorded(self, videos: list[str]) -> None:
         """The cameras' videos just recorded replace the list; each row keeps its lens file."""
         lenses = self.lenses()
+        self.problem.clear()
         self.table.setRowCount(0)
         for r, video in enumerate(videos):
             self.add_input(video, lenses[r] if r < len(lenses) else "")
@@ -344,6 +349,8 @@ class PlacementDialog(QDialog):
     @Slot(object)
     def _ended(self, outcome) -> None:
         self.place_button.setText("Place")
+        if self.recorder is not None:
+            self.recorder.button.setEnabled(True)
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if isinstance(outcome, Placement) else 0)
         self.progress.setFormat("placed" if isinstance(outcome, Placement) else "")

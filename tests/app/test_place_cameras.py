@@ -162,9 +162,10 @@ def test_the_cameras_recorded_from_the_dialog_become_its_videos(window, qtbot, t
     recorder.seconds.setValue(1.0)
     recorder.record(str(folder))
     assert recorder.button.text() == "Stop recording"
+    assert not dialog.place() and dialog.problem.text().startswith("the cameras are being recorded")
     videos = [str(folder / "cam01.avi"), str(folder / "cam02.avi")]
     qtbot.waitUntil(lambda: dialog.inputs() == videos, timeout=20000)
-    assert dialog.lenses() == [str(folder / "cam01.toml"), str(folder / "cam02.toml")]
+    assert dialog.lenses() == [str(folder / "cam01.toml"), str(folder / "cam02.toml")] and dialog.problem.text() == ""
     assert [dialog.table.item(r, 2).text() for r in range(2)] == ["cam1", "cam2"]  # the cameras the lens files name
     counts = [int(cv2.VideoCapture(v).get(cv2.CAP_PROP_FRAME_COUNT)) for v in videos]
     assert counts[0] == counts[1] and 20 <= counts[0] <= 26  # 1 s of a 23.976 fps clip
