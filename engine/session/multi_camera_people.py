@@ -81,15 +81,14 @@ def process_views_people(paths: list[str | Path], rig: Rig, config: PipelineConf
     anchor, fps = seen[0], seen[0].fps
     length = len(anchor.tracks)
     offsets = _offsets(seen, config, fps, notes)
-    ids, kps, scs, wms = [], [], [], []
+    ids, kps, scs = [], [], []  # each view's people on the first view's frames (their 3D is read when fused)
     for vi, view in enumerate(seen):
         people = view.tracks.people(config.people.min_frames(fps), config.people.min_height_ratio) or view.tracks.people()
         for pid in people:
-            kp, sc, wm = _person_arrays(view.tracks, pid)
+            kp, sc, _ = _person_arrays(view.tracks, pid)
             ids.append((vi, pid))
             kps.append(_shifted(kp, offsets[vi], length))
             scs.append(_shifted(sc, offsets[vi], length, 0.0))
-            wms.append(_shifted(wm, offsets[vi], length))
     used = Rig(tuple(v.camera for v in seen))
     groups = group_tracks(used, [vi for vi, _ in ids], kps, scs)
     persons = []
@@ -102,7 +101,7 @@ def process_views_people(paths: list[str | Path], rig: Rig, config: PipelineConf
         raise NoValidFramesError(f"nobody was found in any frame of {', '.join(p.name for p in paths)}")
     by_number = sorted(range(len(persons)), key=lambda i: (persons[i].first, -persons[i].presence))
     ranked = sorted(by_number, key=lambda i: -persons[i].presence)
-    arrays = {ids[n]: (kps[n], scs[n], wms[n]) for n in range(len(ids))}
+    arrays = {ids[n]: (kps[n], scs[n]) for n in range(len(ids))}
     out, origin, everyone = [], None, {}
     for rank, i in enumerate(ranked[:count] if count else ranked, start=1):
         number = by_number.index(i) + 1
@@ -111,7 +110,7 @@ def process_views_people(paths: list[str | Path], rig: Rig, config: PipelineConf
         take = None
         if len(view_ids) >= 2:
             try:
-                take = _fused_take(seen, person, arrays, config, fps, origin)
+                take = _fused_take(seen, person, arrays, offsets, config, fps, origin)
             except NoValidFramesError:
                 notes.append(f"person {number}: the views never agree on the whole person; "
                              "the take is one camera's")
@@ -197,17 +196,18 @@ def _offsets(seen: list[_View], config: PipelineConfig, fps: float, notes: list[
     return out
 
 
-def _fused_take(seen: list[_View], person: _Person, arrays: dict, config: PipelineConfig, fps: float,
-                origin: list | None) -> Take:
+def _fused_take(seen: list[_View], person: _Person, arrays: dict, offsets: list[int], config: PipelineConfig,
+                fps: float, origin: list | None) -> Take:
     """A person several views see: their tracks in each view, the frames that agree with no other
     view left out, fused and through the one person's take (multi_camera._take)."""
     count = len(seen)
     sample = next(iter(arrays.values()))
     kp = np.full((count,) + sample[0].shape, np.nan)
     sc = np.zeros((count,) + sample[1].shape)
-    wm = np.full((count,) + sample[2].shape, np.nan)
+    wm = np.full((count,) + sample[0].shape[:-1] + (3,), np.nan)
     for vi, pid in person.tracks:
-        t_kp, t_sc, t_wm = arrays[(vi, pid)]
+        t_kp, t_sc = arrays[(vi, pid)]
+        t_wm = _shifted(_person_arrays(seen[vi].tracks, pid)[2], offsets[vi], len(t_kp))
         rows = t_sc.max(axis=1) > 0
         kp[vi, rows], sc[vi, rows], wm[vi, rows] = t_kp[rows], t_sc[rows], t_wm[rows]
     have = [vi for vi in range(count) if sc[vi].max() > 0]
