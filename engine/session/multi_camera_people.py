@@ -11,7 +11,8 @@ of people of two views (`_offsets`). Every person
 every view's tracker followed is grouped across views (engine/multiview/matching.group_tracks: two
 tracks are one person when their keypoints triangulate together in most frames both are seen in,
 left and right as labelled or mirrored; one camera never holds one person twice in a frame), a
-view's frames that agree with none of the person's other views are left out, and each person's
+view's frames that agree with none of the person's other views are left out and given to the person
+they agree with (a tracker that swapped two people for a while), and each person's
 views are fused and made into a take as the one person's are (`multi_camera._take`: the temporal
 stage, in the first view's camera axes, everyone placed about the origin of the person ranked
 first). A person only one view sees gets that view's one-camera take (its own camera's 3D).
@@ -102,6 +103,7 @@ def process_views_people(paths: list[str | Path], rig: Rig, config: PipelineConf
     by_number = sorted(range(len(persons)), key=lambda i: (persons[i].first, -persons[i].presence))
     ranked = sorted(by_number, key=lambda i: -persons[i].presence)
     arrays = {ids[n]: (kps[n], scs[n]) for n in range(len(ids))}
+    sources, lefts = _sources(used, persons, arrays, length)
     out, origin, everyone = [], None, {}
     for rank, i in enumerate(ranked[:count] if count else ranked, start=1):
         number = by_number.index(i) + 1
@@ -110,7 +112,7 @@ def process_views_people(paths: list[str | Path], rig: Rig, config: PipelineConf
         take = None
         if len(view_ids) >= 2:
             try:
-                take = _fused_take(seen, person, arrays, offsets, config, fps, origin)
+                take = _fused_take(seen, sources[i], lefts[i], arrays, offsets, config, fps, origin)
             except NoValidFramesError:
                 notes.append(f"person {number}: the views never agree on the whole person; "
                              "the take is one camera's")
@@ -196,25 +198,71 @@ def _offsets(seen: list[_View], config: PipelineConfig, fps: float, notes: list[
     return out
 
 
-def _fused_take(seen: list[_View], person: _Person, arrays: dict, offsets: list[int], config: PipelineConfig,
-                fps: float, origin: list | None) -> Take:
-    """A person several views see: their tracks in each view, the frames that agree with no other
-    view left out, fused and through the one person's take (multi_camera._take)."""
-    count = len(seen)
-    sample = next(iter(arrays.values()))
-    kp = np.full((count,) + sample[0].shape, np.nan)
-    sc = np.zeros((count,) + sample[1].shape)
-    wm = np.full((count,) + sample[0].shape[:-1] + (3,), np.nan)
-    for vi, pid in person.tracks:
-        t_kp, t_sc = arrays[(vi, pid)]
-        t_wm = _shifted(_person_arrays(seen[vi].tracks, pid)[2], offsets[vi], len(t_kp))
-        rows = t_sc.max(axis=1) > 0
-        kp[vi, rows], sc[vi, rows], wm[vi, rows] = t_kp[rows], t_sc[rows], t_wm[rows]
-    have = [vi for vi in range(count) if sc[vi].max() > 0]
+def _sources(used: Rig, persons: list[_Person], arrays: dict, length: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per person: (V, T) the tracker id each view's keypoints of them come from in each frame (0:
+    none), and (V, T) the frames left out of their own track's person. A view's frames that agree with
+    none of the person's other views are left out (its tracker followed someone else for a while) and
+    given to the person whose other views they agree with, where that person lacks that view."""
+    count = len(used)
+    sources = []
+    for person in persons:
+        source = np.zeros((count, length), int)
+        for vi, pid in person.tracks:
+            source[vi][arrays[(vi, pid)][1].max(axis=1) > 0] = pid
+        sources.append(source)
+    lefts = []
+    for source in sources:
+        off = np.zeros((count, length), bool)
+        have = [vi for vi in range(count) if source[vi].any()]
+        if len(have) >= 2:
+            kp, sc = _gathered(source[have], [_arrays_of(arrays, vi) for vi in have])
+            off[have] = disagreeing_frames(Rig(tuple(used[vi] for vi in have)), kp, sc)
+        lefts.append(off)
+    entries = [(p, vi, t, int(sources[p][vi, t])) for p in range(len(sources)) for vi, t in zip(*np.nonzero(lefts[p]))]
+    for source, off in zip(sources, lefts):
+        source[off] = 0
+    for p, vi, t, pid in entries:
+        kp_v, sc_v = (a[t:t + 1] for a in arrays[(vi, pid)])
+        for q, other in enumerate(sources):
+            if q != p and not other[vi, t] and any(
+                    agreement(Rig((used[vi], used[u])), kp_v, sc_v, *(a[t:t + 1] for a in arrays[(u, int(other[u, t]))]))[0]
+                    <= MATCH_FRACTION for u in range(count) if u != vi and other[u, t]):
+                other[vi, t] = pid
+                break
+    return sources, lefts
+
+
+def _arrays_of(arrays: dict, vi: int) -> dict:
+    """The (keypoints, scores) of view vi's people, by tracker id."""
+    return {pid: a for (v, pid), a in arrays.items() if v == vi}
+
+
+def _gathered(source: np.ndarray, by_id: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """(V, T, K, 2) keypoints and (V, T, K) scores of one person, each view's rows from the track `source` names."""
+    sample = next(iter(by_id[0].values()))
+    kp = np.full(source.shape + sample[0].shape[1:], np.nan)
+    sc = np.zeros(source.shape + sample[1].shape[1:])
+    for vi, tracks in enumerate(by_id):
+        for pid in np.unique(source[vi][source[vi] > 0]):
+            rows = source[vi] == pid
+            kp[vi, rows], sc[vi, rows] = tracks[int(pid)][0][rows], tracks[int(pid)][1][rows]
+    return kp, sc
+
+
+def _fused_take(seen: list[_View], source: np.ndarray, left_out: np.ndarray, arrays: dict, offsets: list[int],
+                config: PipelineConfig, fps: float, origin: list | None) -> Take:
+    """A person several views see: each view's keypoints from the tracks `source` (V, T) names, fused
+    and through the one person's take (multi_camera._take)."""
+    have = [vi for vi in range(len(seen)) if source[vi].any()]
+    if len(have) < 2:
+        raise NoValidFramesError("one view left")
+    kp, sc = _gathered(source[have], [_arrays_of(arrays, vi) for vi in have])
+    wm = np.full(kp.shape[:-1] + (3,), np.nan)
+    for i, vi in enumerate(have):
+        for pid in np.unique(source[vi][source[vi] > 0]):
+            rows = source[vi] == pid
+            wm[i, rows] = _shifted(_person_arrays(seen[vi].tracks, int(pid))[2], offsets[vi], source.shape[1])[rows]
     rig = Rig(tuple(seen[vi].camera for vi in have))
-    kp, sc, wm = kp[have], sc[have], wm[have]
-    off = disagreeing_frames(rig, kp, sc)
-    kp[off], sc[off], wm[off] = np.nan, 0.0, np.nan
     fused = fuse_views(rig, kp, sc, wm)
     a_kp = kp[0] if have[0] == 0 else np.full_like(kp[0], np.nan)
     a_sc = sc[0] if have[0] == 0 else np.zeros_like(sc[0])
@@ -222,7 +270,8 @@ def _fused_take(seen: list[_View], person: _Person, arrays: dict, offsets: list[
     take = _take(fused, rig, seen[0], a_kp, a_sc, config, fps, names, origin)
     take.metadata["multiview"] = {"views": [
         {"name": seen[vi].path.name, "camera": seen[vi].camera.name, "person_frames": int((sc[i] > 0).any(axis=1).sum()),
-         "left_out_frames": int(off[i].sum()), "left_right_swapped_frames": int(fused.swapped[i].any(axis=1).sum())}
+         "left_out_frames": int(left_out[vi].sum()), "tracker_ids": sorted(int(x) for x in np.unique(source[vi]) if x),
+         "left_right_swapped_frames": int(fused.swapped[i].any(axis=1).sum())}
         for i, vi in enumerate(have)]}
     return take
 

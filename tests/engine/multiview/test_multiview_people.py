@@ -117,7 +117,7 @@ def test_each_person_gets_their_own_take_from_every_view_that_sees_them(tmp_path
     assert gap == pytest.approx(np.mean(np.linalg.norm(truth["a"][:, 0] - truth["b"][:, 0], axis=-1)), abs=0.05)
 
 
-def test_a_view_whose_tracker_swaps_two_people_gives_neither_take_the_other_persons_frames(tmp_path):
+def test_a_view_whose_tracker_swaps_two_people_gives_each_take_its_own_persons_frames(tmp_path):
     rig = ring_rig(3, spread_deg=120)
     people = {k: v for k, v in _people().items() if k in "ab"}
     ids = [{"a": 1, "b": 2}, {"b": 1, "a": 2}, {"a": 1, "b": 2}]
@@ -139,8 +139,9 @@ def test_a_view_whose_tracker_swaps_two_people_gives_neither_take_the_other_pers
         assert near[owner].all(), (owner, near[owner].sum(), shown.sum())  # the take's keypoints are theirs alone
         assert take.valid.sum() >= FRAMES - 2
         assert _rigid_m(_in_first_camera(take, rig)[:, LIMBS], truth[owner]) < 0.03
-        left_out = [v["left_out_frames"] for v in take.metadata["multiview"]["views"]]
-        assert left_out == [0, 0, 30], left_out  # the third view's frames of the other person
+        views = take.metadata["multiview"]["views"]
+        assert [v["left_out_frames"] for v in views] == [0, 0, 30], views  # the third view's frames of the other person
+        assert views[2]["tracker_ids"] == [1, 2] and views[2]["person_frames"] == FRAMES  # and theirs given back
     assert owners == {"a", "b"}
 
 
