@@ -29,7 +29,7 @@ LIMBS = [MONOCAP_BODY.index(f"{side}_{j}") for side in ("left", "right")
 
 
 def _people(frames: int = FRAMES):
-    """Two people walking their own paths, out of step; a third standing where only the first camera sees them."""
+    """Two people walking their own paths, out of step; a third whom only the first camera sees."""
     a = body_keypoints(frames)
     b = body_keypoints(frames + 25, seed=5)[25:] + np.array([1.3, 0.0, -0.9])
     c = body_keypoints(frames, seed=9) * np.array([1.0, 0.95, 1.0]) + np.array([-1.6, 0.0, 1.2])
