@@ -206,3 +206,29 @@ def test_two_real_people_seen_by_four_cameras_each_get_a_take_and_the_man_scores
         assert woman.take.valid.sum() > 20 and woman.take.metadata["three_d"] == "triangulated from calibrated cameras"
         score = man_scores(man.take, clip, 0, 60.0)
         assert score["coverage"] > 0.95 and score["pa"] <= limits[0] and score["rigid"] <= limits[1], (views, score)
+
+
+def test_people_all_with_a_view_that_sees_nobody_gives_the_other_cameras_people_their_own_takes(tmp_path, capsys,
+                                                                                                  sample_clip):
+    import cv2
+
+    from engine.multiview.cameras import Camera, Rig
+
+    cap = cv2.VideoCapture(str(sample_clip))
+    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    writer = cv2.VideoWriter(str(tmp_path / "cam1.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
+    for _ in range(40):
+        writer.write(cap.read()[1])
+    writer.release()
+    cap.release()
+    _video(tmp_path / "cam2.mp4", size, frames=40)  # a camera that films an empty wall
+    rig = Rig(tuple(Camera(c.name, size, [[600.0, 0, size[0] / 2], [0, 600.0, size[1] / 2], [0, 0, 1]], c.dist, c.R, c.t)
+                    for c in ring_rig(2).cameras))
+    write_calibration(rig, tmp_path / "rig.toml")
+    out = tmp_path / "out"
+    assert main(["process", str(tmp_path / "cam1.mp4"), str(tmp_path / "cam2.mp4"), "--calibration",
+                 str(tmp_path / "rig.toml"), "--people", "all", "-o", str(out), "--formats", "npz,bvh"]) == 0
+    err = capsys.readouterr().err
+    assert "cam2.mp4: nobody was seen in it" in err and "person 1: only cam1.mp4 sees them" in err
+    assert (out / "cam1_cam2_p1.bvh").stat().st_size > 1000
+    assert [p["stem"] for p in json.loads((out / "cam1_cam2_people.json").read_text())["people"]] == ["cam1_cam2_p1"]
