@@ -13,7 +13,6 @@ from PySide6.QtCore import QPointF, QRectF, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -30,6 +29,7 @@ from engine.session.sources import open_for_stream
 from .board_fields import BoardFields
 from .image_view import ImageView
 from .path_field import PathField
+from .work_dialog import WorkDialog
 
 GOOD_RMS_PX = 1.0
 GOOD_COVERAGE = 0.5
@@ -71,7 +71,7 @@ class BoardImage(ImageView):
         p.end()
 
 
-class CalibrationPanel(QDialog):
+class CalibrationPanel(WorkDialog):
     stepped = Signal()  # a step waits to be drawn (from the calibration's thread)
     finished_run = Signal(str)  # the run ended: "" or the one line that ended it
 
@@ -246,13 +246,6 @@ class CalibrationPanel(QDialog):
         if self._thread is not None:
             self._thread.join(timeout_s)
 
-    def done(self, result: int) -> None:
-        self.stop()
-        super().done(result)
-
-    def closeEvent(self, event):
-        self.stop()
-        super().closeEvent(event)
 
 
 def _stop_all(runs: list[tuple[threading.Thread, threading.Event]], timeout_s: float = 5.0) -> None:

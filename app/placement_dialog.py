@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -49,13 +48,14 @@ from engine.session.pipeline import Cancelled
 
 from .board_fields import BoardFields
 from .record_row import RecordRow
+from .work_dialog import WorkDialog
 
 LENS_FILES = "Lens calibrations (*.toml *.qca.txt *.txt *.yml);;All files (*)"
 VIDEO, LENS, CAMERA = range(3)  # the table's columns
 PLACING = "placing the cameras…"  # the progress bar's text while the bundle adjustment runs
 
 
-class PlacementDialog(QDialog):
+class PlacementDialog(WorkDialog):
     progressed = Signal()  # a progress report waits to be shown (from the placement's thread)
     finished_run = Signal(object)  # Placement, or the one line that ended the run
     saved = Signal(str)  # the calibration file written
@@ -395,13 +395,6 @@ class PlacementDialog(QDialog):
         if self.recorder is not None:
             self.recorder.stop(timeout_s)
 
-    def done(self, result: int) -> None:
-        self.stop()
-        super().done(result)
-
-    def closeEvent(self, event):
-        self.stop()
-        super().closeEvent(event)
 
 
 def _stat(path) -> tuple[int, int] | None:

@@ -31,20 +31,10 @@ from engine.multiview.self_calibration import CameraDistance, calibrate_from_per
 from engine.multiview.triangulation import fuse_views
 from engine.session import multi_camera
 from engine.session.multi_camera import person_keypoints, process_views
+from training.common.metrics import rigid_mpjpe_mm
 from training.common.real_truth import load_truth_clip, score_take, take_in_mode, take_joints_cam
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "truth" / "pose2sim_single"
-
-
-def rigid_mpjpe_mm(pred: np.ndarray, truth: np.ndarray) -> float:
-    """Mean joint error after the one rotation and translation that best align the whole take."""
-    ok = np.isfinite(pred).all(axis=-1)
-    a, b = pred[ok], truth[ok]
-    ma, mb = a.mean(0), b.mean(0)
-    u, _, vt = np.linalg.svd((a - ma).T @ (b - mb))
-    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
-    r = (u @ d @ vt).T
-    return float(np.linalg.norm((a - ma) @ r.T + mb - b, axis=-1).mean() * 1000)
 
 
 def pose_errors(estimated: Rig, truth: Rig) -> list[tuple[float, float]]:

@@ -164,6 +164,21 @@ def _shifted(array: np.ndarray, offset: int, length: int, fill: float = np.nan) 
     return out
 
 
+def _views_seeing_someone(paths: list[Path], rig: Rig, config: PipelineConfig, progress: Progress | None,
+                          cancel: CancelFlag | None, detected: dict | None, notes: list[str], outcome: str) -> list[_View]:
+    """The videos' views, detected, without those nobody was seen in (each said in `notes`: "...; {outcome}
+    from the other views"). NoValidFramesError when nobody was seen in any."""
+    views = _open_views(paths, rig, notes)
+    _detect(views, config, progress, cancel, detected)
+    seen = [v for v in views if v.tracks.chosen() is not None]
+    for v in views:
+        if v not in seen:
+            notes.append(f"{v.path.name}: nobody was seen in it; {outcome} from the other views")
+    if not seen:
+        raise NoValidFramesError(f"nobody was found in any frame of {', '.join(p.name for p in paths)}")
+    return seen
+
+
 def process_views(paths: list[str | Path], rig: Rig, config: PipelineConfig = PipelineConfig(),
                   progress: Progress | None = None, cancel: CancelFlag | None = None,
                   detected: dict | None = None) -> MultiViewResult:
@@ -172,14 +187,7 @@ def process_views(paths: list[str | Path], rig: Rig, config: PipelineConfig = Pi
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
     notes: list[str] = []
-    views = _open_views(paths, rig, notes)
-    _detect(views, config, progress, cancel, detected)
-    seen = [v for v in views if v.tracks.chosen() is not None]
-    for v in views:
-        if v not in seen:
-            notes.append(f"{v.path.name}: nobody was seen in it; the take comes from the other views")
-    if not seen:
-        raise NoValidFramesError(f"nobody was found in any frame of {', '.join(p.name for p in paths)}")
+    seen = _views_seeing_someone(paths, rig, config, progress, cancel, detected, notes, "the take comes")
     anchor = seen[0]
     fps = anchor.fps
     if len(seen) == 1:

@@ -35,7 +35,7 @@ from engine.multiview.cameras import Rig
 from engine.multiview.matching import MATCH_FRACTION, agreement, disagreeing_frames, group_tracks
 from engine.multiview.sync import find_offset
 from engine.multiview.triangulation import fuse_views
-from engine.session.multi_camera import _detect, _open_views, _person_arrays, _shifted, _take, _View
+from engine.session.multi_camera import _person_arrays, _shifted, _take, _View, _views_seeing_someone
 from engine.session.outputs import DEFAULT_FORMATS
 from engine.session.people_takes import EveryoneDetected, PersonTake, write_people_outputs
 from engine.session.pipeline import CancelFlag, PipelineConfig, Progress
@@ -71,14 +71,7 @@ def process_views_people(paths: list[str | Path], rig: Rig, config: PipelineConf
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
     notes: list[str] = []
-    views = _open_views(paths, rig, notes)
-    _detect(views, config, progress, cancel, detected)
-    seen = [v for v in views if v.tracks.chosen() is not None]
-    for v in views:
-        if v not in seen:
-            notes.append(f"{v.path.name}: nobody was seen in it; the takes come from the other views")
-    if not seen:
-        raise NoValidFramesError(f"nobody was found in any frame of {', '.join(p.name for p in paths)}")
+    seen = _views_seeing_someone(paths, rig, config, progress, cancel, detected, notes, "the takes come")
     anchor, fps = seen[0], seen[0].fps
     length = len(anchor.tracks)
     offsets = _offsets(seen, config, fps, notes)

@@ -186,7 +186,8 @@ def test_take_folders_are_named_by_their_whole_name_and_kept_apart():
 def test_a_take_of_real_cameras_with_its_qualisys_calibration_against_the_truth(tmp_path, capsys):
     """pose2sim_single's cam01 + cam03 as a take folder holding its Calib.qca.txt: the take as
     accurate as `process` makes it, and cam01's decoder's crop said in the batch's warnings."""
-    from tests.engine.multiview.test_multiview_real import PA_MAX_MM, RIGID_MAX_MM, rigid_mpjpe_mm
+    from tests.engine.multiview.test_multiview_real import PA_MAX_MM, RIGID_MAX_MM
+    from training.common.metrics import rigid_mpjpe_mm
     from training.common.real_truth import load_truth_clip, score_take, take_joints_cam
 
     take_dir = tmp_path / "takes" / "kick"

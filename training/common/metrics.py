@@ -85,6 +85,18 @@ def joint_errors(pred, gt, align: str = "none") -> np.ndarray:
     return np.linalg.norm(pred - gt, axis=-1)
 
 
+def rigid_mpjpe_mm(pred: np.ndarray, truth: np.ndarray) -> float:
+    """(T, J, 3) metres -> mean joint error, mm, after the one rotation and translation that best
+    align the whole take (joints missing on either side left out)."""
+    ok = np.isfinite(pred).all(axis=-1) & np.isfinite(truth).all(axis=-1)
+    a, b = pred[ok], truth[ok]
+    ma, mb = a.mean(0), b.mean(0)
+    u, _, vt = np.linalg.svd((a - ma).T @ (b - mb))
+    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
+    r = (u @ d @ vt).T
+    return float(np.linalg.norm((a - ma) @ r.T + mb - b, axis=-1).mean() * 1000)
+
+
 def _masked_mean(values: np.ndarray, valid) -> float:
     if valid is None:
         return float(values.mean())

@@ -26,6 +26,7 @@ from engine.core.skeletons import MP_L_HIP, MP_R_HIP
 from engine.lift.modes import make_lifter
 from engine.session.people_takes import EveryoneDetected, PersonTake, detector_for, people_takes
 from engine.session.pipeline import PipelineConfig, detect_people_source
+from training.common.metrics import rigid_mpjpe_mm
 from training.common.real_truth import TruthClip, mode_config, score_view, take_joints_cam
 
 ON_PERSON_PX = 150.0
@@ -141,17 +142,6 @@ def everyone_in_mode(tracks: PeopleTracks, fps: float, name: str, mode: str,
         raise ValueError(f"3D mode {mode!r} needs the images; score it with `monocap process` instead")
     everyone = EveryoneDetected.from_tracks(tracks, lifter, fps, name, people)
     return people_takes(everyone, config), everyone.numbered
-
-
-def rigid_mpjpe_mm(pred: np.ndarray, truth: np.ndarray) -> float:
-    """Mean joint error after the one rotation and translation that best align the whole take."""
-    ok = np.isfinite(pred).all(axis=-1) & np.isfinite(truth).all(axis=-1)
-    a, b = pred[ok], truth[ok]
-    ma, mb = a.mean(0), b.mean(0)
-    u, _, vt = np.linalg.svd((a - ma).T @ (b - mb))
-    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
-    r = (u @ d @ vt).T
-    return float(np.linalg.norm((a - ma) @ r.T + mb - b, axis=-1).mean() * 1000)
 
 
 def man_scores(take, clip: TruthClip, view: int, fps: float) -> dict[str, float]:

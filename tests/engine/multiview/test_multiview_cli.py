@@ -74,21 +74,26 @@ def test_more_videos_than_cameras_is_one_line(tmp_path, capsys):
     assert "3 videos but the calibration has 2 cameras" in capsys.readouterr().err
 
 
-def test_a_view_that_never_sees_the_person_leaves_the_others_working(tmp_path, capsys, sample_clip):
+def person_and_empty_wall(tmp_path, sample_clip) -> None:
+    """tmp_path/cam1.mp4: 40 frames of the sample clip; cam2.mp4: a camera filming an empty wall;
+    rig.toml: two cameras of the clip's size."""
     from engine.multiview.cameras import Camera, Rig
 
     cap = cv2.VideoCapture(str(sample_clip))
     size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
     writer = cv2.VideoWriter(str(tmp_path / "cam1.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
     for _ in range(40):
-        ok, image = cap.read()
-        writer.write(image)
+        writer.write(cap.read()[1])
     writer.release()
     cap.release()
-    _video(tmp_path / "cam2.mp4", size, frames=40)  # a camera that films an empty wall
+    _video(tmp_path / "cam2.mp4", size, frames=40)
     rig = Rig(tuple(Camera(c.name, size, [[600.0, 0, size[0] / 2], [0, 600.0, size[1] / 2], [0, 0, 1]], c.dist, c.R, c.t)
                     for c in ring_rig(2).cameras))
     write_calibration(rig, tmp_path / "rig.toml")
+
+
+def test_a_view_that_never_sees_the_person_leaves_the_others_working(tmp_path, capsys, sample_clip):
+    person_and_empty_wall(tmp_path, sample_clip)
     out = tmp_path / "out"
     assert main(["process", str(tmp_path / "cam1.mp4"), str(tmp_path / "cam2.mp4"), "--calibration",
                  str(tmp_path / "rig.toml"), "-o", str(out), "--formats", "npz,bvh"]) == 0

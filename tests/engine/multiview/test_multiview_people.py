@@ -19,7 +19,7 @@ from engine.multiview.calibration_files import write_calibration
 from engine.session.multi_camera_people import process_views_people
 from tests.conftest import SHARED_DATA, shared_missing
 from tests.engine.multiview.synthetic import SIZE, body_keypoints, observe, ring_rig
-from tests.engine.multiview.test_multiview_cli import _video
+from tests.engine.multiview.test_multiview_cli import _video, person_and_empty_wall
 
 FRAMES = 60
 FPS = 30.0
@@ -146,7 +146,7 @@ def test_a_view_whose_tracker_swaps_two_people_gives_each_take_its_own_persons_f
 
 
 def test_process_with_several_videos_and_people_all_writes_a_take_per_person(tmp_path, monkeypatch, capsys):
-    from engine.session import multi_camera, multi_camera_people
+    from engine.session import multi_camera
 
     rig = ring_rig(2, spread_deg=100)
     people = _people()
@@ -158,8 +158,7 @@ def test_process_with_several_videos_and_people_all_writes_a_take_per_person(tmp
         for view in views:
             view.tracks = found[view.path]
 
-    monkeypatch.setattr(multi_camera_people, "_detect", detect)  # the detector finds nobody in blank videos
-    monkeypatch.setattr(multi_camera, "_detect", detect)
+    monkeypatch.setattr(multi_camera, "_detect", detect)  # the detector finds nobody in blank videos
     write_calibration(rig, tmp_path / "rig.toml")
     out = tmp_path / "out"
     assert main(["process", *map(str, paths), "--calibration", str(tmp_path / "rig.toml"), "--people", "all",
@@ -210,21 +209,7 @@ def test_two_real_people_seen_by_four_cameras_each_get_a_take_and_the_man_scores
 
 def test_people_all_with_a_view_that_sees_nobody_gives_the_other_cameras_people_their_own_takes(tmp_path, capsys,
                                                                                                   sample_clip):
-    import cv2
-
-    from engine.multiview.cameras import Camera, Rig
-
-    cap = cv2.VideoCapture(str(sample_clip))
-    size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-    writer = cv2.VideoWriter(str(tmp_path / "cam1.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
-    for _ in range(40):
-        writer.write(cap.read()[1])
-    writer.release()
-    cap.release()
-    _video(tmp_path / "cam2.mp4", size, frames=40)  # a camera that films an empty wall
-    rig = Rig(tuple(Camera(c.name, size, [[600.0, 0, size[0] / 2], [0, 600.0, size[1] / 2], [0, 0, 1]], c.dist, c.R, c.t)
-                    for c in ring_rig(2).cameras))
-    write_calibration(rig, tmp_path / "rig.toml")
+    person_and_empty_wall(tmp_path, sample_clip)
     out = tmp_path / "out"
     assert main(["process", str(tmp_path / "cam1.mp4"), str(tmp_path / "cam2.mp4"), "--calibration",
                  str(tmp_path / "rig.toml"), "--people", "all", "-o", str(out), "--formats", "npz,bvh"]) == 0

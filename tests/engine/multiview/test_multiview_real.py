@@ -5,10 +5,10 @@ beside one camera's take of the same detections."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from tests.conftest import SHARED_DATA, shared_missing
+from training.common.metrics import rigid_mpjpe_mm
 
 POSE2SIM = SHARED_DATA / "truth" / "pose2sim_single"
 # Measured here for cam01 + cam03: PA-MPJPE 30.7 mm, whole-take rigid MPJPE 37.6 mm (34.7 / 42.6
@@ -18,16 +18,6 @@ RIGID_MAX_MM = 39.0
 # cam01 + cam02: PA 22.2, rigid 29.0 (47.6 / 60.2 with left and right resolved frame by frame alone).
 MIRRORED_PA_MAX_MM = 25.0
 MIRRORED_RIGID_MAX_MM = 34.0
-
-
-def rigid_mpjpe_mm(pred: np.ndarray, truth: np.ndarray) -> float:
-    """Mean joint error after the one rotation and translation that best align the whole take."""
-    ok = np.isfinite(pred).all(axis=-1)
-    a, b = pred[ok], truth[ok]
-    ma, mb = a.mean(0), b.mean(0)
-    u, _, vt = np.linalg.svd((a - ma).T @ (b - mb))
-    r = (u @ np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))]) @ vt).T
-    return float(np.linalg.norm((a - ma) @ r.T + mb - b, axis=-1).mean() * 1000)
 
 
 @pytest.mark.slow
