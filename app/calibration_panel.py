@@ -226,12 +226,8 @@ class CalibrationPanel(WorkDialog):
         if self.guide is None:
             self.problem.setText("Nothing calibrated yet: press Start and show the board")
             return False
-        try:
-            self.guide.save(path)
-        except Exception as exc:  # noqa: BLE001 - said in the panel, in one line
-            self.problem.setText(describe_error(exc))
+        if not self._written(self.guide.save, path):
             return False
-        self.problem.clear()
         self.hint.setText(f"Saved {path}")
         return True
 

@@ -370,12 +370,8 @@ class PlacementDialog(WorkDialog):
         if self.placement is None:
             self.problem.setText("Nothing placed yet: press Place")
             return False
-        try:
-            self.placement.save(path)
-        except Exception as exc:  # noqa: BLE001 - said in the dialog, in one line
-            self.problem.setText(describe_error(exc))
+        if not self._written(self.placement.save, path):
             return False
-        self.problem.clear()
         self._qsettings.setValue("rig/calibration", str(path))
         self.result.appendPlainText(f"Saved {path}")
         self.saved.emit(str(path))
