@@ -84,14 +84,7 @@ def test_cameras_placed_from_the_person_go_to_the_several_cameras_dialog(window,
 
 def test_cameras_placed_from_a_board_from_the_file_menu(window, qtbot, tmp_path):
     truth = board_case._cameras(2)
-    videos = []
-    for v, cam in enumerate(truth):
-        path = tmp_path / f"{cam.name}.avi"
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, board_case.SIZE)
-        for _, images in board_case._moments(truth):
-            writer.write(images[v])
-        writer.release()
-        videos.append(path)
+    videos = board_case.board_videos(tmp_path, truth, ".avi")
     lenses = tmp_path / "lenses.toml"  # one lens file with both cameras, in the other order: taken by name
     write_calibration(Rig(tuple(c.with_pose(np.eye(3), np.zeros(3)) for c in truth[::-1])), lenses)
     window.commands.place_cameras.trigger()

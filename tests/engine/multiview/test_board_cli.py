@@ -37,14 +37,7 @@ def _intrinsics_file(path, cameras):
 
 def test_calibrate_board_from_synchronised_videos(tmp_path, capsys):
     truth = rig_case._cameras(2)
-    paths = []
-    for v, cam in enumerate(truth):
-        path = tmp_path / f"{cam.name}.mp4"
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, rig_case.SIZE)
-        for _, images in rig_case._moments(truth):
-            writer.write(images[v])
-        writer.release()
-        paths.append(str(path))
+    paths = [str(p) for p in rig_case.board_videos(tmp_path, truth)]
     # the cameras' intrinsics in one file, in the other order: videos are matched by name
     intrinsics = _intrinsics_file(tmp_path / "lenses.toml", truth[::-1])
     out = tmp_path / "rig.toml"

@@ -58,6 +58,19 @@ def _moments(cameras: list[Camera], hidden=lambda moment, camera: False, board=B
     return out
 
 
+def board_videos(folder, cameras: list[Camera], suffix: str = ".mp4") -> list:
+    """A video per camera (MJPG, 10 fps) of the board at every moment, named after the camera."""
+    paths = []
+    for v, cam in enumerate(cameras):
+        path = folder / f"{cam.name}{suffix}"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, SIZE)
+        for _, images in _moments(cameras):
+            writer.write(images[v])
+        writer.release()
+        paths.append(path)
+    return paths
+
+
 def _angle_deg(A: np.ndarray, B: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip((np.trace(A.T @ B) - 1) / 2, -1, 1))))
 
