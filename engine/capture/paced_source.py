@@ -14,7 +14,9 @@ from engine.capture.frames import Frame, FrameSource
 
 class PacedSource:
     """Wraps a file source. `clock_origin_ns` is the time.monotonic_ns() of its first frame, so
-    a frame was 'captured' at clock_origin_ns + frame.timestamp_ns (as with CameraSource)."""
+    a frame was 'captured' at clock_origin_ns + frame.timestamp_ns (as with CameraSource). Set it
+    before the first frame to play several files on one clock, as cameras filming together: a file
+    whose first frame comes late then catches up instead of running behind the others."""
 
     is_live = True
 
@@ -34,8 +36,10 @@ class PacedSource:
         for frame in self.source:
             if self._stop.is_set():
                 return
-            if self.clock_origin_ns is None:
-                self.clock_origin_ns, first_ts = time.monotonic_ns(), frame.timestamp_ns
+            if first_ts is None:
+                first_ts = frame.timestamp_ns
+                if self.clock_origin_ns is None:  # set beforehand: several files started on one clock
+                    self.clock_origin_ns = time.monotonic_ns()
             ts = frame.timestamp_ns - first_ts
             delay = (self.clock_origin_ns + ts - time.monotonic_ns()) / 1e9
             if delay > 0 and self._stop.wait(delay):

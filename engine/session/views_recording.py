@@ -39,6 +39,7 @@ from engine.session.sources import open_for_stream
 DEFAULT_SECONDS = 30.0  # what docs/MULTICAMERA.md asks for: 20-30 s of the person or the board
 MAX_SECONDS = 600.0
 FIRST_FRAME_TIMEOUT_S = 10.0  # a camera that gives no picture in this long is named
+FILES_START_NS = 200_000_000  # video files standing in for cameras start together this long after opening
 CAMERA_FREE_WAIT_S = 2.0  # a camera in use (the app's live view letting go of it) is tried again this long
 
 
@@ -75,6 +76,10 @@ def record_views(views: list[RigView], folder: str | Path, seconds: float = DEFA
     try:
         for view in views:
             sources.append(_open(view, camera_size, cancel))
+        start_ns = time.monotonic_ns() + FILES_START_NS
+        for source in sources:
+            if isinstance(source, PacedSource):  # files stand in for cameras filming together: one clock
+                source.clock_origin_ns = start_ns
         grabbers = [LatestFrameGrabber(s).start() for s in sources]
         fps = float(sources[0].fps or DEFAULT_FPS)
         with ThreadPoolExecutor(len(views), thread_name_prefix="monocap-record") as pool:  # the views encoded at once

@@ -143,15 +143,43 @@ def first_camera_alone(fused: FusedPoints, rig: Rig, keypoints_px: np.ndarray, s
     """Poses the first camera alone saw (the others covered, or looking elsewhere) as live capture
     keeps them: that camera's own 3D placed by its keypoints (multi_camera_live.camera_own_pose),
     as the fused keypoints of those frames (world), so the redone take keeps a pose wherever the
-    live one had one; the zero-lag stage smooths the change of depth at either end."""
+    live one had one. One camera's depth differs from the triangulated one by some per cent, so each
+    run of such frames is scaled along that camera's rays to meet the triangulated poses at its ends
+    (the scale each end measures, linearly between them): no jump where the views come or go."""
     alone = (scores[0].max(axis=1) > 0) & ~(scores[1:].max(axis=2) > 0).any(axis=0)
     points = fused.points_m.copy()
     camera, root_index = rig[0], MONOCAP_BODY.parents.index(-1)
-    for t in np.flatnonzero(alone & np.isfinite(world_m[0]).all(axis=(1, 2))):
+
+    def own_placed(t: int) -> tuple[np.ndarray, float] | None:
+        """The first camera's own keypoints at frame t (its axes) and their root's distance."""
+        if not (scores[0, t].max() > 0 and np.isfinite(world_m[0, t]).all()):
+            return None
         own = camera_own_pose(camera, Detection(keypoints_px[0, t], scores[0, t], world_m[0, t], camera.image_size))
-        if own is not None:  # the keypoints moved so that their monocap_body root lands on the one placed
-            placed = world_m[0, t] - map_keypoints(world_m[0, t][None], MONOCAP_BODY.name)[0, root_index] + own[1]
-            points[t] = (placed - camera.t) @ camera.R  # camera axes -> world
+        if own is None:  # the keypoints moved so that their monocap_body root lands on the one placed
+            return None
+        placed = world_m[0, t] - map_keypoints(world_m[0, t][None], MONOCAP_BODY.name)[0, root_index] + own[1]
+        return placed, float(np.linalg.norm(own[1]))
+
+    def scale_at(t: int) -> float | None:
+        """Triangulated root distance over the camera's own at frame t (None: not both there)."""
+        if t < 0 or t >= len(points) or alone[t]:
+            return None
+        root = map_keypoints(camera.to_camera(points[t])[None], MONOCAP_BODY.name)[0, root_index]
+        own = own_placed(t)
+        if own is None or own[1] <= 0 or not np.isfinite(root).all():
+            return None
+        return float(np.linalg.norm(root)) / own[1]
+
+    frames = np.flatnonzero(alone)
+    for run in np.split(frames, np.flatnonzero(np.diff(frames) > 1) + 1) if len(frames) else []:
+        ends = [scale_at(int(run[0]) - 1), scale_at(int(run[-1]) + 1)]
+        known = [e for e in ends if e is not None]
+        first, last = (ends[0], ends[1]) if len(known) == 2 else (known * 2 if known else [1.0, 1.0])
+        for k, t in enumerate(run):
+            own = own_placed(int(t))
+            if own is not None:
+                share = (k + 1) / (len(run) + 1)
+                points[t] = (own[0] * ((1 - share) * first + share * last) - camera.t) @ camera.R  # camera axes -> world
     return replace(fused, points_m=points)
 
 

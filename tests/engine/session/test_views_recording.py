@@ -14,7 +14,7 @@ import pytest
 from engine.core.errors import InputError
 from engine.session.camera_rig import RigView
 from engine.session.views_recording import CAMERA_FREE_WAIT_S, record_views
-from tests.app.rig_footage import DISPARITY_PX, write_pair
+from tests.app.rig_footage import write_pair
 
 
 def _frames(path):
@@ -27,6 +27,16 @@ def _frames(path):
         frames.append(image.astype(np.float32))
     cap.release()
     return frames
+
+
+def _source_index(frame, video) -> int:
+    """Which frame of `video` the recorded `frame` is (the closest)."""
+    if video not in _SOURCES:
+        _SOURCES[video] = [f[::4, ::4] for f in _frames(video)]
+    return int(np.argmin([np.abs(frame[::4, ::4] - source).mean() for source in _SOURCES[video]]))
+
+
+_SOURCES: dict = {}
 
 
 def test_two_cameras_recorded_at_once_pair_up_frame_by_frame(tmp_path):
@@ -42,11 +52,10 @@ def test_two_cameras_recorded_at_once_pair_up_frame_by_frame(tmp_path):
     assert len(first) == len(second) == recording.frames and 20 <= recording.frames <= 26  # 1 s of a 23.976 fps clip
     assert 0.9 <= recording.seconds <= 1.1 and reports[0] == (0, 1)
     assert first[0].shape == (360, 640, 3)
-    # the second camera's frame i is the first's moment, shifted as the second camera sees it: within a frame
-    for i in (5, 12, 20):
-        same = np.abs(second[i][:, 100:540] - first[i][:, 100 + DISPARITY_PX:540 + DISPARITY_PX]).mean()
-        other = np.abs(second[i][:, 100:540] - first[i - 4][:, 100 + DISPARITY_PX:540 + DISPARITY_PX]).mean()
-        assert same < other, (i, same, other)
+    # the second camera's frame i is the first's moment: each recorded frame found in its own source
+    # video, the two videos' frames i are the same frame of the clip within a frame (two on a busy machine)
+    offsets = np.array([_source_index(b, cam2) - _source_index(a, cam1) for a, b in zip(first, second)])
+    assert np.median(offsets) == 0 and np.abs(offsets).max() <= 2 and (np.abs(offsets) <= 1).mean() >= 0.8, offsets
 
 
 def test_a_recording_stopped_before_any_frame_keeps_the_videos_there_were(tmp_path):

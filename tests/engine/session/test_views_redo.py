@@ -140,15 +140,16 @@ def test_a_recording_cut_short_keeps_its_live_take_and_its_views(tmp_path, monke
     assert "refined" in load_npz(path).metadata
 
 
-def test_poses_the_first_camera_alone_saw_stay_in_the_redone_take(tmp_path):
+@pytest.mark.parametrize("covered", [range(24, 48), {*range(0, 16), *range(44, 60)}], ids=["middle", "start"])
+def test_poses_the_first_camera_alone_saw_stay_in_the_redone_take(tmp_path, covered):
     from engine.session.views_redo import ViewsRedoJob, read_views, redo
 
-    saved, end = _record(tmp_path, frames=72, covered=range(24, 48))  # the second camera covered for 1 s
+    saved, end = _record(tmp_path, frames=72, covered=covered)  # the second camera covered for about 1 s
     assert end.error is None
     live = saved[0].take
     _, _, sc, _ = read_views(saved[0].path)
     alone = (sc[0].max(axis=1) > 0) & (sc[1].max(axis=1) == 0)
-    assert alone.sum() >= 10 and live.valid[alone].all()  # live: the first camera's own pose went on
+    assert alone.sum() >= 3 and live.valid[alone].all()  # live: the first camera's own pose went on (fewer poses when busy)
     assert not redo(ViewsRedoJob.for_saved(saved[0], PipelineConfig())).error
     redone = load_npz(saved[0].path)
     assert redone.valid[live.valid].all()  # the redone take keeps a pose wherever the live one had one
